@@ -1,0 +1,53 @@
+//===- EinDialect.h - The Ein dialect ---------------------------*- C++ -*-===//
+#ifndef EINFUSE_DIALECTS_EIN_IR_EINDIALECT_H
+#define EINFUSE_DIALECTS_EIN_IR_EINDIALECT_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/ControlFlowInterfaces.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "Ein/IR/EinDialect.h.inc"
+#include "Ein/IR/EinEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "Ein/IR/EinAttrs.h.inc"
+
+namespace einfuse::ein {
+class CascadeOp;
+} // namespace einfuse::ein
+
+#define GET_OP_CLASSES
+#include "Ein/IR/EinOps.h.inc"
+
+namespace einfuse::ein {
+/// Whether `type` is an element type Ein tensors may hold.
+bool isSupportedElementType(mlir::Type type);
+/// Number of operands a named map action takes (0 for `custom`: any).
+unsigned getMapArity(MapKind kind);
+
+/// Builds the scalar body of a custom map region from the operand scalars.
+using MapBodyBuilder = llvm::function_ref<mlir::Value(
+    mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
+
+/// Creates an `ein.einsum` whose rank expressions are written over the dims
+/// of `cascadeRanks`. Only the ranks used are kept, output ranks first, so
+/// the Einsum is in the form its parser produces. `body` is required for
+/// MapKind::custom and ignored otherwise.
+EinsumOp buildEinsum(mlir::OpBuilder &b, mlir::Location loc,
+                     mlir::RankedTensorType resultType, mlir::ValueRange inputs,
+                     llvm::ArrayRef<llvm::StringRef> cascadeRanks,
+                     llvm::ArrayRef<llvm::SmallVector<mlir::AffineExpr>> inputExprs,
+                     llvm::ArrayRef<mlir::AffineExpr> outputExprs, MapKind map,
+                     ReduceKind reduce, MapBodyBuilder body = nullptr,
+                     mlir::TypedAttr init = {});
+} // namespace einfuse::ein
+
+#endif

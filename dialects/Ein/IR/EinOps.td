@@ -1,0 +1,303 @@
+//===- EinOps.td - The Ein dialect ------------------------*- tablegen -*-===//
+//
+// Ein: cascades of extended Einsums over named ranks, and the named ops
+// (attention, quantized matmul) that decompose into them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef EIN_OPS_TD
+#define EIN_OPS_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+
+def Ein_Dialect : Dialect {
+  let name = "ein";
+  let cppNamespace = "::einfuse::ein";
+  let summary = "Cascades of extended Einsums, attention and quantized matmul";
+  let description = [{
+    The Ein dialect describes computations as *cascades of extended Einsums*
+    (FuseMax, EDGE). Tensors are indexed by named ranks. Each `ein.einsum`
+    applies a map action to the elements of its operands and an optional
+    reduce action over the ranks that do not appear in its output. An
+    `ein.cascade` groups Einsums that share rank names.
+
+    Named ops (`ein.attention`, `ein.qmatmul`) are sugar: `--ein-decompose`
+    turns them into cascades so every variant goes through the same
+    analyses and rewrites.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// Enums and attributes
+//===----------------------------------------------------------------------===//
+
+def Ein_MapKind : I32EnumAttr<"MapKind", "map action of an Einsum", [
+    I32EnumAttrCase<"copy", 0>, I32EnumAttrCase<"cast", 1>,
+    I32EnumAttrCase<"neg", 2>, I32EnumAttrCase<"abs", 3>,
+    I32EnumAttrCase<"exp", 4>, I32EnumAttrCase<"exp2", 5>,
+    I32EnumAttrCase<"log", 6>, I32EnumAttrCase<"sqrt", 7>,
+    I32EnumAttrCase<"rsqrt", 8>, I32EnumAttrCase<"tanh", 9>,
+    I32EnumAttrCase<"add", 10>, I32EnumAttrCase<"sub", 11>,
+    I32EnumAttrCase<"mul", 12>, I32EnumAttrCase<"div", 13>,
+    I32EnumAttrCase<"max", 14>, I32EnumAttrCase<"min", 15>,
+    I32EnumAttrCase<"select", 16>, I32EnumAttrCase<"custom", 17>]> {
+  let cppNamespace = "::einfuse::ein";
+  let genSpecializedAttr = 0;
+}
+def Ein_MapKindAttr : EnumAttr<Ein_Dialect, Ein_MapKind, "map"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Ein_ReduceKind : I32EnumAttr<"ReduceKind", "reduce action of an Einsum", [
+    I32EnumAttrCase<"none", 0>, I32EnumAttrCase<"sum", 1>,
+    I32EnumAttrCase<"max", 2>, I32EnumAttrCase<"min", 3>]> {
+  let cppNamespace = "::einfuse::ein";
+  let genSpecializedAttr = 0;
+}
+def Ein_ReduceKindAttr : EnumAttr<Ein_Dialect, Ein_ReduceKind, "reduce"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Ein_MaskAlign : I32EnumAttr<"MaskAlign",
+    "where the causal diagonal sits when S_q != S_k", [
+    I32EnumAttrCase<"top_left", 0>, I32EnumAttrCase<"bottom_right", 1>]> {
+  let cppNamespace = "::einfuse::ein";
+  let genSpecializedAttr = 0;
+}
+def Ein_MaskAlignAttr : EnumAttr<Ein_Dialect, Ein_MaskAlign, "align"> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Ein_QuantKind : I32EnumAttr<"QuantKind", "stored weight element format", [
+    I32EnumAttrCase<"int4", 0>, I32EnumAttrCase<"uint4", 1>,
+    I32EnumAttrCase<"int8", 2>, I32EnumAttrCase<"fp8_e4m3", 3>]> {
+  let cppNamespace = "::einfuse::ein";
+}
+
+def Ein_QuantFormatAttr : AttrDef<Ein_Dialect, "QuantFormat"> {
+  let mnemonic = "qformat";
+  let summary = "how quantized weights are stored and dequantized";
+  let description = [{
+    `#ein.qformat<kind = int4, group_size = 128, zero_point = true>`
+
+    * `kind`: the stored element format. `int4`/`uint4` pack two values per
+      byte along K (low nibble first) in an `i8` tensor `[N, K/2]`; `int8`
+      is an `i8` tensor `[N, K]`; `fp8_e4m3` is an `f8E4M3FN` tensor `[N, K]`.
+    * `group_size`: scales (and zero points) are shared by `group_size`
+      consecutive elements along K; they are `[N, K / group_size]`.
+    * `zero_point`: whether a zero-point operand is present. Dequantization
+      is `w = (q - zero) * scale`.
+
+    New formats (fp6, nf4, LUT codebooks) are new `kind`s, plus parameters
+    where they need them; the ops that use the format do not change.
+  }];
+  let parameters = (ins
+    EnumParameter<Ein_QuantKind>:$kind,
+    "int64_t":$group_size,
+    DefaultValuedParameter<"bool", "false">:$zero_point);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Bits of one quantized value.
+    unsigned getBitWidth() const;
+    /// Quantized values held by one element of the storage tensor.
+    unsigned getValuesPerStorageElement() const { return getBitWidth() == 4 ? 2 : 1; }
+    /// Element type of the storage tensor.
+    ::mlir::Type getStorageType() const;
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Ops
+//===----------------------------------------------------------------------===//
+
+class Ein_Op<string mnemonic, list<Trait> traits = []> :
+    Op<Ein_Dialect, mnemonic, traits>;
+
+def Ein_CascadeOp : Ein_Op<"cascade", [
+    SingleBlock, RecursiveMemoryEffects]> {
+  let summary = "a cascade of Einsums that share rank names";
+  let description = [{
+    Declares the ranks its Einsums may use and holds them in one block,
+    ended by `ein.yield` with the cascade's results. A rank may carry a
+    static extent (`m0 = 64`); that is needed for a rank that only appears
+    inside compound index expressions. Other extents come from the shapes
+    of the tensors the rank indexes, and must agree across the cascade.
+
+    ```mlir
+    %r = ein.cascade [p, m, e] -> tensor<?x64xf32> {
+      %qk = ein.einsum mul(%q[p, e], %k[m, e]) -> [p, m] sum[e]
+          : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x?xf32>
+      ...
+      ein.yield %out : tensor<?x64xf32>
+    }
+    ```
+  }];
+  let arguments = (ins StrArrayAttr:$ranks, DenseI64ArrayAttr:$extents);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Index of `rank` in the rank list, or -1.
+    int64_t lookupRank(::llvm::StringRef rank);
+    /// Declared static extent of `rank`, or ShapedType::kDynamic.
+    int64_t getDeclaredExtent(::llvm::StringRef rank);
+    ::mlir::Block &getBodyBlock() { return getBody().front(); }
+  }];
+}
+
+def Ein_EinsumOp : Ein_Op<"einsum", [
+    HasParent<"CascadeOp">, RecursiveMemoryEffects]> {
+  let summary = "an extended Einsum: map action, then reduce action";
+  let description = [{
+    `out[o...] = reduce over r... of map(in0[x0...], in1[x1...], ...)`
+
+    Each operand is indexed by rank expressions over the Einsum's ranks: a
+    rank (`m`), a split rank (`m1 * 64 + m0`), an iterated rank (`m1 + 1`),
+    a grouped rank (`h floordiv 4`), or a constant. The output is indexed by
+    distinct plain ranks. Ranks of the operands that the output lacks are
+    reduced, and the reduce action (`sum`, `max`, `min`) must list exactly
+    them. The reduction starts from the action's identity (0, -inf, +inf)
+    unless `init(...)` gives a value.
+
+    The map action is a named op (`mul`, `exp`, `select`, `cast`, ...) or
+    `custom` with a region whose block takes one scalar per operand and
+    yields the mapped scalar. In a custom region, `ein.index` gives the
+    current position along a rank and `ein.extent` the extent of a rank.
+
+    ```mlir
+    %qk = ein.einsum mul(%q[b, h, p, e], %k[b, h floordiv 4, m, e])
+        -> [b, h, p, m] sum[e]
+        : (tensor<?x8x?x64xf32>, tensor<?x2x?x64xf32>) -> tensor<?x8x?x?xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs,
+                       StrArrayAttr:$ranks,
+                       AffineMapArrayAttr:$indexing_maps,
+                       Ein_MapKindAttr:$map,
+                       Ein_ReduceKindAttr:$reduce,
+                       OptionalAttr<TypedAttrInterface>:$init);
+  let results = (outs AnyRankedTensor:$result);
+  let regions = (region AnyRegion:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::AffineMap getInputMap(unsigned i) {
+      return ::llvm::cast<::mlir::AffineMapAttr>(getIndexingMaps()[i]).getValue();
+    }
+    ::mlir::AffineMap getOutputMap() {
+      return ::llvm::cast<::mlir::AffineMapAttr>(getIndexingMaps().getValue().back()).getValue();
+    }
+    /// Names of the ranks, in loop order.
+    ::llvm::SmallVector<::llvm::StringRef> getRankNames();
+    /// Positions (into getRanks()) of the reduced ranks.
+    ::llvm::SmallVector<unsigned> getReducedRankPositions();
+    /// Whether rank `pos` is reduced (absent from the output).
+    bool isReducedRank(unsigned pos);
+    CascadeOp getCascade() { return ::llvm::cast<CascadeOp>((*this)->getParentOp()); }
+  }];
+}
+
+def Ein_IndexOp : Ein_Op<"index", [Pure]> {
+  let summary = "position along a rank inside a custom map region";
+  let arguments = (ins StrAttr:$rank);
+  let results = (outs Index:$result);
+  let assemblyFormat = "$rank attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ein_ExtentOp : Ein_Op<"extent", [Pure]> {
+  let summary = "extent of a rank of the enclosing cascade";
+  let arguments = (ins StrAttr:$rank);
+  let results = (outs Index:$result);
+  let assemblyFormat = "$rank attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Ein_YieldOp : Ein_Op<"yield", [
+    Pure, Terminator, ReturnLike, ParentOneOf<["CascadeOp", "EinsumOp"]>]> {
+  let summary = "ends a cascade (its results) or a custom map region (the mapped scalar)";
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+}
+
+def Ein_AttentionOp : Ein_Op<"attention", [Pure]> {
+  let summary = "scaled dot-product attention";
+  let description = [{
+    `out[b, h, p, f] = sum over m of softmax_m(score(p, m)) * V[b, h/G, m, f]`
+    with `score = mask(softcap(scale * sum over e of Q[b,h,p,e] K[b,h/G,m,e]))`.
+
+    * `query`: `[B, Hq, Sq, D]`, `key`: `[B, Hkv, Sk, D]`, `value`:
+      `[B, Hkv, Sk, Dv]`, result `[B, Hq, Sq, Dv]`. Element types f32, f16
+      or bf16 (all the same); the result has that type too. Batch and
+      sequence sizes may be dynamic; head counts and head dims are static.
+      `Hq` must be a multiple of `Hkv` (GQA/MQA; G = Hq / Hkv).
+    * `mask` (optional): `[Sq, Sk]` or `[B, Hq, Sq, Sk]`. An `i1` mask keeps
+      the positions that are true (as PyTorch SDPA); a float mask of the
+      query type is an additive bias.
+    * `scale` (default `1/sqrt(D)`), `softcap` (`c * tanh(s / c)`, applied
+      after the scale and before masking).
+    * `causal` keeps keys `m <= p + off`; `window = array<i64: L, R>` keeps
+      keys with `p + off - L <= m <= p + off + R` (-1: unbounded). `off` is
+      0 with `align = #ein.align<top_left>` (the default) and `Sk - Sq` with
+      `bottom_right`.
+    * Rows with every key masked produce 0 (as PyTorch SDPA).
+  }];
+  let arguments = (ins AnyRankedTensor:$query, AnyRankedTensor:$key,
+                       AnyRankedTensor:$value,
+                       Optional<AnyRankedTensor>:$mask,
+                       OptionalAttr<F64Attr>:$scale,
+                       OptionalAttr<F64Attr>:$softcap,
+                       UnitAttr:$causal,
+                       OptionalAttr<DenseI64ArrayAttr>:$window,
+                       DefaultValuedAttr<Ein_MaskAlignAttr,
+                         "::einfuse::ein::MaskAlign::top_left">:$align);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`mask` `(` $mask^ `:` type($mask) `)`)? attr-dict
+    `:` type($query) `,` type($key) `,` type($value) `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
+def Ein_QMatmulOp : Ein_Op<"qmatmul", [Pure]> {
+  let summary = "matmul with quantized weights: out[m, n] = sum over k of x[m, k] * w[n, k]";
+  let description = [{
+    * `input`: `[M, K]` of f32, f16, bf16, i8 or f8E4M3FN (M may be dynamic).
+    * `weight`: stored as the `format` says (see `#ein.qformat`), `[N, K]`
+      or `[N, K/2]` for 4-bit kinds, static.
+    * `scales`: `[N, K / group_size]` of f32, f16 or bf16.
+    * `zero_points` (present iff the format says so): like `scales`.
+    * Result `[M, N]` of f32, f16 or bf16. Products accumulate in f32.
+    `group_size` must divide K (the verifier rejects other sizes), and K must
+    be even for 4-bit kinds.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$weight,
+                       AnyRankedTensor:$scales,
+                       Optional<AnyRankedTensor>:$zero_points,
+                       Ein_QuantFormatAttr:$format);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight `scales` `(` $scales `)` (`zero_points` `(` $zero_points^ `)`)?
+    `format` `(` $format `)` attr-dict `:` type($input) `,` type($weight) `,`
+    type($scales) (`,` type($zero_points)^)? `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // EIN_OPS_TD

@@ -1,0 +1,223 @@
+//===- RankExpr.cpp - Rank expressions over named ranks -------------------===//
+#include "Ein/IR/RankExpr.h"
+
+#include "mlir/IR/AffineExprVisitor.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+
+namespace einfuse::ein {
+
+namespace {
+/// Precedence: 0 = sum, 1 = product/div/mod, 2 = atom.
+int precedence(AffineExpr e) {
+  switch (e.getKind()) {
+  case AffineExprKind::Add:
+    return 0;
+  case AffineExprKind::Mul:
+  case AffineExprKind::FloorDiv:
+  case AffineExprKind::CeilDiv:
+  case AffineExprKind::Mod:
+    return 1;
+  default:
+    return 2;
+  }
+}
+
+void print(llvm::raw_ostream &os, AffineExpr e, ArrayRef<StringRef> names,
+           int minPrec) {
+  bool paren = precedence(e) < minPrec;
+  if (paren)
+    os << "(";
+  if (auto d = dyn_cast<AffineDimExpr>(e)) {
+    if (d.getPosition() < names.size())
+      os << names[d.getPosition()];
+    else
+      os << "d" << d.getPosition();
+  } else if (auto c = dyn_cast<AffineConstantExpr>(e)) {
+    os << c.getValue();
+  } else if (auto s = dyn_cast<AffineSymbolExpr>(e)) {
+    os << "s" << s.getPosition();
+  } else {
+    auto b = cast<AffineBinaryOpExpr>(e);
+    AffineExpr lhs = b.getLHS(), rhs = b.getRHS();
+    switch (e.getKind()) {
+    case AffineExprKind::Add: {
+      print(os, lhs, names, 0);
+      // Print `a + (-c)` as `a - c` and `a + b * -1` as `a - b`.
+      if (auto rc = dyn_cast<AffineConstantExpr>(rhs); rc && rc.getValue() < 0) {
+        os << " - " << -rc.getValue();
+        break;
+      }
+      if (auto rm = dyn_cast<AffineBinaryOpExpr>(rhs);
+          rm && rm.getKind() == AffineExprKind::Mul) {
+        if (auto c = dyn_cast<AffineConstantExpr>(rm.getRHS());
+            c && c.getValue() == -1) {
+          os << " - ";
+          print(os, rm.getLHS(), names, 1);
+          break;
+        }
+      }
+      os << " + ";
+      print(os, rhs, names, 1);
+      break;
+    }
+    case AffineExprKind::Mul:
+      print(os, lhs, names, 1);
+      os << " * ";
+      print(os, rhs, names, 2);
+      break;
+    case AffineExprKind::FloorDiv:
+      print(os, lhs, names, 1);
+      os << " floordiv ";
+      print(os, rhs, names, 2);
+      break;
+    case AffineExprKind::CeilDiv:
+      print(os, lhs, names, 1);
+      os << " ceildiv ";
+      print(os, rhs, names, 2);
+      break;
+    case AffineExprKind::Mod:
+      print(os, lhs, names, 1);
+      os << " mod ";
+      print(os, rhs, names, 2);
+      break;
+    default:
+      llvm_unreachable("not a binary affine expression");
+    }
+  }
+  if (paren)
+    os << ")";
+}
+
+bool isReservedWord(StringRef kw) {
+  return kw == "floordiv" || kw == "ceildiv" || kw == "mod";
+}
+
+ParseResult parseSum(OpAsmParser &parser, SmallVectorImpl<std::string> &names,
+                     AffineExpr &result);
+
+ParseResult parseAtom(OpAsmParser &parser, SmallVectorImpl<std::string> &names,
+                      AffineExpr &result) {
+  MLIRContext *ctx = parser.getContext();
+  if (succeeded(parser.parseOptionalLParen())) {
+    if (parseSum(parser, names, result) || parser.parseRParen())
+      return failure();
+    return success();
+  }
+  int64_t value;
+  OptionalParseResult intResult = parser.parseOptionalInteger(value);
+  if (intResult.has_value()) {
+    if (failed(*intResult))
+      return failure();
+    result = getAffineConstantExpr(value, ctx);
+    return success();
+  }
+  llvm::SMLoc loc = parser.getCurrentLocation();
+  StringRef name;
+  if (failed(parser.parseOptionalKeyword(&name)))
+    return parser.emitError(loc, "expected a rank name or an integer");
+  if (isReservedWord(name))
+    return parser.emitError(loc, "'") << name << "' cannot be a rank name";
+  auto *it = llvm::find(names, name.str());
+  unsigned pos = it - names.begin();
+  if (it == names.end())
+    names.push_back(name.str());
+  result = getAffineDimExpr(pos, ctx);
+  return success();
+}
+
+ParseResult parseProduct(OpAsmParser &parser,
+                         SmallVectorImpl<std::string> &names,
+                         AffineExpr &result) {
+  if (parseAtom(parser, names, result))
+    return failure();
+  while (true) {
+    llvm::SMLoc loc = parser.getCurrentLocation();
+    enum { None, Mul, FloorDiv, CeilDiv, Mod } op = None;
+    if (succeeded(parser.parseOptionalStar()))
+      op = Mul;
+    else if (succeeded(parser.parseOptionalKeyword("floordiv")))
+      op = FloorDiv;
+    else if (succeeded(parser.parseOptionalKeyword("ceildiv")))
+      op = CeilDiv;
+    else if (succeeded(parser.parseOptionalKeyword("mod")))
+      op = Mod;
+    if (op == None)
+      return success();
+    AffineExpr rhs;
+    if (parseAtom(parser, names, rhs))
+      return failure();
+    auto c = dyn_cast<AffineConstantExpr>(rhs);
+    if (op != Mul && !c)
+      return parser.emitError(loc, "the right side of floordiv, ceildiv and "
+                                   "mod must be an integer");
+    if (op != Mul && c.getValue() <= 0)
+      return parser.emitError(loc, "divisor must be positive");
+    if (op == Mul && !c && !isa<AffineConstantExpr>(result))
+      return parser.emitError(loc, "rank expressions must be affine: one side "
+                                   "of '*' must be an integer");
+    switch (op) {
+    case Mul:
+      result = result * rhs;
+      break;
+    case FloorDiv:
+      result = result.floorDiv(c);
+      break;
+    case CeilDiv:
+      result = result.ceilDiv(c);
+      break;
+    case Mod:
+      result = result % c;
+      break;
+    case None:
+      break;
+    }
+  }
+}
+
+ParseResult parseSum(OpAsmParser &parser, SmallVectorImpl<std::string> &names,
+                     AffineExpr &result) {
+  if (parseProduct(parser, names, result))
+    return failure();
+  while (true) {
+    bool minus = false;
+    if (succeeded(parser.parseOptionalPlus()))
+      minus = false;
+    else if (succeeded(parser.parseOptionalMinus()))
+      minus = true;
+    else
+      return success();
+    AffineExpr rhs;
+    if (parseProduct(parser, names, rhs))
+      return failure();
+    result = minus ? result - rhs : result + rhs;
+  }
+}
+} // namespace
+
+void printRankExpr(llvm::raw_ostream &os, AffineExpr expr,
+                   ArrayRef<StringRef> names) {
+  print(os, expr, names, 0);
+}
+
+ParseResult parseRankExpr(OpAsmParser &parser,
+                          SmallVectorImpl<std::string> &names,
+                          AffineExpr &result) {
+  return parseSum(parser, names, result);
+}
+
+ParseResult parseRankExprList(OpAsmParser &parser,
+                              SmallVectorImpl<std::string> &names,
+                              SmallVectorImpl<AffineExpr> &exprs) {
+  return parser.parseCommaSeparatedList(
+      OpAsmParser::Delimiter::Square, [&]() -> ParseResult {
+        AffineExpr e;
+        if (parseRankExpr(parser, names, e))
+          return failure();
+        exprs.push_back(e);
+        return success();
+      });
+}
+
+} // namespace einfuse::ein

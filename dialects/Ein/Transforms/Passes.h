@@ -1,0 +1,25 @@
+//===- Passes.h - Ein dialect passes ----------------------------*- C++ -*-===//
+#ifndef EINFUSE_DIALECTS_EIN_TRANSFORMS_PASSES_H
+#define EINFUSE_DIALECTS_EIN_TRANSFORMS_PASSES_H
+
+#include "Ein/IR/EinDialect.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir {
+class RewritePatternSet;
+} // namespace mlir
+
+namespace einfuse::ein {
+
+#define GEN_PASS_DECL
+#include "Ein/Transforms/Passes.h.inc"
+
+/// Patterns that rewrite `ein.attention` and `ein.qmatmul` into cascades.
+void populateEinDecomposePatterns(mlir::RewritePatternSet &patterns);
+
+#define GEN_PASS_REGISTRATION
+#include "Ein/Transforms/Passes.h.inc"
+
+} // namespace einfuse::ein
+
+#endif

@@ -1,0 +1,90 @@
+//===- Compiler.h - Ahead-of-time kernel compilation ------------*- C++ -*-===//
+//
+// What einfuse-compile does, as a library: a module of kernels in, a
+// binary, a C header and a C launcher out. Nothing is written to disk here.
+//
+//===----------------------------------------------------------------------===//
+#ifndef EINFUSE_COMPILER_H
+#define EINFUSE_COMPILER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/Support/LogicalResult.h"
+
+#include <string>
+#include <vector>
+
+namespace llvm {
+class LLVMContext;
+class Module;
+} // namespace llvm
+
+namespace einfuse {
+
+/// One argument of a kernel: an input or an output buffer.
+struct KernelArg {
+  std::string name;
+  mlir::RankedTensorType type;
+  bool isOutput = false;
+};
+
+/// The C-level signature of one kernel (a public function of the input).
+struct KernelSignature {
+  std::string name;
+  std::vector<KernelArg> args;
+};
+
+/// C type of one element of a kernel buffer: f16/bf16 travel as uint16_t
+/// bits, fp8 and i1 as one uint8_t each.
+inline std::string getCElementType(mlir::Type type) {
+  if (type.isF32())
+    return "float";
+  if (type.isF64())
+    return "double";
+  if (type.isF16() || type.isBF16())
+    return "uint16_t";
+  if (llvm::isa<mlir::Float8E4M3FNType>(type) || type.isInteger(1))
+    return "uint8_t";
+  unsigned w = type.getIntOrFloatBitWidth();
+  return "int" + std::to_string(w <= 8 ? 8 : w) + "_t";
+}
+
+/// Targets einfuse-compile knows.
+enum class TargetKind { CPU };
+
+/// Parses `cpu` (and reports the GPU targets as not implemented yet).
+llvm::FailureOr<TargetKind> parseTarget(llvm::StringRef spec,
+                                        std::string &error);
+
+/// Reads the kernels of `module`: every public function on ranked tensors.
+/// Emits an error at the module and fails when there is none.
+llvm::FailureOr<std::vector<KernelSignature>>
+collectKernels(mlir::ModuleOp module);
+
+/// Runs the target pipeline on `module`, leaving it in the LLVM dialect.
+llvm::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module, TargetKind target);
+
+/// Translates a module in the LLVM dialect to LLVM IR.
+std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
+                                                llvm::LLVMContext &ctx);
+
+/// The files of a compiled kernel module.
+struct CompiledArtifacts {
+  std::string object;   ///< native object (CPU)
+  std::string header;   ///< C header: one typed function per kernel
+  std::string launcher; ///< C source implementing the header
+};
+
+/// Compiles `module` for `target`. `baseName` names the header guard and
+/// the header the launcher includes.
+llvm::FailureOr<CompiledArtifacts> compileModule(mlir::ModuleOp module,
+                                                 TargetKind target,
+                                                 llvm::StringRef baseName);
+
+/// The C header for `kernels`.
+std::string emitCHeader(llvm::ArrayRef<KernelSignature> kernels,
+                        llvm::StringRef baseName);
+
+} // namespace einfuse
+
+#endif

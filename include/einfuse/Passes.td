@@ -1,0 +1,22 @@
+//===- Passes.td - Einfuse pipeline passes ----------------*- tablegen -*-===//
+#ifndef EINFUSE_PASSES_TD
+#define EINFUSE_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def EinfuseKernelABI : Pass<"einfuse-kernel-abi", "::mlir::ModuleOp"> {
+  let summary = "Give public tensor functions the kernel calling convention";
+  let description = [{
+    Every public `func.func` on tensors becomes a kernel that takes one
+    memref per input followed by one memref per result, writes its results
+    into those memrefs and returns nothing. The kernel has
+    `llvm.emit_c_interface`, so it is called as `_mlir_ciface_<name>` with
+    pointers to memref descriptors; the launchers `einfuse-compile` writes
+    hide that. The tensor body is kept as a private function and inlined.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
+#endif

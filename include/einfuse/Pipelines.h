@@ -1,0 +1,46 @@
+//===- Pipelines.h - Einfuse pass pipelines ---------------------*- C++ -*-===//
+//
+// Pipeline builders an embedder can add to its own pass manager, and the
+// passes of lib/Pipelines.
+//
+//===----------------------------------------------------------------------===//
+#ifndef EINFUSE_PIPELINES_H
+#define EINFUSE_PIPELINES_H
+
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace einfuse {
+
+#define GEN_PASS_DECL
+#include "einfuse/Passes.h.inc"
+
+/// Options of the CPU pipeline.
+struct CPUPipelineOptions
+    : public mlir::PassPipelineOptions<CPUPipelineOptions> {
+  Option<bool> kernelABI{
+      *this, "kernel-abi",
+      llvm::cl::desc("Rewrite public tensor functions to the kernel calling "
+                     "convention (memref inputs, then memref outputs)"),
+      llvm::cl::init(true)};
+};
+
+/// Ein (named ops or cascades) -> linalg on tensors: decomposition and
+/// conversion. `--einfuse-linalg-pipeline`.
+void buildEinToLinalgPipeline(mlir::OpPassManager &pm);
+
+/// Ein -> LLVM dialect for the host CPU, unfused: decomposition, kernel ABI,
+/// linalg, bufferization, loops, LLVM. `--einfuse-cpu-pipeline`.
+void buildCPUPipeline(mlir::OpPassManager &pm,
+                      const CPUPipelineOptions &options = {});
+
+/// Registers the passes of lib/Pipelines and the pipelines above.
+void registerPipelines();
+
+#define GEN_PASS_REGISTRATION
+#include "einfuse/Passes.h.inc"
+
+} // namespace einfuse
+
+#endif

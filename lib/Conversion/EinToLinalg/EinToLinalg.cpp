@@ -1,0 +1,436 @@
+//===- EinToLinalg.cpp - Ein cascades to linalg.generic --------------------===//
+//
+// One linalg.generic per Einsum: linalg already has exactly the iteration
+// model of an extended Einsum (loops over ranks, affine operand maps,
+// parallel/reduction loops, a scalar body), so we lower to it rather than to
+// loops of our own. What linalg lacks is the Ein-specific scalar semantics
+// (map/reduce actions, fp8 decoding, rank extents), which lives here.
+//
+//===----------------------------------------------------------------------===//
+#include "einfuse/Conversion/Passes.h"
+
+#include "Ein/IR/EinDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+
+#include <limits>
+
+namespace einfuse {
+#define GEN_PASS_DEF_CONVERTEINTOLINALG
+#include "einfuse/Conversion/Passes.h.inc"
+} // namespace einfuse
+
+using namespace mlir;
+using namespace einfuse;
+using namespace einfuse::ein;
+
+namespace {
+
+/// Decodes an f8E4M3FN scalar to f32 with integer ops. Upstream arith has
+/// no lowering of extf from this type to LLVM (LLVM has no fp8 type), so we
+/// spell it out: sign | exponent (bias 7) | 3-bit mantissa, subnormals at
+/// exponent 0, NaN at S.1111.111, no infinities.
+Value decodeF8E4M3FN(OpBuilder &b, Location loc, Value v) {
+  Type i8 = b.getI8Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
+  auto c = [&](int64_t x) { return arith::ConstantIntOp::create(b, loc, i32, x); };
+  Value bits = arith::BitcastOp::create(b, loc, i8, v);
+  Value u = arith::ExtUIOp::create(b, loc, i32, bits);
+  Value sign = arith::ShLIOp::create(
+      b, loc, arith::AndIOp::create(b, loc, u, c(0x80)), c(24));
+  Value exp = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, u, c(3)), c(0xF));
+  Value man = arith::AndIOp::create(b, loc, u, c(0x7));
+  // Normal: exponent rebiased from 7 to 127, mantissa moved to the top.
+  Value normalBits = arith::OrIOp::create(
+      b, loc,
+      arith::ShLIOp::create(b, loc, arith::AddIOp::create(b, loc, exp, c(120)),
+                            c(23)),
+      arith::ShLIOp::create(b, loc, man, c(20)));
+  Value normal = arith::BitcastOp::create(b, loc, f32, normalBits);
+  // Subnormal: man * 2^-9.
+  Value sub = arith::MulFOp::create(
+      b, loc, arith::UIToFPOp::create(b, loc, f32, man),
+      arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0f / 512.0f)));
+  Value isSub = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, exp, c(0));
+  Value mag = arith::SelectOp::create(b, loc, isSub, sub, normal);
+  Value isNan = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::eq,
+      arith::AndIOp::create(b, loc, u, c(0x7F)), c(0x7F));
+  Value nan = arith::ConstantOp::create(
+      b, loc, b.getF32FloatAttr(std::numeric_limits<float>::quiet_NaN()));
+  mag = arith::SelectOp::create(b, loc, isNan, nan, mag);
+  Value magBits = arith::BitcastOp::create(b, loc, i32, mag);
+  return arith::BitcastOp::create(b, loc, f32,
+                                  arith::OrIOp::create(b, loc, magBits, sign));
+}
+
+/// Scalar conversion for the `cast` map action. Integers are signed, except
+/// i1, which converts as 0/1.
+FailureOr<Value> castScalar(OpBuilder &b, Location loc, Value v, Type to,
+                            Operation *op) {
+  Type from = v.getType();
+  if (from == to)
+    return v;
+  if (isa<Float8E4M3FNType>(from)) {
+    v = decodeF8E4M3FN(b, loc, v);
+    from = v.getType();
+    if (from == to)
+      return v;
+  }
+  if (isa<Float8E4M3FNType>(to))
+    return op->emitOpError("unsupported: casting to f8E4M3FN is not lowered");
+  auto fFrom = dyn_cast<FloatType>(from), fTo = dyn_cast<FloatType>(to);
+  auto iFrom = dyn_cast<IntegerType>(from), iTo = dyn_cast<IntegerType>(to);
+  if (fFrom && fTo) {
+    if (fFrom.getWidth() < fTo.getWidth())
+      return Value(arith::ExtFOp::create(b, loc, to, v));
+    if (fFrom.getWidth() > fTo.getWidth())
+      return Value(arith::TruncFOp::create(b, loc, to, v));
+    // f16 <-> bf16: through f32.
+    Value wide = arith::ExtFOp::create(b, loc, b.getF32Type(), v);
+    return Value(arith::TruncFOp::create(b, loc, to, wide));
+  }
+  if (iFrom && fTo) {
+    if (iFrom.getWidth() == 1)
+      return Value(arith::UIToFPOp::create(b, loc, to, v));
+    return Value(arith::SIToFPOp::create(b, loc, to, v));
+  }
+  if (fFrom && iTo)
+    return Value(arith::FPToSIOp::create(b, loc, to, v));
+  if (iFrom && iTo) {
+    if (iFrom.getWidth() < iTo.getWidth())
+      return iFrom.getWidth() == 1
+                 ? Value(arith::ExtUIOp::create(b, loc, to, v))
+                 : Value(arith::ExtSIOp::create(b, loc, to, v));
+    return Value(arith::TruncIOp::create(b, loc, to, v));
+  }
+  return op->emitOpError("unsupported cast from ") << from << " to " << to;
+}
+
+/// The scalar of a named map action.
+FailureOr<Value> buildNamedMap(OpBuilder &b, Location loc, EinsumOp op,
+                               ValueRange a, Type resultElt) {
+  bool isFloat = isa<FloatType>(resultElt);
+  switch (op.getMap()) {
+  case MapKind::copy:
+    return a[0];
+  case MapKind::cast:
+    return castScalar(b, loc, a[0], resultElt, op);
+  case MapKind::neg:
+    if (isFloat)
+      return Value(arith::NegFOp::create(b, loc, a[0]));
+    return Value(arith::SubIOp::create(
+        b, loc, arith::ConstantIntOp::create(b, loc, resultElt, 0), a[0]));
+  case MapKind::abs:
+    if (isFloat)
+      return Value(math::AbsFOp::create(b, loc, a[0]));
+    return Value(math::AbsIOp::create(b, loc, a[0]));
+  case MapKind::exp:
+    return Value(math::ExpOp::create(b, loc, a[0]));
+  case MapKind::exp2:
+    return Value(math::Exp2Op::create(b, loc, a[0]));
+  case MapKind::log:
+    return Value(math::LogOp::create(b, loc, a[0]));
+  case MapKind::sqrt:
+    return Value(math::SqrtOp::create(b, loc, a[0]));
+  case MapKind::rsqrt:
+    return Value(math::RsqrtOp::create(b, loc, a[0]));
+  case MapKind::tanh:
+    return Value(math::TanhOp::create(b, loc, a[0]));
+  case MapKind::add:
+    return isFloat ? Value(arith::AddFOp::create(b, loc, a[0], a[1]))
+                   : Value(arith::AddIOp::create(b, loc, a[0], a[1]));
+  case MapKind::sub:
+    return isFloat ? Value(arith::SubFOp::create(b, loc, a[0], a[1]))
+                   : Value(arith::SubIOp::create(b, loc, a[0], a[1]));
+  case MapKind::mul:
+    return isFloat ? Value(arith::MulFOp::create(b, loc, a[0], a[1]))
+                   : Value(arith::MulIOp::create(b, loc, a[0], a[1]));
+  case MapKind::div:
+    return isFloat ? Value(arith::DivFOp::create(b, loc, a[0], a[1]))
+                   : Value(arith::DivSIOp::create(b, loc, a[0], a[1]));
+  case MapKind::max:
+    return isFloat ? Value(arith::MaximumFOp::create(b, loc, a[0], a[1]))
+                   : Value(arith::MaxSIOp::create(b, loc, a[0], a[1]));
+  case MapKind::min:
+    return isFloat ? Value(arith::MinimumFOp::create(b, loc, a[0], a[1]))
+                   : Value(arith::MinSIOp::create(b, loc, a[0], a[1]));
+  case MapKind::select:
+    return Value(arith::SelectOp::create(b, loc, a[0], a[1], a[2]));
+  case MapKind::custom:
+    break;
+  }
+  llvm_unreachable("custom maps are cloned, not built");
+}
+
+/// Identity of a reduce action, or the Einsum's explicit initial value.
+TypedAttr reduceInit(EinsumOp op, Type elt) {
+  if (auto init = op.getInitAttr())
+    return init;
+  Builder b(op.getContext());
+  if (auto ft = dyn_cast<FloatType>(elt)) {
+    const llvm::fltSemantics &sem = ft.getFloatSemantics();
+    switch (op.getReduce()) {
+    case ReduceKind::max:
+      return FloatAttr::get(elt, APFloat::getInf(sem, /*Negative=*/true));
+    case ReduceKind::min:
+      return FloatAttr::get(elt, APFloat::getInf(sem, /*Negative=*/false));
+    default:
+      return FloatAttr::get(elt, APFloat::getZero(sem));
+    }
+  }
+  unsigned w = elt.getIntOrFloatBitWidth();
+  switch (op.getReduce()) {
+  case ReduceKind::max:
+    return IntegerAttr::get(elt, APInt::getSignedMinValue(w));
+  case ReduceKind::min:
+    return IntegerAttr::get(elt, APInt::getSignedMaxValue(w));
+  default:
+    return IntegerAttr::get(elt, 0);
+  }
+}
+
+Value combine(OpBuilder &b, Location loc, ReduceKind kind, Value acc, Value v) {
+  bool isFloat = isa<FloatType>(v.getType());
+  switch (kind) {
+  case ReduceKind::sum:
+    return isFloat ? Value(arith::AddFOp::create(b, loc, acc, v))
+                   : Value(arith::AddIOp::create(b, loc, acc, v));
+  case ReduceKind::max:
+    return isFloat ? Value(arith::MaximumFOp::create(b, loc, acc, v))
+                   : Value(arith::MaxSIOp::create(b, loc, acc, v));
+  case ReduceKind::min:
+    return isFloat ? Value(arith::MinimumFOp::create(b, loc, acc, v))
+                   : Value(arith::MinSIOp::create(b, loc, acc, v));
+  case ReduceKind::none:
+    return v;
+  }
+  llvm_unreachable("unknown reduce kind");
+}
+
+/// Finds the size of each rank of a cascade as an index value, from the
+/// tensors it indexes as a plain rank (or its declared extent). Sources are
+/// collected before lowering starts, since lowering replaces the Einsums.
+class ExtentTable {
+public:
+  explicit ExtentTable(CascadeOp cascade) : cascade(cascade) {
+    for (auto [pos, e] : llvm::enumerate(cascade.getBodyBlock().getOps<EinsumOp>())) {
+      index[e.getOperation()] = pos;
+      SmallVector<StringRef> names = e.getRankNames();
+      auto add = [&](Value v, AffineMap map, unsigned availableAt) {
+        auto type = cast<ShapedType>(v.getType());
+        for (auto [i, expr] : llvm::enumerate(map.getResults())) {
+          auto d = dyn_cast<AffineDimExpr>(expr);
+          if (!d)
+            continue;
+          StringRef rank = names[d.getPosition()];
+          if (!type.isDynamicDim(i))
+            staticSizes.try_emplace(rank, type.getDimSize(i));
+          else
+            sources[rank].push_back({v, static_cast<unsigned>(i), availableAt});
+        }
+      };
+      for (auto [i, in] : llvm::enumerate(e.getInputs()))
+        add(in, e.getInputMap(i), pos);
+      add(e.getResult(), e.getOutputMap(), pos + 1);
+    }
+  }
+
+  /// Size of `rank`, materialised at the builder's insertion point, which is
+  /// where Einsum `at` is being lowered.
+  FailureOr<Value> get(OpBuilder &b, Location loc, StringRef rank,
+                       EinsumOp at) {
+    int64_t declared = cascade.getDeclaredExtent(rank);
+    if (!ShapedType::isDynamic(declared))
+      return Value(arith::ConstantIndexOp::create(b, loc, declared));
+    auto st = staticSizes.find(rank);
+    if (st != staticSizes.end())
+      return Value(arith::ConstantIndexOp::create(b, loc, st->second));
+    unsigned pos = index.lookup(at.getOperation());
+    for (const Source &src : sources.lookup(rank)) {
+      if (src.availableAt > pos)
+        continue;
+      Value v = mapping.lookupOrDefault(src.value);
+      return Value(tensor::DimOp::create(b, loc, v, src.dim));
+    }
+    return at.emitOpError("cannot infer the extent of rank '")
+           << rank << "': no tensor before it in the cascade is indexed by "
+           << "it as a plain rank and the cascade declares no extent for it";
+  }
+
+  /// Einsum results already lowered to their replacements.
+  IRMapping mapping;
+
+private:
+  struct Source {
+    Value value;
+    unsigned dim;
+    unsigned availableAt;
+  };
+  CascadeOp cascade;
+  llvm::DenseMap<Operation *, unsigned> index;
+  llvm::StringMap<int64_t> staticSizes;
+  llvm::StringMap<SmallVector<Source>> sources;
+};
+
+LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
+                          ExtentTable &extents) {
+  Location loc = op.getLoc();
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(op);
+  SmallVector<StringRef> names = op.getRankNames();
+  unsigned numRanks = names.size();
+
+  // linalg infers loop bounds from operand dims indexed by a plain loop; a
+  // rank that only appears inside compound expressions has none.
+  for (unsigned r = 0; r < numRanks; ++r) {
+    bool plain = false;
+    for (Attribute m : op.getIndexingMaps())
+      for (AffineExpr e : cast<AffineMapAttr>(m).getValue().getResults())
+        if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() == r)
+          plain = true;
+    if (!plain)
+      return op.emitOpError("unsupported: rank '")
+             << names[r] << "' only appears inside compound index "
+             << "expressions; lowering needs it to index some tensor "
+             << "as a plain rank";
+  }
+
+  RankedTensorType resultType = op.getResult().getType();
+  Type elt = resultType.getElementType();
+  SmallVector<Value> dynSizes;
+  for (auto [i, e] : llvm::enumerate(op.getOutputMap().getResults())) {
+    if (!resultType.isDynamicDim(i))
+      continue;
+    StringRef rank = names[cast<AffineDimExpr>(e).getPosition()];
+    FailureOr<Value> size = extents.get(rewriter, loc, rank, op);
+    if (failed(size))
+      return failure();
+    dynSizes.push_back(*size);
+  }
+  Value init = tensor::EmptyOp::create(rewriter, loc, resultType, dynSizes);
+  if (op.getReduce() != ReduceKind::none) {
+    Value cst = arith::ConstantOp::create(rewriter, loc, reduceInit(op, elt));
+    init = linalg::FillOp::create(rewriter, loc, cst, init).getResult(0);
+  }
+
+  // ein.extent in a custom body reads sizes computed here, outside the loop.
+  llvm::StringMap<Value> extentValues;
+  if (op.getMap() == MapKind::custom) {
+    WalkResult walk = op.getBody().walk([&](ExtentOp ex) {
+      if (extentValues.count(ex.getRank()))
+        return WalkResult::advance();
+      FailureOr<Value> size = extents.get(rewriter, loc, ex.getRank(), op);
+      if (failed(size))
+        return WalkResult::interrupt();
+      extentValues[ex.getRank()] = *size;
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return failure();
+  }
+
+  SmallVector<utils::IteratorType> iterators;
+  for (unsigned r = 0; r < numRanks; ++r)
+    iterators.push_back(op.isReducedRank(r) ? utils::IteratorType::reduction
+                                            : utils::IteratorType::parallel);
+  SmallVector<AffineMap> maps = llvm::map_to_vector(
+      op.getIndexingMaps(),
+      [](Attribute a) { return cast<AffineMapAttr>(a).getValue(); });
+  SmallVector<Value> inputs(op.getInputs());
+
+  LogicalResult bodyResult = success();
+  auto generic = linalg::GenericOp::create(
+      rewriter, loc, resultType, inputs, ValueRange{init}, maps, iterators,
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        ValueRange ins = args.drop_back();
+        Value acc = args.back();
+        Value mapped;
+        if (op.getMap() == MapKind::custom) {
+          IRMapping map;
+          Block &body = op.getBody().front();
+          map.map(body.getArguments(), ins);
+          for (Operation &inner : body.without_terminator()) {
+            if (auto idx = dyn_cast<IndexOp>(inner)) {
+              unsigned pos = llvm::find(names, idx.getRank()) - names.begin();
+              map.map(idx.getResult(),
+                      linalg::IndexOp::create(b, l, pos).getResult());
+              continue;
+            }
+            if (auto ex = dyn_cast<ExtentOp>(inner)) {
+              map.map(ex.getResult(), extentValues[ex.getRank()]);
+              continue;
+            }
+            b.clone(inner, map);
+          }
+          mapped = map.lookup(
+              cast<YieldOp>(body.getTerminator()).getValues().front());
+        } else {
+          FailureOr<Value> v = buildNamedMap(b, l, op, ins, elt);
+          if (failed(v)) {
+            bodyResult = failure();
+            mapped = acc;
+          } else {
+            mapped = *v;
+          }
+        }
+        linalg::YieldOp::create(b, l, combine(b, l, op.getReduce(), acc, mapped));
+      });
+  if (failed(bodyResult)) {
+    rewriter.eraseOp(generic);
+    return failure();
+  }
+  // The Einsum stays (dead) until the whole cascade is lowered, so that the
+  // extent table can still refer to its values.
+  extents.mapping.map(op.getResult(), generic.getResult(0));
+  rewriter.replaceAllUsesWith(op.getResult(), generic.getResult(0));
+  return success();
+}
+
+} // namespace
+
+LogicalResult einfuse::lowerCascadeToLinalg(RewriterBase &rewriter,
+                                            CascadeOp cascade) {
+  ExtentTable extents(cascade);
+  SmallVector<EinsumOp> einsums(cascade.getBodyBlock().getOps<EinsumOp>());
+  for (EinsumOp e : einsums)
+    if (failed(lowerEinsum(rewriter, e, extents)))
+      return failure();
+  for (EinsumOp e : llvm::reverse(einsums))
+    rewriter.eraseOp(e);
+  Block &body = cascade.getBodyBlock();
+  auto yield = cast<YieldOp>(body.getTerminator());
+  SmallVector<Value> results(yield.getValues());
+  rewriter.eraseOp(yield);
+  rewriter.inlineBlockBefore(&body, cascade);
+  rewriter.replaceOp(cascade, results);
+  return success();
+}
+
+namespace {
+struct ConvertEinToLinalgPass
+    : public einfuse::impl::ConvertEinToLinalgBase<ConvertEinToLinalgPass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> named;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<AttentionOp, QMatmulOp>(op))
+        named.push_back(op);
+    });
+    for (Operation *op : named) {
+      op->emitOpError("must be decomposed into a cascade first "
+                      "(run --ein-decompose)");
+      return signalPassFailure();
+    }
+    SmallVector<CascadeOp> cascades;
+    getOperation()->walk([&](CascadeOp c) { cascades.push_back(c); });
+    IRRewriter rewriter(&getContext());
+    for (CascadeOp c : cascades)
+      if (failed(lowerCascadeToLinalg(rewriter, c)))
+        return signalPassFailure();
+  }
+};
+} // namespace

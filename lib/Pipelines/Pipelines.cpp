@@ -1,0 +1,76 @@
+//===- Pipelines.cpp - Einfuse pass pipelines ------------------------------===//
+#include "einfuse/Pipelines.h"
+
+#include "Ein/Transforms/Passes.h"
+#include "einfuse/Conversion/Passes.h"
+
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace einfuse {
+
+void buildEinToLinalgPipeline(OpPassManager &pm) {
+  pm.addPass(ein::createEinDecompose());
+  pm.addPass(createConvertEinToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+/// The upstream tail of the CPU pipeline, from linalg on tensors to the LLVM
+/// dialect. Written as a pipeline string so that it reads like the
+/// mlir-opt invocation it is.
+static constexpr const char *kCPUTail =
+    "one-shot-bufferize{bufferize-function-boundaries=true "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "canonicalize,"
+    "buffer-deallocation-pipeline,"
+    "func.func(convert-linalg-to-loops),"
+    "lower-affine,"
+    "convert-scf-to-cf,"
+    "arith-expand{include-bf16=true},"
+    "convert-math-to-llvm,"
+    "convert-math-to-libm,"
+    "expand-strided-metadata,"
+    "finalize-memref-to-llvm,"
+    "convert-arith-to-llvm,"
+    "convert-index-to-llvm,"
+    "convert-func-to-llvm,"
+    "convert-cf-to-llvm,"
+    "reconcile-unrealized-casts";
+
+void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
+  pm.addPass(ein::createEinDecompose());
+  if (options.kernelABI) {
+    pm.addPass(createEinfuseKernelABI());
+    pm.addPass(createInlinerPass());
+    pm.addPass(createSymbolDCEPass());
+  }
+  pm.addPass(createConvertEinToLinalg());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // The tail is parsed by pass name, so the upstream passes must be
+  // registered even when an embedder did not register them.
+  static bool registered = (mlir::registerAllPasses(), true);
+  (void)registered;
+  if (failed(parsePassPipeline(kCPUTail, pm)))
+    llvm::report_fatal_error("einfuse: the built-in CPU pipeline does not parse");
+}
+
+void registerPipelines() {
+  registerEinfusePasses();
+  PassPipelineRegistration<>(
+      "einfuse-linalg-pipeline",
+      "Decompose Ein named ops and lower cascades to linalg on tensors",
+      [](OpPassManager &pm) { buildEinToLinalgPipeline(pm); });
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "einfuse-cpu-pipeline",
+      "Lower Ein to the LLVM dialect for the host CPU (unfused kernels)",
+      [](OpPassManager &pm, const CPUPipelineOptions &options) {
+        buildCPUPipeline(pm, options);
+      });
+}
+
+} // namespace einfuse

@@ -1,0 +1,102 @@
+//===- einfuse-compile.cpp - Ahead-of-time kernel compiler -----------------===//
+//
+//   einfuse-compile kernel.mlir --target=cpu -o outdir [--name=base]
+//
+// writes outdir/base.o (the kernels), outdir/base.h (one typed C function
+// per kernel) and outdir/base.c (the launcher implementing them). Files are
+// written only once everything has compiled, so a failure leaves none.
+//
+//===----------------------------------------------------------------------===//
+#include "einfuse/Compiler.h"
+#include "einfuse/InitAll.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "mlir/IR/Diagnostics.h"
+
+using namespace llvm;
+
+static cl::opt<std::string> inputFilename(cl::Positional,
+                                          cl::desc("<input .mlir>"),
+                                          cl::Required);
+static cl::opt<std::string> targetSpec(
+    "target", cl::desc("Target: cpu (nvidia:sm_80, nvidia:sm_90a, "
+                       "amd:gfx942 and amd:gfx90a are not implemented yet)"),
+    cl::init("cpu"));
+static cl::opt<std::string> outputDir("o", cl::desc("Output directory"),
+                                      cl::value_desc("dir"), cl::Required);
+static cl::opt<std::string>
+    baseName("name", cl::desc("Base name of the output files (default: the "
+                              "input file's stem)"));
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "Einfuse ahead-of-time compiler\n");
+
+  std::string error;
+  FailureOr<einfuse::TargetKind> target = einfuse::parseTarget(targetSpec, error);
+  if (failed(target)) {
+    errs() << "einfuse-compile: error: " << error << "\n";
+    return 1;
+  }
+  std::unique_ptr<MemoryBuffer> file = mlir::openInputFile(inputFilename, &error);
+  if (!file) {
+    errs() << "einfuse-compile: error: " << error << "\n";
+    return 1;
+  }
+  if (file->getBuffer().trim().empty()) {
+    errs() << inputFilename << ":1:1: error: input is empty\n";
+    return 1;
+  }
+  std::string base = baseName.empty()
+                         ? sys::path::stem(inputFilename).str()
+                         : baseName.getValue();
+
+  mlir::DialectRegistry registry;
+  einfuse::registerAllDialects(registry);
+  mlir::MLIRContext context(registry);
+  SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
+  mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceFile<mlir::ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+  FailureOr<einfuse::CompiledArtifacts> artifacts =
+      einfuse::compileModule(*module, *target, base);
+  if (failed(artifacts))
+    return 1;
+
+  if (std::error_code ec = sys::fs::create_directories(outputDir)) {
+    errs() << "einfuse-compile: error: cannot create '" << outputDir
+           << "': " << ec.message() << "\n";
+    return 1;
+  }
+  SmallVector<std::unique_ptr<ToolOutputFile>> outputs;
+  auto write = [&](StringRef ext, StringRef contents) -> bool {
+    SmallString<256> path(outputDir);
+    sys::path::append(path, base + ext);
+    auto out = mlir::openOutputFile(path, &error);
+    if (!out) {
+      errs() << "einfuse-compile: error: " << error << "\n";
+      return false;
+    }
+    out->os() << contents;
+    outputs.push_back(std::move(out));
+    return true;
+  };
+  if (!write(".o", artifacts->object) || !write(".h", artifacts->header) ||
+      !write(".c", artifacts->launcher))
+    return 1;
+  for (auto &out : outputs)
+    out->keep();
+  return 0;
+}
