@@ -1,0 +1,24 @@
+# -*- Python -*-
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "Einfuse"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.einfuse_obj_root, "test")
+
+llvm_config.use_default_substitutions()
+config.substitutions.append(("%einfuse_src", config.einfuse_src_root))
+config.substitutions.append(("%cc", config.c_compiler))
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.einfuse_tools_dir, append_path=False)
+llvm_config.add_tool_substitutions(
+    ["einfuse-opt", "einfuse-compile", "einfuse-e2e"], [config.einfuse_tools_dir])
+
+if shutil.which("ptxas") or os.path.exists("/usr/local/cuda/bin/ptxas"):
+    config.available_features.add("ptxas")
