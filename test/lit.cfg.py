@@ -16,7 +16,7 @@ llvm_config.use_default_substitutions()
 config.substitutions.append(("%einfuse_src", config.einfuse_src_root))
 config.substitutions.append(("%cc", config.c_compiler))
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.with_environment("PATH", config.einfuse_tools_dir, append_path=False)
+llvm_config.with_environment("PATH", config.einfuse_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
     ["einfuse-opt", "einfuse-compile", "einfuse-e2e"], [config.einfuse_tools_dir])
 

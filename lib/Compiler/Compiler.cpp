@@ -58,9 +58,15 @@ FailureOr<std::vector<KernelSignature>> collectKernels(ModuleOp module) {
                           "return at least one tensor");
     kernels.push_back(std::move(sig));
   }
-  if (kernels.empty())
-    return module.emitError("no kernel to compile: the input has no public "
-                            "function");
+  if (kernels.empty()) {
+    // The parser puts an implicit module at line 0 of its file; point at the
+    // start of the file instead.
+    Location loc = module.getLoc();
+    if (auto file = dyn_cast<FileLineColLoc>(loc); file && file.getLine() == 0)
+      loc = FileLineColLoc::get(file.getFilename(), 1, 1);
+    return emitError(loc, "no kernel to compile: the input has no public "
+                          "function");
+  }
   return kernels;
 }
 
@@ -146,6 +152,16 @@ FailureOr<CompiledArtifacts> compileModule(ModuleOp module, TargetKind target,
   std::unique_ptr<llvm::Module> llvmModule = translateToLLVMIR(module, llvmCtx);
   if (!llvmModule)
     return module.emitError("cannot translate the lowered module to LLVM IR");
+  // The launcher defines the C function `<kernel>`, which is also the name
+  // of the lowered kernel body; keep every definition but the
+  // `_mlir_ciface_` entry points local so that the object links with its
+  // launcher, and with the objects of other kernels.
+  for (llvm::Function &fn : *llvmModule)
+    if (!fn.isDeclaration() && !fn.getName().starts_with("_mlir_ciface_"))
+      fn.setLinkage(llvm::GlobalValue::InternalLinkage);
+  for (llvm::GlobalVariable &global : llvmModule->globals())
+    if (!global.isDeclaration())
+      global.setLinkage(llvm::GlobalValue::InternalLinkage);
   CompiledArtifacts out;
   std::string error;
   FailureOr<std::string> object = cpu::emitHostObject(*llvmModule, error);

@@ -63,6 +63,9 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   einfuse::registerAllDialects(registry);
   mlir::MLIRContext context(registry);
+  // Errors point at the kernel source; a generic dump of the failing op
+  // (what mlir-opt adds by default) is noise to a user of this tool.
+  context.printOpOnDiagnostic(false);
   SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(file), SMLoc());
   mlir::SourceMgrDiagnosticHandler handler(sourceMgr, &context);

@@ -1,0 +1,57 @@
+// einfuse-compile --target=cpu on ein.attention: grouped-query attention
+// (2 query heads share 1 key/value head) with dynamic sequence lengths.
+//
+// RUN: rm -rf %t.dir
+// RUN: einfuse-compile %s --target=cpu -o %t.dir
+// RUN: FileCheck %s --check-prefix=HEADER < %t.dir/attention.h
+// RUN: FileCheck %s --check-prefix=LAUNCHER < %t.dir/attention.c
+// RUN: %cc -std=c99 -Wall -Wextra -Werror -c %t.dir/attention.c -o %t.launcher.o
+// RUN: llvm-nm --defined-only --extern-only --just-symbol-name %t.dir/attention.o | FileCheck %s --check-prefix=SYMS
+// RUN: %cc -std=c99 -I%t.dir %S/Inputs/attention-main.c %t.dir/attention.c %t.dir/attention.o -lm -o %t.exe
+// RUN: %t.exe | FileCheck %s --check-prefix=OUTPUT
+
+// The base name defaults to the input's stem; only dynamic dims get a size.
+// HEADER:      #ifndef EINFUSE_KERNEL_ATTENTION_H
+// HEADER:      /* attention: dense row-major buffers.
+// HEADER-NEXT:  *   in0 (in)  f32[1, 2, ?, 4]
+// HEADER-NEXT:  *   in1 (in)  f32[1, 1, ?, 4]
+// HEADER-NEXT:  *   in2 (in)  f32[1, 1, ?, 2]
+// HEADER-NEXT:  *   out0 (out) f32[1, 2, ?, 2]
+// HEADER:      int attention(const float *in0, int64_t in0_dim2, const float *in1, int64_t in1_dim2, const float *in2, int64_t in2_dim2, float *out0, int64_t out0_dim2);
+
+// LAUNCHER:      #include "attention.h"
+// LAUNCHER:      typedef struct { void *allocated; void *aligned; int64_t offset; int64_t sizes[4]; int64_t strides[4]; } einfuse_memref_4;
+// LAUNCHER:      extern void _mlir_ciface_attention(einfuse_memref_4 *, einfuse_memref_4 *, einfuse_memref_4 *, einfuse_memref_4 *);
+// LAUNCHER:      int attention(
+// LAUNCHER:        if (in0_dim2 < 0) return -1;
+// LAUNCHER-NEXT:   einfuse_memref_4 in0_desc = {(void *)in0, (void *)in0, 0, {1, 2, in0_dim2, 4}, {0}};
+// LAUNCHER-NEXT:   in0_desc.strides[3] = 1;
+// LAUNCHER-NEXT:   in0_desc.strides[2] = in0_desc.strides[3] * in0_desc.sizes[3];
+// LAUNCHER-NEXT:   in0_desc.strides[1] = in0_desc.strides[2] * in0_desc.sizes[2];
+// LAUNCHER-NEXT:   in0_desc.strides[0] = in0_desc.strides[1] * in0_desc.sizes[1];
+// LAUNCHER:        einfuse_memref_4 in2_desc = {(void *)in2, (void *)in2, 0, {1, 1, in2_dim2, 2}, {0}};
+// LAUNCHER:        _mlir_ciface_attention(&in0_desc, &in1_desc, &in2_desc, &out0_desc);
+// LAUNCHER-NEXT:   return 0;
+
+// SYMS:     {{^}}_mlir_ciface_attention{{$}}
+// SYMS-NOT: {{.}}
+
+// Head 0: query p matches key p so strongly (score 500 against 0) that the
+// others' weights underflow to exactly 0: row p is value row p. Head 1: a
+// zero query weighs the 4 keys equally: every row is the mean of the values.
+// OUTPUT:      head 0
+// OUTPUT-NEXT: 1 0
+// OUTPUT-NEXT: 2 8
+// OUTPUT-NEXT: 3 0
+// OUTPUT-NEXT: head 1
+// OUTPUT-NEXT: 3 1
+// OUTPUT-NEXT: 3 1
+// OUTPUT-NEXT: 3 1
+
+func.func @attention(%q: tensor<1x2x?x4xf32>, %k: tensor<1x1x?x4xf32>,
+                     %v: tensor<1x1x?x2xf32>) -> tensor<1x2x?x2xf32> {
+  %o = ein.attention %q, %k, %v
+      : tensor<1x2x?x4xf32>, tensor<1x1x?x4xf32>, tensor<1x1x?x2xf32>
+      -> tensor<1x2x?x2xf32>
+  return %o : tensor<1x2x?x2xf32>
+}
