@@ -63,7 +63,9 @@ static bool isFloatOnlyMap(MapKind kind) {
 }
 
 static bool isReservedRankName(StringRef name) {
-  return name == "floordiv" || name == "ceildiv" || name == "mod";
+  // `true` and `false` would parse as the integers 1 and 0 in an index.
+  return name == "floordiv" || name == "ceildiv" || name == "mod" ||
+         name == "true" || name == "false";
 }
 
 /// Records that `rank` has static extent `size` (if static) and reports a
@@ -353,6 +355,20 @@ ParseResult EinsumOp::parse(OpAsmParser &parser, OperationState &result) {
       return parser.emitError(typeLoc, "rank '")
              << names[cast<AffineDimExpr>(e).getPosition()]
              << "' is both kept in the output and reduced";
+
+  // The reduce action lists exactly the dropped ranks. Without one, a
+  // dropped rank is left to the verifier, which reports it.
+  if (reduceKind != ReduceKind::none) {
+    for (unsigned oldPos : order) {
+      AffineExpr d = getAffineDimExpr(oldPos, ctx);
+      if (!llvm::is_contained(outExprs, d) &&
+          !llvm::is_contained(reduceExprs, d))
+        return parser.emitError(typeLoc, "rank '")
+               << names[oldPos]
+               << "' is dropped from the result but the reduce action does "
+                  "not list it";
+    }
+  }
 
   result.addAttribute("ranks", b.getArrayAttr(rankAttrs));
   result.addAttribute("indexing_maps", b.getArrayAttr(maps));
@@ -680,7 +696,8 @@ LogicalResult AttentionOp::verify() {
   if (v.getDimSize(1) != hkv)
     return emitOpError("key has ")
            << hkv << " heads but value has " << v.getDimSize(1);
-  if (hq % hkv != 0)
+  // hkv may be 0 (an empty static dim): do not divide by it.
+  if (hkv == 0 || hq % hkv != 0)
     return emitOpError("query heads (")
            << hq << ") must be a multiple of key/value heads (" << hkv
            << ")";

@@ -91,7 +91,8 @@ void print(llvm::raw_ostream &os, AffineExpr e, ArrayRef<StringRef> names,
 }
 
 bool isReservedWord(StringRef kw) {
-  return kw == "floordiv" || kw == "ceildiv" || kw == "mod";
+  return kw == "floordiv" || kw == "ceildiv" || kw == "mod" || kw == "true" ||
+         kw == "false";
 }
 
 ParseResult parseSum(OpAsmParser &parser, SmallVectorImpl<std::string> &names,
@@ -105,6 +106,12 @@ ParseResult parseAtom(OpAsmParser &parser, SmallVectorImpl<std::string> &names,
       return failure();
     return success();
   }
+  // The parser reads `true`/`false` as integers: reject them as rank names
+  // before they get there.
+  llvm::SMLoc kwLoc = parser.getCurrentLocation();
+  StringRef kw;
+  if (succeeded(parser.parseOptionalKeyword(&kw, {"true", "false"})))
+    return parser.emitError(kwLoc, "'") << kw << "' cannot be a rank name";
   int64_t value;
   OptionalParseResult intResult = parser.parseOptionalInteger(value);
   if (intResult.has_value()) {
