@@ -14,6 +14,7 @@ config.test_exec_root = os.path.join(config.einfuse_obj_root, "test")
 
 llvm_config.use_default_substitutions()
 config.substitutions.append(("%einfuse_src", config.einfuse_src_root))
+config.substitutions.append(("%einfuse_obj", config.einfuse_obj_root))
 config.substitutions.append(("%cc", config.c_compiler))
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.einfuse_tools_dir, append_path=True)
