@@ -4,7 +4,7 @@
 // Ops written in the generic form print in the custom form, with the rank
 // names taken from the `ranks` attribute and the reduced ranks from the maps.
 // CHECK-LABEL: func @generic_einsum
-// GENERIC-LABEL: func @generic_einsum
+// GENERIC-LABEL: sym_name = "generic_einsum"
 func.func @generic_einsum(%a: tensor<4x16xf32>, %b: tensor<16x8xf32>) -> tensor<4x8xf32> {
   // CHECK: ein.cascade [i, j, k] -> (tensor<4x8xf32>)
   // GENERIC: "ein.cascade"() <{extents = array<i64: {{-?[0-9]+}}, {{-?[0-9]+}}, {{-?[0-9]+}}>, ranks = ["i", "j", "k"]}>
