@@ -62,7 +62,10 @@ llvm::FailureOr<std::vector<KernelSignature>>
 collectKernels(mlir::ModuleOp module);
 
 /// Runs the target pipeline on `module`, leaving it in the LLVM dialect.
-llvm::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module, TargetKind target);
+/// `options` (a pipeline option string such as "deferred-normalize=false")
+/// tunes the pipeline.
+llvm::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module, TargetKind target,
+                                       llvm::StringRef options = "");
 
 /// Translates a module in the LLVM dialect to LLVM IR.
 std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,

@@ -24,6 +24,10 @@ struct CPUPipelineOptions
       llvm::cl::desc("Rewrite public tensor functions to the kernel calling "
                      "convention (memref inputs, then memref outputs)"),
       llvm::cl::init(true)};
+  Option<bool> deferredNormalize{
+      *this, "deferred-normalize",
+      llvm::cl::desc("Apply --ein-deferred-normalize to the cascades"),
+      llvm::cl::init(true)};
 };
 
 /// Ein (named ops or cascades) -> linalg on tensors: decomposition and

@@ -29,6 +29,16 @@ FailureOr<TargetKind> parseTarget(StringRef spec, std::string &error) {
   return failure();
 }
 
+/// Whether getCElementType has a C type for `type`.
+static bool hasCElementType(Type type) {
+  if (type.isF16() || type.isBF16() || type.isF32() || type.isF64() ||
+      isa<Float8E4M3FNType>(type))
+    return true;
+  auto it = dyn_cast<IntegerType>(type);
+  return it && it.isSignless() &&
+         llvm::is_contained({1u, 4u, 8u, 16u, 32u, 64u}, it.getWidth());
+}
+
 FailureOr<std::vector<KernelSignature>> collectKernels(ModuleOp module) {
   std::vector<KernelSignature> kernels;
   for (auto fn : module.getOps<func::FuncOp>()) {
@@ -43,6 +53,12 @@ FailureOr<std::vector<KernelSignature>> collectKernels(ModuleOp module) {
         return fn.emitError("unsupported kernel signature: ")
                << (isOutput ? "result #" : "argument #") << i
                << " is not a ranked tensor";
+      if (!hasCElementType(tt.getElementType()))
+        return fn.emitError("unsupported kernel signature: ")
+               << (isOutput ? "result #" : "argument #") << i
+               << " has element type " << tt.getElementType()
+               << ", which has no C type (expected f16, bf16, f32, f64, "
+                  "f8E4M3FN or a signless i1, i4, i8, i16, i32 or i64)";
       sig.args.push_back({(isOutput ? "out" : "in") + std::to_string(i), tt,
                           isOutput});
       return success();
@@ -70,12 +86,19 @@ FailureOr<std::vector<KernelSignature>> collectKernels(ModuleOp module) {
   return kernels;
 }
 
-LogicalResult lowerToLLVMDialect(ModuleOp module, TargetKind target) {
+LogicalResult lowerToLLVMDialect(ModuleOp module, TargetKind target,
+                                 StringRef options) {
   PassManager pm(module.getContext());
   switch (target) {
-  case TargetKind::CPU:
-    buildCPUPipeline(pm);
+  case TargetKind::CPU: {
+    std::unique_ptr<CPUPipelineOptions> parsed =
+        CPUPipelineOptions::createFromString(options);
+    if (!parsed)
+      return module.emitError("invalid CPU pipeline options '")
+             << options << "'";
+    buildCPUPipeline(pm, *parsed);
     break;
+  }
   }
   return pm.run(module);
 }

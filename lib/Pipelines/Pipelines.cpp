@@ -43,6 +43,8 @@ static constexpr const char *kCPUTail =
 
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   pm.addPass(ein::createEinDecompose());
+  if (options.deferredNormalize)
+    pm.addPass(ein::createEinDeferredNormalize());
   if (options.kernelABI) {
     pm.addPass(createEinfuseKernelABI());
     pm.addPass(createInlinerPass());

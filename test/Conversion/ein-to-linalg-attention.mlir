@@ -1,7 +1,7 @@
 // RUN: einfuse-opt %s --ein-decompose --convert-ein-to-linalg | FileCheck %s
 
 // Decomposed attention lowers to one linalg.generic per Einsum: QK, score,
-// max, exp, sum, divide, AV.
+// max, max guard, exp, sum, sum guard, divide, AV.
 // CHECK-LABEL: func @attention
 // CHECK-NOT: ein.
 // CHECK: linalg.fill
@@ -9,16 +9,20 @@
 // CHECK: arith.mulf
 // CHECK: arith.addf
 // CHECK: %[[S:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel"]}{{.*}} ins(%[[QK]]
-// CHECK: linalg.index 2
-// CHECK: linalg.index 3
+// CHECK-DAG: linalg.index 2
+// CHECK-DAG: linalg.index 3
 // CHECK: arith.constant 0xFF800000 : f32
 // CHECK: %[[GM:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]}{{.*}} ins(%[[S]]
 // CHECK: arith.maximumf
-// CHECK: %[[SN:.*]] = linalg.generic {{.*}} ins(%[[S]], %[[GM]]
+// CHECK: %[[GMS:.*]] = linalg.generic {{.*}} ins(%[[GM]]
+// CHECK: arith.select
+// CHECK: %[[SN:.*]] = linalg.generic {{.*}} ins(%[[S]], %[[GMS]]
 // CHECK: math.exp
 // CHECK: %[[SD:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]}{{.*}} ins(%[[SN]]
 // CHECK: arith.addf
-// CHECK: %[[A:.*]] = linalg.generic {{.*}} ins(%[[SN]], %[[SD]]
+// CHECK: %[[SDS:.*]] = linalg.generic {{.*}} ins(%[[SD]]
+// CHECK: arith.select
+// CHECK: %[[A:.*]] = linalg.generic {{.*}} ins(%[[SN]], %[[SDS]]
 // CHECK: arith.divf
 // CHECK: %[[AV:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}{{.*}} ins(%[[A]], %{{.*}} :
 // CHECK: return %[[AV]]

@@ -4,7 +4,7 @@
 // CHECK-LABEL: func @attention
 // CHECK-SAME: -> tensor<1x2x8x16xf32>
 // CHECK-NOT: ein.
-// CHECK-COUNT-7: linalg.generic
+// CHECK-COUNT-9: linalg.generic
 // CHECK-NOT: linalg.generic
 // CHECK: return %{{.*}} : tensor<1x2x8x16xf32>
 func.func @attention(%q: tensor<1x2x8x16xf32>, %k: tensor<1x2x8x16xf32>, %v: tensor<1x2x8x16xf32>) -> tensor<1x2x8x16xf32> {

@@ -15,7 +15,7 @@
 // CHECK: max[m] : (tensor<1x2x8x8xf32>) -> tensor<1x2x8xf32>
 // CHECK: math.exp
 // CHECK: sum[m] : (tensor<1x2x8x8xf32>) -> tensor<1x2x8xf32>
-// CHECK: arith.divf
+// CHECK: ein.einsum div
 // CHECK: %[[AV:.*]] = ein.einsum custom(%{{.*}}[b, h, p, m], %[[V]][b, h, m, f]) -> [b, h, p, f] sum[m] {
 // CHECK: arith.extf %{{.*}} : bf16 to f32
 // CHECK: } : (tensor<1x2x8x8xf32>, tensor<1x2x8x16xbf16>) -> tensor<1x2x8x16xf32>

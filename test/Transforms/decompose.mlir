@@ -1,7 +1,8 @@
 // RUN: einfuse-opt %s --ein-decompose --split-input-file | FileCheck %s
 
 // Plain attention becomes the 3-pass cascade: QK, score, max, exp(S - max),
-// sum, divide, multiply by V.
+// sum, divide, multiply by V. The guards for fully masked rows (max -inf ->
+// 0, sum 0 -> 1) are Einsums of their own over [b, h, p].
 // CHECK-LABEL: func @attention
 // CHECK-SAME: (%[[Q:.*]]: tensor<2x8x?x64xf32>, %[[K:.*]]: tensor<2x8x?x64xf32>, %[[V:.*]]: tensor<2x8x?x32xf32>)
 // CHECK-NOT: ein.attention
@@ -11,15 +12,21 @@
 // CHECK:   arith.mulf
 // CHECK: }
 // CHECK: %[[GM:.*]] = ein.einsum copy(%[[S]][b, h, p, m]) -> [b, h, p] max[m]
-// CHECK: %[[SN:.*]] = ein.einsum custom(%[[S]][b, h, p, m], %[[GM]][b, h, p]) -> [b, h, p, m] {
+// CHECK: %[[GMS:.*]] = ein.einsum custom(%[[GM]][b, h, p]) -> [b, h, p] {
+// CHECK:   arith.cmpf oeq
+// CHECK:   arith.select
+// CHECK: }
+// CHECK: %[[SN:.*]] = ein.einsum custom(%[[S]][b, h, p, m], %[[GMS]][b, h, p]) -> [b, h, p, m] {
 // CHECK:   %[[D:.*]] = arith.subf
 // CHECK:   %[[E:.*]] = math.exp %[[D]] : f32
 // CHECK:   ein.yield %[[E]] : f32
 // CHECK: }
 // CHECK: %[[SD:.*]] = ein.einsum copy(%[[SN]][b, h, p, m]) -> [b, h, p] sum[m]
-// CHECK: %[[A:.*]] = ein.einsum custom(%[[SN]][b, h, p, m], %[[SD]][b, h, p]) -> [b, h, p, m] {
-// CHECK:   arith.divf
+// CHECK: %[[SDS:.*]] = ein.einsum custom(%[[SD]][b, h, p]) -> [b, h, p] {
+// CHECK:   arith.cmpf oeq
+// CHECK:   arith.select
 // CHECK: }
+// CHECK: %[[A:.*]] = ein.einsum div(%[[SN]][b, h, p, m], %[[SDS]][b, h, p]) -> [b, h, p, m]
 // CHECK: %[[AV:.*]] = ein.einsum mul(%[[A]][b, h, p, m], %[[V]][b, h, m, f]) -> [b, h, p, f] sum[m]
 // CHECK-SAME: -> tensor<2x8x?x32xf32>
 // CHECK: ein.yield %[[AV]] : tensor<2x8x?x32xf32>

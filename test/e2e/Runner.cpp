@@ -34,6 +34,10 @@ static cl::opt<std::string> suite("suite", cl::desc("Case family"), cl::Required
 static cl::opt<int> numCases("cases", cl::desc("Number of cases"), cl::init(20));
 static cl::opt<uint64_t> seed("seed", cl::desc("Random seed"), cl::init(1));
 static cl::opt<bool> verbose("verbose", cl::desc("Print every case"));
+static cl::opt<std::string> pipelineOptions(
+    "pipeline-options",
+    cl::desc("Options of the CPU pipeline, e.g. deferred-normalize=false"),
+    cl::init(""));
 
 namespace {
 
@@ -74,7 +78,8 @@ public:
       error = "parse failed: " + diag;
       return false;
     }
-    if (failed(einfuse::lowerToLLVMDialect(*module, einfuse::TargetKind::CPU))) {
+    if (failed(einfuse::lowerToLLVMDialect(*module, einfuse::TargetKind::CPU,
+                                               pipelineOptions))) {
       error = "lowering failed: " + diag;
       return false;
     }

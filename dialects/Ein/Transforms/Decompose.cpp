@@ -207,38 +207,50 @@ struct DecomposeAttention : OpRewritePattern<AttentionOp> {
                            {R.exprs(bhpm)}, R.exprs(bhp), MapKind::copy,
                            ReduceKind::max);
 
-    // SN[b,h,p,m] = exp(S - GM); a row with every key masked has GM = -inf
-    // and takes 0 in its place so that SN is 0 rather than NaN.
-    Value sn = buildEinsum(
-        rewriter, loc, R.type(bhpm, f32), {s, gm}, R.names,
-        {R.exprs(bhpm), R.exprs(bhp)}, R.exprs(bhpm), MapKind::custom,
-        ReduceKind::none, [](OpBuilder &b, Location l, ValueRange a) -> Value {
+    // A row with every key masked has GM = -inf; it takes 0 in its place so
+    // that SN is 0 rather than NaN. The guard is an Einsum of its own so that
+    // SN keeps the plain form exp(S - max) the rewrites look for.
+    Value gms = buildEinsum(
+        rewriter, loc, R.type(bhp, f32), {gm}, R.names, {R.exprs(bhp)},
+        R.exprs(bhp), MapKind::custom, ReduceKind::none,
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
           Value minusInf =
               f32Const(b, l, -std::numeric_limits<double>::infinity());
           Value isEmpty = arith::CmpFOp::create(
-              b, l, arith::CmpFPredicate::OEQ, a[1], minusInf);
-          Value max =
-              arith::SelectOp::create(b, l, isEmpty, f32Const(b, l, 0.0), a[1]);
-          Value diff = arith::SubFOp::create(b, l, a[0], max);
+              b, l, arith::CmpFPredicate::OEQ, a[0], minusInf);
+          return arith::SelectOp::create(b, l, isEmpty, f32Const(b, l, 0.0),
+                                         a[0]);
+        });
+
+    // SN[b,h,p,m] = exp(S - GM)
+    Value sn = buildEinsum(
+        rewriter, loc, R.type(bhpm, f32), {s, gms}, R.names,
+        {R.exprs(bhpm), R.exprs(bhp)}, R.exprs(bhpm), MapKind::custom,
+        ReduceKind::none, [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value diff = arith::SubFOp::create(b, l, a[0], a[1]);
           return math::ExpOp::create(b, l, diff);
         });
 
-    // SD[b,h,p] = sum over m of SN
+    // SD[b,h,p] = sum over m of SN; a fully masked row has SD = 0 and SN = 0,
+    // and divides by 1 instead so that A is 0.
     Value sd = buildEinsum(rewriter, loc, R.type(bhp, f32), {sn}, R.names,
                            {R.exprs(bhpm)}, R.exprs(bhp), MapKind::copy,
                            ReduceKind::sum);
-
-    // A[b,h,p,m] = SN / SD, and 0 for fully masked rows (SD = 0).
-    Value a = buildEinsum(
-        rewriter, loc, R.type(bhpm, f32), {sn, sd}, R.names,
-        {R.exprs(bhpm), R.exprs(bhp)}, R.exprs(bhpm), MapKind::custom,
-        ReduceKind::none, [](OpBuilder &b, Location l, ValueRange a) -> Value {
+    Value sds = buildEinsum(
+        rewriter, loc, R.type(bhp, f32), {sd}, R.names, {R.exprs(bhp)},
+        R.exprs(bhp), MapKind::custom, ReduceKind::none,
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
           Value zero = f32Const(b, l, 0.0);
           Value isEmpty = arith::CmpFOp::create(
-              b, l, arith::CmpFPredicate::OEQ, a[1], zero);
-          Value div = arith::DivFOp::create(b, l, a[0], a[1]);
-          return arith::SelectOp::create(b, l, isEmpty, zero, div);
+              b, l, arith::CmpFPredicate::OEQ, a[0], zero);
+          return arith::SelectOp::create(b, l, isEmpty, f32Const(b, l, 1.0),
+                                         a[0]);
         });
+
+    // A[b,h,p,m] = SN / SD
+    Value a = buildEinsum(rewriter, loc, R.type(bhpm, f32), {sn, sds}, R.names,
+                          {R.exprs(bhpm), R.exprs(bhp)}, R.exprs(bhpm),
+                          MapKind::div, ReduceKind::none);
 
     // AV[b,h,p,f] = sum over m of A * V[b,h/G,m,f]
     SmallVector<StringRef> bhpf = {"b", "h", "p", "f"};

@@ -17,6 +17,10 @@ namespace einfuse::ein {
 /// Patterns that rewrite `ein.attention` and `ein.qmatmul` into cascades.
 void populateEinDecomposePatterns(mlir::RewritePatternSet &patterns);
 
+/// Patterns that move a normalising factor past sum reductions
+/// (`--ein-deferred-normalize`).
+void populateEinDeferredNormalizePatterns(mlir::RewritePatternSet &patterns);
+
 #define GEN_PASS_REGISTRATION
 #include "Ein/Transforms/Passes.h.inc"
 

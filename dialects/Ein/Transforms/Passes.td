@@ -20,4 +20,42 @@ def EinDecompose : Pass<"ein-decompose"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def EinPassAnalysis : Pass<"ein-pass-analysis"> {
+  let summary = "Report the passes over each reduced rank and the on-chip footprint of cascades";
+  let description = [{
+    For every `ein.cascade` and every rank some Einsum reduces, emits a
+    remark with the number of passes over the fibres of that rank (1 + the
+    most barrier edges on any path: a reduction removing the rank followed
+    by a consumer iterating it again) and the on-chip footprint as a
+    polynomial in tile sizes `T_x`: every intermediate tiled along every
+    rank, except that a value streamed along the rank in one pass and read
+    in a later pass is held whole (`M_x`, the extent of the rank).
+
+    The same results are available to other passes through
+    `CascadePassAnalysis` (Ein/Analysis/PassCount.h). The IR is unchanged.
+  }];
+  let options = [
+    Option<"tileSizes", "tile-sizes", "std::string", /*default=*/"\"\"",
+           "Comma-separated `symbol=value` pairs (e.g. `T_p=64,T_m=64,M_m=4096`; "
+           "other symbols count as 1) at which the footprint is also evaluated">
+  ];
+}
+
+def EinDeferredNormalize : Pass<"ein-deferred-normalize"> {
+  let summary = "Defer normalisation past sum reductions (one pass fewer)";
+  let description = [{
+    Rewrites `O = sum over R of f(A, ...)` where `A = g(X, D)` divides or
+    multiplies by a factor `D` that does not depend on the reduced ranks
+    `R`, and `f` is multiplicative in `A`, into
+    `O' = sum over R of f(g'(X), ...)` followed by `O = O' / D` (or `* D`).
+    `g` may be a named `div`/`mul` or a custom map in which `D` enters
+    through one `divf`/`mulf` on a multiplicative path to the yield.
+
+    When `D` comes from a reduction over `R` (softmax's denominator, RMS
+    norm's scale), this removes a barrier: attention goes from 3 passes to
+    2, and RMS norm feeding a matmul from 2 to 1. The function computed is
+    unchanged up to rounding.
+  }];
+}
+
 #endif

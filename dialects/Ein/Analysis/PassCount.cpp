@@ -1,0 +1,150 @@
+//===- PassCount.cpp - Passes over a rank and on-chip footprint ------------===//
+#include "Ein/Analysis/PassCount.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace einfuse::ein;
+
+void Footprint::add(std::vector<std::string> symbols, int64_t coefficient) {
+  llvm::sort(symbols);
+  terms[symbols] += coefficient;
+}
+
+double Footprint::evaluate(const llvm::StringMap<int64_t> &sizes) const {
+  double total = 0;
+  for (auto &[symbols, coefficient] : terms) {
+    double term = coefficient;
+    for (const std::string &s : symbols) {
+      auto it = sizes.find(s);
+      term *= it == sizes.end() ? 1 : it->second;
+    }
+    total += term;
+  }
+  return total;
+}
+
+std::string Footprint::str() const {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  bool first = true;
+  for (auto &[symbols, coefficient] : terms) {
+    os << (first ? "" : " + ");
+    first = false;
+    bool needStar = false;
+    if (coefficient != 1 || symbols.empty()) {
+      os << coefficient;
+      needStar = true;
+    }
+    for (const std::string &s : symbols) {
+      os << (needStar ? "*" : "") << s;
+      needStar = true;
+    }
+  }
+  if (first)
+    os << "0";
+  return out;
+}
+
+namespace {
+/// What a pass-counting step knows about a value of the cascade.
+struct ValueInfo {
+  /// Produced element by element along r in pass `pass` (r is a rank of it).
+  bool streamed = false;
+  /// Complete only at the end of pass `pass` (it depends on a reduction
+  /// over r).
+  bool dependsOnR = false;
+  int64_t pass = 0;
+};
+
+/// The plain ranks of an Einsum result, in order.
+SmallVector<StringRef> resultRanks(EinsumOp op) {
+  SmallVector<StringRef> names = op.getRankNames();
+  SmallVector<StringRef> out;
+  for (AffineExpr e : op.getOutputMap().getResults())
+    out.push_back(names[cast<AffineDimExpr>(e).getPosition()]);
+  return out;
+}
+} // namespace
+
+CascadePassAnalysis::CascadePassAnalysis(CascadeOp cascade) : cascade(cascade) {
+  llvm::StringSet<> reduced;
+  for (EinsumOp e : cascade.getBodyBlock().getOps<EinsumOp>())
+    for (unsigned pos : e.getReducedRankPositions())
+      reduced.insert(e.getRankNames()[pos]);
+  for (Attribute r : cascade.getRanks()) {
+    StringRef name = cast<StringAttr>(r).getValue();
+    if (reduced.contains(name))
+      reducedRanks.push_back(name.str());
+  }
+}
+
+const RankPasses &CascadePassAnalysis::getPasses(StringRef rank) {
+  auto cached = cache.find(rank.str());
+  if (cached != cache.end())
+    return cached->second;
+  RankPasses result;
+  result.rank = rank.str();
+  llvm::DenseMap<Value, ValueInfo> info;
+  int64_t lastPass = -1;
+
+  for (EinsumOp e : cascade.getBodyBlock().getOps<EinsumOp>()) {
+    SmallVector<StringRef> names = e.getRankNames();
+    bool iterates = llvm::is_contained(names, rank);
+    int64_t pass = 0;
+    bool dependsOnR = false;
+    for (Value in : e.getInputs()) {
+      auto it = info.find(in);
+      if (it == info.end())
+        continue; // from outside the cascade: readable in any pass
+      const ValueInfo &vi = it->second;
+      dependsOnR |= vi.dependsOnR || vi.streamed;
+      int64_t need = 0;
+      if (iterates)
+        need = vi.streamed ? vi.pass : (vi.dependsOnR ? vi.pass + 1 : 0);
+      else
+        need = vi.dependsOnR || vi.streamed ? vi.pass : 0;
+      pass = std::max(pass, need);
+    }
+    result.opPass[e] = pass;
+    ValueInfo out;
+    out.pass = pass;
+    if (iterates) {
+      lastPass = std::max(lastPass, pass);
+      bool keeps = llvm::is_contained(resultRanks(e), rank);
+      out.streamed = keeps;
+      out.dependsOnR = !keeps;
+    } else {
+      out.dependsOnR = dependsOnR;
+    }
+    info[e.getResult()] = out;
+  }
+  result.passes = lastPass + 1;
+
+  // Footprint: every intermediate, tiled along each rank; along r, a value
+  // streamed in one pass and read in a later one is held whole.
+  for (EinsumOp e : cascade.getBodyBlock().getOps<EinsumOp>()) {
+    const ValueInfo &vi = info[e.getResult()];
+    bool crosses = false;
+    if (vi.streamed)
+      for (Operation *user : e.getResult().getUsers()) {
+        auto it = result.opPass.find(user);
+        if (it != result.opPass.end() && it->second > vi.pass)
+          crosses = true;
+      }
+    std::vector<std::string> symbols;
+    for (StringRef r : resultRanks(e))
+      symbols.push_back((r == rank && crosses ? "M_" : "T_") + r.str());
+    result.footprint.add(symbols, 1);
+  }
+  return cache.emplace(rank.str(), std::move(result)).first->second;
+}
+
+int64_t CascadePassAnalysis::getMaxPasses() {
+  int64_t most = 1;
+  for (const std::string &r : reducedRanks)
+    most = std::max(most, getPasses(r).passes);
+  return most;
+}
