@@ -654,6 +654,11 @@ LogicalResult ExtentOp::verify() {
   auto cascade = (*this)->getParentOfType<CascadeOp>();
   if (!cascade)
     return emitOpError("must be inside an 'ein.cascade'");
+  // Extents are materialised where an Einsum is lowered; the cascade body
+  // itself disappears in lowering.
+  auto einsum = (*this)->getParentOfType<EinsumOp>();
+  if (!einsum || einsum->getParentOfType<CascadeOp>() != cascade)
+    return emitOpError("must be inside the map region of an 'ein.einsum'");
   if (cascade.lookupRank(getRank()) < 0)
     return emitOpError("rank '")
            << getRank() << "' is not declared by the enclosing cascade";

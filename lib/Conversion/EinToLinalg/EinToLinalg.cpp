@@ -10,14 +10,17 @@
 #include "einfuse/Conversion/Passes.h"
 
 #include "Ein/IR/EinDialect.h"
+#include "Ein/IR/RankExpr.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <limits>
+#include <optional>
 
 namespace einfuse {
 #define GEN_PASS_DEF_CONVERTEINTOLINALG
@@ -240,6 +243,15 @@ public:
     }
   }
 
+  /// Static size of `rank`, or ShapedType::kDynamic.
+  int64_t getStatic(StringRef rank) {
+    int64_t declared = cascade.getDeclaredExtent(rank);
+    if (!ShapedType::isDynamic(declared))
+      return declared;
+    auto it = staticSizes.find(rank);
+    return it == staticSizes.end() ? ShapedType::kDynamic : it->second;
+  }
+
   /// Size of `rank`, materialised at the builder's insertion point, which is
   /// where Einsum `at` is being lowered.
   FailureOr<Value> get(OpBuilder &b, Location loc, StringRef rank,
@@ -277,6 +289,61 @@ private:
   llvm::StringMap<SmallVector<Source>> sources;
 };
 
+/// Smallest and largest value of `e` when each rank d ranges over
+/// [0, extents[d]), or nullopt when an extent is unknown or a bound overflows.
+std::optional<std::pair<int64_t, int64_t>>
+getRange(AffineExpr e, ArrayRef<int64_t> extents) {
+  using Range = std::pair<int64_t, int64_t>;
+  if (auto d = dyn_cast<AffineDimExpr>(e)) {
+    int64_t n = extents[d.getPosition()];
+    if (ShapedType::isDynamic(n))
+      return std::nullopt;
+    return Range{0, n - 1};
+  }
+  if (auto c = dyn_cast<AffineConstantExpr>(e))
+    return Range{c.getValue(), c.getValue()};
+  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+  if (!bin)
+    return std::nullopt;
+  auto lhs = getRange(bin.getLHS(), extents);
+  auto rhs = getRange(bin.getRHS(), extents);
+  if (!lhs || !rhs)
+    return std::nullopt;
+  auto [a, b] = *lhs;
+  auto [c, d] = *rhs;
+  switch (e.getKind()) {
+  case AffineExprKind::Add: {
+    int64_t lo, hi;
+    if (llvm::AddOverflow(a, c, lo) || llvm::AddOverflow(b, d, hi))
+      return std::nullopt;
+    return Range{lo, hi};
+  }
+  case AffineExprKind::Mul: {
+    // Rank expressions are affine: one side is a constant.
+    int64_t x, y;
+    if (c != d || llvm::MulOverflow(a, c, x) || llvm::MulOverflow(b, c, y))
+      return std::nullopt;
+    return Range{std::min(x, y), std::max(x, y)};
+  }
+  case AffineExprKind::FloorDiv:
+    if (c != d || c <= 0)
+      return std::nullopt;
+    return Range{llvm::divideFloorSigned(a, c), llvm::divideFloorSigned(b, c)};
+  case AffineExprKind::CeilDiv:
+    if (c != d || c <= 0)
+      return std::nullopt;
+    return Range{llvm::divideCeilSigned(a, c), llvm::divideCeilSigned(b, c)};
+  case AffineExprKind::Mod:
+    if (c != d || c <= 0)
+      return std::nullopt;
+    if (a >= 0 && b < c)
+      return Range{a, b};
+    return Range{0, c - 1};
+  default:
+    return std::nullopt;
+  }
+}
+
 LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
                           ExtentTable &extents) {
   Location loc = op.getLoc();
@@ -300,6 +367,31 @@ LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
              << "as a plain rank";
   }
 
+  // An operand indexed out of its static bounds would make linalg.generic
+  // invalid (and read out of bounds at run time).
+  SmallVector<int64_t> rankExtents = llvm::map_to_vector(
+      names, [&](StringRef rank) { return extents.getStatic(rank); });
+  bool empty = llvm::is_contained(rankExtents, 0);
+  for (auto [i, in] : llvm::enumerate(op.getInputs())) {
+    auto type = cast<ShapedType>(in.getType());
+    for (auto [d, e] : llvm::enumerate(op.getInputMap(i).getResults())) {
+      auto range = getRange(e, rankExtents);
+      if (empty || isa<AffineDimExpr>(e) || !range ||
+          type.isDynamicDim(d))
+        continue;
+      if (range->first >= 0 && range->second < type.getDimSize(d))
+        continue;
+      std::string expr;
+      llvm::raw_string_ostream os(expr);
+      printRankExpr(os, e, names);
+      return op.emitOpError("operand #")
+             << i << " is indexed out of bounds: '" << expr
+             << "' ranges over [" << range->first << ", " << range->second
+             << "] but dimension #" << d << " has size "
+             << type.getDimSize(d);
+    }
+  }
+
   RankedTensorType resultType = op.getResult().getType();
   Type elt = resultType.getElementType();
   SmallVector<Value> dynSizes;
@@ -316,6 +408,13 @@ LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
   if (op.getReduce() != ReduceKind::none) {
     Value cst = arith::ConstantOp::create(rewriter, loc, reduceInit(op, elt));
     init = linalg::FillOp::create(rewriter, loc, cst, init).getResult(0);
+  }
+  // A rank of extent 0 leaves nothing to compute; linalg would also reject
+  // compound index expressions over it (it checks them at index -1).
+  if (empty) {
+    extents.mapping.map(op.getResult(), init);
+    rewriter.replaceAllUsesWith(op.getResult(), init);
+    return success();
   }
 
   // ein.extent in a custom body reads sizes computed here, outside the loop.
@@ -354,21 +453,30 @@ LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
           IRMapping map;
           Block &body = op.getBody().front();
           map.map(body.getArguments(), ins);
-          for (Operation &inner : body.without_terminator()) {
-            if (auto idx = dyn_cast<IndexOp>(inner)) {
-              unsigned pos = llvm::find(names, idx.getRank()) - names.begin();
-              map.map(idx.getResult(),
-                      linalg::IndexOp::create(b, l, pos).getResult());
-              continue;
-            }
-            if (auto ex = dyn_cast<ExtentOp>(inner)) {
-              map.map(ex.getResult(), extentValues[ex.getRank()]);
-              continue;
-            }
+          for (Operation &inner : body.without_terminator())
             b.clone(inner, map);
-          }
-          mapped = map.lookup(
+          // The yielded value may be defined above the Einsum.
+          mapped = map.lookupOrDefault(
               cast<YieldOp>(body.getTerminator()).getValues().front());
+          // ein.index and ein.extent may also sit in regions nested in the
+          // body, but linalg.index must be a direct child of the generic:
+          // replace every clone by a value defined in the body itself.
+          Block *genericBody = b.getInsertionBlock();
+          genericBody->walk([&](Operation *inner) {
+            Value v;
+            if (auto idx = dyn_cast<IndexOp>(inner)) {
+              OpBuilder::InsertionGuard g(b);
+              b.setInsertionPoint(genericBody->findAncestorOpInBlock(*inner));
+              unsigned pos = llvm::find(names, idx.getRank()) - names.begin();
+              v = linalg::IndexOp::create(b, l, pos);
+            } else if (auto ex = dyn_cast<ExtentOp>(inner)) {
+              v = extentValues[ex.getRank()];
+            } else {
+              return;
+            }
+            inner->getResult(0).replaceAllUsesWith(v);
+            inner->erase();
+          });
         } else {
           FailureOr<Value> v = buildNamedMap(b, l, op, ins, elt);
           if (failed(v)) {
