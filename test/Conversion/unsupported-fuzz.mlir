@@ -131,3 +131,27 @@ func.func @zero_extent_reduce(%x: tensor<4x1xf32>, %y: tensor<0xf32>) -> tensor<
   }
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// Arithmetic on fp8 reached LLVM translation as an unrealized cast (and a
+// max reduction started from NaN, f8E4M3FN having no infinity).
+func.func @fp8_add(%x: tensor<4xf8E4M3FN>, %y: tensor<4xf8E4M3FN>) -> tensor<4xf8E4M3FN> {
+  %r = ein.cascade [n] -> (tensor<4xf8E4M3FN>) {
+    // expected-error @+1 {{'ein.einsum' op unsupported: arithmetic on f8E4M3FN values is not lowered; cast the operands to f32 first}}
+    %m = ein.einsum add(%x[n], %y[n]) -> [n] : (tensor<4xf8E4M3FN>, tensor<4xf8E4M3FN>) -> tensor<4xf8E4M3FN>
+    ein.yield %m : tensor<4xf8E4M3FN>
+  }
+  return %r : tensor<4xf8E4M3FN>
+}
+
+// -----
+
+func.func @fp8_max_reduce(%x: tensor<4x8xf8E4M3FN>) -> tensor<4xf8E4M3FN> {
+  %r = ein.cascade [n, c] -> (tensor<4xf8E4M3FN>) {
+    // expected-error @+1 {{'ein.einsum' op unsupported: arithmetic on f8E4M3FN values is not lowered; cast the operands to f32 first}}
+    %m = ein.einsum copy(%x[n, c]) -> [n] max[c] : (tensor<4x8xf8E4M3FN>) -> tensor<4xf8E4M3FN>
+    ein.yield %m : tensor<4xf8E4M3FN>
+  }
+  return %r : tensor<4xf8E4M3FN>
+}

@@ -394,6 +394,15 @@ LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
 
   RankedTensorType resultType = op.getResult().getType();
   Type elt = resultType.getElementType();
+  // LLVM has no fp8 type: only decoding (cast), copies and selects of fp8
+  // values are lowered, not arithmetic on them.
+  if (isa<Float8E4M3FNType>(elt) &&
+      (op.getReduce() != ReduceKind::none ||
+       !llvm::is_contained({MapKind::copy, MapKind::cast, MapKind::select,
+                            MapKind::custom},
+                           op.getMap())))
+    return op.emitOpError("unsupported: arithmetic on f8E4M3FN values is not "
+                          "lowered; cast the operands to f32 first");
   SmallVector<Value> dynSizes;
   for (auto [i, e] : llvm::enumerate(op.getOutputMap().getResults())) {
     if (!resultType.isDynamicDim(i))
