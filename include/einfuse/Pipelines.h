@@ -28,6 +28,15 @@ struct CPUPipelineOptions
       *this, "deferred-normalize",
       llvm::cl::desc("Apply --ein-deferred-normalize to the cascades"),
       llvm::cl::init(true)};
+  Option<bool> onlineNormalize{
+      *this, "online-normalize",
+      llvm::cl::desc("Apply --ein-online-normalize (after the deferral): "
+                     "1-pass cascades with a running state"),
+      llvm::cl::init(true)};
+  Option<int64_t> tileSize{
+      *this, "tile-size",
+      llvm::cl::desc("Tile size of the online form's iterated rank"),
+      llvm::cl::init(64)};
 };
 
 /// Ein (named ops or cascades) -> linalg on tensors: decomposition and

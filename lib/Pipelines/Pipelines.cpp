@@ -24,16 +24,17 @@ void buildEinToLinalgPipeline(OpPassManager &pm) {
 /// mlir-opt invocation it is.
 static constexpr const char *kCPUTail =
     "one-shot-bufferize{bufferize-function-boundaries=true "
-    "function-boundary-type-conversion=identity-layout-map},"
+    "function-boundary-type-conversion=identity-layout-map "
+    "allow-return-allocs-from-loops=true},"
     "canonicalize,"
     "buffer-deallocation-pipeline,"
     "func.func(convert-linalg-to-loops),"
+    "expand-strided-metadata,"
     "lower-affine,"
     "convert-scf-to-cf,"
     "arith-expand{include-bf16=true},"
     "convert-math-to-llvm,"
     "convert-math-to-libm,"
-    "expand-strided-metadata,"
     "finalize-memref-to-llvm,"
     "convert-arith-to-llvm,"
     "convert-index-to-llvm,"
@@ -45,6 +46,11 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   pm.addPass(ein::createEinDecompose());
   if (options.deferredNormalize)
     pm.addPass(ein::createEinDeferredNormalize());
+  if (options.onlineNormalize) {
+    ein::EinOnlineNormalizeOptions online;
+    online.tileSize = options.tileSize;
+    pm.addPass(ein::createEinOnlineNormalize(online));
+  }
   if (options.kernelABI) {
     pm.addPass(createEinfuseKernelABI());
     pm.addPass(createInlinerPass());

@@ -87,7 +87,7 @@ public:
     options.transformer = mlir::makeOptimizingTransformer(2, 0, nullptr);
     auto engine = mlir::ExecutionEngine::create(*module, options);
     if (!engine) {
-      error = "JIT failed: " + toString(engine.takeError());
+      error = "JIT failed: " + toString(engine.takeError()) + "\n" + diag;
       return false;
     }
     std::vector<std::vector<int64_t>> descs;

@@ -644,10 +644,16 @@ LogicalResult IndexOp::verify() {
   auto einsum = (*this)->getParentOfType<EinsumOp>();
   if (!einsum)
     return emitOpError("must be inside the map region of an 'ein.einsum'");
-  if (!llvm::is_contained(einsum.getRankNames(), getRank()))
-    return emitOpError("rank '")
-           << getRank() << "' is not a rank of the enclosing einsum";
-  return success();
+  if (llvm::is_contained(einsum.getRankNames(), getRank()))
+    return success();
+  // Inside an iteration over `getRank()`, an Einsum over its tile rank may
+  // ask for the position along the whole rank.
+  if (auto iterate = einsum->getParentOfType<IterateOp>())
+    if (iterate.getRank() == getRank() &&
+        llvm::is_contained(einsum.getRankNames(), iterate.getTileRank()))
+      return success();
+  return emitOpError("rank '")
+         << getRank() << "' is not a rank of the enclosing einsum";
 }
 
 LogicalResult ExtentOp::verify() {

@@ -161,7 +161,7 @@ def Ein_CascadeOp : Ein_Op<"cascade", [
 }
 
 def Ein_EinsumOp : Ein_Op<"einsum", [
-    HasParent<"CascadeOp">, RecursiveMemoryEffects]> {
+    ParentOneOf<["CascadeOp", "IterateOp"]>, RecursiveMemoryEffects]> {
   let summary = "an extended Einsum: map action, then reduce action";
   let description = [{
     `out[o...] = reduce over r... of map(in0[x0...], in1[x1...], ...)`
@@ -209,12 +209,73 @@ def Ein_EinsumOp : Ein_Op<"einsum", [
     ::llvm::SmallVector<unsigned> getReducedRankPositions();
     /// Whether rank `pos` is reduced (absent from the output).
     bool isReducedRank(unsigned pos);
-    CascadeOp getCascade() { return ::llvm::cast<CascadeOp>((*this)->getParentOp()); }
+    CascadeOp getCascade() { return (*this)->getParentOfType<CascadeOp>(); }
+  }];
+}
+
+def Ein_IterateOp : Ein_Op<"iterate", [
+    HasParent<"CascadeOp">, RecursiveMemoryEffects, AttrSizedOperandSegments]> {
+  let summary = "iterate a rank tile by tile, carrying a running state";
+  let description = [{
+    The iterated rank of FuseMax's 1-pass cascades. Rank `rank` is split
+    into tiles of `tile_size`; for each tile, in order, the body sees the
+    tile of every `tiles` operand (sliced along its dim in `tile_dims`,
+    indexed by rank `tile_rank` inside the body; the last tile may be
+    shorter) and the current state, and yields the next state. The results
+    are the state after the last tile (the initial state if `rank` is
+    empty).
+
+    `RM[m1 + 1] = max(RM[m1], LM[m1])` is written as a block argument `%rm`
+    (RM[m1]) and a yielded value (RM[m1 + 1]).
+
+    `combine` (optional) says how two partial states of disjoint ranges
+    combine, one entry per state value: `max` (the larger), `sum` (the
+    sum), or `rescaled_sum:<i>` (a sum of terms scaled by exp(-state #i),
+    which must be a `max` state: a*exp(Ma - M) + b*exp(Mb - M)). The
+    partition rewrite uses it to split the iteration across workers.
+
+    ```mlir
+    %rm, %rd = ein.iterate m tile 64 as m0 tiles(%x : tensor<8x?xf32> dim 1)
+        init(%m0, %d0 : tensor<8xf32>, tensor<8xf32>) {
+    ^bb0(%xt: tensor<8x?xf32>, %rm: tensor<8xf32>, %rd: tensor<8xf32>):
+      ...
+      ein.yield %rm2, %rd2 : tensor<8xf32>, tensor<8xf32>
+    } -> tensor<8xf32>, tensor<8xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$tiles,
+                       Variadic<AnyRankedTensor>:$inits,
+                       StrAttr:$rank, StrAttr:$tile_rank,
+                       I64Attr:$tile_size, DenseI64ArrayAttr:$tile_dims,
+                       OptionalAttr<StrArrayAttr>:$combine);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::Block &getBodyBlock() { return getBody().front(); }
+    /// Block arguments holding the current tiles, then the current state.
+    ::mlir::Block::BlockArgListType getTileArgs() {
+      return getBodyBlock().getArguments().take_front(getTiles().size());
+    }
+    ::mlir::Block::BlockArgListType getStateArgs() {
+      return getBodyBlock().getArguments().drop_front(getTiles().size());
+    }
+    /// Type of the tile of `tiled` (its tile dim made dynamic).
+    static ::mlir::RankedTensorType getTileType(::mlir::RankedTensorType tiled,
+                                                int64_t dim);
   }];
 }
 
 def Ein_IndexOp : Ein_Op<"index", [Pure]> {
   let summary = "position along a rank inside a custom map region";
+  let description = [{
+    The position along `rank` of the element being mapped. Inside an
+    `ein.iterate` over rank `m` with tile rank `m0`, an Einsum over `m0` may
+    ask for `m`: the position along the whole rank (tile offset + position
+    in the tile).
+  }];
   let arguments = (ins StrAttr:$rank);
   let results = (outs Index:$result);
   let assemblyFormat = "$rank attr-dict `:` type($result)";
@@ -230,8 +291,9 @@ def Ein_ExtentOp : Ein_Op<"extent", [Pure]> {
 }
 
 def Ein_YieldOp : Ein_Op<"yield", [
-    Pure, Terminator, ReturnLike, ParentOneOf<["CascadeOp", "EinsumOp"]>]> {
-  let summary = "ends a cascade (its results) or a custom map region (the mapped scalar)";
+    Pure, Terminator, ReturnLike,
+    ParentOneOf<["CascadeOp", "EinsumOp", "IterateOp"]>]> {
+  let summary = "ends a cascade (its results), an iteration (the next state) or a custom map region (the mapped scalar)";
   let arguments = (ins Variadic<AnyType>:$values);
   let assemblyFormat = "($values^ `:` type($values))? attr-dict";
 }

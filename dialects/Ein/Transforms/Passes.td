@@ -58,4 +58,30 @@ def EinDeferredNormalize : Pass<"ein-deferred-normalize"> {
   }];
 }
 
+def EinOnlineNormalize : Pass<"ein-online-normalize"> {
+  let summary = "Rewrite 2-pass cascades into the 1-pass online form";
+  let description = [{
+    For a rank `r` whose cascade needs 2 passes because of a max barrier
+    (`G = max over r of X`) whose consumers use `G` only through a factor
+    `exp(Y - G)`, and whose second pass ends in sums over `r`, builds an
+    `ein.iterate` over tiles of `r` carrying the running state
+    (running max, running sums) with correction factors
+    `exp(G_old - G_new)`: FlashAttention, derived. Sums over `r` that do not
+    depend on `G` are carried as plain running sums. r-free Einsums between
+    `G` and its consumers (such as the guard for fully masked rows) are
+    recomputed inside the iteration from the running max.
+
+    Where no correction exists (a barrier that is a sum or a min, a max
+    used other than through exp, a result streamed along `r` that is needed
+    after the last pass) the cascade is left unchanged with a remark that
+    says why.
+  }];
+  let options = [
+    Option<"tileSize", "tile-size", "int64_t", /*default=*/"64",
+           "Tile size along the iterated rank">,
+    Option<"rank", "rank", "std::string", /*default=*/"\"\"",
+           "Rank to iterate (default: every rank with a max barrier)">
+  ];
+}
+
 #endif

@@ -19,6 +19,7 @@ def ConvertEinToLinalg : Pass<"convert-ein-to-linalg"> {
     and fusion come later in the pipeline.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect"];

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
@@ -220,9 +221,28 @@ Value combine(OpBuilder &b, Location loc, ReduceKind kind, Value acc, Value v) {
 /// collected before lowering starts, since lowering replaces the Einsums.
 class ExtentTable {
 public:
-  explicit ExtentTable(CascadeOp cascade) : cascade(cascade) {
-    for (auto [pos, e] : llvm::enumerate(cascade.getBodyBlock().getOps<EinsumOp>())) {
-      index[e.getOperation()] = pos;
+  /// Sizes for the Einsums of `block` (the cascade body, or the body of an
+  /// iteration, with `parent` the table of the enclosing block).
+  ExtentTable(CascadeOp cascade, Block &block, ExtentTable *parent = nullptr)
+      : cascade(cascade), parent(parent) {
+    unsigned pos = 0;
+    for (Operation &op : block) {
+      index[&op] = pos++;
+      if (auto it = dyn_cast<IterateOp>(op)) {
+        // The iterated rank has the extent of the tiled dims.
+        for (auto [v, d] : llvm::zip(it.getTiles(), it.getTileDims())) {
+          auto type = cast<ShapedType>(v.getType());
+          if (!type.isDynamicDim(d))
+            staticSizes.try_emplace(it.getRank(), type.getDimSize(d));
+          else
+            sources[it.getRank()].push_back(
+                {v, static_cast<unsigned>(d), pos - 1});
+        }
+        continue;
+      }
+      auto e = dyn_cast<EinsumOp>(op);
+      if (!e)
+        continue;
       SmallVector<StringRef> names = e.getRankNames();
       auto add = [&](Value v, AffineMap map, unsigned availableAt) {
         auto type = cast<ShapedType>(v.getType());
@@ -238,8 +258,8 @@ public:
         }
       };
       for (auto [i, in] : llvm::enumerate(e.getInputs()))
-        add(in, e.getInputMap(i), pos);
-      add(e.getResult(), e.getOutputMap(), pos + 1);
+        add(in, e.getInputMap(i), pos - 1);
+      add(e.getResult(), e.getOutputMap(), pos);
     }
   }
 
@@ -249,33 +269,46 @@ public:
     if (!ShapedType::isDynamic(declared))
       return declared;
     auto it = staticSizes.find(rank);
-    return it == staticSizes.end() ? ShapedType::kDynamic : it->second;
+    if (it != staticSizes.end())
+      return it->second;
+    return parent ? parent->getStatic(rank) : ShapedType::kDynamic;
   }
 
   /// Size of `rank`, materialised at the builder's insertion point, which is
   /// where Einsum `at` is being lowered.
   FailureOr<Value> get(OpBuilder &b, Location loc, StringRef rank,
-                       EinsumOp at) {
+                       Operation *at) {
     int64_t declared = cascade.getDeclaredExtent(rank);
     if (!ShapedType::isDynamic(declared))
       return Value(arith::ConstantIndexOp::create(b, loc, declared));
     auto st = staticSizes.find(rank);
     if (st != staticSizes.end())
       return Value(arith::ConstantIndexOp::create(b, loc, st->second));
-    unsigned pos = index.lookup(at.getOperation());
+    unsigned pos = index.lookup(at);
     for (const Source &src : sources.lookup(rank)) {
       if (src.availableAt > pos)
         continue;
       Value v = mapping.lookupOrDefault(src.value);
       return Value(tensor::DimOp::create(b, loc, v, src.dim));
     }
-    return at.emitOpError("cannot infer the extent of rank '")
+    if (parent && parentAt) {
+      int64_t st = parent->getStatic(rank);
+      if (!ShapedType::isDynamic(st))
+        return Value(arith::ConstantIndexOp::create(b, loc, st));
+      return parent->get(b, loc, rank, parentAt);
+    }
+    return at->emitOpError("cannot infer the extent of rank '")
            << rank << "': no tensor before it in the cascade is indexed by "
            << "it as a plain rank and the cascade declares no extent for it";
   }
 
   /// Einsum results already lowered to their replacements.
   IRMapping mapping;
+  /// For the body of an iteration: the op it replaces in the parent block,
+  /// the iterated rank, its tile rank and the offset of the current tile.
+  Operation *parentAt = nullptr;
+  std::string iteratedRank, tileRank;
+  Value tileOffset;
 
 private:
   struct Source {
@@ -284,6 +317,7 @@ private:
     unsigned availableAt;
   };
   CascadeOp cascade;
+  ExtentTable *parent;
   llvm::DenseMap<Operation *, unsigned> index;
   llvm::StringMap<int64_t> staticSizes;
   llvm::StringMap<SmallVector<Source>> sources;
@@ -476,8 +510,16 @@ LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
             if (auto idx = dyn_cast<IndexOp>(inner)) {
               OpBuilder::InsertionGuard g(b);
               b.setInsertionPoint(genericBody->findAncestorOpInBlock(*inner));
-              unsigned pos = llvm::find(names, idx.getRank()) - names.begin();
+              StringRef r = idx.getRank();
+              bool global = !llvm::is_contained(names, r) &&
+                            r == extents.iteratedRank;
+              if (global)
+                r = extents.tileRank;
+              unsigned pos = llvm::find(names, r) - names.begin();
               v = linalg::IndexOp::create(b, l, pos);
+              // Inside an iteration, the position along the whole rank.
+              if (global)
+                v = arith::AddIOp::create(b, l, v, extents.tileOffset);
             } else if (auto ex = dyn_cast<ExtentOp>(inner)) {
               v = extentValues[ex.getRank()];
             } else {
@@ -510,16 +552,109 @@ LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
 
 } // namespace
 
+static LogicalResult lowerBlock(RewriterBase &rewriter, Block &block,
+                                ExtentTable &extents);
+
+/// An iteration becomes an scf.for over the tiles, carrying the state; the
+/// body's Einsums are lowered inside it.
+static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
+                                  ExtentTable &parent) {
+  Location loc = it.getLoc();
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(it);
+  Value first = it.getTiles().front();
+  int64_t dim0 = it.getTileDims().front();
+  auto firstType = cast<RankedTensorType>(first.getType());
+  Value extent =
+      firstType.isDynamicDim(dim0)
+          ? Value(tensor::DimOp::create(rewriter, loc, first, dim0))
+          : Value(arith::ConstantIndexOp::create(rewriter, loc,
+                                                 firstType.getDimSize(dim0)));
+  Value tile = arith::ConstantIndexOp::create(rewriter, loc, it.getTileSize());
+  Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  Value numTiles = arith::CeilDivUIOp::create(rewriter, loc, extent, tile);
+
+  SmallVector<Value> slices;
+  Value offset;
+  Operation *placeholder = nullptr;
+  auto forOp = scf::ForOp::create(
+      rewriter, loc, c0, numTiles, c1, it.getInits(),
+      [&](OpBuilder &b, Location l, Value iv, ValueRange iterArgs) {
+        offset = arith::MulIOp::create(b, l, iv, tile);
+        Value rest = arith::SubIOp::create(b, l, extent, offset);
+        Value size = arith::MinSIOp::create(b, l, tile, rest);
+        for (auto [v, d] : llvm::zip(it.getTiles(), it.getTileDims())) {
+          auto type = cast<RankedTensorType>(v.getType());
+          SmallVector<OpFoldResult> offsets, sizes, strides;
+          for (int64_t i = 0; i < type.getRank(); ++i) {
+            strides.push_back(b.getIndexAttr(1));
+            if (i == d) {
+              offsets.push_back(offset);
+              sizes.push_back(size);
+            } else {
+              offsets.push_back(b.getIndexAttr(0));
+              sizes.push_back(type.isDynamicDim(i)
+                                  ? OpFoldResult(tensor::DimOp::create(b, l, v, i)
+                                                     .getResult())
+                                  : OpFoldResult(b.getIndexAttr(type.getDimSize(i))));
+            }
+          }
+          slices.push_back(tensor::ExtractSliceOp::create(
+              b, l, IterateOp::getTileType(type, d), v, offsets, sizes,
+              strides));
+        }
+        placeholder = scf::YieldOp::create(b, l, iterArgs);
+      });
+  SmallVector<Value> args(slices);
+  llvm::append_range(args, forOp.getRegionIterArgs());
+  Block &body = it.getBodyBlock();
+  auto yield = cast<YieldOp>(body.getTerminator());
+  placeholder->setOperands(yield.getValues());
+  rewriter.eraseOp(yield);
+  rewriter.inlineBlockBefore(&body, placeholder, args);
+
+  ExtentTable child(it->getParentOfType<CascadeOp>(), *forOp.getBody(),
+                    &parent);
+  child.parentAt = it;
+  child.iteratedRank = it.getRank().str();
+  child.tileRank = it.getTileRank().str();
+  child.tileOffset = offset;
+  if (failed(lowerBlock(rewriter, *forOp.getBody(), child)))
+    return failure();
+  for (auto [from, to] : llvm::zip(it.getResults(), forOp.getResults()))
+    parent.mapping.map(from, to);
+  rewriter.replaceAllUsesWith(it.getResults(), forOp.getResults());
+  return success();
+}
+
+/// Lowers the Einsums and iterations of `block` in order. They stay (dead)
+/// until the whole block is lowered so the extent table can refer to them.
+static LogicalResult lowerBlock(RewriterBase &rewriter, Block &block,
+                                ExtentTable &extents) {
+  SmallVector<Operation *> lowered;
+  for (Operation &op : llvm::make_early_inc_range(block)) {
+    if (auto e = dyn_cast<EinsumOp>(op)) {
+      if (failed(lowerEinsum(rewriter, e, extents)))
+        return failure();
+      lowered.push_back(e);
+    } else if (auto it = dyn_cast<IterateOp>(op)) {
+      if (failed(lowerIterate(rewriter, it, extents)))
+        return failure();
+      lowered.push_back(it);
+    }
+  }
+  for (Operation *op : llvm::reverse(lowered))
+    rewriter.eraseOp(op);
+  return success();
+}
+
 LogicalResult einfuse::lowerCascadeToLinalg(RewriterBase &rewriter,
                                             CascadeOp cascade) {
-  ExtentTable extents(cascade);
-  SmallVector<EinsumOp> einsums(cascade.getBodyBlock().getOps<EinsumOp>());
-  for (EinsumOp e : einsums)
-    if (failed(lowerEinsum(rewriter, e, extents)))
-      return failure();
-  for (EinsumOp e : llvm::reverse(einsums))
-    rewriter.eraseOp(e);
   Block &body = cascade.getBodyBlock();
+  ExtentTable extents(cascade, body);
+  if (failed(lowerBlock(rewriter, body, extents)))
+    return failure();
   auto yield = cast<YieldOp>(body.getTerminator());
   SmallVector<Value> results(yield.getValues());
   rewriter.eraseOp(yield);

@@ -136,7 +136,7 @@ func.func @extent_vs_declared(%x: tensor<4x8xf32>) -> tensor<4xf32> {
 // -----
 
 func.func @einsum_outside_cascade(%x: tensor<4xf32>) -> tensor<4xf32> {
-  // expected-error @+1 {{'ein.einsum' op expects parent op 'ein.cascade'}}
+  // expected-error @+1 {{'ein.einsum' op expects parent op to be one of 'ein.cascade, ein.iterate'}}
   %a = ein.einsum copy(%x[n]) -> [n] : (tensor<4xf32>) -> tensor<4xf32>
   return %a : tensor<4xf32>
 }
@@ -144,6 +144,6 @@ func.func @einsum_outside_cascade(%x: tensor<4xf32>) -> tensor<4xf32> {
 // -----
 
 func.func @yield_outside(%x: tensor<4xf32>) {
-  // expected-error @+1 {{'ein.yield' op expects parent op to be one of 'ein.cascade, ein.einsum'}}
+  // expected-error @+1 {{'ein.yield' op expects parent op to be one of 'ein.cascade, ein.einsum, ein.iterate'}}
   ein.yield %x : tensor<4xf32>
 }

@@ -1,0 +1,526 @@
+//===- OnlineNormalize.cpp - 2-pass cascades into the 1-pass online form ---===//
+//
+// A 2-pass cascade over rank r has a max barrier G = max_r X in pass 0 and,
+// in pass 1, Einsums that see G only through a factor exp(Y - G) and end in
+// sums over r. Tile r; carry the running max RM and the running sums; when
+// the max grows from RM to RM', rescale the sums by exp(RM - RM'). This is
+// FuseMax's 1-pass cascade (FlashAttention), derived from the cascade rather
+// than written by hand: nothing here knows about attention.
+//
+//===----------------------------------------------------------------------===//
+#include "Ein/Analysis/PassCount.h"
+#include "Ein/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+#include "llvm/ADT/SetVector.h"
+
+#include <limits>
+
+namespace einfuse::ein {
+#define GEN_PASS_DEF_EINONLINENORMALIZE
+#include "Ein/Transforms/Passes.h.inc"
+} // namespace einfuse::ein
+
+using namespace mlir;
+using namespace einfuse::ein;
+
+namespace {
+
+bool hasRank(EinsumOp e, StringRef rank) {
+  return llvm::is_contained(e.getRankNames(), rank);
+}
+
+bool reducesOnly(EinsumOp e, StringRef rank) {
+  SmallVector<unsigned> reduced = e.getReducedRankPositions();
+  return reduced.size() == 1 && e.getRankNames()[reduced[0]] == rank;
+}
+
+/// Whether block argument `g` of a custom map enters only as exp(y - g)
+/// on a multiplicative path to the yield.
+bool entersAsExpOfDifference(EinsumOp e, unsigned operand) {
+  if (e.getMap() != MapKind::custom)
+    return false;
+  Block &body = e.getBody().front();
+  BlockArgument g = body.getArgument(operand);
+  if (!g.hasOneUse())
+    return false;
+  OpOperand &use = *g.getUses().begin();
+  auto sub = dyn_cast<arith::SubFOp>(use.getOwner());
+  if (!sub || use.getOperandNumber() != 1 || !sub->getResult(0).hasOneUse())
+    return false;
+  auto exp = dyn_cast<math::ExpOp>(*sub->getResult(0).getUsers().begin());
+  if (!exp)
+    return false;
+  // From exp to the yield: only multiplicative steps.
+  Value v = exp.getResult();
+  auto yield = cast<YieldOp>(body.getTerminator());
+  while (true) {
+    if (!v.hasOneUse())
+      return false;
+    OpOperand &u = *v.getUses().begin();
+    Operation *user = u.getOwner();
+    if (user == yield)
+      return true;
+    if (!(isa<arith::MulFOp>(user) ||
+          (isa<arith::DivFOp>(user) && u.getOperandNumber() == 0)))
+      return false;
+    v = user->getResult(0);
+  }
+}
+
+/// Whether the map of `e` is multiplicative in operand `i` (so scaling that
+/// operand scales the result).
+bool scalesWith(EinsumOp e, unsigned i) {
+  switch (e.getMap()) {
+  case MapKind::mul:
+  case MapKind::copy:
+    return true;
+  case MapKind::div:
+    return i == 0;
+  case MapKind::custom: {
+    Block &body = e.getBody().front();
+    Value v = body.getArgument(i);
+    auto yield = cast<YieldOp>(body.getTerminator());
+    while (true) {
+      if (!v.hasOneUse())
+        return false;
+      OpOperand &u = *v.getUses().begin();
+      Operation *user = u.getOwner();
+      if (user == yield)
+        return true;
+      if (!(isa<arith::MulFOp, arith::ExtFOp>(user) ||
+            (isa<arith::DivFOp>(user) && u.getOperandNumber() == 0)))
+        return false;
+      v = user->getResult(0);
+    }
+  }
+  default:
+    return false;
+  }
+}
+
+/// What the rewrite found in a cascade, for one rank.
+struct Plan {
+  EinsumOp barrier;                    ///< G = max over r of X
+  SmallVector<EinsumOp> iterating;     ///< every Einsum over r, block order
+  llvm::SetVector<Operation *> guards; ///< r-free Einsums between G and pass 1
+  Value g;                             ///< the value pass 1 sees for G
+  SmallVector<EinsumOp> sums;          ///< sums over r: the running state
+  SmallVector<bool> scaled;            ///< per sum: rescaled by exp(-G)
+  llvm::MapVector<Value, int64_t> tiled; ///< outside values over r -> dim
+};
+
+class OnlineRewriter {
+public:
+  OnlineRewriter(CascadeOp cascade, StringRef rank, int64_t tileSize)
+      : cascade(cascade), rank(rank), tileSize(tileSize) {}
+
+  /// Why the cascade has no online form over the rank, or "" if it has one.
+  std::string analyse(Plan &plan);
+  void rewrite(Plan &plan);
+
+private:
+  bool inCascade(Value v) {
+    Operation *def = v.getDefiningOp();
+    return def && def->getBlock() == &cascade.getBodyBlock();
+  }
+  EinsumOp cloneOverTile(OpBuilder &b, EinsumOp e, IRMapping &mapping,
+                         StringRef tileRank);
+
+  CascadeOp cascade;
+  std::string rank;
+  int64_t tileSize;
+};
+
+std::string OnlineRewriter::analyse(Plan &plan) {
+  CascadePassAnalysis analysis(cascade);
+  const RankPasses &passes = analysis.getPasses(rank);
+  if (passes.passes < 2)
+    return "already 1 pass";
+  if (passes.passes > 2)
+    return std::to_string(passes.passes) +
+           " passes: the online form removes one max barrier; run "
+           "--ein-deferred-normalize first";
+
+  llvm::DenseSet<Value> pass1Values, sumValues;
+  for (Operation &op : cascade.getBodyBlock()) {
+    auto e = dyn_cast<EinsumOp>(op);
+    if (!e) {
+      if (isa<IterateOp>(op))
+        return "the cascade already iterates a rank";
+      continue;
+    }
+    if (!hasRank(e, rank))
+      continue;
+    plan.iterating.push_back(e);
+    int64_t pass = passes.opPass.lookup(e);
+    bool reduces = !llvm::is_contained(
+        llvm::map_to_vector(e.getOutputMap().getResults(),
+                            [&](AffineExpr x) {
+                              return e.getRankNames()[cast<AffineDimExpr>(x)
+                                                          .getPosition()];
+                            }),
+        StringRef(rank));
+    if (reduces && !reducesOnly(e, rank))
+      return "an Einsum reduces over '" + rank + "' and other ranks at once";
+    if (reduces && e.getReduce() == ReduceKind::max && pass == 0) {
+      if (plan.barrier)
+        return "more than one max barrier over '" + rank + "'";
+      plan.barrier = e;
+      continue;
+    }
+    if (reduces && e.getReduce() == ReduceKind::sum) {
+      plan.sums.push_back(e);
+      sumValues.insert(e.getResult());
+      continue;
+    }
+    if (reduces)
+      return "no correction exists for a '" +
+             stringifyReduceKind(e.getReduce()).str() + "' barrier";
+    if (pass == 1)
+      pass1Values.insert(e.getResult());
+  }
+  if (!plan.barrier)
+    return "no max barrier over '" + rank +
+           "' (a sum barrier, as in a mean, needs Welford's update, which is "
+           "not implemented)";
+
+  // Values derived from G without iterating r: recomputed from the running
+  // max inside the iteration.
+  llvm::DenseSet<Value> fromG = {plan.barrier.getResult()};
+  for (Operation &op : cascade.getBodyBlock()) {
+    auto e = dyn_cast<EinsumOp>(op);
+    if (!e || hasRank(e, rank))
+      continue;
+    if (llvm::any_of(e.getInputs(), [&](Value v) { return fromG.count(v); }))
+      fromG.insert(e.getResult());
+  }
+
+  // Pass-1 Einsums: G enters once as exp(y - g); everything else scales.
+  llvm::DenseSet<Value> scaledValues;
+  for (EinsumOp e : plan.iterating) {
+    if (e == plan.barrier || passes.opPass.lookup(e) != 1)
+      continue;
+    int scaledOperands = 0;
+    for (auto [i, in] : llvm::enumerate(e.getInputs())) {
+      if (sumValues.count(in))
+        return "a sum over '" + rank + "' is read again along '" + rank +
+               "' (a sum barrier)";
+      if (fromG.count(in)) {
+        if (!entersAsExpOfDifference(e, i))
+          return "the max over '" + rank +
+                 "' is used other than through exp(y - max)";
+        if (plan.g && plan.g != in)
+          return "pass 1 reads the max through two different values";
+        plan.g = in;
+        ++scaledOperands;
+      } else if (scaledValues.count(in)) {
+        if (!scalesWith(e, i))
+          return "a value scaled by exp(-max) enters a map that is not "
+                 "multiplicative in it";
+        ++scaledOperands;
+      }
+    }
+    if (scaledOperands > 1)
+      return "an Einsum multiplies two values scaled by exp(-max)";
+    if (scaledOperands == 1)
+      scaledValues.insert(e.getResult());
+  }
+  for (EinsumOp s : plan.sums)
+    plan.scaled.push_back(scaledValues.count(s.getResult()));
+
+  // Streamed values of pass 1 live only inside the iteration.
+  for (EinsumOp e : plan.iterating) {
+    if (e == plan.barrier || llvm::is_contained(plan.sums, e))
+      continue;
+    for (Operation *user : e.getResult().getUsers()) {
+      auto ue = dyn_cast<EinsumOp>(user);
+      if (!ue || !hasRank(ue, rank))
+        return "a value streamed along '" + rank +
+               "' is needed after the last pass";
+    }
+  }
+  // Guards: the r-free chain from G to the value pass 1 reads.
+  if (plan.g && plan.g != plan.barrier.getResult()) {
+    SmallVector<Value> work = {plan.g};
+    while (!work.empty()) {
+      Value v = work.pop_back_val();
+      if (v == plan.barrier.getResult())
+        continue;
+      Operation *def = v.getDefiningOp();
+      if (!fromG.count(v) || !def)
+        continue;
+      if (plan.guards.insert(def))
+        for (Value in : def->getOperands())
+          work.push_back(in);
+    }
+  }
+  // G's ranks must index every rescaled sum, so the correction applies.
+  SmallVector<StringRef> gNames = plan.barrier.getRankNames();
+  for (auto [s, scaled] : llvm::zip(plan.sums, plan.scaled)) {
+    if (!scaled)
+      continue;
+    for (AffineExpr x : plan.barrier.getOutputMap().getResults())
+      if (!hasRank(s, gNames[cast<AffineDimExpr>(x).getPosition()]))
+        return "a rescaled sum lacks a rank of the max";
+  }
+  // Inputs along r: tiled along the one dim r indexes plainly.
+  for (EinsumOp e : plan.iterating) {
+    SmallVector<StringRef> names = e.getRankNames();
+    unsigned r = llvm::find(names, rank) - names.begin();
+    for (auto [i, in] : llvm::enumerate(e.getInputs())) {
+      AffineMap map = e.getInputMap(i);
+      if (!map.isFunctionOfDim(r))
+        continue;
+      if (inCascade(in))
+        continue; // produced along r inside the cascade: recomputed per tile
+      int64_t dim = -1;
+      for (auto [d, x] : llvm::enumerate(map.getResults())) {
+        if (auto de = dyn_cast<AffineDimExpr>(x); de && de.getPosition() == r)
+          dim = dim < 0 ? static_cast<int64_t>(d) : -2;
+        else if (x.isFunctionOfDim(r))
+          dim = -2;
+      }
+      if (dim < 0)
+        return "an input is indexed by '" + rank +
+               "' other than as one plain dimension";
+      auto [it, inserted] = plan.tiled.try_emplace(in, dim);
+      if (!inserted && it->second != dim)
+        return "an input is indexed by '" + rank + "' in two dimensions";
+    }
+  }
+  return "";
+}
+
+EinsumOp OnlineRewriter::cloneOverTile(OpBuilder &b, EinsumOp e,
+                                       IRMapping &mapping, StringRef tileRank) {
+  SmallVector<Attribute> names;
+  for (StringRef n : e.getRankNames())
+    names.push_back(b.getStringAttr(n == rank ? tileRank : n));
+  RankedTensorType type = e.getResult().getType();
+  SmallVector<int64_t> shape(type.getShape());
+  SmallVector<StringRef> old = e.getRankNames();
+  for (auto [i, x] : llvm::enumerate(e.getOutputMap().getResults()))
+    if (old[cast<AffineDimExpr>(x).getPosition()] == rank)
+      shape[i] = ShapedType::kDynamic;
+  SmallVector<Value> inputs = llvm::map_to_vector(
+      e.getInputs(), [&](Value v) { return mapping.lookupOrDefault(v); });
+  auto clone = EinsumOp::create(
+      b, e.getLoc(), RankedTensorType::get(shape, type.getElementType()),
+      inputs, b.getArrayAttr(names), e.getIndexingMaps(), e.getMapAttr(),
+      e.getReduceAttr(), e.getInitAttr());
+  e.getBody().cloneInto(&clone.getBody(), mapping);
+  mapping.map(e.getResult(), clone.getResult());
+  return clone;
+}
+
+void OnlineRewriter::rewrite(Plan &plan) {
+  MLIRContext *ctx = cascade.getContext();
+  Location loc = plan.barrier.getLoc();
+  Block &block = cascade.getBodyBlock();
+  OpBuilder b(ctx);
+
+  // A fresh name for the tile rank.
+  std::string tileRank = rank + "0";
+  while (cascade.lookupRank(tileRank) >= 0)
+    tileRank += "_";
+  SmallVector<Attribute> ranks(cascade.getRanks().getValue());
+  ranks.push_back(b.getStringAttr(tileRank));
+  SmallVector<int64_t> extents(cascade.getExtents());
+  extents.push_back(ShapedType::kDynamic);
+  cascade.setRanksAttr(b.getArrayAttr(ranks));
+  cascade.setExtents(extents);
+
+  // Initial state: -inf for the running max, 0 for the sums, shaped from
+  // the inputs that carry the same ranks.
+  auto yield = cast<YieldOp>(block.getTerminator());
+  b.setInsertionPoint(yield);
+  auto splat = [&](EinsumOp like, double value) -> Value {
+    RankedTensorType type = like.getResult().getType();
+    SmallVector<StringRef> names = like.getRankNames();
+    SmallVector<Value> dynSizes;
+    for (auto [i, x] : llvm::enumerate(like.getOutputMap().getResults())) {
+      if (!type.isDynamicDim(i))
+        continue;
+      StringRef r = names[cast<AffineDimExpr>(x).getPosition()];
+      Value size;
+      for (EinsumOp e : plan.iterating) {
+        SmallVector<StringRef> en = e.getRankNames();
+        for (auto [k, in] : llvm::enumerate(e.getInputs())) {
+          if (inCascade(in) || size)
+            continue;
+          for (auto [d, ex] : llvm::enumerate(e.getInputMap(k).getResults()))
+            if (auto de = dyn_cast<AffineDimExpr>(ex);
+                de && en[de.getPosition()] == r && !size)
+              size = tensor::DimOp::create(b, loc, in, d);
+        }
+      }
+      dynSizes.push_back(size);
+    }
+    Value cst = arith::ConstantOp::create(
+        b, loc, FloatAttr::get(type.getElementType(), value));
+    return tensor::SplatOp::create(b, loc, type, cst, dynSizes);
+  };
+  SmallVector<Value> inits = {
+      splat(plan.barrier, -std::numeric_limits<double>::infinity())};
+  for (EinsumOp s : plan.sums)
+    inits.push_back(splat(s, 0.0));
+
+  SmallVector<Value> tiles;
+  SmallVector<int64_t> tileDims;
+  for (auto [v, d] : plan.tiled) {
+    tiles.push_back(v);
+    tileDims.push_back(d);
+  }
+  SmallVector<Attribute> combine = {b.getStringAttr("max")};
+  for (bool scaled : plan.scaled)
+    combine.push_back(b.getStringAttr(scaled ? "rescaled_sum:0" : "sum"));
+  auto iterate = IterateOp::create(
+      b, loc, TypeRange(ValueRange(inits)), tiles, inits, b.getStringAttr(rank),
+      b.getStringAttr(tileRank), b.getI64IntegerAttr(tileSize),
+      b.getDenseI64ArrayAttr(tileDims), b.getArrayAttr(combine));
+  SmallVector<Type> argTypes;
+  for (auto [v, d] : plan.tiled)
+    argTypes.push_back(
+        IterateOp::getTileType(cast<RankedTensorType>(v.getType()), d));
+  for (Value v : inits)
+    argTypes.push_back(v.getType());
+  Block *body = b.createBlock(&iterate.getBody(), {}, argTypes,
+                              SmallVector<Location>(argTypes.size(), loc));
+  unsigned numTiles = tiles.size();
+  Value rmOld = body->getArgument(numTiles);
+
+  // The tile: every Einsum over r, on tiles, in block order; pass 1 reads
+  // the running max through the guards.
+  IRMapping mapping, oldMapping;
+  for (auto [i, v] : llvm::enumerate(tiles))
+    mapping.map(v, body->getArgument(i));
+  SmallVector<StringRef> gNames = plan.barrier.getRankNames();
+  SmallVector<AffineExpr> gExprs = llvm::to_vector(
+      plan.barrier.getOutputMap().getResults());
+  SmallVector<SmallVector<AffineExpr>> twoG = {gExprs, gExprs};
+  Value gNew, gOld;
+  SmallVector<Value> partials;
+  for (EinsumOp e : plan.iterating) {
+    EinsumOp c = cloneOverTile(b, e, mapping, tileRank);
+    if (e != plan.barrier) {
+      if (llvm::is_contained(plan.sums, e))
+        partials.push_back(c.getResult());
+      continue;
+    }
+    // RM' = max(RM, max over the tile); then the guards at RM and RM'.
+    Value rmNew = buildEinsum(b, loc, e.getResult().getType(),
+                              {rmOld, c.getResult()}, gNames, twoG, gExprs,
+                              MapKind::max, ReduceKind::none);
+    mapping.map(e.getResult(), rmNew);
+    oldMapping.map(e.getResult(), rmOld);
+    for (Operation *guard : plan.guards) {
+      b.clone(*guard, mapping);
+      b.clone(*guard, oldMapping);
+    }
+    Value g = plan.g ? plan.g : e.getResult();
+    gNew = mapping.lookup(g);
+    gOld = oldMapping.lookup(g);
+  }
+  // PRM = exp(G(RM) - G(RM')).
+  Value prm = buildEinsum(
+      b, loc, cast<RankedTensorType>(gNew.getType()), {gOld, gNew}, gNames,
+      twoG, gExprs, MapKind::custom, ReduceKind::none,
+      [](OpBuilder &bb, Location l, ValueRange a) -> Value {
+        return math::ExpOp::create(bb, l,
+                                   arith::SubFOp::create(bb, l, a[0], a[1]));
+      });
+  SmallVector<Value> next = {mapping.lookup(plan.barrier.getResult())};
+  for (auto [j, s] : llvm::enumerate(plan.sums)) {
+    Value state = body->getArgument(numTiles + 1 + j);
+    SmallVector<StringRef> sNames = s.getRankNames();
+    SmallVector<AffineExpr> sExprs = llvm::to_vector(s.getOutputMap().getResults());
+    if (!plan.scaled[j]) {
+      next.push_back(buildEinsum(b, loc, s.getResult().getType(),
+                                 {state, partials[j]}, sNames, {sExprs, sExprs},
+                                 sExprs, MapKind::add, ReduceKind::none));
+      continue;
+    }
+    // S' = S * PRM + tile sum, PRM indexed by the max's ranks.
+    SmallVector<AffineExpr> pExprs;
+    for (AffineExpr x : gExprs) {
+      StringRef n = gNames[cast<AffineDimExpr>(x).getPosition()];
+      pExprs.push_back(getAffineDimExpr(llvm::find(sNames, n) - sNames.begin(), ctx));
+    }
+    next.push_back(buildEinsum(
+        b, loc, s.getResult().getType(), {state, prm, partials[j]}, sNames,
+        {sExprs, pExprs, sExprs}, sExprs, MapKind::custom, ReduceKind::none,
+        [](OpBuilder &bb, Location l, ValueRange a) -> Value {
+          return arith::AddFOp::create(bb, l,
+                                       arith::MulFOp::create(bb, l, a[0], a[1]),
+                                       a[2]);
+        }));
+  }
+  YieldOp::create(b, loc, next);
+
+  // Results replace the barrier and the sums; the rest over r goes away.
+  plan.barrier.getResult().replaceAllUsesWith(iterate.getResult(0));
+  for (auto [j, s] : llvm::enumerate(plan.sums))
+    s.getResult().replaceAllUsesWith(iterate.getResult(1 + j));
+  for (EinsumOp e : llvm::reverse(plan.iterating))
+    e.erase();
+  // Ops that now read the iteration's results move after it.
+  llvm::DenseSet<Value> after(iterate.getResults().begin(),
+                              iterate.getResults().end());
+  SmallVector<Operation *> toMove;
+  for (Operation &op : block) {
+    if (&op == iterate || op.isBeforeInBlock(iterate) == false)
+      break;
+    if (llvm::any_of(op.getOperands(), [&](Value v) { return after.count(v); })) {
+      toMove.push_back(&op);
+      after.insert(op.getResults().begin(), op.getResults().end());
+    }
+  }
+  for (Operation *op : toMove)
+    op->moveBefore(yield);
+}
+
+struct EinOnlineNormalizePass
+    : public einfuse::ein::impl::EinOnlineNormalizeBase<EinOnlineNormalizePass> {
+  using Base::Base;
+  void runOnOperation() override {
+    if (tileSize <= 0) {
+      getOperation()->emitError("ein-online-normalize: tile-size must be "
+                                "positive");
+      return signalPassFailure();
+    }
+    SmallVector<CascadeOp> cascades;
+    getOperation()->walk([&](CascadeOp c) { cascades.push_back(c); });
+    for (CascadeOp cascade : cascades) {
+      SmallVector<std::string> ranks;
+      if (!rank.empty()) {
+        ranks.push_back(rank);
+      } else {
+        CascadePassAnalysis analysis(cascade);
+        for (const std::string &r : analysis.getReducedRanks())
+          for (EinsumOp e : cascade.getBodyBlock().getOps<EinsumOp>())
+            if (e.getReduce() == ReduceKind::max && hasRank(e, r) &&
+                !llvm::is_contained(ranks, r) && reducesOnly(e, r))
+              ranks.push_back(r);
+      }
+      for (const std::string &r : ranks) {
+        OnlineRewriter rewriter(cascade, r, tileSize);
+        Plan plan;
+        std::string why = rewriter.analyse(plan);
+        if (why == "already 1 pass")
+          continue;
+        if (!why.empty()) {
+          cascade.emitRemark("no online form over rank '")
+              << r << "': " << why;
+          continue;
+        }
+        rewriter.rewrite(plan);
+      }
+    }
+  }
+};
+
+} // namespace
