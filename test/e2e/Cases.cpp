@@ -105,7 +105,7 @@ Case makeAttentionCase(Rng &rng, int index) {
   bool dynB = coin(rng), dynS = coin(rng);
   Tensor q(dt, {p.B, p.Hq, p.Sq, p.D}), k(dt, {p.B, p.Hkv, p.Sk, p.D}),
       v(dt, {p.B, p.Hkv, p.Sk, p.Dv});
-  double amp = pick(rng, {1, 2, 4});
+  double amp = pick(rng, {1, 2, 4, 8});
   fillUniform(rng, q, -amp, amp);
   fillUniform(rng, k, -amp, amp);
   fillUniform(rng, v, -1, 1);

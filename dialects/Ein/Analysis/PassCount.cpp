@@ -74,6 +74,14 @@ CascadePassAnalysis::CascadePassAnalysis(CascadeOp cascade) : cascade(cascade) {
   for (EinsumOp e : cascade.getBodyBlock().getOps<EinsumOp>())
     for (unsigned pos : e.getReducedRankPositions())
       reduced.insert(e.getRankNames()[pos]);
+  // An iteration reduces its rank into its state.
+  for (IterateOp it : cascade.getBodyBlock().getOps<IterateOp>()) {
+    reduced.insert(it.getRank());
+    for (EinsumOp e : it.getBodyBlock().getOps<EinsumOp>())
+      for (unsigned pos : e.getReducedRankPositions())
+        if (e.getRankNames()[pos] != it.getTileRank())
+          reduced.insert(e.getRankNames()[pos]);
+  }
   for (Attribute r : cascade.getRanks()) {
     StringRef name = cast<StringAttr>(r).getValue();
     if (reduced.contains(name))
@@ -90,12 +98,10 @@ const RankPasses &CascadePassAnalysis::getPasses(StringRef rank) {
   llvm::DenseMap<Value, ValueInfo> info;
   int64_t lastPass = -1;
 
-  for (EinsumOp e : cascade.getBodyBlock().getOps<EinsumOp>()) {
-    SmallVector<StringRef> names = e.getRankNames();
-    bool iterates = llvm::is_contained(names, rank);
+  // The pass an op runs in, given what it reads.
+  auto passOf = [&](ValueRange inputs, bool iterates, bool &dependsOnR) {
     int64_t pass = 0;
-    bool dependsOnR = false;
-    for (Value in : e.getInputs()) {
+    for (Value in : inputs) {
       auto it = info.find(in);
       if (it == info.end())
         continue; // from outside the cascade: readable in any pass
@@ -108,6 +114,35 @@ const RankPasses &CascadePassAnalysis::getPasses(StringRef rank) {
         need = vi.dependsOnR || vi.streamed ? vi.pass : 0;
       pass = std::max(pass, need);
     }
+    return pass;
+  };
+
+  for (Operation &op : cascade.getBodyBlock()) {
+    if (auto it = dyn_cast<IterateOp>(op)) {
+      // One pass over the tiles of its rank; its state is complete after
+      // it. Over another rank, it runs like the Einsums in its body.
+      bool iterates = it.getRank() == rank ||
+                      llvm::any_of(it.getBodyBlock().getOps<EinsumOp>(),
+                                   [&](EinsumOp e) {
+                                     return llvm::is_contained(
+                                         e.getRankNames(), rank);
+                                   });
+      bool dependsOnR = false;
+      int64_t pass = passOf(it->getOperands(), iterates, dependsOnR);
+      result.opPass[it] = pass;
+      if (iterates)
+        lastPass = std::max(lastPass, pass);
+      for (Value r : it.getResults())
+        info[r] = ValueInfo{false, iterates || dependsOnR, pass};
+      continue;
+    }
+    auto e = dyn_cast<EinsumOp>(op);
+    if (!e)
+      continue;
+    SmallVector<StringRef> names = e.getRankNames();
+    bool iterates = llvm::is_contained(names, rank);
+    bool dependsOnR = false;
+    int64_t pass = passOf(e.getInputs(), iterates, dependsOnR);
     result.opPass[e] = pass;
     ValueInfo out;
     out.pass = pass;
@@ -124,20 +159,30 @@ const RankPasses &CascadePassAnalysis::getPasses(StringRef rank) {
   result.passes = lastPass + 1;
 
   // Footprint: every intermediate, tiled along each rank; along r, a value
-  // streamed in one pass and read in a later one is held whole.
-  for (EinsumOp e : cascade.getBodyBlock().getOps<EinsumOp>()) {
-    const ValueInfo &vi = info[e.getResult()];
+  // streamed in one pass and read in a later one is held whole. Inside an
+  // iteration, the tile rank is the tile of the iterated rank.
+  auto addFootprint = [&](EinsumOp e, StringRef tileRank, StringRef of) {
+    auto it = info.find(e.getResult());
     bool crosses = false;
-    if (vi.streamed)
+    if (it != info.end() && it->second.streamed)
       for (Operation *user : e.getResult().getUsers()) {
-        auto it = result.opPass.find(user);
-        if (it != result.opPass.end() && it->second > vi.pass)
+        auto up = result.opPass.find(user);
+        if (up != result.opPass.end() && up->second > it->second.pass)
           crosses = true;
       }
     std::vector<std::string> symbols;
-    for (StringRef r : resultRanks(e))
-      symbols.push_back((r == rank && crosses ? "M_" : "T_") + r.str());
+    for (StringRef r : resultRanks(e)) {
+      StringRef name = r == tileRank ? of : r;
+      symbols.push_back((r == rank && crosses ? "M_" : "T_") + name.str());
+    }
     result.footprint.add(symbols, 1);
+  };
+  for (Operation &op : cascade.getBodyBlock()) {
+    if (auto e = dyn_cast<EinsumOp>(op))
+      addFootprint(e, "", "");
+    else if (auto it = dyn_cast<IterateOp>(op))
+      for (EinsumOp e : it.getBodyBlock().getOps<EinsumOp>())
+        addFootprint(e, it.getTileRank(), it.getRank());
   }
   return cache.emplace(rank.str(), std::move(result)).first->second;
 }

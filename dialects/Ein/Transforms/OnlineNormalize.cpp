@@ -425,13 +425,24 @@ void OnlineRewriter::rewrite(Plan &plan) {
     gNew = mapping.lookup(g);
     gOld = oldMapping.lookup(g);
   }
-  // PRM = exp(G(RM) - G(RM')).
+  // PRM = exp(G(RM) - G(RM')), and 0 while the state is still empty
+  // (RM = -inf): the sums are 0 then, and a guard may have mapped -inf to a
+  // value whose difference overflows exp.
+  SmallVector<SmallVector<AffineExpr>> threeG = {gExprs, gExprs, gExprs};
   Value prm = buildEinsum(
-      b, loc, cast<RankedTensorType>(gNew.getType()), {gOld, gNew}, gNames,
-      twoG, gExprs, MapKind::custom, ReduceKind::none,
+      b, loc, cast<RankedTensorType>(gNew.getType()), {rmOld, gOld, gNew},
+      gNames, threeG, gExprs, MapKind::custom, ReduceKind::none,
       [](OpBuilder &bb, Location l, ValueRange a) -> Value {
-        return math::ExpOp::create(bb, l,
-                                   arith::SubFOp::create(bb, l, a[0], a[1]));
+        Type t = a[0].getType();
+        Value minusInf = arith::ConstantOp::create(
+            bb, l,
+            FloatAttr::get(t, -std::numeric_limits<double>::infinity()));
+        Value zero = arith::ConstantOp::create(bb, l, FloatAttr::get(t, 0.0));
+        Value empty = arith::CmpFOp::create(bb, l, arith::CmpFPredicate::OEQ,
+                                            a[0], minusInf);
+        Value factor = math::ExpOp::create(
+            bb, l, arith::SubFOp::create(bb, l, a[1], a[2]));
+        return arith::SelectOp::create(bb, l, empty, zero, factor);
       });
   SmallVector<Value> next = {mapping.lookup(plan.barrier.getResult())};
   for (auto [j, s] : llvm::enumerate(plan.sums)) {
@@ -499,12 +510,11 @@ struct EinOnlineNormalizePass
       if (!rank.empty()) {
         ranks.push_back(rank);
       } else {
+        // Every rank that needs more than one pass.
         CascadePassAnalysis analysis(cascade);
         for (const std::string &r : analysis.getReducedRanks())
-          for (EinsumOp e : cascade.getBodyBlock().getOps<EinsumOp>())
-            if (e.getReduce() == ReduceKind::max && hasRank(e, r) &&
-                !llvm::is_contained(ranks, r) && reducesOnly(e, r))
-              ranks.push_back(r);
+          if (analysis.getPasses(r).passes > 1)
+            ranks.push_back(r);
       }
       for (const std::string &r : ranks) {
         OnlineRewriter rewriter(cascade, r, tileSize);

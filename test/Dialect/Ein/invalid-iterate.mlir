@@ -1,0 +1,214 @@
+// RUN: einfuse-opt %s --split-input-file --verify-diagnostics
+
+func.func @tile_size(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op tile size must be positive, got 0}}
+    %s = ein.iterate m tile 0 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) {
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @undeclared(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op uses rank 'm0', which the enclosing cascade does not declare}}
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) {
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @same_rank(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op the tile rank must differ from the iterated rank}}
+    %s = ein.iterate m tile 8 as m tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) {
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @dim_range(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op tile dim 2 of tiled operand #0 is out of range}}
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 2 : tensor<4x?xf32>) init(%i : tensor<4xf32>) {
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @extents(%x: tensor<4x8xf32>, %y: tensor<9x4xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op tiled operands have different extents (8 and 9) along rank 'm'}}
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x8xf32>, %y dim 0 : tensor<9x4xf32>) init(%i : tensor<4xf32>) {
+    ^bb0(%t: tensor<4x?xf32>, %u: tensor<?x4xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @combine_kind(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op combine kind #0 must be 'max', 'sum' or 'rescaled_sum:<i>' with state #<i> a 'max', got 'rescaled_sum:0'}}
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) combine ["rescaled_sum:0"] {
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @combine_count(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op needs one combine kind per state value}}
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) combine ["max", "sum"] {
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @tile_arg_type(%x: tensor<4x8xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op tile argument #0 must have type 'tensor<4x?xf32>' (the tile dim is dynamic), got 'tensor<4x8xf32>'}}
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x8xf32>) init(%i : tensor<4xf32>) {
+    ^bb0(%t: tensor<4x8xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @arg_count(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op body must take one argument per tile and per state value (2), got 1}}
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) {
+    ^bb0(%t: tensor<4x?xf32>):
+      ein.yield %i : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @state_type(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op state argument #0 must have the type of its initial value 'tensor<4xf32>'}}
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) {
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf16>):
+      ein.yield %i : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @yield_types(%x: tensor<4x?xf32>, %i: tensor<4xf32>, %j: tensor<3xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) {
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      // expected-error @+1 {{'ein.yield' op must yield the next state, with the types of the initial state}}
+      ein.yield %j : tensor<3xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @index_outside(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0, q] -> (tensor<4xf32>) {
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) {
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      %w = ein.einsum custom(%st[p]) -> [p] {
+      ^bb0(%a: f32):
+        // expected-error @+1 {{'ein.index' op rank 'm' is not a rank of the enclosing einsum}}
+        %k = ein.index "m" : index
+        ein.yield %a : f32
+      } : (tensor<4xf32>) -> tensor<4xf32>
+      ein.yield %w : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @no_tiles(%i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op needs at least one tiled operand}}
+    %s = ein.iterate m tile 8 as m0 tiles() init(%i : tensor<4xf32>) {
+    ^bb0(%st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @generic_forms(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf16> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf16>) {
+    // expected-error @+1 {{'ein.iterate' op results must have the types of the initial state}}
+    %s = "ein.iterate"(%x, %i) <{rank = "m", tile_rank = "m0", tile_size = 8 : i64, tile_dims = array<i64: 1>, operandSegmentSizes = array<i32: 1, 1>}> ({
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }) : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4xf16>
+    ein.yield %s : tensor<4xf16>
+  }
+  return %r : tensor<4xf16>
+}
+
+// -----
+
+func.func @dims_count(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op needs one tile dim per tiled operand}}
+    %s = "ein.iterate"(%x, %i) <{rank = "m", tile_rank = "m0", tile_size = 8 : i64, tile_dims = array<i64: 1, 0>, operandSegmentSizes = array<i32: 1, 1>}> ({
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }) : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4xf32>
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}

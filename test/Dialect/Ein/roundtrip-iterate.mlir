@@ -1,0 +1,30 @@
+// RUN: einfuse-opt %s | einfuse-opt | FileCheck %s
+// RUN: einfuse-opt %s --mlir-print-op-generic | einfuse-opt | FileCheck %s
+
+// A running max over tiles of m, with the position along the whole rank
+// (ein.index m) inside the tile.
+// CHECK-LABEL: func @running_max
+// CHECK: ein.iterate m tile 16 as m0 tiles(%{{.*}} dim 1 : tensor<4x?xf32>) init(%{{.*}} : tensor<4xf32>) combine ["max"] {
+// CHECK-NEXT: ^bb0(%[[T:.*]]: tensor<4x?xf32>, %[[S:.*]]: tensor<4xf32>):
+// CHECK: ein.index "m" : index
+// CHECK: ein.yield %{{.*}} : tensor<4xf32>
+func.func @running_max(%x: tensor<4x?xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    %s = ein.iterate m tile 16 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%init : tensor<4xf32>) combine ["max"] {
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      %w = ein.einsum custom(%t[p, m0]) -> [p, m0] {
+      ^bb0(%a: f32):
+        %i = ein.index "m" : index
+        %ii = arith.index_cast %i : index to i64
+        %f = arith.sitofp %ii : i64 to f32
+        %r = arith.mulf %a, %f : f32
+        ein.yield %r : f32
+      } : (tensor<4x?xf32>) -> tensor<4x?xf32>
+      %lm = ein.einsum copy(%w[p, m0]) -> [p] max[m0] : (tensor<4x?xf32>) -> tensor<4xf32>
+      %nm = ein.einsum max(%st[p], %lm[p]) -> [p] : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+      ein.yield %nm : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
