@@ -49,6 +49,7 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   if (options.onlineNormalize) {
     ein::EinOnlineNormalizeOptions online;
     online.tileSize = options.tileSize;
+    online.remarks = false; // cascades without an online form stay as they are
     pm.addPass(ein::createEinOnlineNormalize(online));
   }
   if (options.kernelABI) {

@@ -523,8 +523,9 @@ struct EinOnlineNormalizePass
         if (why == "already 1 pass")
           continue;
         if (!why.empty()) {
-          cascade.emitRemark("no online form over rank '")
-              << r << "': " << why;
+          if (remarks)
+            cascade.emitRemark("no online form over rank '")
+                << r << "': " << why;
           continue;
         }
         rewriter.rewrite(plan);

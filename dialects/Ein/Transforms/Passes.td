@@ -80,7 +80,9 @@ def EinOnlineNormalize : Pass<"ein-online-normalize"> {
     Option<"tileSize", "tile-size", "int64_t", /*default=*/"64",
            "Tile size along the iterated rank">,
     Option<"rank", "rank", "std::string", /*default=*/"\"\"",
-           "Rank to iterate (default: every rank with a max barrier)">
+           "Rank to iterate (default: every rank that needs several passes)">,
+    Option<"remarks", "remarks", "bool", /*default=*/"true",
+           "Say with a remark why a cascade has no online form">
   ];
 }
 
