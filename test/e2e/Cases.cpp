@@ -391,4 +391,46 @@ Case makeRMSNormMatmulCase(Rng &rng, int index) {
   return c;
 }
 
+Case makeCrossEntropyCase(Rng &rng, int index) {
+  int64_t N = pick(rng, {1, 2, 5, 16, 31}), C = awkwardLength(rng) * pick(rng, {1, 3, 17});
+  bool dyn = coin(rng);
+  Tensor x(Elt::F32, {N, C}), onehot(Elt::F32, {N, C});
+  fillUniform(rng, x, -20, 20);
+  for (int64_t n = 0; n < N; ++n)
+    onehot.set(n * C + integer(rng, 0, C - 1), 1.0);
+  std::string xT = tensorType(x.shape, {false, dyn}, Elt::F32);
+  std::string rT = tensorType({N}, {}, Elt::F32);
+  std::ostringstream m;
+  // loss = log(sum exp(x - max)) + max - sum(x * onehot)
+  m << "func.func @kernel(%x: " << xT << ", %onehot: " << xT << ") -> " << rT << " {\n"
+    << "  %l = ein.cascade [n, c] -> (" << rT << ") {\n"
+    << "    %mx = ein.einsum copy(%x[n, c]) -> [n] max[c] : (" << xT << ") -> " << rT << "\n"
+    << "    %e = ein.einsum custom(%x[n, c], %mx[n]) -> [n, c] {\n"
+    << "    ^bb0(%a: f32, %b: f32):\n"
+    << "      %d = arith.subf %a, %b : f32\n"
+    << "      %r = math.exp %d : f32\n"
+    << "      ein.yield %r : f32\n"
+    << "    } : (" << xT << ", " << rT << ") -> " << xT << "\n"
+    << "    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] : (" << xT << ") -> " << rT << "\n"
+    << "    %picked = ein.einsum mul(%x[n, c], %onehot[n, c]) -> [n] sum[c] : (" << xT << ", " << xT << ") -> " << rT << "\n"
+    << "    %lse = ein.einsum custom(%s[n], %mx[n]) -> [n] {\n"
+    << "    ^bb0(%a: f32, %b: f32):\n"
+    << "      %lg = math.log %a : f32\n"
+    << "      %r = arith.addf %lg, %b : f32\n"
+    << "      ein.yield %r : f32\n"
+    << "    } : (" << rT << ", " << rT << ") -> " << rT << "\n"
+    << "    %loss = ein.einsum sub(%lse[n], %picked[n]) -> [n] : (" << rT << ", " << rT << ") -> " << rT << "\n"
+    << "    ein.yield %loss : " << rT << "\n  }\n"
+    << "  return %l : " << rT << "\n}\n";
+  Case c;
+  c.mlir = m.str();
+  c.desc = "cross-entropy N" + std::to_string(N) + " C" + std::to_string(C) + (dyn ? " dynamic" : "");
+  c.inputs = {x, onehot};
+  c.output = Tensor(Elt::F32, {N});
+  c.expected = crossEntropyReference(x, onehot);
+  c.floor = 1e-5;
+  (void)index;
+  return c;
+}
+
 } // namespace e2e

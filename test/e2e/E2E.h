@@ -80,6 +80,7 @@ Case makeQMatmulCase(Rng &rng, int index);
 Case makeSoftmaxCase(Rng &rng, int index);
 Case makeLayerNormCase(Rng &rng, int index);
 Case makeRMSNormMatmulCase(Rng &rng, int index);
+Case makeCrossEntropyCase(Rng &rng, int index);
 
 // References (Reference.cpp).
 struct AttentionParams {
@@ -110,6 +111,7 @@ Expected qmatmulReference(const QMatmulParams &p, const Tensor &x,
 Expected softmaxReference(const Tensor &x, Elt outElt);
 Expected layerNormReference(const Tensor &x, const Tensor &gamma,
                             const Tensor &beta, double eps, Elt outElt);
+Expected crossEntropyReference(const Tensor &x, const Tensor &onehot);
 Expected rmsNormMatmulReference(const Tensor &x, const Tensor &g,
                                 const Tensor &w, double eps, Elt outElt);
 

@@ -364,6 +364,33 @@ Expected layerNormReference(const Tensor &x, const Tensor &gamma,
   return e;
 }
 
+Expected crossEntropyReference(const Tensor &x, const Tensor &onehot) {
+  int64_t N = x.shape[0], C = x.shape[1];
+  Expected e;
+  e.ref.resize(N);
+  e.naive.resize(N);
+  for (int64_t n = 0; n < N; ++n) {
+    double mx = -INFINITY, picked = 0;
+    float fmx = -INFINITY, fpicked = 0;
+    for (int64_t c = 0; c < C; ++c) {
+      double v = x.get(n * C + c);
+      mx = std::max(mx, v);
+      fmx = std::max(fmx, static_cast<float>(v));
+      picked += v * onehot.get(n * C + c);
+      fpicked += static_cast<float>(v) * static_cast<float>(onehot.get(n * C + c));
+    }
+    double sum = 0;
+    float fsum = 0;
+    for (int64_t c = 0; c < C; ++c) {
+      sum += std::exp(x.get(n * C + c) - mx);
+      fsum += std::exp(static_cast<float>(x.get(n * C + c)) - fmx);
+    }
+    e.ref[n] = std::log(sum) + mx - picked;
+    e.naive[n] = (std::log(fsum) + fmx) - fpicked;
+  }
+  return e;
+}
+
 Expected rmsNormMatmulReference(const Tensor &x, const Tensor &g,
                                 const Tensor &w, double eps, Elt outElt) {
   int64_t N = x.shape[0], C = x.shape[1], J = w.shape[1];

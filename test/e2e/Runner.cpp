@@ -1,6 +1,7 @@
 //===- Runner.cpp - einfuse-e2e: the JIT test runner -----------------------===//
 //
-//   einfuse-e2e --suite=attention|qmatmul|softmax|layernorm|rmsnorm-matmul|checker
+//   einfuse-e2e --suite=attention|qmatmul|softmax|layernorm|rmsnorm-matmul|
+//                       cross-entropy|checker
 //               [--cases=N] [--seed=S] [--verbose]
 //
 // Each case is an MLIR module with one kernel, compiled by the same CPU
@@ -126,6 +127,8 @@ Case makeCase(const std::string &family, Rng &rng, int i) {
     return makeSoftmaxCase(rng, i);
   if (family == "layernorm")
     return makeLayerNormCase(rng, i);
+  if (family == "cross-entropy")
+    return makeCrossEntropyCase(rng, i);
   return makeRMSNormMatmulCase(rng, i);
 }
 
@@ -174,7 +177,8 @@ int main(int argc, char **argv) {
   InitializeNativeTarget();
   InitializeNativeTargetAsmPrinter();
   static const char *families[] = {"attention", "qmatmul", "softmax",
-                                   "layernorm", "rmsnorm-matmul", "checker"};
+                                   "layernorm", "rmsnorm-matmul",
+                                   "cross-entropy", "checker"};
   if (!llvm::is_contained(families, StringRef(suite))) {
     errs() << "einfuse-e2e: error: unknown suite '" << suite << "'\n";
     return 2;
