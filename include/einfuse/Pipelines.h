@@ -33,6 +33,15 @@ struct CPUPipelineOptions
       llvm::cl::desc("Apply --ein-online-normalize (after the deferral): "
                      "1-pass cascades with a running state"),
       llvm::cl::init(true)};
+  Option<int64_t> workers{
+      *this, "workers",
+      llvm::cl::desc("Split each online iteration across this many workers "
+                     "and combine their states (--ein-partition); 1: no split"),
+      llvm::cl::init(1)};
+  Option<std::string> grouping{
+      *this, "grouping",
+      llvm::cl::desc("Order of the combine of the workers: linear or tree"),
+      llvm::cl::init("linear")};
   Option<int64_t> tileSize{
       *this, "tile-size",
       llvm::cl::desc("Tile size of the online form's iterated rank"),

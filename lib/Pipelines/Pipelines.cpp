@@ -52,6 +52,12 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
     online.remarks = false; // cascades without an online form stay as they are
     pm.addPass(ein::createEinOnlineNormalize(online));
   }
+  if (options.workers != 1) {
+    ein::EinPartitionOptions partition;
+    partition.workers = options.workers;
+    partition.grouping = options.grouping;
+    pm.addPass(ein::createEinPartition(partition));
+  }
   if (options.kernelABI) {
     pm.addPass(createEinfuseKernelABI());
     pm.addPass(createInlinerPass());

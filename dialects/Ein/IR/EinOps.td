@@ -231,8 +231,14 @@ def Ein_IterateOp : Ein_Op<"iterate", [
     `combine` (optional) says how two partial states of disjoint ranges
     combine, one entry per state value: `max` (the larger), `sum` (the
     sum), or `rescaled_sum:<i>` (a sum of terms scaled by exp(-state #i),
-    which must be a `max` state: a*exp(Ma - M) + b*exp(Mb - M)). The
-    partition rewrite uses it to split the iteration across workers.
+    which must be a `max` state: a*exp(Ma - M) + b*exp(Mb - M), a term
+    being 0 where its max is -inf). The partition rewrite uses it to split
+    the iteration across workers.
+
+    `partition = array<i64: w, P>` (optional) restricts the iteration to
+    the w-th of P contiguous chunks of the rank (chunks of ceil(extent / P)
+    elements; the last ones may be short or empty). `ein.index` and
+    `ein.extent` of the rank still refer to the whole rank.
 
     ```mlir
     %rm, %rd = ein.iterate m tile 64 as m0 tiles(%x : tensor<8x?xf32> dim 1)
@@ -247,7 +253,8 @@ def Ein_IterateOp : Ein_Op<"iterate", [
                        Variadic<AnyRankedTensor>:$inits,
                        StrAttr:$rank, StrAttr:$tile_rank,
                        I64Attr:$tile_size, DenseI64ArrayAttr:$tile_dims,
-                       OptionalAttr<StrArrayAttr>:$combine);
+                       OptionalAttr<StrArrayAttr>:$combine,
+                       OptionalAttr<DenseI64ArrayAttr>:$partition);
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let hasCustomAssemblyFormat = 1;

@@ -140,6 +140,11 @@ LogicalResult IterateOp::verify() {
     if (!ShapedType::isDynamic(size))
       extent = size;
   }
+  if (auto partition = getPartition()) {
+    if (partition->size() != 2 || (*partition)[1] <= 0 ||
+        (*partition)[0] < 0 || (*partition)[0] >= (*partition)[1])
+      return emitOpError("partition must be [w, P] with 0 <= w < P");
+  }
   if (getResultTypes() != getInits().getTypes())
     return emitOpError("results must have the types of the initial state");
   if (auto combine = getCombine()) {

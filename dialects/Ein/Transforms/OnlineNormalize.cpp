@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/SetVector.h"
 
 #include <limits>
@@ -100,6 +101,26 @@ bool scalesWith(EinsumOp e, unsigned i) {
   default:
     return false;
   }
+}
+
+/// Whether `op` is an Einsum `x == -inf ? c : x` (identity where finite).
+bool isInfGuard(Operation *op) {
+  auto e = dyn_cast<EinsumOp>(op);
+  if (!e || e.getMap() != MapKind::custom || e.getInputs().size() != 1)
+    return false;
+  Block &body = e.getBody().front();
+  Value x = body.getArgument(0);
+  auto yield = cast<YieldOp>(body.getTerminator());
+  auto sel = yield.getValues().front().getDefiningOp<arith::SelectOp>();
+  if (!sel || sel.getFalseValue() != x)
+    return false;
+  auto cmp = sel.getCondition().getDefiningOp<arith::CmpFOp>();
+  if (!cmp || cmp.getPredicate() != arith::CmpFPredicate::OEQ ||
+      cmp.getLhs() != x)
+    return false;
+  FloatAttr inf;
+  return matchPattern(cmp.getRhs(), m_Constant(&inf)) &&
+         inf.getValue().isInfinity() && inf.getValue().isNegative();
 }
 
 /// What the rewrite found in a cascade, for one rank.
@@ -375,13 +396,20 @@ void OnlineRewriter::rewrite(Plan &plan) {
     tiles.push_back(v);
     tileDims.push_back(d);
   }
-  SmallVector<Attribute> combine = {b.getStringAttr("max")};
-  for (bool scaled : plan.scaled)
-    combine.push_back(b.getStringAttr(scaled ? "rescaled_sum:0" : "sum"));
+  // How partial states combine; only stated when pass 1 sees the max
+  // unchanged where it is finite (guards that only replace -inf), so that
+  // rescaling by exp(Ma - M) is exact.
+  ArrayAttr combineAttr;
+  if (llvm::all_of(plan.guards, [](Operation *g) { return isInfGuard(g); })) {
+    SmallVector<Attribute> combine = {b.getStringAttr("max")};
+    for (bool scaled : plan.scaled)
+      combine.push_back(b.getStringAttr(scaled ? "rescaled_sum:0" : "sum"));
+    combineAttr = b.getArrayAttr(combine);
+  }
   auto iterate = IterateOp::create(
       b, loc, TypeRange(ValueRange(inits)), tiles, inits, b.getStringAttr(rank),
       b.getStringAttr(tileRank), b.getI64IntegerAttr(tileSize),
-      b.getDenseI64ArrayAttr(tileDims), b.getArrayAttr(combine));
+      b.getDenseI64ArrayAttr(tileDims), combineAttr, /*partition=*/nullptr);
   SmallVector<Type> argTypes;
   for (auto [v, d] : plan.tiled)
     argTypes.push_back(

@@ -86,4 +86,30 @@ def EinOnlineNormalize : Pass<"ein-online-normalize"> {
   ];
 }
 
+def EinPartition : Pass<"ein-partition"> {
+  let summary = "Split iterations across workers and combine their states";
+  let description = [{
+    Splits every `ein.iterate` that says how its states combine (`combine`)
+    into `workers` iterations over contiguous chunks of its rank (split-K,
+    Flash-Decoding), each from the identity state (the first from the
+    original initial state), and generates the combine Einsums from the
+    combine kinds: `max` takes the larger; `sum` adds; `rescaled_sum:<i>`
+    rescales both sides to the combined max, `a*exp(Ma - M) + b*exp(Mb - M)`,
+    a side counting 0 where its max is -inf. The combine is associative:
+    `grouping=linear` folds left to right, `grouping=tree` pairwise; both
+    compute the same function.
+
+    An iteration without `combine`, or whose state values are not results
+    of Einsums (so their ranks are unknown), is left unchanged with a
+    remark.
+  }];
+  let options = [
+    Option<"workers", "workers", "int64_t", /*default=*/"2",
+           "Number of workers (chunks of the iterated rank)">,
+    Option<"grouping", "grouping", "std::string", /*default=*/"\"linear\"",
+           "Order of the combine: linear or tree">
+  ];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 #endif

@@ -573,7 +573,20 @@ static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
   Value tile = arith::ConstantIndexOp::create(rewriter, loc, it.getTileSize());
   Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
   Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
-  Value numTiles = arith::CeilDivUIOp::create(rewriter, loc, extent, tile);
+  // The range of the rank this iteration covers: all of it, or one chunk.
+  Value begin = c0, end = extent;
+  if (auto partition = it.getPartition()) {
+    Value w = arith::ConstantIndexOp::create(rewriter, loc, (*partition)[0]);
+    Value p = arith::ConstantIndexOp::create(rewriter, loc, (*partition)[1]);
+    Value chunk = arith::CeilDivUIOp::create(rewriter, loc, extent, p);
+    begin = arith::MinSIOp::create(
+        rewriter, loc, arith::MulIOp::create(rewriter, loc, w, chunk), extent);
+    end = arith::MinSIOp::create(
+        rewriter, loc, arith::AddIOp::create(rewriter, loc, begin, chunk),
+        extent);
+  }
+  Value numTiles = arith::CeilDivUIOp::create(
+      rewriter, loc, arith::SubIOp::create(rewriter, loc, end, begin), tile);
 
   SmallVector<Value> slices;
   Value offset;
@@ -581,8 +594,9 @@ static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
   auto forOp = scf::ForOp::create(
       rewriter, loc, c0, numTiles, c1, it.getInits(),
       [&](OpBuilder &b, Location l, Value iv, ValueRange iterArgs) {
-        offset = arith::MulIOp::create(b, l, iv, tile);
-        Value rest = arith::SubIOp::create(b, l, extent, offset);
+        offset = arith::AddIOp::create(b, l, begin,
+                                       arith::MulIOp::create(b, l, iv, tile));
+        Value rest = arith::SubIOp::create(b, l, end, offset);
         Value size = arith::MinSIOp::create(b, l, tile, rest);
         for (auto [v, d] : llvm::zip(it.getTiles(), it.getTileDims())) {
           auto type = cast<RankedTensorType>(v.getType());

@@ -212,3 +212,17 @@ func.func @dims_count(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
   }
   return %r : tensor<4xf32>
 }
+
+// -----
+
+func.func @partition(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op partition must be [w, P] with 0 <= w < P}}
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) attributes {partition = array<i64: 3, 3>} {
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
