@@ -39,6 +39,25 @@ static bool hasCElementType(Type type) {
          llvm::is_contained({1u, 4u, 8u, 16u, 32u, 64u}, it.getWidth());
 }
 
+/// Whether `name` can name a C function: an identifier, not a keyword.
+static bool isValidCIdentifier(StringRef name) {
+  static const char *keywords[] = {
+      "auto",     "break",    "case",     "char",   "const",    "continue",
+      "default",  "do",       "double",   "else",   "enum",     "extern",
+      "float",    "for",      "goto",     "if",     "inline",   "int",
+      "long",     "register", "restrict", "return", "short",    "signed",
+      "sizeof",   "static",   "struct",   "switch", "typedef",  "union",
+      "unsigned", "void",     "volatile", "while",  "_Bool",    "bool",
+      "true",     "false",    "main"};
+  if (name.empty() || isdigit(static_cast<unsigned char>(name[0])))
+    return false;
+  if (!llvm::all_of(name, [](char c) {
+        return isalnum(static_cast<unsigned char>(c)) || c == '_';
+      }))
+    return false;
+  return !llvm::is_contained(keywords, name);
+}
+
 FailureOr<std::vector<KernelSignature>> collectKernels(ModuleOp module) {
   std::vector<KernelSignature> kernels;
   for (auto fn : module.getOps<func::FuncOp>()) {
@@ -46,6 +65,10 @@ FailureOr<std::vector<KernelSignature>> collectKernels(ModuleOp module) {
       continue;
     KernelSignature sig;
     sig.name = fn.getName().str();
+    if (!isValidCIdentifier(sig.name))
+      return fn.emitError("kernel name '")
+             << sig.name << "' is not a valid C identifier (the header "
+             << "declares a C function of that name)";
     FunctionType type = fn.getFunctionType();
     auto add = [&](Type t, bool isOutput, unsigned i) -> LogicalResult {
       auto tt = dyn_cast<RankedTensorType>(t);

@@ -698,10 +698,14 @@ LogicalResult AttentionOp::verify() {
     if (elt != q.getElementType())
       return emitOpError() << name << " has element type " << elt
                            << " but query has " << q.getElementType();
-    for (unsigned d : {1u, 3u})
+    for (unsigned d : {1u, 3u}) {
       if (ShapedType::isDynamic(t.getDimSize(d)))
         return emitOpError() << name << " must have static "
                              << (d == 1 ? "head count" : "head dim");
+      // The default scale is 1/sqrt(head dim).
+      if (d == 3 && t.getDimSize(d) == 0)
+        return emitOpError() << name << " head dim must be positive";
+    }
   }
   int64_t hq = q.getDimSize(1), hkv = k.getDimSize(1);
   if (v.getDimSize(1) != hkv)
