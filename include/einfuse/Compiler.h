@@ -49,6 +49,25 @@ inline std::string getCElementType(mlir::Type type) {
   return "int" + std::to_string(w <= 8 ? 8 : w) + "_t";
 }
 
+/// `int name(const float *in0, int64_t in0_dim0, ..., float *out0, ...)`:
+/// the C prototype (without `;`) the header declares and the launcher
+/// defines for `kernel`.
+inline std::string getCPrototype(const KernelSignature &kernel) {
+  std::string out = "int " + kernel.name + "(";
+  bool first = true;
+  for (const KernelArg &a : kernel.args) {
+    if (!first)
+      out += ", ";
+    first = false;
+    out += (a.isOutput ? "" : "const ") +
+           getCElementType(a.type.getElementType()) + " *" + a.name;
+    for (int64_t d = 0; d < a.type.getRank(); ++d)
+      if (a.type.isDynamicDim(d))
+        out += ", int64_t " + a.name + "_dim" + std::to_string(d);
+  }
+  return out + ")";
+}
+
 /// Targets einfuse-compile knows.
 enum class TargetKind { CPU };
 

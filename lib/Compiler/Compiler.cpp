@@ -169,19 +169,7 @@ std::string emitCHeader(ArrayRef<KernelSignature> kernels, StringRef baseName) {
     os << " * Dynamic sizes follow each buffer as <name>_dim<d>. f16/bf16 are\n"
        << " * passed as uint16_t bits, i1 as one uint8_t per element.\n"
        << " * Returns 0, or -1 for a negative size. */\n";
-    os << "int " << k.name << "(";
-    bool first = true;
-    for (const KernelArg &a : k.args) {
-      if (!first)
-        os << ", ";
-      first = false;
-      std::string cty = getCElementType(a.type.getElementType());
-      os << (a.isOutput ? "" : "const ") << cty << " *" << a.name;
-      for (int64_t d = 0; d < a.type.getRank(); ++d)
-        if (a.type.isDynamicDim(d))
-          os << ", int64_t " << a.name << "_dim" << d;
-    }
-    os << ");\n\n";
+    os << getCPrototype(k) << ";\n\n";
   }
   os << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return out;

@@ -83,6 +83,21 @@ static LogicalResult recordExtent(Operation *op, llvm::StringMap<int64_t> &seen,
   return success();
 }
 
+/// Dims in order of first appearance in `groups`: the canonical loop order
+/// of an Einsum (output ranks first), shared by its parser and builder.
+static SmallVector<unsigned>
+firstAppearanceOrder(ArrayRef<ArrayRef<AffineExpr>> groups) {
+  SmallVector<unsigned> order;
+  for (ArrayRef<AffineExpr> exprs : groups)
+    for (AffineExpr e : exprs)
+      e.walk([&](AffineExpr sub) {
+        if (auto d = dyn_cast<AffineDimExpr>(sub))
+          if (!llvm::is_contained(order, d.getPosition()))
+            order.push_back(d.getPosition());
+      });
+  return order;
+}
+
 //===----------------------------------------------------------------------===//
 // CascadeOp
 //===----------------------------------------------------------------------===//
@@ -318,19 +333,10 @@ ParseResult EinsumOp::parse(OpAsmParser &parser, OperationState &result) {
 
   // Loop order: output ranks, then the reduced ranks as listed, then any
   // other rank (which the verifier rejects as neither kept nor reduced).
-  SmallVector<unsigned> order;
-  auto addDims = [&](ArrayRef<AffineExpr> exprs) {
-    for (AffineExpr e : exprs)
-      e.walk([&](AffineExpr sub) {
-        if (auto d = dyn_cast<AffineDimExpr>(sub))
-          if (!llvm::is_contained(order, d.getPosition()))
-            order.push_back(d.getPosition());
-      });
-  };
-  addDims(outExprs);
-  addDims(reduceExprs);
+  SmallVector<ArrayRef<AffineExpr>> groups = {outExprs, reduceExprs};
   for (auto &exprs : operandExprs)
-    addDims(exprs);
+    groups.push_back(exprs);
+  SmallVector<unsigned> order = firstAppearanceOrder(groups);
   SmallVector<AffineExpr> renumber(names.size());
   SmallVector<Attribute> rankAttrs;
   for (auto [newPos, oldPos] : llvm::enumerate(order)) {
@@ -590,18 +596,10 @@ EinsumOp einfuse::ein::buildEinsum(
     ArrayRef<AffineExpr> outputExprs, MapKind map, ReduceKind reduce,
     MapBodyBuilder body, TypedAttr init) {
   MLIRContext *ctx = b.getContext();
-  SmallVector<unsigned> order;
-  auto addDims = [&](ArrayRef<AffineExpr> exprs) {
-    for (AffineExpr e : exprs)
-      e.walk([&](AffineExpr sub) {
-        if (auto d = dyn_cast<AffineDimExpr>(sub))
-          if (!llvm::is_contained(order, d.getPosition()))
-            order.push_back(d.getPosition());
-      });
-  };
-  addDims(outputExprs);
+  SmallVector<ArrayRef<AffineExpr>> groups = {outputExprs};
   for (auto &exprs : inputExprs)
-    addDims(exprs);
+    groups.push_back(exprs);
+  SmallVector<unsigned> order = firstAppearanceOrder(groups);
   SmallVector<AffineExpr> renumber(cascadeRanks.size(),
                                    getAffineConstantExpr(0, ctx));
   SmallVector<Attribute> rankAttrs;

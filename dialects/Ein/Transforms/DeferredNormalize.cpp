@@ -8,6 +8,7 @@
 // reduction that produced D and the reduction over R.
 //
 //===----------------------------------------------------------------------===//
+#include "Ein/Transforms/MapAlgebra.h"
 #include "Ein/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -24,42 +25,6 @@ using namespace mlir;
 using namespace einfuse::ein;
 
 namespace {
-
-/// Whether `v` reaches `yield` only through ops that keep the result
-/// proportional to `v`: mulf (either side), divf (numerator), negf, extf.
-bool reachesYieldMultiplicatively(Value v, YieldOp yield) {
-  while (true) {
-    if (!v.hasOneUse())
-      return false;
-    OpOperand &use = *v.getUses().begin();
-    Operation *user = use.getOwner();
-    if (user == yield)
-      return true;
-    bool ok = isa<arith::MulFOp, arith::NegFOp, arith::ExtFOp>(user) ||
-              (isa<arith::DivFOp>(user) && use.getOperandNumber() == 0);
-    if (!ok)
-      return false;
-    v = user->getResult(0);
-  }
-}
-
-/// Whether the map of `op` is multiplicative in operand `i`.
-bool isMultiplicativeIn(EinsumOp op, unsigned i) {
-  switch (op.getMap()) {
-  case MapKind::mul:
-  case MapKind::copy:
-    return true;
-  case MapKind::div:
-    return i == 0;
-  case MapKind::custom: {
-    Block &body = op.getBody().front();
-    return reachesYieldMultiplicatively(body.getArgument(i),
-                                        cast<YieldOp>(body.getTerminator()));
-  }
-  default:
-    return false;
-  }
-}
 
 /// How operand `j` of `a` (the factor D) enters its map.
 struct Factor {

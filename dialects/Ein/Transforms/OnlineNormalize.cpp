@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Ein/Analysis/PassCount.h"
+#include "Ein/Transforms/MapAlgebra.h"
 #include "Ein/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -56,51 +57,8 @@ bool entersAsExpOfDifference(EinsumOp e, unsigned operand) {
   if (!exp)
     return false;
   // From exp to the yield: only multiplicative steps.
-  Value v = exp.getResult();
-  auto yield = cast<YieldOp>(body.getTerminator());
-  while (true) {
-    if (!v.hasOneUse())
-      return false;
-    OpOperand &u = *v.getUses().begin();
-    Operation *user = u.getOwner();
-    if (user == yield)
-      return true;
-    if (!(isa<arith::MulFOp>(user) ||
-          (isa<arith::DivFOp>(user) && u.getOperandNumber() == 0)))
-      return false;
-    v = user->getResult(0);
-  }
-}
-
-/// Whether the map of `e` is multiplicative in operand `i` (so scaling that
-/// operand scales the result).
-bool scalesWith(EinsumOp e, unsigned i) {
-  switch (e.getMap()) {
-  case MapKind::mul:
-  case MapKind::copy:
-    return true;
-  case MapKind::div:
-    return i == 0;
-  case MapKind::custom: {
-    Block &body = e.getBody().front();
-    Value v = body.getArgument(i);
-    auto yield = cast<YieldOp>(body.getTerminator());
-    while (true) {
-      if (!v.hasOneUse())
-        return false;
-      OpOperand &u = *v.getUses().begin();
-      Operation *user = u.getOwner();
-      if (user == yield)
-        return true;
-      if (!(isa<arith::MulFOp, arith::ExtFOp>(user) ||
-            (isa<arith::DivFOp>(user) && u.getOperandNumber() == 0)))
-        return false;
-      v = user->getResult(0);
-    }
-  }
-  default:
-    return false;
-  }
+  return reachesYieldMultiplicatively(exp.getResult(),
+                                      cast<YieldOp>(body.getTerminator()));
 }
 
 /// Whether `op` is an Einsum `x == -inf ? c : x` (identity where finite).
@@ -239,7 +197,7 @@ std::string OnlineRewriter::analyse(Plan &plan) {
         plan.g = in;
         ++scaledOperands;
       } else if (scaledValues.count(in)) {
-        if (!scalesWith(e, i))
+        if (!isMultiplicativeIn(e, i))
           return "a value scaled by exp(-max) enters a map that is not "
                  "multiplicative in it";
         ++scaledOperands;

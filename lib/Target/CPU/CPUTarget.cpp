@@ -92,19 +92,7 @@ std::string emitLauncher(ArrayRef<KernelSignature> kernels,
       os << "einfuse_memref_" << a.type.getRank() << " *";
     });
     os << ");\n\n";
-    os << "int " << k.name << "(";
-    bool first = true;
-    for (const KernelArg &a : k.args) {
-      if (!first)
-        os << ", ";
-      first = false;
-      os << (a.isOutput ? "" : "const ") << getCElementType(a.type.getElementType())
-         << " *" << a.name;
-      for (int64_t d = 0; d < a.type.getRank(); ++d)
-        if (a.type.isDynamicDim(d))
-          os << ", int64_t " << a.name << "_dim" << d;
-    }
-    os << ") {\n";
+    os << getCPrototype(k) << " {\n";
     for (const KernelArg &a : k.args) {
       int64_t r = a.type.getRank();
       for (int64_t d = 0; d < r; ++d)
