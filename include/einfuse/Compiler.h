@@ -99,9 +99,10 @@ struct CompiledArtifacts {
 
 /// Compiles `module` for `target`. `baseName` names the header guard and
 /// the header the launcher includes.
-llvm::FailureOr<CompiledArtifacts> compileModule(mlir::ModuleOp module,
-                                                 TargetKind target,
-                                                 llvm::StringRef baseName);
+/// `pipelineOptions` tunes the target pipeline (see lowerToLLVMDialect).
+llvm::FailureOr<CompiledArtifacts>
+compileModule(mlir::ModuleOp module, TargetKind target,
+              llvm::StringRef baseName, llvm::StringRef pipelineOptions = "");
 
 /// The C header for `kernels`.
 std::string emitCHeader(llvm::ArrayRef<KernelSignature> kernels,

@@ -42,6 +42,11 @@ struct CPUPipelineOptions
       *this, "grouping",
       llvm::cl::desc("Order of the combine of the workers: linear or tree"),
       llvm::cl::init("linear")};
+  Option<bool> threads{
+      *this, "threads",
+      llvm::cl::desc("Run the parallel loops (batch, heads, queries, ...) on "
+                     "OpenMP threads; the kernels then need libomp (-lomp)"),
+      llvm::cl::init(false)};
   Option<int64_t> tileSize{
       *this, "tile-size",
       llvm::cl::desc("Tile size of the online form's iterated rank"),

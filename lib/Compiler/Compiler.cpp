@@ -8,6 +8,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/raw_ostream.h"
@@ -131,6 +132,7 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module,
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   module.getContext()->appendDialectRegistry(registry);
   return mlir::translateModuleToLLVMIR(module, ctx);
 }
@@ -176,11 +178,12 @@ std::string emitCHeader(ArrayRef<KernelSignature> kernels, StringRef baseName) {
 }
 
 FailureOr<CompiledArtifacts> compileModule(ModuleOp module, TargetKind target,
-                                           StringRef baseName) {
+                                           StringRef baseName,
+                                           StringRef pipelineOptions) {
   FailureOr<std::vector<KernelSignature>> kernels = collectKernels(module);
   if (failed(kernels))
     return failure();
-  if (failed(lowerToLLVMDialect(module, target)))
+  if (failed(lowerToLLVMDialect(module, target, pipelineOptions)))
     return failure();
   llvm::LLVMContext llvmCtx;
   std::unique_ptr<llvm::Module> llvmModule = translateToLLVMIR(module, llvmCtx);

@@ -21,26 +21,42 @@ void buildEinToLinalgPipeline(OpPassManager &pm) {
 
 /// The upstream tail of the CPU pipeline, from linalg on tensors to the LLVM
 /// dialect. Written as a pipeline string so that it reads like the
-/// mlir-opt invocation it is.
-static constexpr const char *kCPUTail =
-    "one-shot-bufferize{bufferize-function-boundaries=true "
-    "function-boundary-type-conversion=identity-layout-map "
-    "allow-return-allocs-from-loops=true},"
-    "canonicalize,"
-    "buffer-deallocation-pipeline,"
-    "func.func(convert-linalg-to-loops),"
-    "expand-strided-metadata,"
-    "lower-affine,"
-    "convert-scf-to-cf,"
-    "arith-expand{include-bf16=true},"
-    "convert-math-to-llvm,"
-    "convert-math-to-libm,"
-    "finalize-memref-to-llvm,"
-    "convert-arith-to-llvm,"
-    "convert-index-to-llvm,"
-    "convert-func-to-llvm,"
-    "convert-cf-to-llvm,"
-    "reconcile-unrealized-casts";
+/// mlir-opt invocation it is. With `threads`, the parallel loops of every
+/// linalg op (batch, heads, queries, ...) become OpenMP worksharing loops;
+/// memrefs are lowered before scf so that the OpenMP regions keep one
+/// block.
+static std::string cpuTail(bool threads) {
+  std::string tail =
+      "one-shot-bufferize{bufferize-function-boundaries=true "
+      "function-boundary-type-conversion=identity-layout-map "
+      "allow-return-allocs-from-loops=true},"
+      "canonicalize,"
+      "buffer-deallocation-pipeline,";
+  if (threads)
+    tail += "func.func(convert-linalg-to-parallel-loops),"
+            "convert-scf-to-openmp,"
+            "expand-strided-metadata,"
+            "lower-affine,"
+            "finalize-memref-to-llvm,"
+            "convert-scf-to-cf,";
+  else
+    tail += "func.func(convert-linalg-to-loops),"
+            "expand-strided-metadata,"
+            "lower-affine,"
+            "convert-scf-to-cf,";
+  tail += "arith-expand{include-bf16=true},"
+          "convert-math-to-llvm,"
+          "convert-math-to-libm,"
+          "finalize-memref-to-llvm,"
+          "convert-arith-to-llvm,"
+          "convert-index-to-llvm,";
+  if (threads)
+    tail += "convert-openmp-to-llvm,";
+  tail += "convert-func-to-llvm,"
+          "convert-cf-to-llvm,"
+          "reconcile-unrealized-casts";
+  return tail;
+}
 
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   pm.addPass(ein::createEinDecompose());
@@ -70,7 +86,7 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   // registered even when an embedder did not register them.
   static bool registered = (mlir::registerAllPasses(), true);
   (void)registered;
-  if (failed(parsePassPipeline(kCPUTail, pm)))
+  if (failed(parsePassPipeline(cpuTail(options.threads), pm)))
     llvm::report_fatal_error("einfuse: the built-in CPU pipeline does not parse");
 }
 

@@ -21,6 +21,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/TargetSelect.h"
@@ -85,7 +86,15 @@ public:
       return false;
     }
     mlir::ExecutionEngineOptions options;
-    options.transformer = mlir::makeOptimizingTransformer(2, 0, nullptr);
+    // `transformer` is a function_ref: keep the function alive.
+    std::function<llvm::Error(llvm::Module *)> optimize =
+        mlir::makeOptimizingTransformer(2, 0, nullptr);
+    options.transformer = optimize;
+#ifdef EINFUSE_LIBOMP_PATH
+    // Kernels compiled with threads=true call the OpenMP runtime.
+    SmallVector<StringRef> libs = {EINFUSE_LIBOMP_PATH};
+    options.sharedLibPaths = libs;
+#endif
     auto engine = mlir::ExecutionEngine::create(*module, options);
     if (!engine) {
       error = "JIT failed: " + toString(engine.takeError()) + "\n" + diag;
@@ -113,6 +122,7 @@ private:
     einfuse::registerAllDialects(registry);
     mlir::registerBuiltinDialectTranslation(registry);
     mlir::registerLLVMDialectTranslation(registry);
+    mlir::registerOpenMPDialectTranslation(registry);
     return registry;
   }
   mlir::MLIRContext context;

@@ -33,6 +33,12 @@ static cl::opt<std::string> targetSpec(
     cl::init("cpu"));
 static cl::opt<std::string> outputDir("o", cl::desc("Output directory"),
                                       cl::value_desc("dir"), cl::Required);
+static cl::opt<std::string> pipelineOptions(
+    "pipeline-options",
+    cl::desc("Options of the target pipeline, as for einfuse-opt's "
+             "--einfuse-cpu-pipeline (e.g. \"threads=true tile-size=32\"); "
+             "with threads=true, link the kernels with -lomp"),
+    cl::init(""));
 static cl::opt<std::string>
     baseName("name", cl::desc("Base name of the output files (default: the "
                               "input file's stem)"));
@@ -74,7 +80,7 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
   FailureOr<einfuse::CompiledArtifacts> artifacts =
-      einfuse::compileModule(*module, *target, base);
+      einfuse::compileModule(*module, *target, base, pipelineOptions);
   if (failed(artifacts))
     return 1;
 
