@@ -1,0 +1,12 @@
+// CPU attention benchmark kernel: H = 8 heads (no GQA), head dim 64, f32,
+// dynamic batch and sequence length, causal (top-left aligned),
+// default scale 1/sqrt(64). bench/cpu/run.sh compiles it with
+//   einfuse-compile bench/cpu/attention_d64_causal.mlir --target=cpu -o OUT --name=attention_d64_causal
+// and bench/cpu/attention_bench.c times it against an unfused OpenBLAS baseline.
+func.func @attn_d64_causal(%q: tensor<?x8x?x64xf32>, %k: tensor<?x8x?x64xf32>,
+                 %v: tensor<?x8x?x64xf32>) -> tensor<?x8x?x64xf32> {
+  %o = ein.attention %q, %k, %v {causal}
+      : tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>, tensor<?x8x?x64xf32>
+      -> tensor<?x8x?x64xf32>
+  return %o : tensor<?x8x?x64xf32>
+}
