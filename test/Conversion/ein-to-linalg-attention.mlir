@@ -24,7 +24,7 @@
 // CHECK: arith.select
 // CHECK: %[[A:.*]] = linalg.generic {{.*}} ins(%[[SN]], %[[SDS]]
 // CHECK: arith.divf
-// CHECK: %[[AV:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}{{.*}} ins(%[[A]], %{{.*}} :
+// CHECK: %[[AV:.*]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]}{{.*}} ins(%[[A]], %{{.*}} :
 // CHECK: return %[[AV]]
 func.func @attention(%q: tensor<1x4x?x16xf32>, %k: tensor<1x2x?x16xf32>, %v: tensor<1x2x?x16xf32>) -> tensor<1x4x?x16xf32> {
   %o = ein.attention %q, %k, %v {causal} : tensor<1x4x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32> -> tensor<1x4x?x16xf32>

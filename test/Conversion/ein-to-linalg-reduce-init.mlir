@@ -8,7 +8,7 @@
 // CHECK: %[[F:.*]] = linalg.fill ins(%[[I]] : f32) outs(%[[E]] : tensor<4xf32>)
 // CHECK: linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0)>], iterator_types = ["parallel", "reduction", "reduction"]} ins(%{{.*}} : tensor<4x8x2xf32>) outs(%[[F]] : tensor<4xf32>)
 // CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[ACC:.*]]: f32):
-// CHECK-NEXT: %[[R:.*]] = arith.addf %[[ACC]], %[[X]] : f32
+// CHECK-NEXT: %[[R:.*]] = arith.addf %[[ACC]], %[[X]] fastmath<reassoc> : f32
 // CHECK-NEXT: linalg.yield %[[R]] : f32
 func.func @init_sum(%x: tensor<4x8x2xf32>) -> tensor<4xf32> {
   %r = ein.cascade [n, c, d] -> (tensor<4xf32>) {

@@ -8,7 +8,7 @@
 // CHECK: %[[F:.*]] = linalg.fill ins(%[[I]] : f32) outs(%[[E]] : tensor<4xf32>)
 // CHECK: linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0)>], iterator_types = ["parallel", "reduction", "reduction"]} ins(%{{.*}} : tensor<4x8x2xf32>) outs(%[[F]] : tensor<4xf32>)
 // CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[ACC:.*]]: f32):
-// CHECK-NEXT: %[[R:.*]] = arith.addf %[[ACC]], %[[X]] : f32
+// CHECK-NEXT: %[[R:.*]] = arith.addf %[[ACC]], %[[X]] fastmath<reassoc> : f32
 // CHECK-NEXT: linalg.yield %[[R]] : f32
 func.func @sum_f32(%x: tensor<4x8x2xf32>) -> tensor<4xf32> {
   %r = ein.cascade [n, c, d] -> (tensor<4xf32>) {
@@ -40,7 +40,7 @@ func.func @sum_i32(%x: tensor<4x8x2xi32>) -> tensor<4xi32> {
 // CHECK: %[[F:.*]] = linalg.fill ins(%[[I]] : bf16) outs(%[[E]] : tensor<4xbf16>)
 // CHECK: linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0)>], iterator_types = ["parallel", "reduction", "reduction"]} ins(%{{.*}} : tensor<4x8x2xbf16>) outs(%[[F]] : tensor<4xbf16>)
 // CHECK-NEXT: ^bb0(%[[X:.*]]: bf16, %[[ACC:.*]]: bf16):
-// CHECK-NEXT: %[[R:.*]] = arith.addf %[[ACC]], %[[X]] : bf16
+// CHECK-NEXT: %[[R:.*]] = arith.addf %[[ACC]], %[[X]] fastmath<reassoc> : bf16
 // CHECK-NEXT: linalg.yield %[[R]] : bf16
 func.func @sum_bf16(%x: tensor<4x8x2xbf16>) -> tensor<4xbf16> {
   %r = ein.cascade [n, c, d] -> (tensor<4xbf16>) {

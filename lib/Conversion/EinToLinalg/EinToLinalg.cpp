@@ -202,7 +202,10 @@ Value combine(OpBuilder &b, Location loc, ReduceKind kind, Value acc, Value v) {
   bool isFloat = isa<FloatType>(v.getType());
   switch (kind) {
   case ReduceKind::sum:
-    return isFloat ? Value(arith::AddFOp::create(b, loc, acc, v))
+    // A reduction's order is not part of its meaning: let LLVM reassociate
+    // it (and so vectorise it).
+    return isFloat ? Value(arith::AddFOp::create(
+                         b, loc, acc, v, arith::FastMathFlags::reassoc))
                    : Value(arith::AddIOp::create(b, loc, acc, v));
   case ReduceKind::max:
     return isFloat ? Value(arith::MaximumFOp::create(b, loc, acc, v))
@@ -476,13 +479,40 @@ LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
       return failure();
   }
 
-  SmallVector<utils::IteratorType> iterators;
-  for (unsigned r = 0; r < numRanks; ++r)
-    iterators.push_back(op.isReducedRank(r) ? utils::IteratorType::reduction
-                                            : utils::IteratorType::parallel);
-  SmallVector<AffineMap> maps = llvm::map_to_vector(
+  // Loop order: the Einsum's, except that the innermost loop is the rank
+  // that is the last (contiguous) dim of the most operands, so that the
+  // inner loop streams through memory and vectorises (QK: the head dim;
+  // AV: the value dim, not the reduced keys).
+  SmallVector<AffineMap> einsumMaps = llvm::map_to_vector(
       op.getIndexingMaps(),
       [](Attribute a) { return cast<AffineMapAttr>(a).getValue(); });
+  SmallVector<unsigned> loopOf(numRanks); // rank -> loop position
+  {
+    SmallVector<int> score(numRanks, 0);
+    for (AffineMap m : einsumMaps)
+      if (m.getNumResults() > 0)
+        if (auto d = dyn_cast<AffineDimExpr>(m.getResults().back()))
+          ++score[d.getPosition()];
+    unsigned inner = numRanks ? numRanks - 1 : 0;
+    for (unsigned r = 0; r < numRanks; ++r)
+      if (score[r] > score[inner])
+        inner = r;
+    unsigned next = 0;
+    for (unsigned r = 0; r < numRanks; ++r)
+      if (r != inner)
+        loopOf[r] = next++;
+    if (numRanks)
+      loopOf[inner] = numRanks - 1;
+  }
+  SmallVector<AffineExpr> toLoop = llvm::map_to_vector(
+      loopOf, [&](unsigned l) { return rewriter.getAffineDimExpr(l); });
+  SmallVector<utils::IteratorType> iterators(numRanks);
+  for (unsigned r = 0; r < numRanks; ++r)
+    iterators[loopOf[r]] = op.isReducedRank(r) ? utils::IteratorType::reduction
+                                               : utils::IteratorType::parallel;
+  SmallVector<AffineMap> maps = llvm::map_to_vector(einsumMaps, [&](AffineMap m) {
+    return m.replaceDimsAndSymbols(toLoop, {}, numRanks, 0);
+  });
   SmallVector<Value> inputs(op.getInputs());
 
   LogicalResult bodyResult = success();
@@ -515,7 +545,7 @@ LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
                             r == extents.iteratedRank;
               if (global)
                 r = extents.tileRank;
-              unsigned pos = llvm::find(names, r) - names.begin();
+              unsigned pos = loopOf[llvm::find(names, r) - names.begin()];
               v = linalg::IndexOp::create(b, l, pos);
               // Inside an iteration, the position along the whole rank.
               if (global)
