@@ -9,7 +9,9 @@
  * baseline's (max abs diff, fails if > 1e-3), ratio reported.
  *
  * Threads: OpenBLAS is pinned to 2 threads (openblas_set_num_threads(2),
- * override with --threads). Our kernel is single-threaded today.
+ * override with --threads). Our kernel is single-threaded unless compiled
+ * with the pipeline option threads=true (run.sh: EINFUSE_THREADS=1), when it
+ * uses OMP_NUM_THREADS threads.
  *
  * Budget: each implementation of each configuration gets --budget seconds
  * (default 60). Its run time is predicted from the rate measured on earlier
@@ -253,9 +255,11 @@ int main(int argc, char **argv) {
   printf("CPU attention benchmark: fp32, B=%ld, H=%d, Sq=Sk=S, scale "
          "1/sqrt(D)\n",
          B, H);
-  printf("threads: OpenBLAS %d (%s core), Einfuse kernel 1 (single-threaded "
-         "today)\n",
-         openblas_get_num_threads(), openblas_get_corename());
+  const char *ompThreads = getenv("OMP_NUM_THREADS");
+  printf("threads: OpenBLAS %d (%s core), Einfuse kernel %s\n",
+         openblas_get_num_threads(), openblas_get_corename(),
+         ompThreads ? ompThreads
+                    : "1 (compiled without threads=true, single-threaded)");
   printf("method: 1 warm-up + median of up to %d timed runs (at least %d), "
          "inputs rotated over 2-3 buffer sets; budget %.0f s per "
          "implementation per config; max S %ld\n",

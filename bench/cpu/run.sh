@@ -5,12 +5,21 @@
 #   usage: bench/cpu/run.sh [attention_bench options]
 #     e.g. bench/cpu/run.sh --max-seq 16384 --budget 100 --reps 3
 #     default: --max-seq 4096 --budget 60 --reps 5 (a few minutes on 2 cores)
-# Environment: OUT (build dir, default bench/cpu/out), BENCH_CC (default clang-22).
+# Environment: OUT (build dir, default bench/cpu/out), BENCH_CC (default clang-22),
+# EINFUSE_THREADS=1 (compile our kernels with the CPU pipeline option
+# threads=true, link libomp and run them on OMP_NUM_THREADS threads, default 2).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 source scripts/common.sh   # install_deps, build_einfuse, CC
 CC="${BENCH_CC:-${CC:-clang-22}}"
+PIPELINE_OPTIONS=""
+OMP_LIBS=""
+if [ "${EINFUSE_THREADS:-0}" = 1 ]; then
+  PIPELINE_OPTIONS="threads=true"
+  OMP_LIBS="-L/usr/lib/llvm-22/lib -Wl,-rpath,/usr/lib/llvm-22/lib -lomp"
+  export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
+fi
 OUT="${OUT:-$ROOT/bench/cpu/out}"
 
 # 1. OpenBLAS (idempotent: only installs when the package is missing).
@@ -30,8 +39,9 @@ fi
 # 3. The kernels.
 mkdir -p "$OUT"
 for k in attention_d64 attention_d64_causal attention_d128 attention_d128_causal; do
-  echo "+ build/bin/einfuse-compile bench/cpu/$k.mlir --target=cpu -o $OUT --name=$k"
-  build/bin/einfuse-compile "bench/cpu/$k.mlir" --target=cpu -o "$OUT" --name="$k"
+  echo "+ build/bin/einfuse-compile bench/cpu/$k.mlir --target=cpu -o $OUT --name=$k ${PIPELINE_OPTIONS:+--pipeline-options=$PIPELINE_OPTIONS}"
+  build/bin/einfuse-compile "bench/cpu/$k.mlir" --target=cpu -o "$OUT" --name="$k" \
+    ${PIPELINE_OPTIONS:+--pipeline-options="$PIPELINE_OPTIONS"}
 done
 
 # 4. The benchmark.
@@ -39,8 +49,8 @@ srcs=(bench/cpu/attention_bench.c)
 for k in attention_d64 attention_d64_causal attention_d128 attention_d128_causal; do
   srcs+=("$OUT/$k.c" "$OUT/$k.o")
 done
-echo "+ $CC -O2 -march=native -I$OUT ${srcs[*]} -lopenblas -lm -o $OUT/attention_bench"
-"$CC" -O2 -march=native -I"$OUT" "${srcs[@]}" -lopenblas -lm -o "$OUT/attention_bench"
+echo "+ $CC -O2 -march=native -I$OUT ${srcs[*]} -lopenblas -lm $OMP_LIBS -o $OUT/attention_bench"
+"$CC" -O2 -march=native -I"$OUT" "${srcs[@]}" -lopenblas -lm $OMP_LIBS -o "$OUT/attention_bench"
 
 # 5. Run it. OpenBLAS gets 2 threads (the program also calls
 #    openblas_set_num_threads(2); --threads changes it). Our kernel is
