@@ -19,4 +19,17 @@ def EinfuseKernelABI : Pass<"einfuse-kernel-abi", "::mlir::ModuleOp"> {
                            "::mlir::func::FuncDialect"];
 }
 
+def EinfuseOuterParallel : Pass<"einfuse-outer-parallel"> {
+  let summary = "Keep only the outermost scf.parallel loops parallel";
+  let description = [{
+    Rewrites every `scf.parallel` nested in another `scf.parallel` (and
+    without reductions) into a nest of `scf.for`, so that threading happens
+    once, over the outer ranks (batch, heads, queries), and the inner loops
+    stay plain loops that LLVM can vectorise. Upstream's
+    `scf-parallel-for-to-nested-fors` converts every parallel loop, outer
+    ones included, which is why this pass exists.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 #endif

@@ -34,6 +34,7 @@ static std::string cpuTail(bool threads) {
       "buffer-deallocation-pipeline,";
   if (threads)
     tail += "func.func(convert-linalg-to-parallel-loops),"
+            "einfuse-outer-parallel,"
             "convert-scf-to-openmp,"
             "expand-strided-metadata,"
             "lower-affine,"
@@ -84,7 +85,8 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   pm.addPass(createCSEPass());
   // The tail is parsed by pass name, so the upstream passes must be
   // registered even when an embedder did not register them.
-  static bool registered = (mlir::registerAllPasses(), true);
+  static bool registered =
+      (mlir::registerAllPasses(), registerEinfusePasses(), true);
   (void)registered;
   if (failed(parsePassPipeline(cpuTail(options.threads), pm)))
     llvm::report_fatal_error("einfuse: the built-in CPU pipeline does not parse");
