@@ -34,7 +34,7 @@ static std::unique_ptr<TargetMachine> createHostMachine(std::string &error) {
       Reloc::PIC_, std::nullopt, CodeGenOptLevel::Aggressive));
   if (!tm)
     error = "cannot create a target machine for the host CPU";
-  return std::move(tm);
+  return tm;
 }
 
 LogicalResult optimizeForHost(Module &module, std::string &error) {
