@@ -1,0 +1,41 @@
+/* The same through the C API: register the dialects, parse, compile. */
+#include "einfuse-c/Einfuse.h"
+#include "mlir-c/IR.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void collect(MlirStringRef s, void *user) {
+  int *calls = (int *)user;
+  if (*calls % 2 == 0)
+    printf("%.*s: ", (int)s.length, s.data);
+  else
+    printf("%zu bytes\n", s.length);
+  ++*calls;
+}
+
+int main(void) {
+  MlirDialectRegistry registry = mlirDialectRegistryCreate();
+  einfuseRegisterAllDialects(registry);
+  MlirContext ctx = mlirContextCreate();
+  mlirContextAppendDialectRegistry(ctx, registry);
+  mlirDialectRegistryDestroy(registry);
+  const char *src =
+      "func.func @rowsum(%x: tensor<4x?xf32>) -> tensor<4xf32> {\n"
+      "  %r = ein.cascade [n, c] -> (tensor<4xf32>) {\n"
+      "    %s = ein.einsum copy(%x[n, c]) -> [n] sum[c] : (tensor<4x?xf32>) -> tensor<4xf32>\n"
+      "    ein.yield %s : tensor<4xf32>\n"
+      "  }\n"
+      "  return %r : tensor<4xf32>\n"
+      "}\n";
+  MlirModule module = mlirModuleCreateParse(ctx, mlirStringRefCreateFromCString(src));
+  if (mlirModuleIsNull(module))
+    return 1;
+  int calls = 0;
+  MlirLogicalResult r = einfuseCompileModule(
+      module, mlirStringRefCreateFromCString("cpu"),
+      mlirStringRefCreateFromCString("rowsum"), collect, &calls);
+  mlirModuleDestroy(module);
+  mlirContextDestroy(ctx);
+  return mlirLogicalResultIsSuccess(r) && calls == 6 ? 0 : 1;
+}
