@@ -32,4 +32,16 @@ def EinfuseOuterParallel : Pass<"einfuse-outer-parallel"> {
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def EinfuseExpandCopies : Pass<"einfuse-expand-copies"> {
+  let summary = "Turn memref.copy into linalg.copy, so that it becomes loops";
+  let description = [{
+    memref.copy between non-contiguous memrefs (such as the subviews a
+    tiled lowering writes into) lowers to a call to `memrefCopy`, a
+    function of MLIR's C runner utilities that ahead-of-time kernels do not
+    link. As linalg.copy it lowers to plain loops like every other linalg
+    op.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 #endif

@@ -47,6 +47,15 @@ struct CPUPipelineOptions
       llvm::cl::desc("Run the parallel loops (batch, heads, queries, ...) on "
                      "OpenMP threads; the kernels then need libomp (-lomp)"),
       llvm::cl::init(false)};
+  Option<std::string> parallelRank{
+      *this, "parallel-rank",
+      llvm::cl::desc("Lower cascades tile by tile along this parallel rank "
+                     "(scf.forall; e.g. p, the queries of attention); none "
+                     "by default"),
+      llvm::cl::init("")};
+  Option<int64_t> parallelTile{
+      *this, "parallel-tile",
+      llvm::cl::desc("Tile size along parallel-rank"), llvm::cl::init(64)};
   Option<int64_t> tileSize{
       *this, "tile-size",
       llvm::cl::desc("Tile size of the online form's iterated rank"),

@@ -31,7 +31,12 @@ static std::string cpuTail(bool threads) {
       "function-boundary-type-conversion=identity-layout-map "
       "allow-return-allocs-from-loops=true},"
       "canonicalize,"
-      "buffer-deallocation-pipeline,";
+      "buffer-deallocation-pipeline,"
+      "einfuse-expand-copies,";
+  // Tiles of a parallel rank (scf.forall) run one by one. Running them on
+  // OpenMP threads (scf-forall-to-parallel) crashes at run time today, so
+  // threads=true parallelises the loops inside each tile instead.
+  tail += "scf-forall-to-for,";
   if (threads)
     tail += "func.func(convert-linalg-to-parallel-loops),"
             "einfuse-outer-parallel,"
@@ -80,7 +85,10 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
     pm.addPass(createInlinerPass());
     pm.addPass(createSymbolDCEPass());
   }
-  pm.addPass(createConvertEinToLinalg());
+  ConvertEinToLinalgOptions toLinalg;
+  toLinalg.parallelRank = options.parallelRank;
+  toLinalg.parallelTile = options.parallelTile;
+  pm.addPass(createConvertEinToLinalg(toLinalg));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   // The tail is parsed by pass name, so the upstream passes must be

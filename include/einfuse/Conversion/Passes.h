@@ -22,6 +22,16 @@ class CascadeOp;
 llvm::LogicalResult lowerCascadeToLinalg(mlir::RewriterBase &rewriter,
                                          ein::CascadeOp cascade);
 
+/// Lowers `cascade` tile by tile along the parallel rank `rank` (tiles of
+/// `tile`): an scf.forall over the tiles, each lowering the cascade on
+/// slices of its inputs and inserting its slice of the results. Returns
+/// false (and does nothing) when the cascade does not qualify: the rank is
+/// reduced, indexed inside a compound expression, static, or absent from a
+/// result.
+llvm::FailureOr<bool> lowerCascadeTiled(mlir::RewriterBase &rewriter,
+                                        ein::CascadeOp cascade,
+                                        llvm::StringRef rank, int64_t tile);
+
 #define GEN_PASS_REGISTRATION
 #include "einfuse/Conversion/Passes.h.inc"
 

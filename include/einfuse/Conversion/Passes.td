@@ -15,9 +15,19 @@ def ConvertEinToLinalg : Pass<"convert-ein-to-linalg"> {
     Named ops must be decomposed first (`--ein-decompose`); this pass
     reports any it finds.
 
-    The kernels are unfused: every Einsum result is materialised. Tiling
-    and fusion come later in the pipeline.
+    With `parallel-rank=p parallel-tile=T`, a cascade that never reduces
+    `p` and has it as a dynamic plain dim everywhere is lowered inside an
+    `scf.forall` over tiles of `p`: each tile lowers the cascade on slices
+    of its inputs (its intermediates then hold T along `p`) and inserts its
+    slice of the results; `ein.index` and `ein.extent` of `p` still refer
+    to the whole rank. Other cascades are lowered whole.
   }];
+  let options = [
+    Option<"parallelRank", "parallel-rank", "std::string", /*default=*/"\"\"",
+           "Parallel rank to tile into an scf.forall (none by default)">,
+    Option<"parallelTile", "parallel-tile", "int64_t", /*default=*/"64",
+           "Tile size along the parallel rank">
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",

@@ -228,6 +228,10 @@ public:
   /// iteration, with `parent` the table of the enclosing block).
   ExtentTable(CascadeOp cascade, Block &block, ExtentTable *parent = nullptr)
       : cascade(cascade), parent(parent) {
+    if (parent) {
+      fullExtents = parent->fullExtents;
+      indexOffsets = parent->indexOffsets;
+    }
     unsigned pos = 0;
     for (Operation &op : block) {
       index[&op] = pos++;
@@ -312,6 +316,10 @@ public:
   Operation *parentAt = nullptr;
   std::string iteratedRank, tileRank;
   Value tileOffset;
+  /// For a cascade lowered on a tile of a parallel rank: the extent of the
+  /// whole rank (what ein.extent means) and the offset of the tile (added
+  /// to ein.index).
+  llvm::StringMap<Value> fullExtents, indexOffsets;
 
 private:
   struct Source {
@@ -469,6 +477,10 @@ LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
     WalkResult walk = op.getBody().walk([&](ExtentOp ex) {
       if (extentValues.count(ex.getRank()))
         return WalkResult::advance();
+      if (Value full = extents.fullExtents.lookup(ex.getRank())) {
+        extentValues[ex.getRank()] = full;
+        return WalkResult::advance();
+      }
       FailureOr<Value> size = extents.get(rewriter, loc, ex.getRank(), op);
       if (failed(size))
         return WalkResult::interrupt();
@@ -550,6 +562,8 @@ LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
               // Inside an iteration, the position along the whole rank.
               if (global)
                 v = arith::AddIOp::create(b, l, v, extents.tileOffset);
+              else if (Value off = extents.indexOffsets.lookup(r))
+                v = arith::AddIOp::create(b, l, v, off);
             } else if (auto ex = dyn_cast<ExtentOp>(inner)) {
               v = extentValues[ex.getRank()];
             } else {
@@ -693,10 +707,14 @@ static LogicalResult lowerBlock(RewriterBase &rewriter, Block &block,
   return success();
 }
 
-LogicalResult einfuse::lowerCascadeToLinalg(RewriterBase &rewriter,
-                                            CascadeOp cascade) {
+static LogicalResult
+lowerCascadeWith(RewriterBase &rewriter, CascadeOp cascade,
+                 const llvm::StringMap<Value> &fullExtents,
+                 const llvm::StringMap<Value> &indexOffsets) {
   Block &body = cascade.getBodyBlock();
   ExtentTable extents(cascade, body);
+  extents.fullExtents = fullExtents;
+  extents.indexOffsets = indexOffsets;
   if (failed(lowerBlock(rewriter, body, extents)))
     return failure();
   auto yield = cast<YieldOp>(body.getTerminator());
@@ -707,9 +725,212 @@ LogicalResult einfuse::lowerCascadeToLinalg(RewriterBase &rewriter,
   return success();
 }
 
+LogicalResult einfuse::lowerCascadeToLinalg(RewriterBase &rewriter,
+                                            CascadeOp cascade) {
+  return lowerCascadeWith(rewriter, cascade, {}, {});
+}
+
+/// Size of plain rank `rank` from a value defined outside `cascade`, or null.
+static Value outsideExtent(OpBuilder &b, Location loc, CascadeOp cascade,
+                           StringRef rank) {
+  Value found;
+  cascade.walk([&](EinsumOp e) {
+    if (found)
+      return;
+    SmallVector<StringRef> names = e.getRankNames();
+    for (auto [k, in] : llvm::enumerate(e.getInputs())) {
+      if (cascade->isProperAncestor(in.getParentRegion()->getParentOp()) ||
+          in.getParentRegion() == &cascade.getBody())
+        continue;
+      for (auto [d, x] : llvm::enumerate(e.getInputMap(k).getResults()))
+        if (auto de = dyn_cast<AffineDimExpr>(x);
+            de && names[de.getPosition()] == rank && !found)
+          found = tensor::DimOp::create(b, loc, in, d);
+    }
+  });
+  return found;
+}
+
+FailureOr<bool> einfuse::lowerCascadeTiled(RewriterBase &rewriter,
+                                           CascadeOp cascade, StringRef rank,
+                                           int64_t tile) {
+  if (cascade.lookupRank(rank) < 0 || tile <= 0)
+    return false;
+  auto definedInside = [&](Value v) {
+    return v.getParentRegion() == &cascade.getBody() ||
+           cascade->isProperAncestor(v.getParentRegion()->getParentOp());
+  };
+  // Which outside values to slice, and along which dim; refuse what the
+  // tiling cannot express (the rank reduced, indexed by a compound
+  // expression, or static along the rank).
+  llvm::MapVector<Value, int64_t> sliced;
+  bool ok = true;
+  cascade.walk([&](EinsumOp e) {
+    SmallVector<StringRef> names = e.getRankNames();
+    auto *it = llvm::find(names, rank);
+    if (it == names.end())
+      return;
+    unsigned r = it - names.begin();
+    if (e.isReducedRank(r))
+      ok = false;
+    for (auto [i, x] : llvm::enumerate(e.getOutputMap().getResults()))
+      if (cast<AffineDimExpr>(x).getPosition() == r &&
+          !e.getResult().getType().isDynamicDim(i))
+        ok = false;
+    for (auto [k, in] : llvm::enumerate(e.getInputs())) {
+      AffineMap map = e.getInputMap(k);
+      if (!map.isFunctionOfDim(r))
+        continue;
+      int64_t dim = -1;
+      for (auto [d, x] : llvm::enumerate(map.getResults())) {
+        auto de = dyn_cast<AffineDimExpr>(x);
+        if (de && de.getPosition() == r)
+          dim = dim < 0 ? static_cast<int64_t>(d) : -2;
+        else if (x.isFunctionOfDim(r))
+          dim = -2;
+      }
+      if (dim < 0) {
+        ok = false;
+        continue;
+      }
+      Value v = in;
+      // A tile of an iteration stands for the iteration's operand.
+      if (auto arg = dyn_cast<BlockArgument>(in))
+        if (auto iter = dyn_cast<IterateOp>(arg.getOwner()->getParentOp()))
+          if (arg.getArgNumber() < iter.getTiles().size())
+            v = iter.getTiles()[arg.getArgNumber()];
+      if (definedInside(v))
+        continue;
+      if (!cast<ShapedType>(v.getType()).isDynamicDim(dim))
+        ok = false;
+      auto [entry, inserted] = sliced.try_emplace(v, dim);
+      if (!inserted && entry->second != dim)
+        ok = false;
+    }
+  });
+  auto yield = cast<YieldOp>(cascade.getBodyBlock().getTerminator());
+  SmallVector<int64_t> resultDims;
+  for (Value v : yield.getValues()) {
+    auto e = v.getDefiningOp<EinsumOp>();
+    int64_t dim = -1;
+    if (e && e->getBlock() == &cascade.getBodyBlock()) {
+      SmallVector<StringRef> names = e.getRankNames();
+      for (auto [i, x] : llvm::enumerate(e.getOutputMap().getResults()))
+        if (names[cast<AffineDimExpr>(x).getPosition()] == rank)
+          dim = i;
+    }
+    if (dim < 0)
+      ok = false;
+    resultDims.push_back(dim);
+  }
+  if (!ok || sliced.empty())
+    return false;
+
+  Location loc = cascade.getLoc();
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(cascade);
+  auto [first, firstDim] = *sliced.begin();
+  Value extent = tensor::DimOp::create(rewriter, loc, first, firstDim);
+  Value tileSize = arith::ConstantIndexOp::create(rewriter, loc, tile);
+  Value numTiles = arith::CeilDivUIOp::create(rewriter, loc, extent, tileSize);
+
+  // Outputs: the cascade's results, whole.
+  SmallVector<Value> outs;
+  for (auto [k, v] : llvm::enumerate(yield.getValues())) {
+    auto e = v.getDefiningOp<EinsumOp>();
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<StringRef> names = e.getRankNames();
+    SmallVector<Value> dyn;
+    for (auto [i, x] : llvm::enumerate(e.getOutputMap().getResults())) {
+      if (!type.isDynamicDim(i))
+        continue;
+      StringRef r = names[cast<AffineDimExpr>(x).getPosition()];
+      Value size = r == rank ? extent : outsideExtent(rewriter, loc, cascade, r);
+      if (!size)
+        return false;
+      dyn.push_back(size);
+    }
+    outs.push_back(tensor::EmptyOp::create(rewriter, loc, type, dyn));
+  }
+
+  auto forall = scf::ForallOp::create(
+      rewriter, loc, ArrayRef<OpFoldResult>{numTiles}, outs, std::nullopt);
+  Block *body = forall.getBody();
+  rewriter.setInsertionPointToStart(body);
+  Value iv = forall.getInductionVars()[0];
+  Value offset = arith::MulIOp::create(rewriter, loc, iv, tileSize);
+  Value size = arith::MinSIOp::create(
+      rewriter, loc, tileSize,
+      arith::SubIOp::create(rewriter, loc, extent, offset));
+  auto sliceAlong = [&](OpBuilder &b, Value v, int64_t dim, bool forInsert,
+                        Value into) -> std::tuple<SmallVector<OpFoldResult>,
+                                                  SmallVector<OpFoldResult>,
+                                                  SmallVector<OpFoldResult>> {
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<OpFoldResult> offsets, sizes, strides;
+    for (int64_t i = 0; i < type.getRank(); ++i) {
+      strides.push_back(b.getIndexAttr(1));
+      offsets.push_back(i == dim ? OpFoldResult(offset) : b.getIndexAttr(0));
+      if (i == dim && !forInsert)
+        sizes.push_back(size);
+      else if (type.isDynamicDim(i))
+        sizes.push_back(
+            tensor::DimOp::create(b, loc, forInsert ? into : v, i).getResult());
+      else
+        sizes.push_back(b.getIndexAttr(type.getDimSize(i)));
+    }
+    return {offsets, sizes, strides};
+  };
+  IRMapping mapping;
+  for (auto [v, dim] : sliced) {
+    auto [offsets, sizes, strides] = sliceAlong(rewriter, v, dim, false, {});
+    mapping.map(v, tensor::ExtractSliceOp::create(
+                       rewriter, loc, cast<RankedTensorType>(v.getType()), v,
+                       offsets, sizes, strides));
+  }
+  auto clone = cast<CascadeOp>(rewriter.clone(*cascade, mapping));
+  // Insert each tile of a result into the whole result.
+  SmallVector<std::tuple<SmallVector<OpFoldResult>, SmallVector<OpFoldResult>,
+                         SmallVector<OpFoldResult>>>
+      inserts;
+  for (auto [k, tileResult] : llvm::enumerate(clone.getResults())) {
+    auto type = cast<RankedTensorType>(tileResult.getType());
+    SmallVector<OpFoldResult> offs, sizes, strides;
+    for (int64_t i = 0; i < type.getRank(); ++i) {
+      strides.push_back(rewriter.getIndexAttr(1));
+      offs.push_back(i == resultDims[k] ? OpFoldResult(offset)
+                                        : rewriter.getIndexAttr(0));
+      sizes.push_back(type.isDynamicDim(i)
+                          ? OpFoldResult(tensor::DimOp::create(
+                                             rewriter, loc, tileResult, i)
+                                             .getResult())
+                          : rewriter.getIndexAttr(type.getDimSize(i)));
+    }
+    inserts.push_back({offs, sizes, strides});
+  }
+  {
+    OpBuilder::InsertionGuard g(rewriter);
+    rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+    for (auto [k, tileResult] : llvm::enumerate(clone.getResults())) {
+      auto &[offs, sizes, strides] = inserts[k];
+      tensor::ParallelInsertSliceOp::create(rewriter, loc, tileResult,
+                                            forall.getRegionIterArgs()[k], offs,
+                                            sizes, strides);
+    }
+  }
+  llvm::StringMap<Value> full, offsets;
+  full[rank] = extent;
+  offsets[rank] = offset;
+  if (failed(lowerCascadeWith(rewriter, clone, full, offsets)))
+    return failure();
+  rewriter.replaceOp(cascade, forall.getResults());
+  return true;
+}
+
 namespace {
 struct ConvertEinToLinalgPass
     : public einfuse::impl::ConvertEinToLinalgBase<ConvertEinToLinalgPass> {
+  using Base::Base;
   void runOnOperation() override {
     SmallVector<Operation *> named;
     getOperation()->walk([&](Operation *op) {
@@ -724,9 +945,18 @@ struct ConvertEinToLinalgPass
     SmallVector<CascadeOp> cascades;
     getOperation()->walk([&](CascadeOp c) { cascades.push_back(c); });
     IRRewriter rewriter(&getContext());
-    for (CascadeOp c : cascades)
+    for (CascadeOp c : cascades) {
+      if (!parallelRank.empty()) {
+        FailureOr<bool> tiled =
+            lowerCascadeTiled(rewriter, c, parallelRank, parallelTile);
+        if (failed(tiled))
+          return signalPassFailure();
+        if (*tiled)
+          continue;
+      }
       if (failed(lowerCascadeToLinalg(rewriter, c)))
         return signalPassFailure();
+    }
   }
 };
 } // namespace

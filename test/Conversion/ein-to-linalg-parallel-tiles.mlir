@@ -1,0 +1,47 @@
+// RUN: einfuse-opt %s --convert-ein-to-linalg="parallel-rank=p parallel-tile=16" --split-input-file | FileCheck %s
+
+// Tiles of p: an scf.forall whose body slices the inputs indexed by p,
+// lowers the cascade on the slices, and inserts its slice of the result.
+// ein.index p is offset by the tile's start.
+// CHECK-LABEL: func @rows
+// CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>)
+// CHECK: %[[P:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x8xf32>
+// CHECK: %[[N:.*]] = arith.ceildivui %[[P]], %[[T:.*]] : index
+// CHECK: %[[OUT:.*]] = tensor.empty(%[[P]]) : tensor<?xf32>
+// CHECK: scf.forall (%[[I:.*]]) in (%[[N]]) shared_outs(%[[O:.*]] = %[[OUT]]) -> (tensor<?xf32>)
+// CHECK: %[[OFF:.*]] = arith.muli %[[I]], %[[T]] : index
+// CHECK: %[[S:.*]] = tensor.extract_slice %[[X]][%[[OFF]], 0]
+// CHECK: linalg.generic
+// CHECK: %[[L:.*]] = linalg.index 0 : index
+// CHECK: arith.addi %[[L]], %[[OFF]] : index
+// CHECK: scf.forall.in_parallel
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[O]][%[[OFF]]]
+func.func @rows(%x: tensor<?x8xf32>) -> tensor<?xf32> {
+  %r = ein.cascade [p, c] -> (tensor<?xf32>) {
+    %w = ein.einsum custom(%x[p, c]) -> [p, c] {
+    ^bb0(%a: f32):
+      %i = ein.index "p" : index
+      %ii = arith.index_cast %i : index to i64
+      %f = arith.sitofp %ii : i64 to f32
+      %r = arith.mulf %a, %f : f32
+      ein.yield %r : f32
+    } : (tensor<?x8xf32>) -> tensor<?x8xf32>
+    %s = ein.einsum copy(%w[p, c]) -> [p] sum[c] : (tensor<?x8xf32>) -> tensor<?xf32>
+    ein.yield %s : tensor<?xf32>
+  }
+  return %r : tensor<?xf32>
+}
+
+// -----
+
+// A cascade that reduces p, or has it static, is lowered whole.
+// CHECK-LABEL: func @reduces_p
+// CHECK-NOT: scf.forall
+// CHECK: linalg.generic
+func.func @reduces_p(%x: tensor<?x8xf32>) -> tensor<8xf32> {
+  %r = ein.cascade [p, c] -> (tensor<8xf32>) {
+    %s = ein.einsum copy(%x[p, c]) -> [c] sum[p] : (tensor<?x8xf32>) -> tensor<8xf32>
+    ein.yield %s : tensor<8xf32>
+  }
+  return %r : tensor<8xf32>
+}
