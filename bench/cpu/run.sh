@@ -7,16 +7,18 @@
 #     default: --max-seq 4096 --budget 60 --reps 5 (a few minutes on 2 cores)
 # Environment: OUT (build dir, default bench/cpu/out), BENCH_CC (default clang-22),
 # EINFUSE_THREADS=1 (compile our kernels with the CPU pipeline option
-# threads=true, link libomp and run them on OMP_NUM_THREADS threads, default 2).
+# threads=true, link libomp and run them on OMP_NUM_THREADS threads, default 2),
+# EINFUSE_PIPELINE_OPTIONS (more CPU pipeline options, e.g. "parallel-rank=p
+# parallel-tile=32").
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 source scripts/common.sh   # install_deps, build_einfuse, CC
 CC="${BENCH_CC:-${CC:-clang-22}}"
-PIPELINE_OPTIONS=""
+PIPELINE_OPTIONS="${EINFUSE_PIPELINE_OPTIONS:-}"
 OMP_LIBS=""
 if [ "${EINFUSE_THREADS:-0}" = 1 ]; then
-  PIPELINE_OPTIONS="threads=true"
+  PIPELINE_OPTIONS="$PIPELINE_OPTIONS threads=true"
   OMP_LIBS="-L/usr/lib/llvm-22/lib -Wl,-rpath,/usr/lib/llvm-22/lib -lomp"
   export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
 fi
