@@ -862,28 +862,25 @@ FailureOr<bool> einfuse::lowerCascadeTiled(RewriterBase &rewriter,
   Value size = arith::MinSIOp::create(
       rewriter, loc, tileSize,
       arith::SubIOp::create(rewriter, loc, extent, offset));
-  auto sliceAlong = [&](OpBuilder &b, Value v, int64_t dim, bool forInsert,
-                        Value into) -> std::tuple<SmallVector<OpFoldResult>,
-                                                  SmallVector<OpFoldResult>,
-                                                  SmallVector<OpFoldResult>> {
+  // The tile of `v` along `dim`: [offset, offset + size), whole elsewhere.
+  auto sliceAlong = [&](OpBuilder &b, Value v, int64_t dim) {
     auto type = cast<RankedTensorType>(v.getType());
     SmallVector<OpFoldResult> offsets, sizes, strides;
     for (int64_t i = 0; i < type.getRank(); ++i) {
       strides.push_back(b.getIndexAttr(1));
       offsets.push_back(i == dim ? OpFoldResult(offset) : b.getIndexAttr(0));
-      if (i == dim && !forInsert)
+      if (i == dim)
         sizes.push_back(size);
       else if (type.isDynamicDim(i))
-        sizes.push_back(
-            tensor::DimOp::create(b, loc, forInsert ? into : v, i).getResult());
+        sizes.push_back(tensor::DimOp::create(b, loc, v, i).getResult());
       else
         sizes.push_back(b.getIndexAttr(type.getDimSize(i)));
     }
-    return {offsets, sizes, strides};
+    return std::make_tuple(offsets, sizes, strides);
   };
   IRMapping mapping;
   for (auto [v, dim] : sliced) {
-    auto [offsets, sizes, strides] = sliceAlong(rewriter, v, dim, false, {});
+    auto [offsets, sizes, strides] = sliceAlong(rewriter, v, dim);
     mapping.map(v, tensor::ExtractSliceOp::create(
                        rewriter, loc, cast<RankedTensorType>(v.getType()), v,
                        offsets, sizes, strides));
