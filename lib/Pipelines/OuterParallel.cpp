@@ -20,8 +20,10 @@ struct OuterParallelPass
       if (op->getParentOfType<scf::ParallelOp>() && op.getNumResults() == 0)
         inner.push_back(op);
     });
-    // Innermost first, so that a nest is rewritten from the inside out.
-    for (scf::ParallelOp op : llvm::reverse(inner)) {
+    // The walk is post-order: innermost first, so that a nest is rewritten
+    // from the inside out and no collected op is erased by its parent's
+    // rewrite.
+    for (scf::ParallelOp op : inner) {
       OpBuilder b(op);
       Location loc = op.getLoc();
       SmallVector<Value> ivs;

@@ -33,10 +33,8 @@ static std::string cpuTail(bool threads) {
       "canonicalize,"
       "buffer-deallocation-pipeline,"
       "einfuse-expand-copies,";
-  // Tiles of a parallel rank (scf.forall) run one by one. Running them on
-  // OpenMP threads (scf-forall-to-parallel) crashes at run time today, so
-  // threads=true parallelises the loops inside each tile instead.
-  tail += "scf-forall-to-for,";
+  // Tiles of a parallel rank (scf.forall) run on the threads, or one by one.
+  tail += threads ? "scf-forall-to-parallel," : "scf-forall-to-for,";
   if (threads)
     tail += "func.func(convert-linalg-to-parallel-loops),"
             "einfuse-outer-parallel,"
