@@ -58,6 +58,27 @@ std::string fmt(double v) {
   return os.str();
 }
 
+/// Custom-map lines computing `%<result> = %s / extent(c)` in f32 (a mean
+/// over the rank c).
+std::string divideByExtentC(const std::string &result) {
+  return "      %ci = ein.extent \"c\" : index\n"
+         "      %cn = arith.index_cast %ci : index to i64\n"
+         "      %cf = arith.sitofp %cn : i64 to f32\n"
+         "      %" + result + " = arith.divf %s, %cf : f32\n";
+}
+
+/// Einsums %mx = max over c of %x, %e = exp(%x - %mx), %s = sum over c of %e.
+std::string maxExpSum(const std::string &xT, const std::string &rT) {
+  return "    %mx = ein.einsum copy(%x[n, c]) -> [n] max[c] : (" + xT + ") -> " + rT + "\n"
+         "    %e = ein.einsum custom(%x[n, c], %mx[n]) -> [n, c] {\n"
+         "    ^bb0(%a: f32, %b: f32):\n"
+         "      %d = arith.subf %a, %b : f32\n"
+         "      %r = math.exp %d : f32\n"
+         "      ein.yield %r : f32\n"
+         "    } : (" + xT + ", " + rT + ") -> " + xT + "\n"
+         "    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] : (" + xT + ") -> " + rT + "\n";
+}
+
 } // namespace
 
 Case makeAttentionCase(Rng &rng, int index) {
@@ -262,14 +283,7 @@ Case makeSoftmaxCase(Rng &rng, int index) {
   std::ostringstream m;
   m << "func.func @kernel(%x: " << xT << ") -> " << xT << " {\n"
     << "  %y = ein.cascade [n, c] -> (" << xT << ") {\n"
-    << "    %mx = ein.einsum copy(%x[n, c]) -> [n] max[c] : (" << xT << ") -> " << rT << "\n"
-    << "    %e = ein.einsum custom(%x[n, c], %mx[n]) -> [n, c] {\n"
-    << "    ^bb0(%a: f32, %b: f32):\n"
-    << "      %d = arith.subf %a, %b : f32\n"
-    << "      %r = math.exp %d : f32\n"
-    << "      ein.yield %r : f32\n"
-    << "    } : (" << xT << ", " << rT << ") -> " << xT << "\n"
-    << "    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] : (" << xT << ") -> " << rT << "\n"
+    << maxExpSum(xT, rT)
     << "    %y = ein.einsum div(%e[n, c], %s[n]) -> [n, c] : (" << xT << ", " << rT << ") -> " << xT << "\n"
     << "    ein.yield %y : " << xT << "\n  }\n"
     << "  return %y : " << xT << "\n}\n";
@@ -302,20 +316,14 @@ Case makeLayerNormCase(Rng &rng, int index) {
     << "    %sum = ein.einsum copy(%x[n, c]) -> [n] sum[c] : (" << xT << ") -> " << rT << "\n"
     << "    %mean = ein.einsum custom(%sum[n]) -> [n] {\n"
     << "    ^bb0(%s: f32):\n"
-    << "      %ci = ein.extent \"c\" : index\n"
-    << "      %cn = arith.index_cast %ci : index to i64\n"
-    << "      %cf = arith.sitofp %cn : i64 to f32\n"
-    << "      %r = arith.divf %s, %cf : f32\n"
+    << divideByExtentC("r")
     << "      ein.yield %r : f32\n"
     << "    } : (" << rT << ") -> " << rT << "\n"
     << "    %d = ein.einsum sub(%x[n, c], %mean[n]) -> [n, c] : (" << xT << ", " << rT << ") -> " << xT << "\n"
     << "    %ss = ein.einsum mul(%d[n, c], %d[n, c]) -> [n] sum[c] : (" << xT << ", " << xT << ") -> " << rT << "\n"
     << "    %rstd = ein.einsum custom(%ss[n]) -> [n] {\n"
     << "    ^bb0(%s: f32):\n"
-    << "      %ci = ein.extent \"c\" : index\n"
-    << "      %cn = arith.index_cast %ci : index to i64\n"
-    << "      %cf = arith.sitofp %cn : i64 to f32\n"
-    << "      %var = arith.divf %s, %cf : f32\n"
+    << divideByExtentC("var")
     << "      %eps = arith.constant " << fmt(eps) << " : f32\n"
     << "      %ve = arith.addf %var, %eps : f32\n"
     << "      %r = math.rsqrt %ve : f32\n"
@@ -361,10 +369,7 @@ Case makeRMSNormMatmulCase(Rng &rng, int index) {
     << "    %ss = ein.einsum mul(%x[n, c], %x[n, c]) -> [n] sum[c] : (" << xT << ", " << xT << ") -> " << rT << "\n"
     << "    %r = ein.einsum custom(%ss[n]) -> [n] {\n"
     << "    ^bb0(%s: f32):\n"
-    << "      %ci = ein.extent \"c\" : index\n"
-    << "      %cn = arith.index_cast %ci : index to i64\n"
-    << "      %cf = arith.sitofp %cn : i64 to f32\n"
-    << "      %ms = arith.divf %s, %cf : f32\n"
+    << divideByExtentC("ms")
     << "      %eps = arith.constant " << fmt(eps) << " : f32\n"
     << "      %me = arith.addf %ms, %eps : f32\n"
     << "      %rs = math.rsqrt %me : f32\n"
@@ -404,14 +409,7 @@ Case makeCrossEntropyCase(Rng &rng, int index) {
   // loss = log(sum exp(x - max)) + max - sum(x * onehot)
   m << "func.func @kernel(%x: " << xT << ", %onehot: " << xT << ") -> " << rT << " {\n"
     << "  %l = ein.cascade [n, c] -> (" << rT << ") {\n"
-    << "    %mx = ein.einsum copy(%x[n, c]) -> [n] max[c] : (" << xT << ") -> " << rT << "\n"
-    << "    %e = ein.einsum custom(%x[n, c], %mx[n]) -> [n, c] {\n"
-    << "    ^bb0(%a: f32, %b: f32):\n"
-    << "      %d = arith.subf %a, %b : f32\n"
-    << "      %r = math.exp %d : f32\n"
-    << "      ein.yield %r : f32\n"
-    << "    } : (" << xT << ", " << rT << ") -> " << xT << "\n"
-    << "    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] : (" << xT << ") -> " << rT << "\n"
+    << maxExpSum(xT, rT)
     << "    %picked = ein.einsum mul(%x[n, c], %onehot[n, c]) -> [n] sum[c] : (" << xT << ", " << xT << ") -> " << rT << "\n"
     << "    %lse = ein.einsum custom(%s[n], %mx[n]) -> [n] {\n"
     << "    ^bb0(%a: f32, %b: f32):\n"

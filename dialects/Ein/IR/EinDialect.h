@@ -37,6 +37,16 @@ unsigned getMapArity(MapKind kind);
 using MapBodyBuilder = llvm::function_ref<mlir::Value(
     mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
 
+/// A tensor defined outside `cascade` that some Einsum of it (at any
+/// depth) indexes by plain rank `rank`, and the dim it does so at.
+std::optional<std::pair<mlir::Value, unsigned>>
+findOutsideExtent(CascadeOp cascade, llvm::StringRef rank);
+
+/// `tensor.dim` of the tensor findOutsideExtent finds, or null if none.
+/// Valid anywhere the cascade's operands dominate.
+mlir::Value buildOutsideExtent(mlir::OpBuilder &b, mlir::Location loc,
+                               CascadeOp cascade, llvm::StringRef rank);
+
 /// Creates an `ein.einsum` whose rank expressions are written over the dims
 /// of `cascadeRanks`. Only the ranks used are kept, output ranks first, so
 /// the Einsum is in the form its parser produces. `body` is required for

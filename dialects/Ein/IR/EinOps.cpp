@@ -634,6 +634,35 @@ EinsumOp einfuse::ein::buildEinsum(
   return op;
 }
 
+std::optional<std::pair<Value, unsigned>>
+einfuse::ein::findOutsideExtent(CascadeOp cascade, StringRef rank) {
+  std::optional<std::pair<Value, unsigned>> found;
+  cascade.walk([&](EinsumOp e) {
+    if (found)
+      return;
+    SmallVector<StringRef> names = e.getRankNames();
+    for (auto [k, in] : llvm::enumerate(e.getInputs())) {
+      Region *region = in.getParentRegion();
+      if (region == &cascade.getBody() ||
+          cascade->isProperAncestor(region->getParentOp()))
+        continue;
+      for (auto [d, x] : llvm::enumerate(e.getInputMap(k).getResults()))
+        if (auto de = dyn_cast<AffineDimExpr>(x);
+            de && names[de.getPosition()] == rank && !found)
+          found = {in, static_cast<unsigned>(d)};
+    }
+  });
+  return found;
+}
+
+Value einfuse::ein::buildOutsideExtent(OpBuilder &b, Location loc,
+                                       CascadeOp cascade, StringRef rank) {
+  auto found = findOutsideExtent(cascade, rank);
+  if (!found)
+    return {};
+  return tensor::DimOp::create(b, loc, found->first, found->second);
+}
+
 //===----------------------------------------------------------------------===//
 // IndexOp, ExtentOp
 //===----------------------------------------------------------------------===//

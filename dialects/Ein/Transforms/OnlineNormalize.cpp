@@ -246,6 +246,20 @@ std::string OnlineRewriter::analyse(Plan &plan) {
       if (!hasRank(s, gNames[cast<AffineDimExpr>(x).getPosition()]))
         return "a rescaled sum lacks a rank of the max";
   }
+  // The running state is shaped like the max and the sums: each dynamic
+  // dim needs a tensor from outside the cascade to take its size from.
+  SmallVector<EinsumOp> stateOps = {plan.barrier};
+  llvm::append_range(stateOps, plan.sums);
+  for (EinsumOp e : stateOps) {
+    SmallVector<StringRef> names = e.getRankNames();
+    for (auto [i, x] : llvm::enumerate(e.getOutputMap().getResults()))
+      if (e.getResult().getType().isDynamicDim(i) &&
+          !findOutsideExtent(cascade,
+                             names[cast<AffineDimExpr>(x).getPosition()]))
+        return "cannot size the running state: no input gives the extent of "
+               "rank '" +
+               names[cast<AffineDimExpr>(x).getPosition()].str() + "'";
+  }
   // Inputs along r: tiled along the one dim r indexes plainly.
   for (EinsumOp e : plan.iterating) {
     SmallVector<StringRef> names = e.getRankNames();
@@ -325,19 +339,8 @@ void OnlineRewriter::rewrite(Plan &plan) {
       if (!type.isDynamicDim(i))
         continue;
       StringRef r = names[cast<AffineDimExpr>(x).getPosition()];
-      Value size;
-      for (EinsumOp e : plan.iterating) {
-        SmallVector<StringRef> en = e.getRankNames();
-        for (auto [k, in] : llvm::enumerate(e.getInputs())) {
-          if (inCascade(in) || size)
-            continue;
-          for (auto [d, ex] : llvm::enumerate(e.getInputMap(k).getResults()))
-            if (auto de = dyn_cast<AffineDimExpr>(ex);
-                de && en[de.getPosition()] == r && !size)
-              size = tensor::DimOp::create(b, loc, in, d);
-        }
-      }
-      dynSizes.push_back(size);
+      // analyse() checked that an input gives this size.
+      dynSizes.push_back(buildOutsideExtent(b, loc, cascade, r));
     }
     Value cst = arith::ConstantOp::create(
         b, loc, FloatAttr::get(type.getElementType(), value));

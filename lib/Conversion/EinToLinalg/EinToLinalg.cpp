@@ -730,27 +730,6 @@ LogicalResult einfuse::lowerCascadeToLinalg(RewriterBase &rewriter,
   return lowerCascadeWith(rewriter, cascade, {}, {});
 }
 
-/// Size of plain rank `rank` from a value defined outside `cascade`, or null.
-static Value outsideExtent(OpBuilder &b, Location loc, CascadeOp cascade,
-                           StringRef rank) {
-  Value found;
-  cascade.walk([&](EinsumOp e) {
-    if (found)
-      return;
-    SmallVector<StringRef> names = e.getRankNames();
-    for (auto [k, in] : llvm::enumerate(e.getInputs())) {
-      if (cascade->isProperAncestor(in.getParentRegion()->getParentOp()) ||
-          in.getParentRegion() == &cascade.getBody())
-        continue;
-      for (auto [d, x] : llvm::enumerate(e.getInputMap(k).getResults()))
-        if (auto de = dyn_cast<AffineDimExpr>(x);
-            de && names[de.getPosition()] == rank && !found)
-          found = tensor::DimOp::create(b, loc, in, d);
-    }
-  });
-  return found;
-}
-
 FailureOr<bool> einfuse::lowerCascadeTiled(RewriterBase &rewriter,
                                            CascadeOp cascade, StringRef rank,
                                            int64_t tile) {
@@ -845,7 +824,7 @@ FailureOr<bool> einfuse::lowerCascadeTiled(RewriterBase &rewriter,
       if (!type.isDynamicDim(i))
         continue;
       StringRef r = names[cast<AffineDimExpr>(x).getPosition()];
-      Value size = r == rank ? extent : outsideExtent(rewriter, loc, cascade, r);
+      Value size = r == rank ? extent : buildOutsideExtent(rewriter, loc, cascade, r);
       if (!size)
         return false;
       dyn.push_back(size);
