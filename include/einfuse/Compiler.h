@@ -69,10 +69,25 @@ inline std::string getCPrototype(const KernelSignature &kernel) {
 }
 
 /// Targets einfuse-compile knows.
-enum class TargetKind { CPU };
+enum class TargetKind { CPU, NVIDIA, AMD };
 
-/// Parses `cpu` (and reports the GPU targets as not implemented yet).
-llvm::FailureOr<TargetKind> parseTarget(llvm::StringRef spec,
+/// A target and, for GPUs, its chip (`sm_80`, `sm_90a`, `gfx942`, ...).
+struct TargetSpec {
+  TargetKind kind = TargetKind::CPU;
+  std::string chip;
+  TargetSpec() = default;
+  TargetSpec(TargetKind kind, std::string chip = "")
+      : kind(kind), chip(std::move(chip)) {}
+  /// As einfuse-compile spells it: `cpu`, `nvidia:sm_80`, `amd:gfx942`.
+  std::string str() const;
+};
+
+/// The target names parseTarget takes, for messages and --help.
+llvm::StringRef getTargetList();
+
+/// Parses `cpu`, `nvidia:sm_80`, `nvidia:sm_90a`, `amd:gfx942` or
+/// `amd:gfx90a`.
+llvm::FailureOr<TargetSpec> parseTarget(llvm::StringRef spec,
                                         std::string &error);
 
 /// Reads the kernels of `module`: every public function on ranked tensors.
@@ -80,7 +95,7 @@ llvm::FailureOr<TargetKind> parseTarget(llvm::StringRef spec,
 llvm::FailureOr<std::vector<KernelSignature>>
 collectKernels(mlir::ModuleOp module);
 
-/// Runs the target pipeline on `module`, leaving it in the LLVM dialect.
+/// Runs the CPU pipeline on `module`, leaving it in the LLVM dialect.
 /// `options` (a pipeline option string such as "deferred-normalize=false")
 /// tunes the pipeline.
 llvm::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module, TargetKind target,
@@ -92,17 +107,23 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
 
 /// The files of a compiled kernel module.
 struct CompiledArtifacts {
-  std::string object;   ///< native object (CPU)
+  std::string object;   ///< native object (CPU), cubin or hsaco (GPUs)
+  std::string objectExtension; ///< ".o", ".cubin" or ".hsaco"
+  std::string assembly; ///< PTX or AMDGCN assembly (GPUs; empty for CPU)
+  std::string assemblyExtension; ///< ".ptx" or ".s"
   std::string header;   ///< C header: one typed function per kernel
   std::string launcher; ///< C source implementing the header
 };
 
 /// Compiles `module` for `target`. `baseName` names the header guard and
 /// the header the launcher includes.
-/// `pipelineOptions` tunes the target pipeline (see lowerToLLVMDialect).
+/// `pipelineOptions` tunes the CPU pipeline (see lowerToLLVMDialect).
+/// With `assemblyOnly` (GPU targets), stops at the PTX or AMDGCN assembly:
+/// no ptxas or ld.lld is needed, and `object` and the launcher stay empty.
 llvm::FailureOr<CompiledArtifacts>
-compileModule(mlir::ModuleOp module, TargetKind target,
-              llvm::StringRef baseName, llvm::StringRef pipelineOptions = "");
+compileModule(mlir::ModuleOp module, const TargetSpec &target,
+              llvm::StringRef baseName, llvm::StringRef pipelineOptions = "",
+              bool assemblyOnly = false);
 
 /// The C header for `kernels`.
 std::string emitCHeader(llvm::ArrayRef<KernelSignature> kernels,

@@ -29,7 +29,7 @@ MlirLogicalResult einfuseCompileModule(MlirModule module, MlirStringRef target,
                                        void *userData) {
   std::string error;
   mlir::ModuleOp m = unwrap(module);
-  llvm::FailureOr<einfuse::TargetKind> kind =
+  llvm::FailureOr<einfuse::TargetSpec> kind =
       einfuse::parseTarget(unwrap(target), error);
   if (llvm::failed(kind)) {
     m.emitError(error);

@@ -2,7 +2,10 @@
 #include "einfuse/Compiler.h"
 
 #include "einfuse/Pipelines.h"
+#include "einfuse/Target/AMD.h"
 #include "einfuse/Target/CPU.h"
+#include "einfuse/Target/GPU.h"
+#include "einfuse/Target/NVIDIA.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
@@ -17,16 +20,41 @@ using namespace mlir;
 
 namespace einfuse {
 
-FailureOr<TargetKind> parseTarget(StringRef spec, std::string &error) {
-  if (spec == "cpu")
-    return TargetKind::CPU;
-  if (spec.starts_with("nvidia:") || spec.starts_with("amd:")) {
-    error = ("unsupported target '" + spec +
-             "': GPU targets are not implemented yet (available: cpu)")
-                .str();
-    return failure();
+static constexpr StringLiteral nvidiaChips[] = {"sm_80", "sm_90a"};
+static constexpr StringLiteral amdChips[] = {"gfx942", "gfx90a"};
+
+StringRef getTargetList() {
+  return "cpu, nvidia:sm_80, nvidia:sm_90a, amd:gfx942, amd:gfx90a";
+}
+
+std::string TargetSpec::str() const {
+  switch (kind) {
+  case TargetKind::CPU:
+    return "cpu";
+  case TargetKind::NVIDIA:
+    return "nvidia:" + chip;
+  case TargetKind::AMD:
+    return "amd:" + chip;
   }
-  error = ("unknown target '" + spec + "' (available: cpu)").str();
+  return "";
+}
+
+FailureOr<TargetSpec> parseTarget(StringRef spec, std::string &error) {
+  if (spec == "cpu")
+    return TargetSpec(TargetKind::CPU);
+  auto [vendor, chip] = spec.split(':');
+  if (vendor == "nvidia" && llvm::is_contained(nvidiaChips, chip))
+    return TargetSpec(TargetKind::NVIDIA, chip.str());
+  if (vendor == "amd" && llvm::is_contained(amdChips, chip))
+    return TargetSpec(TargetKind::AMD, chip.str());
+  if (vendor == "nvidia" || vendor == "amd")
+    error = ("unsupported " + vendor + " chip '" + chip + "' in target '" +
+             spec + "' (available: " + getTargetList() + ")")
+                .str();
+  else
+    error = ("unknown target '" + spec + "' (available: " + getTargetList() +
+             ")")
+                .str();
   return failure();
 }
 
@@ -114,6 +142,10 @@ LogicalResult lowerToLLVMDialect(ModuleOp module, TargetKind target,
                                  StringRef options) {
   PassManager pm(module.getContext());
   switch (target) {
+  case TargetKind::NVIDIA:
+  case TargetKind::AMD:
+    return module.emitError("GPU targets are not lowered to the LLVM dialect "
+                            "alone; use compileModule");
   case TargetKind::CPU: {
     std::unique_ptr<CPUPipelineOptions> parsed =
         CPUPipelineOptions::createFromString(options);
@@ -177,13 +209,48 @@ std::string emitCHeader(ArrayRef<KernelSignature> kernels, StringRef baseName) {
   return out;
 }
 
-FailureOr<CompiledArtifacts> compileModule(ModuleOp module, TargetKind target,
+/// Compiles `module` for a GPU target: the target's own room builds and
+/// serialises the device code; the header and launcher are shared.
+static FailureOr<CompiledArtifacts> compileForGPU(ModuleOp module,
+                                                  const TargetSpec &target,
+                                                  StringRef baseName,
+                                                  StringRef pipelineOptions,
+                                                  bool assemblyOnly) {
+  if (!pipelineOptions.empty())
+    return module.emitError("--pipeline-options tunes the CPU pipeline; the ")
+           << target.str() << " target takes none";
+  bool nv = target.kind == TargetKind::NVIDIA;
+  FailureOr<gpu::GPUModule> compiled =
+      nv ? nvidia::compileModule(module, target.chip, assemblyOnly)
+         : amd::compileModule(module, target.chip, assemblyOnly);
+  if (failed(compiled))
+    return failure();
+  gpu::Runtime runtime = nv ? gpu::Runtime::CUDA : gpu::Runtime::HIP;
+  CompiledArtifacts out;
+  out.object = compiled->binary;
+  out.objectExtension = nv ? ".cubin" : ".hsaco";
+  out.assembly = compiled->assembly;
+  out.assemblyExtension = nv ? ".ptx" : ".s";
+  out.header = gpu::emitGPUHeader(compiled->plans, baseName, runtime);
+  if (!assemblyOnly)
+    out.launcher = gpu::emitGPULauncher(*compiled, baseName, runtime);
+  return out;
+}
+
+FailureOr<CompiledArtifacts> compileModule(ModuleOp module,
+                                           const TargetSpec &target,
                                            StringRef baseName,
-                                           StringRef pipelineOptions) {
+                                           StringRef pipelineOptions,
+                                           bool assemblyOnly) {
   FailureOr<std::vector<KernelSignature>> kernels = collectKernels(module);
   if (failed(kernels))
     return failure();
-  if (failed(lowerToLLVMDialect(module, target, pipelineOptions)))
+  if (target.kind != TargetKind::CPU)
+    return compileForGPU(module, target, baseName, pipelineOptions,
+                         assemblyOnly);
+  if (assemblyOnly)
+    return module.emitError("--emit=assembly is for the GPU targets");
+  if (failed(lowerToLLVMDialect(module, target.kind, pipelineOptions)))
     return failure();
   llvm::LLVMContext llvmCtx;
   std::unique_ptr<llvm::Module> llvmModule = translateToLLVMIR(module, llvmCtx);
@@ -205,6 +272,7 @@ FailureOr<CompiledArtifacts> compileModule(ModuleOp module, TargetKind target,
   if (failed(object))
     return module.emitError("code generation failed: ") << error;
   out.object = std::move(*object);
+  out.objectExtension = ".o";
   out.header = emitCHeader(*kernels, baseName);
   out.launcher = cpu::emitLauncher(*kernels, baseName);
   return out;

@@ -1,10 +1,12 @@
 //===- einfuse-compile.cpp - Ahead-of-time kernel compiler -----------------===//
 //
-//   einfuse-compile kernel.mlir --target=cpu -o outdir [--name=base]
+//   einfuse-compile kernel.mlir --target=<target> -o outdir [--name=base]
 //
-// writes outdir/base.o (the kernels), outdir/base.h (one typed C function
-// per kernel) and outdir/base.c (the launcher implementing them). Files are
-// written only once everything has compiled, so a failure leaves none.
+// writes the kernels (outdir/base.o for cpu, base.cubin and base.ptx for
+// nvidia:*, base.hsaco and base.s for amd:*), outdir/base.h (one typed C
+// function per kernel) and outdir/base.c (the launcher implementing them).
+// Files are written only once everything has compiled, so a failure leaves
+// none.
 //
 //===----------------------------------------------------------------------===//
 #include "einfuse/Compiler.h"
@@ -28,8 +30,9 @@ static cl::opt<std::string> inputFilename(cl::Positional,
                                           cl::desc("<input .mlir>"),
                                           cl::Required);
 static cl::opt<std::string> targetSpec(
-    "target", cl::desc("Target: cpu (nvidia:sm_80, nvidia:sm_90a, "
-                       "amd:gfx942 and amd:gfx90a are not implemented yet)"),
+    "target",
+    cl::desc("Target: cpu, nvidia:sm_80, nvidia:sm_90a, amd:gfx942 or "
+             "amd:gfx90a"),
     cl::init("cpu"));
 static cl::opt<std::string> outputDir("o", cl::desc("Output directory"),
                                       cl::value_desc("dir"), cl::Required);
@@ -39,6 +42,11 @@ static cl::opt<std::string> pipelineOptions(
              "--einfuse-cpu-pipeline (e.g. \"threads=true tile-size=32\"); "
              "with threads=true, link the kernels with -lomp"),
     cl::init(""));
+static cl::opt<std::string> emit(
+    "emit",
+    cl::desc("What to write: all (default) or assembly (GPU targets: only "
+             "the .ptx or .s and the header; needs no ptxas or ld.lld)"),
+    cl::init("all"));
 static cl::opt<std::string>
     baseName("name", cl::desc("Base name of the output files (default: the "
                               "input file's stem)"));
@@ -48,9 +56,15 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "Einfuse ahead-of-time compiler\n");
 
   std::string error;
-  FailureOr<einfuse::TargetKind> target = einfuse::parseTarget(targetSpec, error);
+  FailureOr<einfuse::TargetSpec> target =
+      einfuse::parseTarget(targetSpec, error);
   if (failed(target)) {
     errs() << "einfuse-compile: error: " << error << "\n";
+    return 1;
+  }
+  if (emit != "all" && emit != "assembly") {
+    errs() << "einfuse-compile: error: unknown --emit value '" << emit
+           << "' (expected all or assembly)\n";
     return 1;
   }
   std::unique_ptr<MemoryBuffer> file = mlir::openInputFile(inputFilename, &error);
@@ -80,7 +94,8 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
   FailureOr<einfuse::CompiledArtifacts> artifacts =
-      einfuse::compileModule(*module, *target, base, pipelineOptions);
+      einfuse::compileModule(*module, *target, base, pipelineOptions,
+                             emit == "assembly");
   if (failed(artifacts))
     return 1;
 
@@ -102,8 +117,12 @@ int main(int argc, char **argv) {
     outputs.push_back(std::move(out));
     return true;
   };
-  if (!write(".o", artifacts->object) || !write(".h", artifacts->header) ||
-      !write(".c", artifacts->launcher))
+  if ((!artifacts->object.empty() &&
+       !write(artifacts->objectExtension, artifacts->object)) ||
+      (!artifacts->assembly.empty() &&
+       !write(artifacts->assemblyExtension, artifacts->assembly)) ||
+      !write(".h", artifacts->header) ||
+      (!artifacts->launcher.empty() && !write(".c", artifacts->launcher)))
     return 1;
   for (auto &out : outputs)
     out->keep();

@@ -1,0 +1,129 @@
+//===- GPU.h - What the GPU targets share -----------------------*- C++ -*-===//
+//
+// The NVIDIA and AMD targets each build their kernels in their own room
+// (lib/Target/NVIDIA, lib/Target/AMD). What they share lives here:
+//  - the reading of a kernel function into a spec the kernel builders take
+//    (AttentionSpec), with the errors for what no GPU target supports;
+//  - the launch plan: which device kernels a host function launches, with
+//    which grid, block, shared memory and parameters, written as C
+//    expressions over the host function's arguments;
+//  - the launcher: C source that embeds the device binary and implements
+//    the generated header through the CUDA driver API or the HIP module API.
+//
+//===----------------------------------------------------------------------===//
+#ifndef EINFUSE_TARGET_GPU_H
+#define EINFUSE_TARGET_GPU_H
+
+#include "einfuse/Compiler.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace einfuse::gpu {
+
+/// A kernel function whose body is one `ein.attention` on its arguments,
+/// read into what the GPU kernel builders need.
+struct AttentionSpec {
+  mlir::Type elementType;    ///< f16 or bf16
+  int64_t numQueryHeads = 0; ///< Hq
+  int64_t numKVHeads = 0;    ///< Hkv
+  int64_t headDim = 0;       ///< D (= Dv)
+  double scale = 0;          ///< the score scale
+  bool causal = false;
+  bool bottomRight = false;  ///< causal/window alignment Sk - Sq
+  int64_t windowLeft = -1;   ///< -1: unbounded
+  int64_t windowRight = -1;  ///< -1: unbounded
+  /// Static batch / sequence sizes (-1 when dynamic).
+  int64_t batch = -1, querySeq = -1, keySeq = -1;
+};
+
+/// Reads `fn` as one attention kernel. Emits an error naming `targetName`
+/// and fails for what the GPU kernels do not take (masks, softcap, f32,
+/// head dims other than `supportedHeadDims`, differing Dv, ...).
+llvm::FailureOr<AttentionSpec>
+readAttentionKernel(mlir::func::FuncOp fn, llvm::StringRef targetName,
+                    llvm::ArrayRef<int64_t> supportedHeadDims);
+
+/// One parameter of a device kernel, as the launcher passes it.
+struct LaunchParam {
+  enum class Kind {
+    /// A 1-D memref in MLIR's default calling convention: the launcher
+    /// passes (pointer, pointer, 0, count, 1). `value` is the C pointer
+    /// expression, `count` the C element count expression.
+    Buffer,
+    Int32, ///< `value` is a C expression of type int32_t
+    Float, ///< `value` is a C expression of type float
+  };
+  Kind kind;
+  std::string value;
+  std::string count;
+};
+
+/// One kernel launch. Grid sizes are C expressions over the host function's
+/// arguments (`in0_dim0`, ...) and the locals of the plan's preamble.
+struct Launch {
+  std::string symbol; ///< kernel name in the device binary
+  std::string grid[3];
+  unsigned block[3] = {1, 1, 1};
+  unsigned dynamicSharedBytes = 0;
+  std::vector<LaunchParam> params;
+};
+
+/// How one host function (a kernel of the header) runs on the device.
+struct LaunchPlan {
+  KernelSignature signature;
+  /// C statements run first: size checks (`if (...) return -1;`) and locals.
+  std::vector<std::string> preamble;
+  /// C expression for the bytes of device scratch the launches share
+  /// (`ws` in their parameters); empty for none.
+  std::string workspaceBytes;
+  std::vector<Launch> launches;
+};
+
+/// A compiled GPU module: the device binary, its assembly and the plans.
+struct GPUModule {
+  std::string binary;   ///< cubin or hsaco
+  std::string assembly; ///< PTX or AMDGCN assembly, for inspection
+  std::vector<LaunchPlan> plans;
+};
+
+enum class Runtime { CUDA, HIP };
+
+/// The C header of a GPU module: the CPU header's prototypes, plus a
+/// trailing stream argument (CUstream / hipStream_t); buffers are device
+/// pointers.
+std::string emitGPUHeader(llvm::ArrayRef<LaunchPlan> plans,
+                          llvm::StringRef baseName, Runtime runtime);
+
+/// The C launcher: the binary embedded as bytes, loaded once per process
+/// with cuModuleLoadData / hipModuleLoadData, one function per plan.
+std::string emitGPULauncher(const GPUModule &module, llvm::StringRef baseName,
+                            Runtime runtime);
+
+/// C expression for dynamic dim `d` of argument `arg` of `sig`, or its
+/// static size.
+std::string dimExpr(const KernelArg &arg, int64_t d);
+
+/// The preamble statements every plan starts with: negative sizes fail
+/// (-1), and dynamic sizes that must agree between arguments (`groups` is a
+/// list of (arg index, dim) sets that must be equal) are checked (-2).
+std::vector<std::string>
+sizeChecks(const KernelSignature &sig,
+           llvm::ArrayRef<std::vector<std::pair<unsigned, int64_t>>> groups);
+
+/// Runs an external tool (ptxas, ld.lld); its output goes to `error` on
+/// failure. `program` is looked up on the PATH and in `hints`.
+llvm::LogicalResult runTool(llvm::StringRef program,
+                            llvm::ArrayRef<std::string> hints,
+                            llvm::ArrayRef<std::string> args,
+                            std::string &error);
+
+/// Finds `program` in `hints` (directories) or on the PATH; empty if absent.
+std::string findTool(llvm::StringRef program, llvm::ArrayRef<std::string> hints);
+
+} // namespace einfuse::gpu
+
+#endif

@@ -1,0 +1,21 @@
+//===- NVIDIA.h - The NVIDIA GPU target -------------------------*- C++ -*-===//
+#ifndef EINFUSE_TARGET_NVIDIA_H
+#define EINFUSE_TARGET_NVIDIA_H
+
+#include "einfuse/Target/GPU.h"
+
+namespace einfuse::nvidia {
+
+/// Builds the device kernels of every kernel function of `module` for
+/// `chip` (sm_80 or sm_90a) through nvgpu/nvvm, emits PTX with LLVM's NVPTX
+/// back end and assembles it with ptxas. Errors (unsupported kernels, a
+/// missing ptxas) are emitted on `module` before anything is returned.
+/// With `assemblyOnly`, stops at the assembly (no ptxas needed) and leaves
+/// the binary empty.
+llvm::FailureOr<gpu::GPUModule> compileModule(mlir::ModuleOp module,
+                                              llvm::StringRef chip,
+                                              bool assemblyOnly = false);
+
+} // namespace einfuse::nvidia
+
+#endif

@@ -1,0 +1,207 @@
+//===- AMDTarget.cpp - The AMD GPU target ---------------------------------===//
+//
+// Kernel functions -> gpu.module of gpu.func kernels built from amdgpu
+// (MFMA), rocdl, gpu, vector and scf ops (AttentionKernel.cpp,
+// QMatmulKernel.cpp) -> ROCDL (upstream convert-amdgpu-to-rocdl,
+// convert-gpu-to-rocdl) -> AMDGCN assembly (upstream gpu-module-to-binary
+// with format=isa, LLVM's AMDGPU back end) -> code object (llvm-mc) ->
+// hsaco (ld.lld -shared).
+//
+// The last two steps run LLVM's own tools rather than gpu-module-to-binary's
+// format=bin, which looks for ld.lld in a ROCm installation. Nothing here
+// needs ROCm: the kernels avoid every op that lowers to a call into ROCm's
+// device libraries (ocml), e.g. math.exp2 (rocdl.exp2 is used instead).
+//
+//===----------------------------------------------------------------------===//
+#include "einfuse/Target/AMD.h"
+
+#include "Kernels.h"
+
+#include "Ein/IR/EinDialect.h"
+
+#include "mlir/Conversion/AMDGPUToROCDL/AMDGPUToROCDL.h"
+#include "mlir/Conversion/GPUToROCDL/GPUToROCDLPass.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Dialect/AMDGPU/IR/AMDGPUDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/ROCDLDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVM/ROCDL/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/ROCDL/ROCDLToLLVMIRTranslation.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace einfuse::amd {
+
+static void prepareContext(MLIRContext *ctx) {
+  DialectRegistry registry;
+  registry.insert<amdgpu::AMDGPUDialect, arith::ArithDialect,
+                  mlir::gpu::GPUDialect, LLVM::LLVMDialect,
+                  memref::MemRefDialect, ROCDL::ROCDLDialect, scf::SCFDialect,
+                  vector::VectorDialect>();
+  ROCDL::registerROCDLTargetInterfaceExternalModels(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerROCDLDialectTranslation(registry);
+  ctx->appendDialectRegistry(registry);
+  ctx->loadAllAvailableDialects();
+}
+
+/// Where LLVM's tools are looked for first: the LLVM this is built with
+/// (Debian's LLVM 22), then the PATH.
+static std::vector<std::string> llvmBinHints() {
+  return {EINFUSE_LLVM_TOOLS_DIR, "/usr/lib/llvm-22/bin"};
+}
+
+/// Assembles `isa` for `chip` (llvm-mc) and links the code object into a
+/// loadable hsaco (ld.lld -shared).
+static FailureOr<std::string> assemble(StringRef isa, StringRef chip,
+                                       std::string &error) {
+  SmallString<128> sPath, oPath, hsacoPath;
+  if (llvm::sys::fs::createTemporaryFile("einfuse", "s", sPath) ||
+      llvm::sys::fs::createTemporaryFile("einfuse", "o", oPath) ||
+      llvm::sys::fs::createTemporaryFile("einfuse", "hsaco", hsacoPath)) {
+    error = "cannot create a temporary file";
+    return failure();
+  }
+  llvm::scope_exit cleanup([&] {
+    llvm::sys::fs::remove(sPath);
+    llvm::sys::fs::remove(oPath);
+    llvm::sys::fs::remove(hsacoPath);
+  });
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(sPath, ec);
+    if (ec) {
+      error = "cannot write " + sPath.str().str();
+      return failure();
+    }
+    os << isa;
+  }
+  if (failed(gpu::runTool("llvm-mc", llvmBinHints(),
+                          {"-triple=amdgcn-amd-amdhsa", "-mcpu=" + chip.str(),
+                           "-filetype=obj", sPath.str().str(), "-o",
+                           oPath.str().str()},
+                          error)) ||
+      failed(gpu::runTool("ld.lld", llvmBinHints(),
+                          {"-shared", oPath.str().str(), "-o",
+                           hsacoPath.str().str()},
+                          error)))
+    return failure();
+  auto hsaco = llvm::MemoryBuffer::getFile(hsacoPath, /*IsText=*/false);
+  if (!hsaco) {
+    error = "ld.lld wrote no hsaco";
+    return failure();
+  }
+  return (*hsaco)->getBuffer().str();
+}
+
+/// Builds the kernel of one kernel function: attention or qmatmul.
+static FailureOr<gpu::LaunchPlan> buildKernel(mlir::gpu::GPUModuleOp gpuModule,
+                                              func::FuncOp fn,
+                                              const KernelSignature &sig,
+                                              StringRef target) {
+  Block &body = fn.getBody().front();
+  Operation *first = body.empty() ? nullptr : &body.front();
+  if (isa_and_nonnull<ein::QMatmulOp>(first)) {
+    FailureOr<QMatmulSpec> spec = readQMatmulKernel(fn, target);
+    if (failed(spec))
+      return failure();
+    return buildQMatmulKernel(gpuModule, *spec, sig);
+  }
+  if (!isa_and_nonnull<ein::AttentionOp>(first))
+    return fn.emitError("unsupported on ")
+           << target
+           << ": a kernel for this target must be one ein.attention or one "
+              "ein.qmatmul on the function's arguments (cascades of "
+              "ein.einsum are compiled for the CPU only)";
+  FailureOr<gpu::AttentionSpec> spec =
+      gpu::readAttentionKernel(fn, target, {64, 128});
+  if (failed(spec))
+    return failure();
+  return buildAttentionKernel(gpuModule, *spec, sig);
+}
+
+FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
+                                        bool assemblyOnly) {
+  MLIRContext *ctx = module.getContext();
+  prepareContext(ctx);
+  std::string target = ("amd:" + chip).str();
+  FailureOr<std::vector<KernelSignature>> sigs = collectKernels(module);
+  if (failed(sigs))
+    return failure();
+
+  Location loc = module.getLoc();
+  OwningOpRef<ModuleOp> device = ModuleOp::create(loc);
+  (*device)->setAttr(mlir::gpu::GPUDialect::getContainerModuleAttrName(),
+                     UnitAttr::get(ctx));
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(device->getBody());
+  // Code object v5, the one ROCm 6's loaders all read (LLVM 22 defaults to
+  // v6 for the ROCDL target).
+  auto rocdlTarget = ROCDL::ROCDLTargetAttr::get(
+      ctx, /*optLevel=*/3, "amdgcn-amd-amdhsa", chip, /*features=*/"",
+      /*abiVersion=*/"500");
+  auto gpuModule = mlir::gpu::GPUModuleOp::create(
+      b, loc, "einfuse_kernels", b.getArrayAttr({rocdlTarget}));
+
+  gpu::GPUModule out;
+  unsigned index = 0;
+  for (auto fn : module.getOps<func::FuncOp>()) {
+    if (fn.isPrivate() || fn.isExternal())
+      continue;
+    FailureOr<gpu::LaunchPlan> plan =
+        buildKernel(gpuModule, fn, (*sigs)[index++], target);
+    if (failed(plan))
+      return failure();
+    out.plans.push_back(std::move(*plan));
+  }
+  if (failed(mlir::verify(*device)))
+    return module.emitError("internal error: invalid kernels for ") << target;
+
+  PassManager pm(ctx);
+  OpPassManager &kernels = pm.nest<mlir::gpu::GPUModuleOp>();
+  kernels.addPass(createConvertAMDGPUToROCDLPass({chip.str()}));
+  kernels.addPass(createSCFToControlFlowPass());
+  ConvertGpuOpsToROCDLOpsOptions toROCDL;
+  toROCDL.chipset = chip.str();
+  kernels.addPass(createConvertGpuOpsToROCDLOps(toROCDL));
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions toBinary;
+  toBinary.compilationTarget = "isa";
+  pm.addPass(createGpuModuleToBinaryPass(toBinary));
+  if (failed(pm.run(*device)))
+    return module.emitError("cannot lower the kernels for ") << target;
+
+  auto binary = *device->getOps<mlir::gpu::BinaryOp>().begin();
+  auto object = cast<mlir::gpu::ObjectAttr>(binary.getObjects()[0]);
+  out.assembly = object.getObject().getValue().str();
+  if (assemblyOnly)
+    return out;
+  std::string error;
+  FailureOr<std::string> hsaco = assemble(out.assembly, chip, error);
+  if (failed(hsaco))
+    return module.emitError("cannot assemble the AMDGCN assembly for ")
+           << target << ": " << error;
+  out.binary = std::move(*hsaco);
+  return out;
+}
+
+} // namespace einfuse::amd

@@ -1,0 +1,82 @@
+//===- AttentionSpec.cpp - Read an attention kernel for the GPU builders --===//
+#include "einfuse/Target/GPU.h"
+
+#include "Ein/IR/EinDialect.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace einfuse::gpu {
+
+FailureOr<AttentionSpec> readAttentionKernel(func::FuncOp fn,
+                                             StringRef targetName,
+                                             ArrayRef<int64_t> headDims) {
+  auto unsupported = [&](Operation *at) {
+    return at->emitError("unsupported on ") << targetName << ": ";
+  };
+  // The body must be exactly `%o = ein.attention(args); return %o`.
+  Block &body = fn.getBody().front();
+  auto ops = body.without_terminator();
+  auto attn = ops.empty() ? nullptr
+                          : dyn_cast<ein::AttentionOp>(*ops.begin());
+  if (!attn || std::next(ops.begin()) != ops.end())
+    return unsupported(fn)
+           << "a GPU kernel must be one ein.attention on the function's "
+              "arguments whose result it returns (cascades of ein.einsum are "
+              "compiled for the CPU only)";
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  if (ret.getNumOperands() != 1 || ret.getOperand(0) != attn.getResult())
+    return unsupported(fn) << "the kernel must return the attention result";
+  Value q = attn.getQuery(), k = attn.getKey(), v = attn.getValue();
+  for (auto [i, operand] : llvm::enumerate(ValueRange{q, k, v}))
+    if (operand != fn.getArgument(i))
+      return unsupported(attn)
+             << "query, key and value must be the kernel's arguments 0, 1 "
+                "and 2, in that order";
+  if (fn.getNumArguments() != 3)
+    return unsupported(fn) << "the kernel must take exactly query, key and "
+                              "value";
+  if (attn.getMask())
+    return unsupported(attn) << "attention masks and biases (use causal or "
+                                "window)";
+  if (attn.getSoftcap())
+    return unsupported(attn) << "softcap";
+
+  auto qt = cast<RankedTensorType>(q.getType());
+  auto kt = cast<RankedTensorType>(k.getType());
+  auto vt = cast<RankedTensorType>(v.getType());
+  AttentionSpec spec;
+  spec.elementType = qt.getElementType();
+  if (!spec.elementType.isF16() && !spec.elementType.isBF16())
+    return unsupported(attn) << "element type " << spec.elementType
+                             << " (the GPU kernels take f16 and bf16)";
+  spec.numQueryHeads = qt.getDimSize(1);
+  spec.numKVHeads = kt.getDimSize(1);
+  spec.headDim = qt.getDimSize(3);
+  if (vt.getDimSize(3) != spec.headDim)
+    return unsupported(attn) << "a value head dim (" << vt.getDimSize(3)
+                             << ") other than the query head dim ("
+                             << spec.headDim << ")";
+  if (!llvm::is_contained(headDims, spec.headDim)) {
+    InFlightDiagnostic diag = unsupported(attn);
+    diag << "head dim " << spec.headDim << " (supported:";
+    for (int64_t d : headDims)
+      diag << " " << d;
+    return diag << ")";
+  }
+  spec.scale = attn.getScale() ? attn.getScale()->convertToDouble()
+                               : 1.0 / std::sqrt(double(spec.headDim));
+  spec.causal = attn.getCausal();
+  spec.bottomRight = attn.getAlign() == ein::MaskAlign::bottom_right;
+  if (auto window = attn.getWindow()) {
+    spec.windowLeft = (*window)[0];
+    spec.windowRight = (*window)[1];
+  }
+  spec.batch = qt.getDimSize(0);
+  spec.querySeq = qt.getDimSize(2);
+  spec.keySeq = kt.getDimSize(2);
+  return spec;
+}
+
+} // namespace einfuse::gpu

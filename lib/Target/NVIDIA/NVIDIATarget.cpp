@@ -1,0 +1,168 @@
+//===- NVIDIATarget.cpp - The NVIDIA GPU target ---------------------------===//
+//
+// Kernel functions -> gpu.module of gpu.func kernels built from nvgpu ops
+// (AttentionKernel.cpp) -> NVVM (upstream convert-nvgpu-to-nvvm,
+// convert-gpu-to-nvvm) -> PTX (upstream gpu-module-to-binary, LLVM's NVPTX
+// back end) -> cubin (ptxas from the CUDA toolkit).
+//
+//===----------------------------------------------------------------------===//
+#include "einfuse/Target/NVIDIA.h"
+
+#include "Kernels.h"
+
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace einfuse::nvidia {
+
+static void prepareContext(MLIRContext *ctx) {
+  DialectRegistry registry;
+  registry.insert<arith::ArithDialect, mlir::gpu::GPUDialect,
+                  LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
+                  nvgpu::NVGPUDialect, NVVM::NVVMDialect, scf::SCFDialect,
+                  vector::VectorDialect>();
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+  ctx->appendDialectRegistry(registry);
+  ctx->loadAllAvailableDialects();
+}
+
+/// The CUDA toolkit's bin folder: $CUDA_PATH/bin, else /usr/local/cuda/bin.
+static std::vector<std::string> cudaBinHints() {
+  std::vector<std::string> hints;
+  if (std::optional<std::string> env = llvm::sys::Process::GetEnv("CUDA_PATH"))
+    hints.push_back(*env + "/bin");
+  hints.push_back("/usr/local/cuda/bin");
+  return hints;
+}
+
+/// Assembles `ptx` for `chip` with ptxas.
+static FailureOr<std::string> assemble(StringRef ptx, StringRef chip,
+                                       std::string &error) {
+  SmallString<128> ptxPath, cubinPath;
+  if (llvm::sys::fs::createTemporaryFile("einfuse", "ptx", ptxPath) ||
+      llvm::sys::fs::createTemporaryFile("einfuse", "cubin", cubinPath)) {
+    error = "cannot create a temporary file";
+    return failure();
+  }
+  auto cleanup = llvm::make_scope_exit([&] {
+    llvm::sys::fs::remove(ptxPath);
+    llvm::sys::fs::remove(cubinPath);
+  });
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(ptxPath, ec);
+    if (ec) {
+      error = "cannot write " + ptxPath.str().str();
+      return failure();
+    }
+    os << ptx;
+  }
+  if (failed(gpu::runTool("ptxas", cudaBinHints(),
+                          {"-O3", "-arch=" + chip.str(), ptxPath.str().str(),
+                           "-o", cubinPath.str().str()},
+                          error)))
+    return failure();
+  auto cubin = llvm::MemoryBuffer::getFile(cubinPath, /*IsText=*/false);
+  if (!cubin) {
+    error = "ptxas wrote no cubin";
+    return failure();
+  }
+  return (*cubin)->getBuffer().str();
+}
+
+FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
+                                        bool assemblyOnly) {
+  MLIRContext *ctx = module.getContext();
+  prepareContext(ctx);
+  std::string target = ("nvidia:" + chip).str();
+  FailureOr<std::vector<KernelSignature>> sigs = collectKernels(module);
+  if (failed(sigs))
+    return failure();
+
+  Location loc = module.getLoc();
+  OwningOpRef<ModuleOp> device = ModuleOp::create(loc);
+  (*device)->setAttr(mlir::gpu::GPUDialect::getContainerModuleAttrName(),
+                     UnitAttr::get(ctx));
+  OpBuilder b(ctx);
+  b.setInsertionPointToEnd(device->getBody());
+  // PTX 8.0 is the first with sm_90a; ptxas of CUDA 12 and later reads it.
+  auto nvvmTarget = NVVM::NVVMTargetAttr::get(
+      ctx, /*optLevel=*/3, "nvptx64-nvidia-cuda", chip, "+ptx80");
+  auto gpuModule = mlir::gpu::GPUModuleOp::create(
+      b, loc, "einfuse_kernels", b.getArrayAttr({nvvmTarget}));
+
+  gpu::GPUModule out;
+  unsigned index = 0;
+  for (auto fn : module.getOps<func::FuncOp>()) {
+    if (fn.isPrivate() || fn.isExternal())
+      continue;
+    const KernelSignature &sig = (*sigs)[index++];
+    FailureOr<gpu::AttentionSpec> spec =
+        gpu::readAttentionKernel(fn, target, {64, 128});
+    if (failed(spec))
+      return failure();
+    FailureOr<gpu::LaunchPlan> plan =
+        buildAttentionKernels(gpuModule, *spec, sig, chip);
+    if (failed(plan))
+      return failure();
+    out.plans.push_back(std::move(*plan));
+  }
+
+  PassManager pm(ctx);
+  OpPassManager &kernels = pm.nest<mlir::gpu::GPUModuleOp>();
+  kernels.addPass(createConvertNVGPUToNVVMPass());
+  kernels.addPass(createConvertVectorToLLVMPass());
+  kernels.addPass(createSCFToControlFlowPass());
+  kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions toBinary;
+  toBinary.compilationTarget = "isa";
+  pm.addPass(createGpuModuleToBinaryPass(toBinary));
+  if (failed(pm.run(*device)))
+    return module.emitError("cannot lower the kernels for ") << target;
+
+  auto binary = *device->getOps<mlir::gpu::BinaryOp>().begin();
+  auto object = cast<mlir::gpu::ObjectAttr>(binary.getObjects()[0]);
+  out.assembly = object.getObject().getValue().str();
+  if (assemblyOnly)
+    return out;
+  std::string error;
+  FailureOr<std::string> cubin = assemble(out.assembly, chip, error);
+  if (failed(cubin))
+    return module.emitError("cannot assemble the PTX for ")
+           << target << ": " << error;
+  out.binary = std::move(*cubin);
+  return out;
+}
+
+} // namespace einfuse::nvidia
