@@ -4,9 +4,10 @@ PyTorch SDPA's flash (FlashAttention-2) and cuDNN backends and FlexAttention
 (torch.compile), all timed in this run, with the copy bandwidth and bf16 GEMM
 rate measured here as ceilings.
 
-  attention_bench.py LIB [--quick]
+  attention_bench.py LIB [--variant LABEL=LIB]... [--quick]
 
-LIB is the launcher library built by test/gpu/run.sh. Times are medians of
+LIB is the launcher library built by test/gpu/run.sh; --variant adds the
+same kernels compiled with other block shapes (timed, not in the ratios). Times are medians of
 triton.testing.do_bench (CUDA events, after warm-up). Prefill: bf16,
 batch x seq = 16384, heads x dim = 2048. Decode: batch 8, 32 query heads
 over 8 KV heads, dim 128, one query token; reported in TB/s of the bytes
@@ -60,9 +61,14 @@ def sdpa(backend, q, k, v, causal, gqa=False):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("lib")
+    ap.add_argument("--variant", action="append", default=[])
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     ours = Ours(args.lib)
+    variants = {label: Ours(path) for label, path in
+                (v.split("=", 1) for v in args.variant)}
+    torch._dynamo.config.recompile_limit = 64
+    torch._dynamo.config.cache_size_limit = 64
     dev = "cuda"
     print(f"device: {torch.cuda.get_device_name()}, torch {torch.__version__}")
 
@@ -101,6 +107,8 @@ def main():
                 err = check(name, out, ref)
                 flops = 4 * bsz * h * s * s * d * (0.5 if causal else 1.0)
                 t = {"ours": bench(run)}
+                for label, lib in variants.items():
+                    t[label] = bench(lib.call(name, q, k, v, out))
                 for label, backend in [("flash", SDPBackend.FLASH_ATTENTION),
                                        ("cudnn", SDPBackend.CUDNN_ATTENTION)]:
                     try:
@@ -123,13 +131,15 @@ def main():
                              tf, err))
                 del q, k, v, out
     print()
+    extra = "".join(f" {label:>9}" for label in variants)
     print(f"{'prefill (TFLOP/s)':34} {'ours':>7} {'flash':>7} {'cudnn':>7} "
-          f"{'flex':>7} {'/flash':>7} {'/cudnn':>7} {'/flex':>7}")
+          f"{'flex':>7} {'/flash':>7} {'/cudnn':>7} {'/flex':>7}{extra}")
     for label, tf, err in rows:
         r = lambda k: f"{tf['ours'] / tf[k]:7.2f}" if k in tf else "      -"
         v = lambda k: f"{tf[k]:7.1f}" if k in tf else "      -"
+        more = "".join(f" {tf[k]:9.1f}" for k in variants)
         print(f"{label:34} {v('ours')} {v('flash')} {v('cudnn')} {v('flex')} "
-              f"{r('flash')} {r('cudnn')} {r('flex')}")
+              f"{r('flash')} {r('cudnn')} {r('flex')}{more}")
 
     print()
     print(f"{'decode (TB/s)':34} {'ours':>7} {'flash':>7} {'cudnn':>7} "

@@ -216,12 +216,14 @@ static FailureOr<CompiledArtifacts> compileForGPU(ModuleOp module,
                                                   StringRef baseName,
                                                   StringRef pipelineOptions,
                                                   bool assemblyOnly) {
-  if (!pipelineOptions.empty())
-    return module.emitError("--pipeline-options tunes the CPU pipeline; the ")
-           << target.str() << " target takes none";
   bool nv = target.kind == TargetKind::NVIDIA;
+  if (!nv && !pipelineOptions.empty())
+    return module.emitError("--pipeline-options tunes the CPU pipeline and "
+                            "the NVIDIA kernels; the ")
+           << target.str() << " target takes none";
   FailureOr<gpu::GPUModule> compiled =
-      nv ? nvidia::compileModule(module, target.chip, assemblyOnly)
+      nv ? nvidia::compileModule(module, target.chip, assemblyOnly,
+                                 pipelineOptions)
          : amd::compileModule(module, target.chip, assemblyOnly);
   if (failed(compiled))
     return failure();

@@ -138,6 +138,10 @@ def main():
     kv = torch.zeros(2, hkv, 4, d, device="cuda", dtype=dtype)
     rc = lib.run(names[0], q, kv, kv, q)
     assert rc == -2, f"mismatched batch not refused (rc {rc})"
+    flat = torch.zeros(q.numel() + 1, device="cuda", dtype=dtype)
+    shifted = flat[1:].view(q.shape)  # 2 bytes past a 16-byte boundary
+    rc = lib.run(names[0], shifted, kv[:1], kv[:1], q)
+    assert rc == -5, f"misaligned buffer not refused (rc {rc})"
     failures, worst = 0, 0.0
     for i in range(args.cases):
         name = names[i % len(names)]

@@ -11,7 +11,15 @@ compile=build/bin/einfuse-compile
 rm -rf build/gpu && mkdir -p build/gpu
 $compile test/gpu/kernels.mlir --target=nvidia:$chip -o build/gpu/test
 $compile bench/gpu/kernels.mlir --target=nvidia:$chip -o build/gpu/bench
+# Other block shapes, timed beside the default (bench/gpu/attention_bench.py
+# --variant); EINFUSE_BENCH_VARIANTS="label:options;..." picks them.
+IFS=';' read -ra variants <<<"${EINFUSE_BENCH_VARIANTS:-}"
+for v in "${variants[@]}"; do
+  $compile bench/gpu/kernels.mlir --target=nvidia:$chip -o "build/gpu/bench-${v%%:*}" \
+    --pipeline-options="${v#*:}" --name=kernels
+done
 $compile examples/attention_gpu.mlir --target=nvidia:$chip -o build/gpu/example
-# Only the launchers and headers travel; the PTX and cubin stay here.
-rm -f build/gpu/*/*.ptx build/gpu/*/*.cubin
+# The launchers and headers travel (and the benchmark cubin, for
+# bench/gpu/profile.sh); the PTX stays here.
+rm -f build/gpu/*/*.ptx; find build/gpu -name "*.cubin" ! -path "build/gpu/bench/*" -delete
 du -sh build/gpu

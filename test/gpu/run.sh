@@ -14,9 +14,10 @@ flags=(-O2 -I"$CUDA/include" -L"$CUDA/lib64/stubs" -L"$CUDA/lib64")
 status=0
 step() { echo "== $*"; "$@" || { echo "FAILED: $*"; status=1; }; }
 build() {
-  for m in test bench; do
-    $cc "${flags[@]}" -shared -fPIC "$A/$m/kernels.c" -I"$A/$m" \
-      -o "$A/$m/libkernels.so" -lcuda -lpthread || return 1
+  for m in "$A"/*/kernels.c; do
+    m=$(dirname "$m")
+    $cc "${flags[@]}" -shared -fPIC "$m/kernels.c" -I"$m" \
+      -o "$m/libkernels.so" -lcuda -lpthread || return 1
   done
   $cc "${flags[@]}" examples/attention_cuda.c "$A/example/attention_gpu.c" \
     -I"$A/example" -o "$A/example/attention_cuda" -lcuda -lpthread -lm
@@ -32,7 +33,12 @@ for w in "${what[@]}"; do
         step compute-sanitizer --tool $tool --error-exitcode 1 \
           python3 test/gpu/attention_test.py "$A/test/libkernels.so" --cases 3 --seed 7
       done ;;&
-    bench|all) step python3 bench/gpu/attention_bench.py "$A/bench/libkernels.so" ;;
+    bench|all)
+      more=()
+      for d in "$A"/bench-*/; do
+        [ -d "$d" ] && more+=(--variant "$(basename "$d" | sed 's/^bench-//')=$d/libkernels.so")
+      done
+      step python3 bench/gpu/attention_bench.py "$A/bench/libkernels.so" "${more[@]}" ;;
     test|example|sanitize) ;;
     *) echo "unknown step $w"; exit 2 ;;
   esac

@@ -11,10 +11,13 @@ namespace einfuse::nvidia {
 /// back end and assembles it with ptxas. Errors (unsupported kernels, a
 /// missing ptxas) are emitted on `module` before anything is returned.
 /// With `assemblyOnly`, stops at the assembly (no ptxas needed) and leaves
-/// the binary empty.
+/// the binary empty. `options` tunes the kernels' block shapes:
+/// "warps=<4|8> block-n=<32|64|128>" (rows per CTA = 16 * warps; keys per
+/// tile), for benchmarking; the defaults are what the benchmark chose.
 llvm::FailureOr<gpu::GPUModule> compileModule(mlir::ModuleOp module,
                                               llvm::StringRef chip,
-                                              bool assemblyOnly = false);
+                                              bool assemblyOnly = false,
+                                              llvm::StringRef options = "");
 
 } // namespace einfuse::nvidia
 

@@ -51,10 +51,10 @@ namespace einfuse::amd {
 
 static void prepareContext(MLIRContext *ctx) {
   DialectRegistry registry;
-  registry.insert<amdgpu::AMDGPUDialect, arith::ArithDialect,
-                  mlir::gpu::GPUDialect, LLVM::LLVMDialect,
-                  memref::MemRefDialect, ROCDL::ROCDLDialect, scf::SCFDialect,
-                  vector::VectorDialect>();
+  registry
+      .insert<amdgpu::AMDGPUDialect, arith::ArithDialect, mlir::gpu::GPUDialect,
+              LLVM::LLVMDialect, memref::MemRefDialect, ROCDL::ROCDLDialect,
+              scf::SCFDialect, vector::VectorDialect>();
   ROCDL::registerROCDLTargetInterfaceExternalModels(registry);
   registerBuiltinDialectTranslation(registry);
   registerGPUDialectTranslation(registry);
@@ -100,10 +100,9 @@ static FailureOr<std::string> assemble(StringRef isa, StringRef chip,
                            "-filetype=obj", sPath.str().str(), "-o",
                            oPath.str().str()},
                           error)) ||
-      failed(gpu::runTool("ld.lld", llvmBinHints(),
-                          {"-shared", oPath.str().str(), "-o",
-                           hsacoPath.str().str()},
-                          error)))
+      failed(gpu::runTool(
+          "ld.lld", llvmBinHints(),
+          {"-shared", oPath.str().str(), "-o", hsacoPath.str().str()}, error)))
     return failure();
   auto hsaco = llvm::MemoryBuffer::getFile(hsacoPath, /*IsText=*/false);
   if (!hsaco) {

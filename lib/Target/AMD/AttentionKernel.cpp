@@ -2,7 +2,8 @@
 //
 // One kernel, one pass over the keys (FlashAttention): a workgroup of 4
 // waves owns 64 queries of one (batch, query head); each wave owns 16 of
-// them. For every tile of 64 keys the workgroup stages K and V^T in LDS,
+// them. For every tile of keys (64 for D = 64, 32 for D = 128, so that
+// the LDS tiles stay near 17 KiB) the workgroup stages K and V^T in LDS,
 // then each wave computes, with v_mfma_f32_16x16x16 (see Kernels.h for the
 // register layout):
 //
@@ -57,10 +58,9 @@ constexpr int64_t kBlockQ = 16 * kWaves;
 constexpr int64_t kPad = 4;
 } // namespace
 
-FailureOr<gpu::LaunchPlan>
-buildAttentionKernel(mlir::gpu::GPUModuleOp module,
-                     const gpu::AttentionSpec &spec,
-                     const KernelSignature &sig) {
+FailureOr<gpu::LaunchPlan> buildAttentionKernel(mlir::gpu::GPUModuleOp module,
+                                                const gpu::AttentionSpec &spec,
+                                                const KernelSignature &sig) {
   MLIRContext *ctx = module.getContext();
   ImplicitLocOpBuilder b(module.getLoc(), ctx);
   const int64_t D = spec.headDim;
@@ -147,8 +147,9 @@ buildAttentionKernel(mlir::gpu::GPUModuleOp module,
   int64_t right = spec.windowRight, left = spec.windowLeft;
   if (spec.causal)
     right = right < 0 ? 0 : std::min<int64_t>(right, 0);
-  Value off = spec.bottomRight ? arith::SubIOp::create(b, seqK, seqQ).getResult()
-                               : c(0);
+  Value off = spec.bottomRight
+                  ? arith::SubIOp::create(b, seqK, seqQ).getResult()
+                  : c(0);
 
   // The key tiles that hold any key a query of this workgroup keeps.
   Value keyLo = c(0), keyHi = seqK;
@@ -197,8 +198,8 @@ buildAttentionKernel(mlir::gpu::GPUModuleOp module,
       Value row = add(key0, key);
       Value inRange =
           arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, seqK);
-      Value rowClamped = arith::MinUIOp::create(
-          b, row, arith::SubIOp::create(b, seqK, c(1)));
+      Value rowClamped =
+          arith::MinUIOp::create(b, row, arith::SubIOp::create(b, seqK, c(1)));
       Value at = add(add(kvBase, mul(rowClamped, c(D))), d);
       Value kv = arith::SelectOp::create(
           b, inRange, loadVector(b, v4T, kBuf, at, 8), zeroT);
@@ -224,8 +225,7 @@ buildAttentionKernel(mlir::gpu::GPUModuleOp module,
         s = mfma16x16x16(b, a, qFrag[db], s);
       }
       for (int64_t r = 0; r < 4; ++r)
-        scores.push_back(
-            vector::ExtractOp::create(b, s, ArrayRef<int64_t>{r}));
+        scores.push_back(vector::ExtractOp::create(b, s, ArrayRef<int64_t>{r}));
     }
 
     // Scale into the log2 domain and mask. Element e = 16 kb + r is key
@@ -251,22 +251,20 @@ buildAttentionKernel(mlir::gpu::GPUModuleOp module,
               arith::CmpIOp::create(b, arith::CmpIPredicate::sge, delta,
                                     ci32(-left - e)));
         Value &s = scores[4 * kb + r];
-        s = arith::SelectOp::create(b, keep,
-                                    arith::MulFOp::create(b, s, scoreScale),
-                                    minusInf);
+        s = arith::SelectOp::create(
+            b, keep, arith::MulFOp::create(b, s, scoreScale), minusInf);
         tileMax = arith::MaxNumFOp::create(b, tileMax, s);
       }
     // The other three lanes of this query hold the other keys.
     for (int32_t offset : {16, 32}) {
-      Value other = mlir::gpu::ShuffleOp::create(
-                        b, tileMax, offset, kWaveSize,
-                        mlir::gpu::ShuffleMode::XOR)
+      Value other = mlir::gpu::ShuffleOp::create(b, tileMax, offset, kWaveSize,
+                                                 mlir::gpu::ShuffleMode::XOR)
                         .getShuffleResult();
       tileMax = arith::MaxNumFOp::create(b, tileMax, other);
     }
     Value newMax = arith::MaxNumFOp::create(b, runMax, tileMax);
-    Value noKey = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, newMax,
-                                        minusInf);
+    Value noKey =
+        arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, newMax, minusInf);
     Value usedMax = arith::SelectOp::create(b, noKey, zeroF, newMax);
     auto exp2 = [&](Value x) -> Value {
       return ROCDL::ROCDLExp2::create(b, f32, x);
@@ -342,12 +340,14 @@ buildAttentionKernel(mlir::gpu::GPUModuleOp module,
   plan.signature = sig;
   const std::vector<KernelArg> &args = sig.args;
   plan.preamble = gpu::sizeChecks(
-      sig, {{{0, 0}, {1, 0}, {2, 0}, {3, 0}}, {{0, 2}, {3, 2}}, {{1, 2}, {2, 2}}});
+      sig,
+      {{{0, 0}, {1, 0}, {2, 0}, {3, 0}}, {{0, 2}, {3, 2}}, {{1, 2}, {2, 2}}});
   gpu::Launch launch;
   launch.symbol = name;
   std::string batchExpr = gpu::dimExpr(args[0], 0);
   launch.grid[0] = ceilDivExpr(gpu::dimExpr(args[0], 2), kBlockQ);
-  launch.grid[1] = "(" + batchExpr + ") * " + std::to_string(spec.numQueryHeads);
+  launch.grid[1] =
+      "(" + batchExpr + ") * " + std::to_string(spec.numQueryHeads);
   launch.grid[2] = "1";
   launch.block[0] = kThreads;
   using Kind = gpu::LaunchParam::Kind;

@@ -53,26 +53,16 @@ mlir::gpu::GPUFuncOp createKernel(ImplicitLocOpBuilder &b,
                                   TypeRange args, TypeRange workgroup,
                                   int64_t threads) {
   b.setInsertionPointToEnd(module.getBody());
-  auto fn = mlir::gpu::GPUFuncOp::create(b, name,
-                                         b.getFunctionType(args, {}), workgroup);
+  auto fn = mlir::gpu::GPUFuncOp::create(b, name, b.getFunctionType(args, {}),
+                                         workgroup);
   fn->setAttr(mlir::gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
-  fn.setKnownBlockSizeAttr(
-      b.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
-  // The kernels use no AGPRs (MFMA accumulates in VGPRs on gfx90a and
-  // later). Without saying so, the back end sets half of the unified
-  // register file aside for AGPRs and reports 256 + VGPRs in the kernel
-  // descriptor, which leaves room for one wave per SIMD. (clang learns
-  // this from its AMDGPUAttributor, which this pipeline does not run.) The
-  // attribute reaches the llvm.func through convert-gpu-to-rocdl.
-  fn->setAttr("passthrough",
-              b.getArrayAttr({b.getStrArrayAttr({"amdgpu-agpr-alloc", "0"})}));
+  fn.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr({int32_t(threads), 1, 1}));
   b.setInsertionPointToStart(&fn.getBody().front());
   return fn;
 }
 
 std::string ceilDivExpr(const std::string &x, int64_t d) {
-  return "((" + x + ") + " + std::to_string(d - 1) + ") / " +
-         std::to_string(d);
+  return "((" + x + ") + " + std::to_string(d - 1) + ") / " + std::to_string(d);
 }
 
 std::string countExpr(const KernelArg &arg) {

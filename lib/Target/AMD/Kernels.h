@@ -37,7 +37,8 @@ constexpr int64_t kWaveSize = 64;
 /// to `module` and returns how the host function launches it.
 llvm::FailureOr<gpu::LaunchPlan>
 buildAttentionKernel(mlir::gpu::GPUModuleOp module,
-                     const gpu::AttentionSpec &spec, const KernelSignature &sig);
+                     const gpu::AttentionSpec &spec,
+                     const KernelSignature &sig);
 
 /// A kernel function whose body is one `ein.qmatmul` on its arguments,
 /// read into what the qmatmul kernel builder needs.
@@ -90,8 +91,7 @@ void storeVector(mlir::ImplicitLocOpBuilder &b, mlir::Value value,
 /// The builder is left at the start of its body.
 mlir::gpu::GPUFuncOp createKernel(mlir::ImplicitLocOpBuilder &b,
                                   mlir::gpu::GPUModuleOp module,
-                                  llvm::StringRef name,
-                                  mlir::TypeRange args,
+                                  llvm::StringRef name, mlir::TypeRange args,
                                   mlir::TypeRange workgroup, int64_t threads);
 
 /// A 1-D workgroup-memory (LDS) buffer of `size` elements of `type`.

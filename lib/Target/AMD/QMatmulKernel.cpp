@@ -1,6 +1,6 @@
 //===- QMatmulKernel.cpp - Quantized-weight matmul on MFMA ----------------===//
 //
-// out[m, n] = sum over k of x[m, k] * (q[n, k] - zero[n, k / G]) * scale[n, k / G]
+// out[m, n] = sum_k x[m, k] * (q[n, k] - zero[n, k / G]) * scale[n, k / G]
 //
 // with f16/bf16 activations x and int8/int4/uint4 weights q (the semantics
 // of `#ein.qformat`, as the CPU path's ein-decompose spells them out). The
@@ -59,8 +59,7 @@ FailureOr<QMatmulSpec> readQMatmulKernel(func::FuncOp fn,
   auto ret = cast<func::ReturnOp>(body.getTerminator());
   if (ret.getNumOperands() != 1 || ret.getOperand(0) != op.getResult())
     return unsupported(fn) << "the kernel must return the qmatmul result";
-  SmallVector<Value> operands = {op.getInput(), op.getWeight(),
-                                 op.getScales()};
+  SmallVector<Value> operands = {op.getInput(), op.getWeight(), op.getScales()};
   if (Value z = op.getZeroPoints())
     operands.push_back(z);
   if (fn.getNumArguments() != operands.size())
@@ -162,14 +161,12 @@ FailureOr<gpu::LaunchPlan> buildQMatmulKernel(mlir::gpu::GPUModuleOp module,
   Value col = arith::RemUIOp::create(b, lane, c(16));
   Value grp4 = mul(arith::DivUIOp::create(b, lane, c(16)), c(4));
   // Waves 0..3 own the quarters (n, m) = (0, 0), (32, 0), (0, 32), (32, 32).
-  Value nWave =
-      add(mul(mlir::gpu::BlockIdOp::create(b, mlir::gpu::Dimension::x),
-              c(kTile)),
-          mul(arith::RemUIOp::create(b, wave, c(2)), c(kWaveTile)));
-  Value mWave =
-      add(mul(mlir::gpu::BlockIdOp::create(b, mlir::gpu::Dimension::y),
-              c(kTile)),
-          mul(arith::DivUIOp::create(b, wave, c(2)), c(kWaveTile)));
+  Value nWave = add(
+      mul(mlir::gpu::BlockIdOp::create(b, mlir::gpu::Dimension::x), c(kTile)),
+      mul(arith::RemUIOp::create(b, wave, c(2)), c(kWaveTile)));
+  Value mWave = add(
+      mul(mlir::gpu::BlockIdOp::create(b, mlir::gpu::Dimension::y), c(kTile)),
+      mul(arith::DivUIOp::create(b, wave, c(2)), c(kWaveTile)));
 
   // Per MFMA block: the weight row (A, row c) and the input row (B,
   // column c) of this lane, clamped into range (the grid is only launched
@@ -179,9 +176,9 @@ FailureOr<gpu::LaunchPlan> buildQMatmulKernel(mlir::gpu::GPUModuleOp module,
   for (int64_t i = 0; i < kBlocks; ++i) {
     wRow.push_back(
         arith::MinUIOp::create(b, add(nWave, add(col, c(16 * i))), c(N - 1)));
-    xRow.push_back(arith::MinUIOp::create(
-        b, add(mWave, add(col, c(16 * i))),
-        arith::SubIOp::create(b, rows, c(1))));
+    xRow.push_back(
+        arith::MinUIOp::create(b, add(mWave, add(col, c(16 * i))),
+                               arith::SubIOp::create(b, rows, c(1))));
   }
 
   // Dequantizes the A fragment of weight row `n` at k .. k+3 to T.
@@ -219,12 +216,11 @@ FailureOr<gpu::LaunchPlan> buildQMatmulKernel(mlir::gpu::GPUModuleOp module,
     }
     // The four values share one group (the group size is a multiple of 4
     // and k is).
-    Value at = add(mul(n, c(groups)),
-                   arith::DivUIOp::create(b, k, c(spec.groupSize)));
+    Value at =
+        add(mul(n, c(groups)), arith::DivUIOp::create(b, k, c(spec.groupSize)));
     if (zBuf) {
       Value z = toF32(memref::LoadOp::create(b, zBuf, ValueRange{at}));
-      q = arith::SubFOp::create(b, q,
-                                vector::BroadcastOp::create(b, v4f32, z));
+      q = arith::SubFOp::create(b, q, vector::BroadcastOp::create(b, v4f32, z));
     }
     Value s = toF32(memref::LoadOp::create(b, sBuf, ValueRange{at}));
     Value w =

@@ -187,8 +187,42 @@ private:
   /// Starts the async copy of `rows` rows of a [*, D] global buffer into
   /// shared `tile` (swizzled). Rows at or past `limit` are zero-filled;
   /// `rowOf(r)` gives the element offset of in-range row `r` of the tile.
+  /// With `contiguous` (rowOf(r) = rowOf(0) + r * D), a tile wholly in
+  /// range takes a fast path with one add per 16-byte chunk.
   Value copyTile(Value tile, Value src, int64_t rows, Value first,
-                 Value limit, function_ref<Value(Value)> rowOf) {
+                 Value limit, function_ref<Value(Value)> rowOf,
+                 bool contiguous = false) {
+    Type tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+    if (!contiguous)
+      return copyTileChecked(tile, src, rows, first, limit, rowOf);
+    Value full = cmp(arith::CmpIPredicate::sle, add(first, idx(rows)), limit);
+    auto branch = scf::IfOp::create(
+        b, full,
+        [&](OpBuilder &, Location) {
+          int64_t perThread = rows * (D / 8) / shape.threads();
+          // Chunk c of the tile is at element c * 8 from its first row.
+          Value base = add(rowOf(first), mul(tid, idx(8)));
+          SmallVector<Value> tokens;
+          for (int64_t i = 0; i < perThread; ++i) {
+            Value c = add(tid, idx(i * shape.threads()));
+            Value row = div(c, D / 8), chunk = rem(c, D / 8);
+            tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+                b, tokenType, tile, ValueRange{row, swizzle(row, chunk)}, src,
+                ValueRange{add(base, idx(i * shape.threads() * 8))},
+                b.getIndexAttr(8), Value(), b.getUnitAttr()));
+          }
+          scf::YieldOp::create(
+              b, ValueRange{nvgpu::DeviceAsyncCreateGroupOp::create(
+                     b, tokenType, tokens)});
+        },
+        [&](OpBuilder &, Location) {
+          scf::YieldOp::create(
+              b, copyTileChecked(tile, src, rows, first, limit, rowOf));
+        });
+    return branch.getResult(0);
+  }
+  Value copyTileChecked(Value tile, Value src, int64_t rows, Value first,
+                        Value limit, function_ref<Value(Value)> rowOf) {
     int64_t chunksPerRow = D / 8;
     int64_t perThread = rows * chunksPerRow / shape.threads();
     SmallVector<Value> tokens;
@@ -275,6 +309,12 @@ void AttentionBuilder::build(mlir::gpu::GPUModuleOp module, StringRef name) {
   lane = rem(tid, 32);
   warp = div(tid, 32);
   Value tileM = mlir::gpu::BlockIdOp::create(b, mlir::gpu::Dimension::x);
+  if (spec.causal)
+    // The last query tiles see the most keys: start them first so that the
+    // short ones fill the tail of the launch.
+    tileM = sub(sub(mlir::gpu::GridDimOp::create(b, mlir::gpu::Dimension::x),
+                    idx(1)),
+                tileM);
   kvHead = mlir::gpu::BlockIdOp::create(b, mlir::gpu::Dimension::y);
   Value bz = mlir::gpu::BlockIdOp::create(b, mlir::gpu::Dimension::z);
   batch = arith::DivUIOp::create(b, bz, splits);
@@ -360,7 +400,7 @@ void AttentionBuilder::build(mlir::gpu::GPUModuleOp module, StringRef name) {
     Value keyStart = mul(j, idx(BN));
 
     // V_j streams in while S = Q K_j^T is computed.
-    Value vToken = copyTile(vs, v, BN, keyStart, seqK, kvRowOf);
+    Value vToken = copyTile(vs, v, BN, keyStart, seqK, kvRowOf, true);
     SmallVector<Value> s(nBlocks * 4, f32(0));
     for (int64_t kk = 0; kk < D / 16; ++kk)
       for (int64_t np = 0; np < BN / 16; ++np) {
@@ -378,11 +418,15 @@ void AttentionBuilder::build(mlir::gpu::GPUModuleOp module, StringRef name) {
     // re-reads its own tile rather than branch around the copy).
     Value nextTile = minS(add(j, idx(1)), lastTile);
     Value kToken =
-        copyTile(ks, k, BN, mul(nextTile, idx(BN)), seqK, kvRowOf);
+        copyTile(ks, k, BN, mul(nextTile, idx(BN)), seqK, kvRowOf, true);
 
-    // Scale to the exp2 domain; mask only tiles that cross a boundary.
-    for (Value &x : s)
-      x = fmul(x, f32(scaleLog2));
+    // The exp2-domain scale c = scale * log2(e) folds into one FMA per
+    // element, exp2(s * c - m), when c > 0 (then max(s) c = max(s c));
+    // otherwise scale first. Mask only tiles that cross a boundary.
+    bool folded = scaleLog2 > 0;
+    if (!folded)
+      for (Value &x : s)
+        x = fmul(x, f32(scaleLog2));
     Value keyEnd = add(keyStart, idx(BN - 1));
     Value tilePosLo = div(rowStart, G);
     Value tilePosHi = div(add(rowStart, idx(BM - 1)), G);
@@ -421,17 +465,21 @@ void AttentionBuilder::build(mlir::gpu::GPUModuleOp module, StringRef name) {
       for (int64_t nb = 0; nb < nBlocks; ++nb)
         for (int64_t e = 0; e < 2; ++e)
           mx = fmax(mx, s[nb * 4 + 2 * r + e]);
-      newM[r] = fmax(m[r], quadMax(mx));
+      mx = quadMax(mx);
+      newM[r] = fmax(m[r], folded ? fmul(mx, f32(scaleLog2)) : mx);
       // A row with nothing visible yet keeps m = -inf; subtract 0 then.
       Value isEmpty = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ,
                                             newM[r], negInf());
       Value base = select(isEmpty, f32(0), newM[r]);
       Value alpha = exp2(arith::SubFOp::create(b, m[r], base));
+      Value negBase = arith::NegFOp::create(b, base);
       Value sum = f32(0);
       for (int64_t nb = 0; nb < nBlocks; ++nb)
         for (int64_t e = 0; e < 2; ++e) {
           Value &x = s[nb * 4 + 2 * r + e];
-          x = exp2(arith::SubFOp::create(b, x, base));
+          x = exp2(folded ? math::FmaOp::create(b, x, f32(scaleLog2), negBase)
+                                .getResult()
+                          : arith::AddFOp::create(b, x, negBase).getResult());
           sum = fadd(sum, x);
         }
       // l is a per-lane partial sum; the quad reduces it at the end.
@@ -485,7 +533,8 @@ void AttentionBuilder::build(mlir::gpu::GPUModuleOp module, StringRef name) {
         Value val = pack(fmul(res[4 + db * 4 + 2 * r], inv),
                          fmul(res[4 + db * 4 + 2 * r + 1], inv));
         vector::StoreOp::create(b, val, out,
-                                ValueRange{add(base, idx(db * 8))});
+                                ValueRange{add(base, idx(db * 8))},
+                                /*nontemporal=*/false, llvm::MaybeAlign(4));
       }
       continue;
     }
@@ -503,15 +552,16 @@ void AttentionBuilder::build(mlir::gpu::GPUModuleOp module, StringRef name) {
       Value val = vector::FromElementsOp::create(
           b, VectorType::get({2}, b.getF32Type()),
           ValueRange{res[4 + db * 4 + 2 * r], res[4 + db * 4 + 2 * r + 1]});
-      vector::StoreOp::create(b, val, out, ValueRange{add(base, idx(db * 8))});
+      vector::StoreOp::create(b, val, out, ValueRange{add(base, idx(db * 8))},
+                              /*nontemporal=*/false, llvm::MaybeAlign(8));
     }
     Value isLead = cmp(arith::CmpIPredicate::eq, t4, idx(0));
     auto ifLead = scf::IfOp::create(b, isLead, /*withElse=*/false);
     b.setInsertionPointToStart(ifLead.thenBlock());
     Value ml = vector::FromElementsOp::create(
         b, VectorType::get({2}, b.getF32Type()), ValueRange{res[r], lSum});
-    vector::StoreOp::create(b, ml, mlPart,
-                            ValueRange{mul(rowIndex, idx(2))});
+    vector::StoreOp::create(b, ml, mlPart, ValueRange{mul(rowIndex, idx(2))},
+                            /*nontemporal=*/false, llvm::MaybeAlign(8));
   }
   mlir::gpu::ReturnOp::create(b);
 }
@@ -635,10 +685,13 @@ void buildCombine(ImplicitLocOpBuilder &b, mlir::gpu::GPUModuleOp module,
 FailureOr<gpu::LaunchPlan>
 buildAttentionKernels(mlir::gpu::GPUModuleOp module,
                       const gpu::AttentionSpec &spec,
-                      const KernelSignature &sig, StringRef chip) {
+                      const KernelSignature &sig, StringRef chip,
+                      AttentionTiling tiling) {
   ImplicitLocOpBuilder b(module.getLoc(), module.getContext());
   std::string name = sig.name;
-  Shape wide{/*warps=*/4, /*blockN=*/64, /*split=*/false};
+  Shape wide{tiling.warps ? tiling.warps : (spec.headDim >= 128 ? 8 : 4),
+             tiling.blockN ? tiling.blockN : (spec.headDim >= 128 ? 128 : 64),
+             /*split=*/false};
   Shape narrow{/*warps=*/1, /*blockN=*/64, /*split=*/true};
   AttentionBuilder(b, spec, wide).build(module, name + "_fwd");
   AttentionBuilder(b, spec, narrow).build(module, name + "_split");
@@ -660,6 +713,9 @@ buildAttentionKernels(mlir::gpu::GPUModuleOp module,
               Hkv = std::to_string(spec.numKVHeads), Gs = std::to_string(G),
               Ds = std::to_string(D);
   (void)va;
+  // cp.async moves 16-byte chunks: every buffer must be 16-byte aligned.
+  plan.preamble.push_back("if (((uintptr_t)in0 | (uintptr_t)in1 | "
+                          "(uintptr_t)in2 | (uintptr_t)out0) % 16) return -5;");
   plan.preamble.push_back("if (" + Sq + " > INT32_MAX / " + Gs + " || " + Sk +
                           " > INT32_MAX) return -2;");
   plan.preamble.push_back("int64_t rows = " + Sq + " * " + Gs + ";");
@@ -686,7 +742,8 @@ buildAttentionKernels(mlir::gpu::GPUModuleOp module,
   using K = gpu::LaunchParam::Kind;
   gpu::Launch fwd;
   fwd.symbol = name + "_fwd";
-  fwd.grid[0] = "decode ? 0 : (rows + 63) / 64";
+  std::string bm = std::to_string(wide.blockM());
+  fwd.grid[0] = "decode ? 0 : (rows + " + bm + " - 1) / " + bm;
   fwd.grid[1] = Hkv;
   fwd.grid[2] = B;
   fwd.block[0] = wide.threads();

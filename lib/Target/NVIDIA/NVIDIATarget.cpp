@@ -100,11 +100,35 @@ static FailureOr<std::string> assemble(StringRef ptx, StringRef chip,
   return (*cubin)->getBuffer().str();
 }
 
+/// Parses "warps=4 block-n=64".
+static FailureOr<AttentionTiling> parseOptions(ModuleOp module,
+                                               StringRef options) {
+  AttentionTiling tiling;
+  SmallVector<StringRef> items;
+  options.split(items, ' ', -1, /*KeepEmpty=*/false);
+  for (StringRef item : items) {
+    auto [key, value] = item.split('=');
+    int64_t n = 0;
+    bool bad = value.getAsInteger(10, n);
+    if (key == "warps" && !bad && (n == 4 || n == 8))
+      tiling.warps = n;
+    else if (key == "block-n" && !bad && (n == 32 || n == 64 || n == 128))
+      tiling.blockN = n;
+    else
+      return module.emitError("invalid NVIDIA target option '")
+             << item << "' (expected warps=4|8, block-n=32|64|128)";
+  }
+  return tiling;
+}
+
 FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
-                                        bool assemblyOnly) {
+                                        bool assemblyOnly, StringRef options) {
   MLIRContext *ctx = module.getContext();
   prepareContext(ctx);
   std::string target = ("nvidia:" + chip).str();
+  FailureOr<AttentionTiling> tiling = parseOptions(module, options);
+  if (failed(tiling))
+    return failure();
   FailureOr<std::vector<KernelSignature>> sigs = collectKernels(module);
   if (failed(sigs))
     return failure();
@@ -132,7 +156,7 @@ FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
     if (failed(spec))
       return failure();
     FailureOr<gpu::LaunchPlan> plan =
-        buildAttentionKernels(gpuModule, *spec, sig, chip);
+        buildAttentionKernels(gpuModule, *spec, sig, chip, *tiling);
     if (failed(plan))
       return failure();
     out.plans.push_back(std::move(*plan));
