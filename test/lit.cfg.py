@@ -8,7 +8,8 @@ from lit.llvm import llvm_config
 config.name = "Einfuse"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
-config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+# test/gpu holds the scripts the GPU machine runs (test/gpu/run.sh), not lit tests.
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "gpu"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.einfuse_obj_root, "test")
 
@@ -23,3 +24,8 @@ llvm_config.add_tool_substitutions(
 
 if shutil.which("ptxas") or os.path.exists("/usr/local/cuda/bin/ptxas"):
     config.available_features.add("ptxas")
+if os.path.exists("/usr/local/cuda/include/cuda.h"):
+    config.available_features.add("cuda-headers")
+# The AMD launchers include <hip/hip_runtime_api.h> (libamdhip64-dev).
+if os.path.exists("/usr/include/hip/hip_runtime_api.h"):
+    config.available_features.add("hip-headers")

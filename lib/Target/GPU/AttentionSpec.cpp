@@ -28,20 +28,20 @@ FailureOr<AttentionSpec> readAttentionKernel(func::FuncOp fn,
   auto ret = cast<func::ReturnOp>(body.getTerminator());
   if (ret.getNumOperands() != 1 || ret.getOperand(0) != attn.getResult())
     return unsupported(fn) << "the kernel must return the attention result";
-  Value q = attn.getQuery(), k = attn.getKey(), v = attn.getValue();
-  for (auto [i, operand] : llvm::enumerate(ValueRange{q, k, v}))
-    if (operand != fn.getArgument(i))
-      return unsupported(attn)
-             << "query, key and value must be the kernel's arguments 0, 1 "
-                "and 2, in that order";
-  if (fn.getNumArguments() != 3)
-    return unsupported(fn) << "the kernel must take exactly query, key and "
-                              "value";
   if (attn.getMask())
     return unsupported(attn) << "attention masks and biases (use causal or "
                                 "window)";
   if (attn.getSoftcap())
     return unsupported(attn) << "softcap";
+  Value q = attn.getQuery(), k = attn.getKey(), v = attn.getValue();
+  if (fn.getNumArguments() != 3)
+    return unsupported(fn) << "the kernel must take exactly query, key and "
+                              "value";
+  for (auto [i, operand] : llvm::enumerate(ValueRange{q, k, v}))
+    if (operand != fn.getArgument(i))
+      return unsupported(attn)
+             << "query, key and value must be the kernel's arguments 0, 1 "
+                "and 2, in that order";
 
   auto qt = cast<RankedTensorType>(q.getType());
   auto kt = cast<RankedTensorType>(k.getType());

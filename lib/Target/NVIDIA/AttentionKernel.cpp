@@ -57,6 +57,22 @@ using namespace mlir;
 namespace einfuse::nvidia {
 namespace {
 
+// The math and arith float ops whose NVVM lowering calls libdevice
+// (math.exp2 -> __nv_exp2f, arith.maxnumf -> __nv_fmaxf) would make the PTX
+// depend on finding the CUDA toolkit's libdevice at compile time (and
+// convert-gpu-to-nvvm refuses llvm.intr.exp2). These call the NVVM
+// intrinsic ex2.approx.f32 and LLVM's maxnum (max.f32) directly; no NaN
+// reaches them (masked scores are -inf).
+Value fastExp2(ImplicitLocOpBuilder &b, Value x) {
+  return LLVM::CallIntrinsicOp::create(
+             b, x.getType(), b.getStringAttr("llvm.nvvm.ex2.approx.f32"),
+             ValueRange{x})
+      .getResult(0);
+}
+Value fastMax(ImplicitLocOpBuilder &b, Value x, Value y) {
+  return LLVM::MaxNumOp::create(b, x.getType(), x, y);
+}
+
 /// Block shapes of one kernel variant.
 struct Shape {
   int64_t warps; ///< BM = 16 * warps
@@ -105,8 +121,8 @@ private:
   // Float arithmetic.
   Value fadd(Value x, Value y) { return arith::AddFOp::create(b, x, y); }
   Value fmul(Value x, Value y) { return arith::MulFOp::create(b, x, y); }
-  Value fmax(Value x, Value y) { return arith::MaxNumFOp::create(b, x, y); }
-  Value exp2(Value x) { return math::Exp2Op::create(b, x); }
+  Value fmax(Value x, Value y) { return fastMax(b, x, y); }
+  Value exp2(Value x) { return fastExp2(b, x); }
   Value shuffleXor(Value v, int64_t offset) {
     return mlir::gpu::ShuffleOp::create(b, v, offset, 32,
                                         mlir::gpu::ShuffleMode::XOR)
@@ -477,9 +493,14 @@ void AttentionBuilder::build(mlir::gpu::GPUModuleOp module, StringRef name) {
       for (int64_t nb = 0; nb < nBlocks; ++nb)
         for (int64_t e = 0; e < 2; ++e) {
           Value &x = s[nb * 4 + 2 * r + e];
-          x = exp2(folded ? math::FmaOp::create(b, x, f32(scaleLog2), negBase)
-                                .getResult()
-                          : arith::AddFOp::create(b, x, negBase).getResult());
+          // mul + add marked contractable: one fma.rn in PTX (math.fma
+          // would call libdevice's __nv_fmaf).
+          auto contract = arith::FastMathFlags::contract;
+          Value y = folded ? arith::MulFOp::create(b, x, f32(scaleLog2),
+                                                   contract)
+                                 .getResult()
+                           : x;
+          x = exp2(arith::AddFOp::create(b, y, negBase, contract));
           sum = fadd(sum, x);
         }
       // l is a per-lane partial sum; the quad reduces it at the end.
@@ -621,8 +642,7 @@ void buildCombine(ImplicitLocOpBuilder &b, mlir::gpu::GPUModuleOp module,
     Value mS = memref::LoadOp::create(
         b, mlPart, ValueRange{arith::MulIOp::create(b, r, idx(2))});
     scf::YieldOp::create(
-        b, ValueRange{arith::MaxNumFOp::create(
-               b, maxLoop.getRegionIterArgs()[0], mS)});
+        b, ValueRange{fastMax(b, maxLoop.getRegionIterArgs()[0], mS)});
   }
   Value M = maxLoop.getResult(0);
   Value isEmpty =
@@ -644,7 +664,7 @@ void buildCombine(ImplicitLocOpBuilder &b, mlir::gpu::GPUModuleOp module,
         b, oPart,
         ValueRange{arith::AddIOp::create(
             b, arith::MulIOp::create(b, r, idx(D)), d)});
-    Value w = math::Exp2Op::create(b, arith::SubFOp::create(b, mS, M));
+    Value w = fastExp2(b, arith::SubFOp::create(b, mS, M));
     ValueRange acc = sumLoop.getRegionIterArgs();
     scf::YieldOp::create(
         b, ValueRange{arith::AddFOp::create(b, acc[0],

@@ -1,0 +1,81 @@
+// einfuse-compile --target=amd:{gfx942,gfx90a} on ein.qmatmul: int4 weights
+// with zero points and f16 activations, int8 weights with bf16 activations
+// and an f32 result, uint4 weights with f32 scales. The weights are
+// dequantized in registers and multiplied on MFMA; no scratch.
+//
+// RUN: rm -rf %t.942 %t.90a
+// RUN: einfuse-compile %s --target=amd:gfx942 -o %t.942
+// RUN: FileCheck %s --check-prefixes=ISA,ISA942 < %t.942/qmatmul.s
+// RUN: llvm-readobj --file-headers --notes %t.942/qmatmul.hsaco | FileCheck %s --check-prefixes=ELF,ELF942
+// RUN: FileCheck %s --check-prefix=LAUNCHER < %t.942/qmatmul.c
+// RUN: einfuse-compile %s --target=amd:gfx90a -o %t.90a
+// RUN: FileCheck %s --check-prefixes=ISA,ISA90A < %t.90a/qmatmul.s
+// RUN: llvm-readobj --file-headers --notes %t.90a/qmatmul.hsaco | FileCheck %s --check-prefixes=ELF,ELF90A
+// RUN: %if hip-headers %{ %cc -std=c99 -Wall -Wextra -Werror -fsyntax-only -I%t.942 %t.942/qmatmul.c %}
+// RUN: %if hip-headers %{ %cc -std=c99 -Wall -Wextra -Werror -fsyntax-only -I%t.90a %t.90a/qmatmul.c %}
+
+// ISA-LABEL: qm_int4_qmatmul:
+// ISA942:    v_mfma_f32_16x16x16_f16
+// ISA90A:    v_mfma_f32_16x16x16f16
+// ISA-LABEL: qm_int8_qmatmul:
+// ISA942:    v_mfma_f32_16x16x16_bf16
+// ISA90A:    v_mfma_f32_16x16x16bf16_1k
+// ISA-LABEL: qm_uint4_qmatmul:
+// ISA942:    v_mfma_f32_16x16x16_f16
+// ISA90A:    v_mfma_f32_16x16x16f16
+// ISA:       .name: qm_int4_qmatmul
+// ISA-NEXT:  .private_segment_fixed_size: 0
+// ISA:       .vgpr_spill_count: 0
+// ISA:       .name: qm_int8_qmatmul
+// ISA-NEXT:  .private_segment_fixed_size: 0
+// ISA:       .vgpr_spill_count: 0
+// ISA:       .name: qm_uint4_qmatmul
+// ISA-NEXT:  .private_segment_fixed_size: 0
+// ISA:       .vgpr_spill_count: 0
+
+// ELF:       Type: SharedObject
+// ELF-NEXT:  Machine: EM_AMDGPU
+// ELF942:    EF_AMDGPU_MACH_AMDGCN_GFX942
+// ELF90A:    EF_AMDGPU_MACH_AMDGCN_GFX90A
+// ELF:       .name: qm_int4_qmatmul
+// ELF:       .name: qm_int8_qmatmul
+// ELF:       .name: qm_uint4_qmatmul
+
+// Grid (ceil(N / 64), ceil(M / 64)) of 256 lanes; memrefs, then M.
+// LAUNCHER:      int qm_int4(
+// LAUNCHER:        if (out0_dim0 != in0_dim0) return -2;
+// LAUNCHER:        int64_t gx = 2, gy = ((in0_dim0) + 63) / 64, gz = 1;
+// LAUNCHER:        int64_t p1_count = (int64_t)128 * (int64_t)128;
+// LAUNCHER:        int32_t p5 = (int32_t)(in0_dim0);
+// LAUNCHER:      int qm_int8(
+// LAUNCHER:        int64_t gx = 2, gy = ((in0_dim0) + 63) / 64, gz = 1;
+// LAUNCHER:      int qm_uint4(
+// LAUNCHER:        int64_t gx = 1, gy = ((7) + 63) / 64, gz = 1;
+
+func.func @qm_int4(%x: tensor<?x256xf16>, %w: tensor<128x128xi8>,
+                   %s: tensor<128x2xf16>, %z: tensor<128x2xf16>)
+    -> tensor<?x128xf16> {
+  %o = ein.qmatmul %x, %w scales(%s) zero_points(%z)
+      format(#ein.qformat<kind = int4, group_size = 128, zero_point = true>)
+      : tensor<?x256xf16>, tensor<128x128xi8>, tensor<128x2xf16>,
+        tensor<128x2xf16> -> tensor<?x128xf16>
+  return %o : tensor<?x128xf16>
+}
+
+func.func @qm_int8(%x: tensor<?x256xbf16>, %w: tensor<96x256xi8>,
+                   %s: tensor<96x8xf32>) -> tensor<?x96xf32> {
+  %o = ein.qmatmul %x, %w scales(%s)
+      format(#ein.qformat<kind = int8, group_size = 32>)
+      : tensor<?x256xbf16>, tensor<96x256xi8>, tensor<96x8xf32>
+      -> tensor<?x96xf32>
+  return %o : tensor<?x96xf32>
+}
+
+func.func @qm_uint4(%x: tensor<7x64xf16>, %w: tensor<20x32xi8>,
+                    %s: tensor<20x16xf32>) -> tensor<7x20xbf16> {
+  %o = ein.qmatmul %x, %w scales(%s)
+      format(#ein.qformat<kind = uint4, group_size = 4>)
+      : tensor<7x64xf16>, tensor<20x32xi8>, tensor<20x16xf32>
+      -> tensor<7x20xbf16>
+  return %o : tensor<7x20xbf16>
+}

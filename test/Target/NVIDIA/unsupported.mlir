@@ -1,0 +1,52 @@
+// What the NVIDIA target refuses: a located error, a non-zero exit and no
+// files. Each function is compiled alone (split-input-file).
+//
+// RUN: rm -rf %t && split-file %s %t
+// RUN: for f in mask softcap f32 dim96 dv cascade; do not einfuse-compile %t/$f.mlir --target=nvidia:sm_80 -o %t/out-$f 2>&1; done | FileCheck %s
+// RUN: not ls %t/out-mask %t/out-softcap %t/out-f32 %t/out-dim96 %t/out-dv %t/out-cascade
+// RUN: not einfuse-compile %t/f32.mlir --target=nvidia:sm_80 --pipeline-options=warps=3 -o %t/out-opt 2>&1 | FileCheck %s --check-prefix=OPT
+// RUN: not einfuse-compile %t/f32.mlir --target=amd:gfx942 --pipeline-options=warps=4 -o %t/out-opt 2>&1 | FileCheck %s --check-prefix=AMDOPT
+
+// CHECK: mask.mlir:2:8: error: unsupported on nvidia:sm_80: attention masks and biases (use causal or window)
+// CHECK: softcap.mlir:2:8: error: unsupported on nvidia:sm_80: softcap
+// CHECK: f32.mlir:2:8: error: unsupported on nvidia:sm_80: element type 'f32' (the GPU kernels take f16 and bf16)
+// CHECK: dim96.mlir:2:8: error: unsupported on nvidia:sm_80: head dim 96 (supported: 64 128)
+// CHECK: dv.mlir:2:8: error: unsupported on nvidia:sm_80: a value head dim (128) other than the query head dim (64)
+// CHECK: cascade.mlir:1:1: error: unsupported on nvidia:sm_80: a GPU kernel must be one ein.attention on the function's arguments whose result it returns (cascades of ein.einsum are compiled for the CPU only)
+// OPT: error: invalid NVIDIA target option 'warps=3' (expected warps=4|8, block-n=32|64|128)
+// AMDOPT: error: --pipeline-options tunes the CPU pipeline and the NVIDIA kernels; the amd:gfx942 target takes none
+
+//--- mask.mlir
+func.func @f(%q: tensor<1x2x8x64xf16>, %k: tensor<1x2x8x64xf16>, %v: tensor<1x2x8x64xf16>, %m: tensor<8x8xi1>) -> tensor<1x2x8x64xf16> {
+  %o = ein.attention %q, %k, %v mask(%m : tensor<8x8xi1>)
+      : tensor<1x2x8x64xf16>, tensor<1x2x8x64xf16>, tensor<1x2x8x64xf16> -> tensor<1x2x8x64xf16>
+  return %o : tensor<1x2x8x64xf16>
+}
+//--- softcap.mlir
+func.func @f(%q: tensor<1x2x8x64xf16>, %k: tensor<1x2x8x64xf16>, %v: tensor<1x2x8x64xf16>) -> tensor<1x2x8x64xf16> {
+  %o = ein.attention %q, %k, %v {softcap = 30.0 : f64} : tensor<1x2x8x64xf16>, tensor<1x2x8x64xf16>, tensor<1x2x8x64xf16> -> tensor<1x2x8x64xf16>
+  return %o : tensor<1x2x8x64xf16>
+}
+//--- f32.mlir
+func.func @f(%q: tensor<1x2x8x64xf32>, %k: tensor<1x2x8x64xf32>, %v: tensor<1x2x8x64xf32>) -> tensor<1x2x8x64xf32> {
+  %o = ein.attention %q, %k, %v : tensor<1x2x8x64xf32>, tensor<1x2x8x64xf32>, tensor<1x2x8x64xf32> -> tensor<1x2x8x64xf32>
+  return %o : tensor<1x2x8x64xf32>
+}
+//--- dim96.mlir
+func.func @f(%q: tensor<1x2x8x96xf16>, %k: tensor<1x2x8x96xf16>, %v: tensor<1x2x8x96xf16>) -> tensor<1x2x8x96xf16> {
+  %o = ein.attention %q, %k, %v : tensor<1x2x8x96xf16>, tensor<1x2x8x96xf16>, tensor<1x2x8x96xf16> -> tensor<1x2x8x96xf16>
+  return %o : tensor<1x2x8x96xf16>
+}
+//--- dv.mlir
+func.func @f(%q: tensor<1x2x8x64xf16>, %k: tensor<1x2x8x64xf16>, %v: tensor<1x2x8x128xf16>) -> tensor<1x2x8x128xf16> {
+  %o = ein.attention %q, %k, %v : tensor<1x2x8x64xf16>, tensor<1x2x8x64xf16>, tensor<1x2x8x128xf16> -> tensor<1x2x8x128xf16>
+  return %o : tensor<1x2x8x128xf16>
+}
+//--- cascade.mlir
+func.func @f(%x: tensor<4x8xf16>) -> tensor<4xf16> {
+  %r = ein.cascade [p, m] -> (tensor<4xf16>) {
+    %s = ein.einsum copy(%x[p, m]) -> [p] sum[m] : (tensor<4x8xf16>) -> tensor<4xf16>
+    ein.yield %s : tensor<4xf16>
+  }
+  return %r : tensor<4xf16>
+}
