@@ -11,6 +11,13 @@ compile=build/bin/einfuse-compile
 rm -rf build/gpu && mkdir -p build/gpu
 $compile test/gpu/kernels.mlir --target=nvidia:$chip -o build/gpu/test
 $compile bench/gpu/kernels.mlir --target=nvidia:$chip -o build/gpu/bench
+# The test kernels compiled with other options, tested like the default:
+# EINFUSE_TEST_VARIANTS="label:options;...".
+IFS=';' read -ra variants <<<"${EINFUSE_TEST_VARIANTS:-}"
+for v in "${variants[@]}"; do
+  $compile test/gpu/kernels.mlir --target=nvidia:$chip -o "build/gpu/test-${v%%:*}" \
+    --pipeline-options="${v#*:}" --name=kernels
+done
 # Other block shapes, timed beside the default (bench/gpu/attention_bench.py
 # --variant); EINFUSE_BENCH_VARIANTS="label:options;..." picks them.
 IFS=';' read -ra variants <<<"${EINFUSE_BENCH_VARIANTS:-}"

@@ -26,7 +26,10 @@ step build || exit 1
 what=("$@"); [ ${#what[@]} -eq 0 ] && what=(all)
 for w in "${what[@]}"; do
   case $w in
-    test|all) step python3 test/gpu/attention_test.py "$A/test/libkernels.so" --cases 150 ;;&
+    test|all)
+      for d in "$A"/test "$A"/test-*; do
+        [ -d "$d" ] && step python3 test/gpu/attention_test.py "$d/libkernels.so" --cases 150
+      done ;;&
     example|all) step "$A/example/attention_cuda" ;;&
     sanitize|all)
       for tool in memcheck racecheck; do

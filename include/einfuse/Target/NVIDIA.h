@@ -11,9 +11,10 @@ namespace einfuse::nvidia {
 /// back end and assembles it with ptxas. Errors (unsupported kernels, a
 /// missing ptxas) are emitted on `module` before anything is returned.
 /// With `assemblyOnly`, stops at the assembly (no ptxas needed) and leaves
-/// the binary empty. `options` tunes the kernels' block shapes:
-/// "warps=<4|8> block-n=<32|64|128>" (rows per CTA = 16 * warps; keys per
-/// tile), for benchmarking; the defaults are what the benchmark chose.
+/// the binary empty. `options` tunes the kernels, for benchmarking:
+/// "warps=<4|8> block-n=<32|64|128> wgmma=<true|false>" (rows per CTA =
+/// 16 * warps; keys per tile; warpgroup MMA, the sm_90a default). The
+/// defaults are what the benchmark chose (docs/performance.md).
 llvm::FailureOr<gpu::GPUModule> compileModule(mlir::ModuleOp module,
                                               llvm::StringRef chip,
                                               bool assemblyOnly = false,

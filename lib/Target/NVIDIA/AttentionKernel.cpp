@@ -78,6 +78,9 @@ struct Shape {
   int64_t warps; ///< BM = 16 * warps
   int64_t blockN;
   bool split;    ///< write partial results for the combine kernel
+  /// sm_90a: warpgroup MMA (wgmma) from shared memory instead of mma.sync;
+  /// the tiles use the 128-byte swizzle layout wgmma reads.
+  bool wgmma = false;
   int64_t blockM() const { return 16 * warps; }
   int64_t threads() const { return 32 * warps; }
 };
@@ -144,6 +147,83 @@ private:
     return mul(x, idx(8));
   }
 
+  /// Indices of 16-byte chunk `chunk` of row `row` in a shared tile.
+  /// mma.sync tiles are [rows, D] with the chunk swizzled within its row.
+  /// wgmma tiles use the 128-byte swizzle: [D / 64][rows][64], 128-byte rows
+  /// (8 chunks) whose chunk c is stored at c ^ (row % 8), 8-row atoms of
+  /// 1024 bytes (the tile base is 1024-byte aligned).
+  SmallVector<Value> tileIndex(Value row, Value chunk) {
+    if (!shape.wgmma)
+      return {row, swizzle(row, chunk)};
+    return {div(chunk, 8), row, swizzle(row, rem(chunk, 8))};
+  }
+
+  /// wgmma descriptor of a 128B-swizzled operand at shared byte address
+  /// `addr` (i64): start >> 4 in bits 0-13, leading byte offset >> 4 in
+  /// 16-29, stride byte offset >> 4 in 32-45, swizzle mode 1 (128B) in
+  /// 62-63.
+  Value descriptor(Value addr, int64_t leading, int64_t stride) {
+    auto c64 = [&](int64_t v) -> Value {
+      return arith::ConstantIntOp::create(b, v, 64);
+    };
+    Value start = arith::ShRUIOp::create(
+        b, arith::AndIOp::create(b, addr, c64(0x3FFFF)), c64(4));
+    int64_t fixed = ((leading >> 4) << 16) | ((stride >> 4) << 32) |
+                    (int64_t(1) << 62);
+    return arith::OrIOp::create(b, start, c64(fixed));
+  }
+  /// The descriptor `desc` moved by `bytes` (a multiple of 16).
+  Value advance(Value desc, int64_t bytes) {
+    if (bytes == 0)
+      return desc;
+    return arith::AddIOp::create(
+        b, desc, arith::ConstantIntOp::create(b, bytes >> 4, 64));
+  }
+  /// One wgmma.mma_async m64nNk16 with f32 accumulators `acc` (an LLVM
+  /// struct of N / 2 f32; null: start from zero). A is K-major; B is
+  /// K-major, or N-major with `transB`.
+  Value wgmma(Value acc, Value descA, Value descB, int64_t n, bool transB) {
+    MLIRContext *ctx = b.getContext();
+    Type accType = LLVM::LLVMStructType::getLiteral(
+        ctx, SmallVector<Type>(n / 2, b.getF32Type()));
+    bool zero = !acc;
+    if (zero)
+      acc = LLVM::PoisonOp::create(b, accType);
+    auto type = T.isF16() ? NVVM::WGMMATypes::f16 : NVVM::WGMMATypes::bf16;
+    return NVVM::WgmmaMmaAsyncOp::create(
+        b, accType, acc, descA, descB,
+        NVVM::MMAShapeAttr::get(ctx, 64, n, 16), type, type,
+        NVVM::WGMMATypes::f32,
+        zero ? NVVM::WGMMAScaleOut::zero : NVVM::WGMMAScaleOut::one,
+        NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
+        NVVM::MMALayout::row,
+        transB ? NVVM::MMALayout::row : NVVM::MMALayout::col,
+        /*satfinite=*/nullptr);
+  }
+  /// Orders generic-proxy shared writes (stores, cp.async) before the
+  /// async-proxy reads of wgmma; each writing thread runs it before the
+  /// barrier.
+  void fenceAsyncShared() {
+    NVVM::FenceProxyOp::create(
+        b, NVVM::ProxyKind::async_shared,
+        NVVM::SharedSpaceAttr::get(b.getContext(),
+                                   NVVM::SharedSpace::shared_cta));
+  }
+  SmallVector<Value> unpack(Value acc, int64_t count) {
+    SmallVector<Value> out;
+    for (int64_t i = 0; i < count; ++i)
+      out.push_back(LLVM::ExtractValueOp::create(b, acc, i));
+    return out;
+  }
+  Value packStruct(ArrayRef<Value> values) {
+    Type type = LLVM::LLVMStructType::getLiteral(
+        b.getContext(), SmallVector<Type>(values.size(), b.getF32Type()));
+    Value acc = LLVM::PoisonOp::create(b, type);
+    for (auto [i, v] : llvm::enumerate(values))
+      acc = LLVM::InsertValueOp::create(b, acc, v, int64_t(i));
+    return acc;
+  }
+
   /// Registers of 2 elements (one 32-bit register of a fragment).
   VectorType regType() { return VectorType::get({2}, T); }
   /// ldmatrix x4 at (row, chunk) of `tile`: 4 registers.
@@ -151,7 +231,7 @@ private:
                                  bool transpose) {
     Value frag = nvgpu::LdMatrixOp::create(
         b, VectorType::get({4, 2}, T), tile,
-        ValueRange{row, swizzle(row, chunk)}, transpose, 4);
+        tileIndex(row, chunk), transpose, 4);
     SmallVector<Value, 4> regs;
     for (int64_t i = 0; i < 4; ++i)
       regs.push_back(vector::ExtractOp::create(b, frag, i));
@@ -223,7 +303,7 @@ private:
             Value c = add(tid, idx(i * shape.threads()));
             Value row = div(c, D / 8), chunk = rem(c, D / 8);
             tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
-                b, tokenType, tile, ValueRange{row, swizzle(row, chunk)}, src,
+                b, tokenType, tile, tileIndex(row, chunk), src,
                 ValueRange{add(base, idx(i * shape.threads() * 8))},
                 b.getIndexAttr(8), Value(), b.getUnitAttr()));
           }
@@ -254,7 +334,7 @@ private:
       Value count = select(inRange, idx(8), idx(0));
       tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
           b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tile,
-          ValueRange{row, swizzle(row, chunk)}, src, ValueRange{offset},
+          tileIndex(row, chunk), src, ValueRange{offset},
           b.getIndexAttr(8), count, b.getUnitAttr()));
     }
     return nvgpu::DeviceAsyncCreateGroupOp::create(
@@ -341,17 +421,37 @@ void AttentionBuilder::build(mlir::gpu::GPUModuleOp module, StringRef name) {
   Value kvBase = mul(add(mul(batch, idx(spec.numKVHeads)), kvHead),
                      mul(seqK, idx(D)));
 
-  // Shared memory: Q [BM, D], K [BN, D], V [BN, D].
+  // Shared memory: Q [BM, D], K [BN, D], V [BN, D] (and P [BM, BN] for
+  // wgmma, which reads P from shared memory). wgmma's swizzle is on
+  // absolute address bits: its tiles start at a 1024-byte boundary.
   Value smem = mlir::gpu::DynamicSharedMemoryOp::create(
       b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(), nullptr, wg));
   int64_t eb = T.getIntOrFloatBitWidth() / 8;
-  auto view = [&](int64_t byteOffset, int64_t rowsOfTile) -> Value {
-    return memref::ViewOp::create(
-        b, MemRefType::get({rowsOfTile, D}, T, nullptr, wg), smem,
-        idx(byteOffset), ValueRange{});
+  Value smemAddr, alignShift = idx(0);
+  if (shape.wgmma) {
+    smemAddr = memref::ExtractAlignedPointerAsIndexOp::create(b, smem);
+    alignShift = rem(sub(idx(1024), rem(smemAddr, 1024)), 1024);
+  }
+  auto view = [&](int64_t byteOffset, int64_t rowsOfTile,
+                  int64_t cols) -> Value {
+    Type type = shape.wgmma
+                    ? MemRefType::get({cols / 64, rowsOfTile, 64}, T, nullptr, wg)
+                    : MemRefType::get({rowsOfTile, cols}, T, nullptr, wg);
+    return memref::ViewOp::create(b, type, smem,
+                                  add(alignShift, idx(byteOffset)),
+                                  ValueRange{});
   };
-  Value qs = view(0, BM), ks = view(BM * D * eb, BN),
-        vs = view((BM + BN) * D * eb, BN);
+  int64_t qOff = 0, kOff = BM * D * eb, vOff = (BM + BN) * D * eb,
+          pOff = (BM + 2 * BN) * D * eb;
+  Value qs = view(qOff, BM, D), ks = view(kOff, BN, D),
+        vs = view(vOff, BN, D);
+  Value ps = shape.wgmma ? view(pOff, BM, BN) : Value();
+  // Shared byte address of a tile, as i64 (wgmma descriptors).
+  auto tileAddr = [&](int64_t byteOffset) -> Value {
+    return arith::IndexCastOp::create(
+        b, b.getI64Type(),
+        add(add(smemAddr, alignShift), idx(byteOffset)));
+  };
 
   // Key range of this CTA: its positions [posLo, posHi] see keys
   // [lo, hi) (causal / window), intersected with its split.
@@ -382,14 +482,34 @@ void AttentionBuilder::build(mlir::gpu::GPUModuleOp module, StringRef name) {
   Value lastTile = maxS(sub(endTile, idx(1)), firstTile);
   token = copyTile(ks, k, BN, mul(firstTile, idx(BN)), seqK, kvRowOf);
   waitGroups(token, 0);
+  if (shape.wgmma)
+    fenceAsyncShared();
   mlir::gpu::BarrierOp::create(b);
 
   // Q fragments, kept in registers.
   Value warpRow = mul(warp, idx(16));
   SmallVector<SmallVector<Value, 4>> qFrag;
-  for (int64_t kk = 0; kk < D / 16; ++kk)
-    qFrag.push_back(ldmatrix(qs, add(warpRow, rem(lane, 16)),
-                             add(idx(2 * kk), div(lane, 16)), false));
+  if (!shape.wgmma)
+    for (int64_t kk = 0; kk < D / 16; ++kk)
+      qFrag.push_back(ldmatrix(qs, add(warpRow, rem(lane, 16)),
+                               add(idx(2 * kk), div(lane, 16)), false));
+  // wgmma operands: this warpgroup's 64 rows of Q and P, all of K and V.
+  Value descQ, descK, descP, descV;
+  if (shape.wgmma) {
+    Value groupRows = mul(div(warp, 4), idx(64 * 128));
+    auto at = [&](int64_t off, Value extra) {
+      return add(arith::IndexCastOp::create(b, b.getI64Type(), extra)
+                     .getResult(),
+                 tileAddr(off));
+    };
+    // K-major operands: stride 1024 between 8-row atoms (leading offset
+    // unused with swizzling). V is N-major: leading offset = the next 64
+    // columns of D (a BN x 64 block), stride = the next 8 keys.
+    descQ = descriptor(at(qOff, groupRows), 16, 1024);
+    descP = descriptor(at(pOff, groupRows), 16, 1024);
+    descK = descriptor(tileAddr(kOff), 16, 1024);
+    descV = descriptor(tileAddr(vOff), BN * 128, 1024);
+  }
 
   // This lane's two rows (g and g + 8 of its warp) and their positions.
   Value g = div(lane, 4), t4 = rem(lane, 4);
@@ -418,7 +538,22 @@ void AttentionBuilder::build(mlir::gpu::GPUModuleOp module, StringRef name) {
     // V_j streams in while S = Q K_j^T is computed.
     Value vToken = copyTile(vs, v, BN, keyStart, seqK, kvRowOf, true);
     SmallVector<Value> s(nBlocks * 4, f32(0));
-    for (int64_t kk = 0; kk < D / 16; ++kk)
+    if (shape.wgmma) {
+      // S = Q K^T: one m64nBNk16 per 16 columns of D; 64-column blocks of
+      // Q and K are BM x 128 and BN x 128 bytes apart, 16 columns 32 bytes.
+      NVVM::WgmmaFenceAlignedOp::create(b);
+      Value acc;
+      for (int64_t ks = 0; ks < D / 16; ++ks) {
+        int64_t cb = ks / 4, in = (ks % 4) * 32;
+        acc = wgmma(acc, advance(descQ, cb * BM * 128 + in),
+                    advance(descK, cb * BN * 128 + in), BN,
+                    /*transB=*/false);
+      }
+      NVVM::WgmmaGroupSyncAlignedOp::create(b);
+      NVVM::WgmmaWaitGroupSyncOp::create(b, b.getI64IntegerAttr(0));
+      s = unpack(acc, BN / 2);
+    }
+    for (int64_t kk = 0; kk < (shape.wgmma ? 0 : D / 16); ++kk)
       for (int64_t np = 0; np < BN / 16; ++np) {
         Value row = add(idx(np * 16),
                         add(mul(div(lane, 16), idx(8)), rem(lane, 8)));
@@ -510,9 +645,38 @@ void AttentionBuilder::build(mlir::gpu::GPUModuleOp module, StringRef name) {
           o[db * 4 + 2 * r + e] = fmul(o[db * 4 + 2 * r + e], alpha);
     }
 
+    if (shape.wgmma) {
+      // P goes to shared memory (K-major, swizzled) for wgmma to read.
+      for (int64_t nb = 0; nb < nBlocks; ++nb)
+        for (int64_t r = 0; r < 2; ++r) {
+          Value row = add(warpRow, add(g, idx(8 * r)));
+          SmallVector<Value> at = tileIndex(row, idx(nb));
+          at[2] = add(at[2], mul(t4, idx(2)));
+          vector::StoreOp::create(b, pack(s[nb * 4 + 2 * r],
+                                          s[nb * 4 + 2 * r + 1]),
+                                  ps, at, /*nontemporal=*/false,
+                                  llvm::MaybeAlign(4));
+        }
+      fenceAsyncShared();
+    }
     waitGroups(vToken, 1);
+    if (shape.wgmma)
+      fenceAsyncShared();
     mlir::gpu::BarrierOp::create(b);
-    for (int64_t kk = 0; kk < BN / 16; ++kk) {
+    if (shape.wgmma) {
+      // O += P V: one m64nDk16 per 16 keys (2 atoms of 8 keys of V).
+      NVVM::WgmmaFenceAlignedOp::create(b);
+      Value acc = packStruct(o);
+      for (int64_t ks = 0; ks < BN / 16; ++ks) {
+        int64_t cb = ks / 4, in = (ks % 4) * 32;
+        acc = wgmma(acc, advance(descP, cb * BM * 128 + in),
+                    advance(descV, ks * 16 * 128), D, /*transB=*/true);
+      }
+      NVVM::WgmmaGroupSyncAlignedOp::create(b);
+      NVVM::WgmmaWaitGroupSyncOp::create(b, b.getI64IntegerAttr(0));
+      o = unpack(acc, D / 2);
+    }
+    for (int64_t kk = 0; kk < (shape.wgmma ? 0 : BN / 16); ++kk) {
       Value pFrag[4] = {pack(s[8 * kk + 0], s[8 * kk + 1]),
                         pack(s[8 * kk + 2], s[8 * kk + 3]),
                         pack(s[8 * kk + 4], s[8 * kk + 5]),
@@ -528,6 +692,8 @@ void AttentionBuilder::build(mlir::gpu::GPUModuleOp module, StringRef name) {
       }
     }
     waitGroups(kToken, 0);
+    if (shape.wgmma)
+      fenceAsyncShared();
     mlir::gpu::BarrierOp::create(b);
     SmallVector<Value> yield = {newM[0], newM[1], newL[0], newL[1]};
     yield.append(o);
@@ -709,9 +875,12 @@ buildAttentionKernels(mlir::gpu::GPUModuleOp module,
                       AttentionTiling tiling) {
   ImplicitLocOpBuilder b(module.getLoc(), module.getContext());
   std::string name = sig.name;
-  Shape wide{tiling.warps ? tiling.warps : (spec.headDim >= 128 ? 8 : 4),
-             tiling.blockN ? tiling.blockN : (spec.headDim >= 128 ? 128 : 64),
-             /*split=*/false};
+  bool wgmma = tiling.wgmma.value_or(chip == "sm_90a");
+  bool big = spec.headDim >= 128;
+  int64_t warps = wgmma ? 4 : (big ? 8 : 4);
+  int64_t blockN = wgmma ? (big ? 64 : 128) : (big ? 128 : 64);
+  Shape wide{tiling.warps ? tiling.warps : warps,
+             tiling.blockN ? tiling.blockN : blockN, /*split=*/false, wgmma};
   Shape narrow{/*warps=*/1, /*blockN=*/64, /*split=*/true};
   AttentionBuilder(b, spec, wide).build(module, name + "_fwd");
   AttentionBuilder(b, spec, narrow).build(module, name + "_split");
@@ -768,6 +937,8 @@ buildAttentionKernels(mlir::gpu::GPUModuleOp module,
   fwd.grid[2] = B;
   fwd.block[0] = wide.threads();
   fwd.dynamicSharedBytes = (wide.blockM() + 2 * wide.blockN) * D * eb;
+  if (wide.wgmma) // P, and room to align the tiles to 1024 bytes
+    fwd.dynamicSharedBytes += wide.blockM() * wide.blockN * eb + 1024;
   fwd.params = {{K::Buffer, "in0", count(qa)},
                 {K::Buffer, "in1", count(ka)},
                 {K::Buffer, "in2", count(va)},

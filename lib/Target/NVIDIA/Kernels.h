@@ -6,14 +6,19 @@
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 
+#include <optional>
+
 namespace einfuse::nvidia {
 
-/// Block shape of the prefill attention kernel; 0 picks the default for the
-/// head dim (measured on an H100, docs/performance.md): 4 warps and 64-key
-/// tiles for D = 64, 8 warps and 128-key tiles for D = 128.
+/// Block shape of the prefill attention kernel; unset fields take the
+/// defaults measured on an H100 (docs/performance.md): on sm_90a wgmma with
+/// one warpgroup (4 warps) and 128-key tiles for D = 64, 64-key tiles for
+/// D = 128; with mma.sync (sm_80) 4 warps x 64 keys for D = 64 and
+/// 8 warps x 128 keys for D = 128.
 struct AttentionTiling {
   int64_t warps = 0;  ///< 16 query rows each
   int64_t blockN = 0; ///< keys per tile
+  std::optional<bool> wgmma; ///< sm_90a warpgroup MMA (blockN >= 64)
 };
 
 /// Adds the device kernels for the attention kernel `sig` (read into `spec`)

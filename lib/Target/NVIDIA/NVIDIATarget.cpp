@@ -12,9 +12,9 @@
 
 #include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
-#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
@@ -100,8 +100,8 @@ static FailureOr<std::string> assemble(StringRef ptx, StringRef chip,
   return (*cubin)->getBuffer().str();
 }
 
-/// Parses "warps=4 block-n=64".
-static FailureOr<AttentionTiling> parseOptions(ModuleOp module,
+/// Parses "warps=4 block-n=64 wgmma=true".
+static FailureOr<AttentionTiling> parseOptions(ModuleOp module, StringRef chip,
                                                StringRef options) {
   AttentionTiling tiling;
   SmallVector<StringRef> items;
@@ -114,10 +114,20 @@ static FailureOr<AttentionTiling> parseOptions(ModuleOp module,
       tiling.warps = n;
     else if (key == "block-n" && !bad && (n == 32 || n == 64 || n == 128))
       tiling.blockN = n;
+    else if (key == "wgmma" && (value == "true" || value == "false"))
+      tiling.wgmma = value == "true";
     else
       return module.emitError("invalid NVIDIA target option '")
-             << item << "' (expected warps=4|8, block-n=32|64|128)";
+             << item
+             << "' (expected warps=4|8, block-n=32|64|128, wgmma=true|false)";
   }
+  if (tiling.wgmma.value_or(false) && chip != "sm_90a")
+    return module.emitError("wgmma=true needs nvidia:sm_90a (wgmma is a "
+                            "Hopper instruction); the target is nvidia:")
+           << chip;
+  if (tiling.wgmma.value_or(chip == "sm_90a") && tiling.blockN == 32)
+    return module.emitError("wgmma=true needs block-n=64 or block-n=128 "
+                            "(wgmma is the sm_90a default; add wgmma=false)");
   return tiling;
 }
 
@@ -126,7 +136,7 @@ FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
   MLIRContext *ctx = module.getContext();
   prepareContext(ctx);
   std::string target = ("nvidia:" + chip).str();
-  FailureOr<AttentionTiling> tiling = parseOptions(module, options);
+  FailureOr<AttentionTiling> tiling = parseOptions(module, chip, options);
   if (failed(tiling))
     return failure();
   FailureOr<std::vector<KernelSignature>> sigs = collectKernels(module);
@@ -165,9 +175,12 @@ FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
   PassManager pm(ctx);
   OpPassManager &kernels = pm.nest<mlir::gpu::GPUModuleOp>();
   kernels.addPass(createConvertNVGPUToNVVMPass());
-  kernels.addPass(createConvertVectorToLLVMPass());
   kernels.addPass(createSCFToControlFlowPass());
+  // convert-gpu-to-nvvm lowers the vector ops too, with the workgroup
+  // address space mapped (convert-vector-to-llvm alone cannot map it).
   kernels.addPass(createConvertGpuOpsToNVVMOps());
+  // NVVM ops that have no LLVM intrinsic (wgmma) become inline PTX.
+  kernels.addPass(createConvertNVVMToLLVMPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());
   GpuModuleToBinaryPassOptions toBinary;
   toBinary.compilationTarget = "isa";

@@ -13,7 +13,7 @@
 // CHECK: dim96.mlir:2:8: error: unsupported on nvidia:sm_80: head dim 96 (supported: 64 128)
 // CHECK: dv.mlir:2:8: error: unsupported on nvidia:sm_80: a value head dim (128) other than the query head dim (64)
 // CHECK: cascade.mlir:1:1: error: unsupported on nvidia:sm_80: a GPU kernel must be one ein.attention on the function's arguments whose result it returns (cascades of ein.einsum are compiled for the CPU only)
-// OPT: error: invalid NVIDIA target option 'warps=3' (expected warps=4|8, block-n=32|64|128)
+// OPT: error: invalid NVIDIA target option 'warps=3' (expected warps=4|8, block-n=32|64|128, wgmma=true|false)
 // AMDOPT: error: --pipeline-options tunes the CPU pipeline and the NVIDIA kernels; the amd:gfx942 target takes none
 
 //--- mask.mlir
