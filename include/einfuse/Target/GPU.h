@@ -17,6 +17,8 @@
 #include "einfuse/Compiler.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Pass/PassManager.h"
 
 #include <optional>
 #include <string>
@@ -113,6 +115,28 @@ std::string dimExpr(const KernelArg &arg, int64_t d);
 std::vector<std::string>
 sizeChecks(const KernelSignature &sig,
            llvm::ArrayRef<std::vector<std::pair<unsigned, int64_t>>> groups);
+
+/// Builds the kernels of one kernel function into the device module and
+/// returns how its host function launches them.
+using KernelPlanBuilder = llvm::function_ref<llvm::FailureOr<LaunchPlan>(
+    mlir::gpu::GPUModuleOp, mlir::func::FuncOp, const KernelSignature &)>;
+
+/// Assembles the target's assembly text into its binary (ptxas, or llvm-mc
+/// + ld.lld), or fails with `error`.
+using Assembler = llvm::function_ref<llvm::FailureOr<std::string>(
+    llvm::StringRef assembly, std::string &error)>;
+
+/// What both GPU targets do around their own kernel builders: a device
+/// module `gpu.module @einfuse_kernels [targetAttr]`, `buildPlan` for every
+/// public function of `module` (in collectKernels order), the target's
+/// lowering (`addLowering`, nested on the gpu.module), gpu-module-to-binary
+/// to assembly, then `assemble` (skipped with `assemblyOnly`). Errors name
+/// `target`.
+llvm::FailureOr<GPUModule>
+buildDeviceModule(mlir::ModuleOp module, mlir::Attribute targetAttr,
+                  llvm::StringRef target, KernelPlanBuilder buildPlan,
+                  llvm::function_ref<void(mlir::OpPassManager &)> addLowering,
+                  Assembler assemble, bool assemblyOnly);
 
 /// Runs an external tool (ptxas, ld.lld); its output goes to `error` on
 /// failure. `program` is looked up on the PATH and in `hints`.

@@ -143,64 +143,28 @@ FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
   MLIRContext *ctx = module.getContext();
   prepareContext(ctx);
   std::string target = ("amd:" + chip).str();
-  FailureOr<std::vector<KernelSignature>> sigs = collectKernels(module);
-  if (failed(sigs))
-    return failure();
-
-  Location loc = module.getLoc();
-  OwningOpRef<ModuleOp> device = ModuleOp::create(loc);
-  (*device)->setAttr(mlir::gpu::GPUDialect::getContainerModuleAttrName(),
-                     UnitAttr::get(ctx));
-  OpBuilder b(ctx);
-  b.setInsertionPointToEnd(device->getBody());
   // Code object v5, the one ROCm 6's loaders all read (LLVM 22 defaults to
   // v6 for the ROCDL target).
   auto rocdlTarget = ROCDL::ROCDLTargetAttr::get(
       ctx, /*optLevel=*/3, "amdgcn-amd-amdhsa", chip, /*features=*/"",
       /*abiVersion=*/"500");
-  auto gpuModule = mlir::gpu::GPUModuleOp::create(
-      b, loc, "einfuse_kernels", b.getArrayAttr({rocdlTarget}));
-
-  gpu::GPUModule out;
-  unsigned index = 0;
-  for (auto fn : module.getOps<func::FuncOp>()) {
-    if (fn.isPrivate() || fn.isExternal())
-      continue;
-    FailureOr<gpu::LaunchPlan> plan =
-        buildKernel(gpuModule, fn, (*sigs)[index++], target);
-    if (failed(plan))
-      return failure();
-    out.plans.push_back(std::move(*plan));
-  }
-  if (failed(mlir::verify(*device)))
-    return module.emitError("internal error: invalid kernels for ") << target;
-
-  PassManager pm(ctx);
-  OpPassManager &kernels = pm.nest<mlir::gpu::GPUModuleOp>();
-  kernels.addPass(createConvertAMDGPUToROCDLPass({chip.str()}));
-  kernels.addPass(createSCFToControlFlowPass());
-  ConvertGpuOpsToROCDLOpsOptions toROCDL;
-  toROCDL.chipset = chip.str();
-  kernels.addPass(createConvertGpuOpsToROCDLOps(toROCDL));
-  kernels.addPass(createReconcileUnrealizedCastsPass());
-  GpuModuleToBinaryPassOptions toBinary;
-  toBinary.compilationTarget = "isa";
-  pm.addPass(createGpuModuleToBinaryPass(toBinary));
-  if (failed(pm.run(*device)))
-    return module.emitError("cannot lower the kernels for ") << target;
-
-  auto binary = *device->getOps<mlir::gpu::BinaryOp>().begin();
-  auto object = cast<mlir::gpu::ObjectAttr>(binary.getObjects()[0]);
-  out.assembly = object.getObject().getValue().str();
-  if (assemblyOnly)
-    return out;
-  std::string error;
-  FailureOr<std::string> hsaco = assemble(out.assembly, chip, error);
-  if (failed(hsaco))
-    return module.emitError("cannot assemble the AMDGCN assembly for ")
-           << target << ": " << error;
-  out.binary = std::move(*hsaco);
-  return out;
+  auto buildPlan = [&](mlir::gpu::GPUModuleOp gpuModule, func::FuncOp fn,
+                       const KernelSignature &sig) {
+    return buildKernel(gpuModule, fn, sig, target);
+  };
+  auto lowering = [&](OpPassManager &kernels) {
+    kernels.addPass(createConvertAMDGPUToROCDLPass({chip.str()}));
+    kernels.addPass(createSCFToControlFlowPass());
+    ConvertGpuOpsToROCDLOpsOptions toROCDL;
+    toROCDL.chipset = chip.str();
+    kernels.addPass(createConvertGpuOpsToROCDLOps(toROCDL));
+    kernels.addPass(createReconcileUnrealizedCastsPass());
+  };
+  auto toBinary = [&](StringRef assembly, std::string &error) {
+    return assemble(assembly, chip, error);
+  };
+  return gpu::buildDeviceModule(module, rocdlTarget, target, buildPlan, lowering,
+                                toBinary, assemblyOnly);
 }
 
 } // namespace einfuse::amd

@@ -139,67 +139,33 @@ FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
   FailureOr<AttentionTiling> tiling = parseOptions(module, chip, options);
   if (failed(tiling))
     return failure();
-  FailureOr<std::vector<KernelSignature>> sigs = collectKernels(module);
-  if (failed(sigs))
-    return failure();
-
-  Location loc = module.getLoc();
-  OwningOpRef<ModuleOp> device = ModuleOp::create(loc);
-  (*device)->setAttr(mlir::gpu::GPUDialect::getContainerModuleAttrName(),
-                     UnitAttr::get(ctx));
-  OpBuilder b(ctx);
-  b.setInsertionPointToEnd(device->getBody());
   // PTX 8.0 is the first with sm_90a; ptxas of CUDA 12 and later reads it.
   auto nvvmTarget = NVVM::NVVMTargetAttr::get(
       ctx, /*optLevel=*/3, "nvptx64-nvidia-cuda", chip, "+ptx80");
-  auto gpuModule = mlir::gpu::GPUModuleOp::create(
-      b, loc, "einfuse_kernels", b.getArrayAttr({nvvmTarget}));
-
-  gpu::GPUModule out;
-  unsigned index = 0;
-  for (auto fn : module.getOps<func::FuncOp>()) {
-    if (fn.isPrivate() || fn.isExternal())
-      continue;
-    const KernelSignature &sig = (*sigs)[index++];
+  auto buildPlan = [&](mlir::gpu::GPUModuleOp gpuModule, func::FuncOp fn,
+                       const KernelSignature &sig)
+      -> FailureOr<gpu::LaunchPlan> {
     FailureOr<gpu::AttentionSpec> spec =
         gpu::readAttentionKernel(fn, target, {64, 128});
     if (failed(spec))
       return failure();
-    FailureOr<gpu::LaunchPlan> plan =
-        buildAttentionKernels(gpuModule, *spec, sig, chip, *tiling);
-    if (failed(plan))
-      return failure();
-    out.plans.push_back(std::move(*plan));
-  }
-
-  PassManager pm(ctx);
-  OpPassManager &kernels = pm.nest<mlir::gpu::GPUModuleOp>();
-  kernels.addPass(createConvertNVGPUToNVVMPass());
-  kernels.addPass(createSCFToControlFlowPass());
-  // convert-gpu-to-nvvm lowers the vector ops too, with the workgroup
-  // address space mapped (convert-vector-to-llvm alone cannot map it).
-  kernels.addPass(createConvertGpuOpsToNVVMOps());
-  // NVVM ops that have no LLVM intrinsic (wgmma) become inline PTX.
-  kernels.addPass(createConvertNVVMToLLVMPass());
-  kernels.addPass(createReconcileUnrealizedCastsPass());
-  GpuModuleToBinaryPassOptions toBinary;
-  toBinary.compilationTarget = "isa";
-  pm.addPass(createGpuModuleToBinaryPass(toBinary));
-  if (failed(pm.run(*device)))
-    return module.emitError("cannot lower the kernels for ") << target;
-
-  auto binary = *device->getOps<mlir::gpu::BinaryOp>().begin();
-  auto object = cast<mlir::gpu::ObjectAttr>(binary.getObjects()[0]);
-  out.assembly = object.getObject().getValue().str();
-  if (assemblyOnly)
-    return out;
-  std::string error;
-  FailureOr<std::string> cubin = assemble(out.assembly, chip, error);
-  if (failed(cubin))
-    return module.emitError("cannot assemble the PTX for ")
-           << target << ": " << error;
-  out.binary = std::move(*cubin);
-  return out;
+    return buildAttentionKernels(gpuModule, *spec, sig, chip, *tiling);
+  };
+  auto lowering = [](OpPassManager &kernels) {
+    kernels.addPass(createConvertNVGPUToNVVMPass());
+    kernels.addPass(createSCFToControlFlowPass());
+    // convert-gpu-to-nvvm lowers the vector ops too, with the workgroup
+    // address space mapped (convert-vector-to-llvm alone cannot map it).
+    kernels.addPass(createConvertGpuOpsToNVVMOps());
+    // NVVM ops that have no LLVM intrinsic (wgmma) become inline PTX.
+    kernels.addPass(createConvertNVVMToLLVMPass());
+    kernels.addPass(createReconcileUnrealizedCastsPass());
+  };
+  auto toBinary = [&](StringRef assembly, std::string &error) {
+    return assemble(assembly, chip, error);
+  };
+  return gpu::buildDeviceModule(module, nvvmTarget, target, buildPlan, lowering,
+                                toBinary, assemblyOnly);
 }
 
 } // namespace einfuse::nvidia
