@@ -44,4 +44,20 @@ def EinfuseExpandCopies : Pass<"einfuse-expand-copies"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def EinfuseApproximateMath : Pass<"einfuse-approximate-math"> {
+  let summary = "Polynomial exp, so that the CPU kernels vectorise it";
+  let description = [{
+    `math.exp` on f32 otherwise lowers to calls of libm's
+    scalar `expf`, which LLVM does not vectorise, and an attention or
+    softmax loop then runs at the speed of one exp call per element. This
+    pass applies upstream MLIR's polynomial approximation of exp (range
+    reduction to [-ln2/2, ln2/2], a polynomial, and a 2^n built from the
+    exponent bits; error within 2 ulp in our tests): plain arith and math
+    ops that vectorise with the loop around them. Other functions keep
+    their libm calls.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif

@@ -56,6 +56,11 @@ struct CPUPipelineOptions
   Option<int64_t> parallelTile{
       *this, "parallel-tile",
       llvm::cl::desc("Tile size along parallel-rank"), llvm::cl::init(64)};
+  Option<bool> approximateMath{
+      *this, "approximate-math",
+      llvm::cl::desc("Polynomial exp (--einfuse-approximate-math), which "
+                     "vectorises; false: libm's expf"),
+      llvm::cl::init(true)};
   Option<int64_t> tileSize{
       *this, "tile-size",
       llvm::cl::desc("Tile size of the online form's iterated rank"),

@@ -25,7 +25,7 @@ void buildEinToLinalgPipeline(OpPassManager &pm) {
 /// linalg op (batch, heads, queries, ...) become OpenMP worksharing loops;
 /// memrefs are lowered before scf so that the OpenMP regions keep one
 /// block.
-static std::string cpuTail(bool threads) {
+static std::string cpuTail(bool threads, bool approximateMath) {
   std::string tail =
       "one-shot-bufferize{bufferize-function-boundaries=true "
       "function-boundary-type-conversion=identity-layout-map "
@@ -48,6 +48,8 @@ static std::string cpuTail(bool threads) {
             "expand-strided-metadata,"
             "lower-affine,"
             "convert-scf-to-cf,";
+  if (approximateMath)
+    tail += "einfuse-approximate-math,";
   tail += "arith-expand{include-bf16=true},"
           "convert-math-to-llvm,"
           "convert-math-to-libm,"
@@ -94,7 +96,7 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   static bool registered =
       (mlir::registerAllPasses(), registerEinfusePasses(), true);
   (void)registered;
-  if (failed(parsePassPipeline(cpuTail(options.threads), pm)))
+  if (failed(parsePassPipeline(cpuTail(options.threads, options.approximateMath), pm)))
     llvm::report_fatal_error("einfuse: the built-in CPU pipeline does not parse");
 }
 
