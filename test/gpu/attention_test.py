@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""GPU correctness test of the attention kernels of test/gpu/kernels.mlir.
+"""GPU correctness test of the attention kernels of test/gpu/kernels.mlir and
+test/gpu/kernels-sm90a.mlir (the variants a library has are run).
 
 Runs on the GPU machine (test/gpu/run.sh): loads the launcher library built
 from einfuse-compile's output, draws random cases (awkward shapes, every
@@ -31,6 +32,10 @@ VARIANTS = {
     "f16_d128_mha_causal": (torch.float16, 128, 8, 8, True, None, False, None),
     "bf16_d128_decode": (torch.bfloat16, 128, 32, 8, False, None, False, None),
     "f16_d64_scale_causal": (torch.float16, 64, 4, 2, True, None, False, 0.3),
+    # test/gpu/kernels-sm90a.mlir
+    "bf16_d256_gqa_causal": (torch.bfloat16, 256, 4, 2, True, None, False, None),
+    "f16_d256_window": (torch.float16, 256, 2, 2, False, (40, 8), True, None),
+    "bf16_d256_decode": (torch.bfloat16, 256, 8, 2, False, None, False, None),
 }
 
 # 1, primes, tile +- 1, and non-multiples of every tile (16, 64).
@@ -131,7 +136,8 @@ def main():
     rnd = random.Random(args.seed)
     gen = torch.Generator(device="cuda")
     gen.manual_seed(args.seed)
-    names = [args.only] if args.only else list(VARIANTS)
+    names = [args.only] if args.only else [
+        n for n in VARIANTS if hasattr(lib.lib, n)]
     # Bad sizes are refused, not run: mismatched batch, negative size.
     dtype, d, hq, hkv, *_ = VARIANTS[names[0]]
     q = torch.zeros(1, hq, 4, d, device="cuda", dtype=dtype)

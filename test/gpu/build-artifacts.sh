@@ -10,6 +10,9 @@ chip=${1:-sm_90a}
 compile=build/bin/einfuse-compile
 rm -rf build/gpu && mkdir -p build/gpu
 $compile test/gpu/kernels.mlir --target=nvidia:$chip -o build/gpu/test
+if [ "$chip" = sm_90a ]; then
+  $compile test/gpu/kernels-sm90a.mlir --target=nvidia:$chip -o build/gpu/test-sm90a --name=kernels
+fi
 $compile bench/gpu/kernels.mlir --target=nvidia:$chip -o build/gpu/bench
 # The test kernels compiled with other options, tested like the default:
 # EINFUSE_TEST_VARIANTS="label:options;...".

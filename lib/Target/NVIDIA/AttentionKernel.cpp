@@ -881,7 +881,9 @@ buildAttentionKernels(mlir::gpu::GPUModuleOp module,
   int64_t blockN = wgmma ? (big ? 64 : 128) : (big ? 128 : 64);
   Shape wide{tiling.warps ? tiling.warps : warps,
              tiling.blockN ? tiling.blockN : blockN, /*split=*/false, wgmma};
-  Shape narrow{/*warps=*/1, /*blockN=*/64, /*split=*/true};
+  // Decode: one warp; 32-key tiles at D = 256 keep its registers in bounds.
+  Shape narrow{/*warps=*/1, /*blockN=*/spec.headDim >= 256 ? 32 : 64,
+               /*split=*/true};
   AttentionBuilder(b, spec, wide).build(module, name + "_fwd");
   AttentionBuilder(b, spec, narrow).build(module, name + "_split");
   buildCombine(b, module, name + "_combine", spec);

@@ -142,11 +142,16 @@ FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
   // PTX 8.0 is the first with sm_90a; ptxas of CUDA 12 and later reads it.
   auto nvvmTarget = NVVM::NVVMTargetAttr::get(
       ctx, /*optLevel=*/3, "nvptx64-nvidia-cuda", chip, "+ptx80");
+  // Head dim 256 needs wgmma: with mma.sync its accumulators and Q
+  // fragments do not fit the registers.
+  SmallVector<int64_t> headDims = {64, 128};
+  if (tiling->wgmma.value_or(chip == "sm_90a"))
+    headDims.push_back(256);
   auto buildPlan = [&](mlir::gpu::GPUModuleOp gpuModule, func::FuncOp fn,
                        const KernelSignature &sig)
       -> FailureOr<gpu::LaunchPlan> {
     FailureOr<gpu::AttentionSpec> spec =
-        gpu::readAttentionKernel(fn, target, {64, 128});
+        gpu::readAttentionKernel(fn, target, headDims);
     if (failed(spec))
       return failure();
     return buildAttentionKernels(gpuModule, *spec, sig, chip, *tiling);

@@ -2,8 +2,8 @@
 // files. Each function is compiled alone (split-input-file).
 //
 // RUN: rm -rf %t && split-file %s %t
-// RUN: for f in mask softcap f32 dim96 dv cascade; do not einfuse-compile %t/$f.mlir --target=nvidia:sm_80 -o %t/out-$f 2>&1; done | FileCheck %s
-// RUN: not ls %t/out-mask %t/out-softcap %t/out-f32 %t/out-dim96 %t/out-dv %t/out-cascade
+// RUN: for f in mask softcap f32 dim96 dv cascade dim256; do not einfuse-compile %t/$f.mlir --target=nvidia:sm_80 -o %t/out-$f 2>&1; done | FileCheck %s
+// RUN: not ls %t/out-mask %t/out-softcap %t/out-f32 %t/out-dim96 %t/out-dv %t/out-cascade %t/out-dim256
 // RUN: not einfuse-compile %t/f32.mlir --target=nvidia:sm_80 --pipeline-options=warps=3 -o %t/out-opt 2>&1 | FileCheck %s --check-prefix=OPT
 // RUN: not einfuse-compile %t/f32.mlir --target=amd:gfx942 --pipeline-options=warps=4 -o %t/out-opt 2>&1 | FileCheck %s --check-prefix=AMDOPT
 
@@ -13,6 +13,7 @@
 // CHECK: dim96.mlir:2:8: error: unsupported on nvidia:sm_80: head dim 96 (supported: 64 128)
 // CHECK: dv.mlir:2:8: error: unsupported on nvidia:sm_80: a value head dim (128) other than the query head dim (64)
 // CHECK: cascade.mlir:1:1: error: unsupported on nvidia:sm_80: a GPU kernel must be one ein.attention on the function's arguments whose result it returns (cascades of ein.einsum are compiled for the CPU only)
+// CHECK: dim256.mlir:2:8: error: unsupported on nvidia:sm_80: head dim 256 (supported: 64 128)
 // OPT: error: invalid NVIDIA target option 'warps=3' (expected warps=4|8, block-n=32|64|128, wgmma=true|false)
 // AMDOPT: error: --pipeline-options tunes the CPU pipeline and the NVIDIA kernels; the amd:gfx942 target takes none
 
@@ -49,4 +50,9 @@ func.func @f(%x: tensor<4x8xf16>) -> tensor<4xf16> {
     ein.yield %s : tensor<4xf16>
   }
   return %r : tensor<4xf16>
+}
+//--- dim256.mlir
+func.func @f(%q: tensor<1x2x8x256xf16>, %k: tensor<1x2x8x256xf16>, %v: tensor<1x2x8x256xf16>) -> tensor<1x2x8x256xf16> {
+  %o = ein.attention %q, %k, %v : tensor<1x2x8x256xf16>, tensor<1x2x8x256xf16>, tensor<1x2x8x256xf16> -> tensor<1x2x8x256xf16>
+  return %o : tensor<1x2x8x256xf16>
 }
