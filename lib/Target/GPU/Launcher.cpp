@@ -110,7 +110,8 @@ std::string emitGPUHeader(ArrayRef<LaunchPlan> plans, StringRef baseName,
        << " * passed as uint16_t bits. The work is queued on `stream`; the\n"
        << " * device module is loaded into the current context at the first\n"
        << " * call. Returns 0, -1 for a negative size, -2 for sizes that do\n"
-       << " * not agree between buffers, -3 if the module cannot be loaded,\n"
+       << " * not agree between buffers or that the kernels cannot take\n"
+       << " * (docs/target-*.md), -3 if the module cannot be loaded,\n"
        << " * -4 if a launch or an allocation fails, -5 for a buffer\n"
        << " * that is not 16-byte aligned. */\n";
     os << prototype(k, runtime) << ";\n\n";

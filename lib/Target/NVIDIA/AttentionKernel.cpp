@@ -919,6 +919,11 @@ buildAttentionKernels(mlir::gpu::GPUModuleOp module,
       "int64_t splits = base > 0 ? (1056 + base - 1) / base : 1;");
   plan.preamble.push_back("int64_t most = (" + Sk + " + 255) / 256;");
   plan.preamble.push_back("if (splits > most) splits = most;");
+  // The batch (times the splits) is the grid's z, at most 65535.
+  plan.preamble.push_back("if (" + B + " > 65535) return -2;");
+  plan.preamble.push_back("if (splits > 65535 / (" + B +
+                          " > 0 ? " + B + " : 1)) splits = 65535 / (" + B +
+                          " > 0 ? " + B + " : 1);");
   plan.preamble.push_back("if (splits < 1) splits = 1;");
   plan.preamble.push_back("if (!decode) splits = 0;");
   std::string partRows = "(splits * base * rows)";
