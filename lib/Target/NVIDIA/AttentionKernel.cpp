@@ -727,9 +727,8 @@ void AttentionBuilder::build(mlir::gpu::GPUModuleOp module, StringRef name) {
     }
     // Partials: o_part[split][b][kvh][R][D] (f32, unnormalised) and
     // ml_part[split][b][kvh][R][2] = (m, l); B = gridDim.z / splits.
-    Value numBatch = div(mlir::gpu::GridDimOp::create(
-                             b, mlir::gpu::Dimension::z), 1);
-    numBatch = arith::DivUIOp::create(b, numBatch, splits);
+    Value numBatch = arith::DivUIOp::create(
+        b, mlir::gpu::GridDimOp::create(b, mlir::gpu::Dimension::z), splits);
     Value total = mul(mul(numBatch, idx(spec.numKVHeads)), rows);
     Value rowIndex =
         add(mul(split, total),
@@ -903,7 +902,6 @@ buildAttentionKernels(mlir::gpu::GPUModuleOp module,
   std::string Hq = std::to_string(spec.numQueryHeads),
               Hkv = std::to_string(spec.numKVHeads), Gs = std::to_string(G),
               Ds = std::to_string(D);
-  (void)va;
   // cp.async moves 16-byte chunks: every buffer must be 16-byte aligned.
   plan.preamble.push_back("if (((uintptr_t)in0 | (uintptr_t)in1 | "
                           "(uintptr_t)in2 | (uintptr_t)out0) % 16) return -5;");
@@ -981,7 +979,6 @@ buildAttentionKernels(mlir::gpu::GPUModuleOp module,
                     {K::Int32, Sq, ""},
                     {K::Int32, "splits", ""}};
   plan.launches = {fwd, splitL, combine};
-  (void)chip;
   return plan;
 }
 
