@@ -10,6 +10,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/Support/LogicalResult.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <string>
 #include <vector>
@@ -66,6 +67,31 @@ inline std::string getCPrototype(const KernelSignature &kernel) {
         out += ", int64_t " + a.name + "_dim" + std::to_string(d);
   }
   return out + ")";
+}
+
+/// `f32[?, 8, ?, 64]`: how the generated headers describe a buffer.
+inline std::string describeBuffer(mlir::RankedTensorType type) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << type.getElementType() << "[";
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    os << (d ? ", " : "");
+    if (type.isDynamicDim(d))
+      os << "?";
+    else
+      os << type.getDimSize(d);
+  }
+  os << "]";
+  return s;
+}
+
+/// The include guard of the header named after `baseName`.
+inline std::string getHeaderGuard(llvm::StringRef baseName) {
+  std::string guard = "EINFUSE_KERNEL_" + baseName.upper() + "_H";
+  for (char &c : guard)
+    if (!isalnum(static_cast<unsigned char>(c)))
+      c = '_';
+  return guard;
 }
 
 /// Targets einfuse-compile knows.

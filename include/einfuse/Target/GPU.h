@@ -145,6 +145,15 @@ llvm::LogicalResult runTool(llvm::StringRef program,
                             llvm::ArrayRef<std::string> args,
                             std::string &error);
 
+/// Writes `input` to a temporary file and runs `program` (see runTool) with
+/// `args`, where "{in}" names that file and "{out}" another one; returns
+/// what the tool wrote to "{out}". Both files are removed.
+llvm::FailureOr<std::string> runToolOnFile(llvm::StringRef program,
+                                           llvm::ArrayRef<std::string> hints,
+                                           llvm::StringRef input,
+                                           llvm::ArrayRef<std::string> args,
+                                           std::string &error);
+
 /// Finds `program` in `hints` (directories) or on the PATH; empty if absent.
 std::string findTool(llvm::StringRef program, llvm::ArrayRef<std::string> hints);
 

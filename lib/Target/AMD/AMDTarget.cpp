@@ -40,10 +40,6 @@
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/ROCDL/ROCDLToLLVMIRTranslation.h"
-#include "llvm/ADT/ScopeExit.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 
@@ -74,42 +70,15 @@ static std::vector<std::string> llvmBinHints() {
 /// loadable hsaco (ld.lld -shared).
 static FailureOr<std::string> assemble(StringRef isa, StringRef chip,
                                        std::string &error) {
-  SmallString<128> sPath, oPath, hsacoPath;
-  if (llvm::sys::fs::createTemporaryFile("einfuse", "s", sPath) ||
-      llvm::sys::fs::createTemporaryFile("einfuse", "o", oPath) ||
-      llvm::sys::fs::createTemporaryFile("einfuse", "hsaco", hsacoPath)) {
-    error = "cannot create a temporary file";
+  FailureOr<std::string> object = gpu::runToolOnFile(
+      "llvm-mc", llvmBinHints(), isa,
+      {"-triple=amdgcn-amd-amdhsa", "-mcpu=" + chip.str(), "-filetype=obj",
+       "{in}", "-o", "{out}"},
+      error);
+  if (failed(object))
     return failure();
-  }
-  llvm::scope_exit cleanup([&] {
-    llvm::sys::fs::remove(sPath);
-    llvm::sys::fs::remove(oPath);
-    llvm::sys::fs::remove(hsacoPath);
-  });
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(sPath, ec);
-    if (ec) {
-      error = "cannot write " + sPath.str().str();
-      return failure();
-    }
-    os << isa;
-  }
-  if (failed(gpu::runTool("llvm-mc", llvmBinHints(),
-                          {"-triple=amdgcn-amd-amdhsa", "-mcpu=" + chip.str(),
-                           "-filetype=obj", sPath.str().str(), "-o",
-                           oPath.str().str()},
-                          error)) ||
-      failed(gpu::runTool(
-          "ld.lld", llvmBinHints(),
-          {"-shared", oPath.str().str(), "-o", hsacoPath.str().str()}, error)))
-    return failure();
-  auto hsaco = llvm::MemoryBuffer::getFile(hsacoPath, /*IsText=*/false);
-  if (!hsaco) {
-    error = "ld.lld wrote no hsaco";
-    return failure();
-  }
-  return (*hsaco)->getBuffer().str();
+  return gpu::runToolOnFile("ld.lld", llvmBinHints(), *object,
+                            {"-shared", "{in}", "-o", "{out}"}, error);
 }
 
 /// Builds the kernel of one kernel function: attention or qmatmul.

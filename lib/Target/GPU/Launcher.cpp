@@ -9,6 +9,7 @@
 #include "einfuse/Target/GPU.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -81,10 +82,7 @@ static std::string prototype(const KernelSignature &sig, Runtime runtime) {
 
 std::string emitGPUHeader(ArrayRef<LaunchPlan> plans, StringRef baseName,
                           Runtime runtime) {
-  std::string guard = "EINFUSE_KERNEL_" + baseName.upper() + "_H";
-  for (char &c : guard)
-    if (!isalnum(static_cast<unsigned char>(c)))
-      c = '_';
+  std::string guard = getHeaderGuard(baseName);
   const RuntimeNames &n = names(runtime);
   std::string out;
   raw_string_ostream os(out);
@@ -95,17 +93,9 @@ std::string emitGPUHeader(ArrayRef<LaunchPlan> plans, StringRef baseName,
   for (const LaunchPlan &plan : plans) {
     const KernelSignature &k = plan.signature;
     os << "/* " << k.name << ": dense row-major device buffers.\n";
-    for (const KernelArg &a : k.args) {
-      std::string s;
-      raw_string_ostream ts(s);
-      ts << a.type.getElementType() << "[";
-      for (int64_t d = 0; d < a.type.getRank(); ++d)
-        ts << (d ? ", " : "") << (a.type.isDynamicDim(d) ? "?" : "")
-           << (a.type.isDynamicDim(d) ? "" : std::to_string(a.type.getDimSize(d)));
-      ts << "]";
-      os << " *   " << a.name << (a.isOutput ? " (out) " : " (in)  ") << s
-         << "\n";
-    }
+    for (const KernelArg &a : k.args)
+      os << " *   " << a.name << (a.isOutput ? " (out) " : " (in)  ")
+         << describeBuffer(a.type) << "\n";
     os << " * Dynamic sizes follow each buffer as <name>_dim<d>. f16/bf16 are\n"
        << " * passed as uint16_t bits. The work is queued on `stream`; the\n"
        << " * device module is loaded into the current context at the first\n"
@@ -235,6 +225,44 @@ std::string findTool(StringRef program, ArrayRef<std::string> hints) {
   if (ErrorOr<std::string> p = sys::findProgramByName(program))
     return *p;
   return "";
+}
+
+FailureOr<std::string> runToolOnFile(StringRef program,
+                                     ArrayRef<std::string> hints,
+                                     StringRef input,
+                                     ArrayRef<std::string> args,
+                                     std::string &error) {
+  SmallString<128> in, out;
+  if (sys::fs::createTemporaryFile("einfuse-in", "", in) ||
+      sys::fs::createTemporaryFile("einfuse-out", "", out)) {
+    error = "cannot create a temporary file";
+    return failure();
+  }
+  auto cleanup = llvm::make_scope_exit([&] {
+    sys::fs::remove(in);
+    sys::fs::remove(out);
+  });
+  {
+    std::error_code ec;
+    raw_fd_ostream os(in, ec);
+    if (ec) {
+      error = ("cannot write " + in).str();
+      return failure();
+    }
+    os << input;
+  }
+  std::vector<std::string> argv;
+  for (const std::string &a : args)
+    argv.push_back(a == "{in}" ? in.str().str()
+                               : a == "{out}" ? out.str().str() : a);
+  if (failed(runTool(program, hints, argv, error)))
+    return failure();
+  auto result = MemoryBuffer::getFile(out, /*IsText=*/false);
+  if (!result) {
+    error = (program + " wrote no output").str();
+    return failure();
+  }
+  return (*result)->getBuffer().str();
 }
 
 LogicalResult runTool(StringRef program, ArrayRef<std::string> hints,

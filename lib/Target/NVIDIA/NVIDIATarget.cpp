@@ -31,11 +31,7 @@
 #include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
-#include "llvm/ADT/ScopeExit.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Process.h"
-#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 
@@ -68,36 +64,10 @@ static std::vector<std::string> cudaBinHints() {
 /// Assembles `ptx` for `chip` with ptxas.
 static FailureOr<std::string> assemble(StringRef ptx, StringRef chip,
                                        std::string &error) {
-  SmallString<128> ptxPath, cubinPath;
-  if (llvm::sys::fs::createTemporaryFile("einfuse", "ptx", ptxPath) ||
-      llvm::sys::fs::createTemporaryFile("einfuse", "cubin", cubinPath)) {
-    error = "cannot create a temporary file";
-    return failure();
-  }
-  auto cleanup = llvm::make_scope_exit([&] {
-    llvm::sys::fs::remove(ptxPath);
-    llvm::sys::fs::remove(cubinPath);
-  });
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(ptxPath, ec);
-    if (ec) {
-      error = "cannot write " + ptxPath.str().str();
-      return failure();
-    }
-    os << ptx;
-  }
-  if (failed(gpu::runTool("ptxas", cudaBinHints(),
-                          {"-O3", "-arch=" + chip.str(), ptxPath.str().str(),
-                           "-o", cubinPath.str().str()},
-                          error)))
-    return failure();
-  auto cubin = llvm::MemoryBuffer::getFile(cubinPath, /*IsText=*/false);
-  if (!cubin) {
-    error = "ptxas wrote no cubin";
-    return failure();
-  }
-  return (*cubin)->getBuffer().str();
+  return gpu::runToolOnFile("ptxas", cudaBinHints(), ptx,
+                            {"-O3", "-arch=" + chip.str(), "{in}", "-o",
+                             "{out}"},
+                            error);
 }
 
 /// Parses "warps=4 block-n=64 wgmma=true".
