@@ -60,4 +60,38 @@ def EinfuseApproximateMath : Pass<"einfuse-approximate-math"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def EinfuseCPUContractions : Pass<"einfuse-cpu-contractions"> {
+  let summary = "Register-blocked vector loop nests for f32 contractions";
+  let description = [{
+    Rewrites every `linalg.generic` on buffers that computes
+    `C[.., i, j] += A[.., i, k] * B[.., k, j]` (f32, one reduction rank,
+    C contiguous along its last rank j) into loops over the batch ranks
+    and blocks of rows, where an R x NV block of C (NV vectors of
+    `vector-width` lanes along j) is kept in registers while k runs: each
+    k step loads NV vectors of B and adds the broadcast scalars of A with
+    `vector.fma`. Rows and columns at the edges are handled by a one-row
+    block and masked loads and stores, so dynamic tiles keep the fast
+    path. When B has k rather than j as its contiguous rank (K in
+    attention's Q.K^T), each batch's B is first packed k-major (16 x 16
+    vector transposes when `vector-width` is 16). Other generics are left
+    to convert-linalg-to-loops.
+
+    This is where the CPU kernels get their register blocking; LLVM's loop
+    vectoriser alone keeps the accumulator in memory or sums each output
+    element horizontally. Runs after bufferization and before
+    convert-linalg-to-loops; needs convert-vector-to-llvm afterwards.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes per vector: 16 (AVX-512), 8 (AVX2) or 4">,
+    Option<"registers", "registers", "int64_t", /*default=*/"32",
+           "Vector registers the blocking may plan for (32 with AVX-512, "
+           "16 with AVX2)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif

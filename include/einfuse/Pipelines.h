@@ -61,6 +61,17 @@ struct CPUPipelineOptions
       llvm::cl::desc("Polynomial exp (--einfuse-approximate-math), which "
                      "vectorises; false: libm's expf"),
       llvm::cl::init(true)};
+  Option<bool> contractions{
+      *this, "contractions",
+      llvm::cl::desc("Register-blocked vector loops for the contractions "
+                     "(--einfuse-cpu-contractions)"),
+      llvm::cl::init(true)};
+  Option<int64_t> vectorWidth{
+      *this, "vector-width",
+      llvm::cl::desc("f32 lanes per vector for --einfuse-cpu-contractions: "
+                     "16 (AVX-512), 8 (AVX2) or 4; 0: 16 when the host has "
+                     "AVX-512, else 8"),
+      llvm::cl::init(0)};
   Option<int64_t> tileSize{
       *this, "tile-size",
       llvm::cl::desc("Tile size of the online form's iterated rank"),

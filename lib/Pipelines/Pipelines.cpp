@@ -7,6 +7,7 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/TargetParser/Host.h"
 
 using namespace mlir;
 
@@ -25,7 +26,8 @@ void buildEinToLinalgPipeline(OpPassManager &pm) {
 /// linalg op (batch, heads, queries, ...) become OpenMP worksharing loops;
 /// memrefs are lowered before scf so that the OpenMP regions keep one
 /// block.
-static std::string cpuTail(bool threads, bool approximateMath) {
+static std::string cpuTail(const CPUPipelineOptions &options) {
+  bool threads = options.threads;
   std::string tail =
       "one-shot-bufferize{bufferize-function-boundaries=true "
       "function-boundary-type-conversion=identity-layout-map "
@@ -33,6 +35,15 @@ static std::string cpuTail(bool threads, bool approximateMath) {
       "canonicalize,"
       "buffer-deallocation-pipeline,"
       "einfuse-expand-copies,";
+  if (options.contractions) {
+    // The kernels are compiled for the host (lib/Target/CPU), so the
+    // default vector width is the host's.
+    int64_t width = options.vectorWidth;
+    if (width == 0)
+      width = llvm::sys::getHostCPUFeatures().lookup("avx512f") ? 16 : 8;
+    tail += "einfuse-cpu-contractions{vector-width=" + std::to_string(width) +
+            " registers=" + std::to_string(width == 16 ? 32 : 16) + "},";
+  }
   // Tiles of a parallel rank (scf.forall) run on the threads, or one by one.
   tail += threads ? "scf-forall-to-parallel," : "scf-forall-to-for,";
   if (threads)
@@ -41,6 +52,7 @@ static std::string cpuTail(bool threads, bool approximateMath) {
             "convert-scf-to-openmp,"
             "expand-strided-metadata,"
             "lower-affine,"
+            "convert-vector-to-llvm{vector-transpose-lowering=shuffle16x16},"
             "finalize-memref-to-llvm,"
             "convert-scf-to-cf,";
   else
@@ -48,8 +60,10 @@ static std::string cpuTail(bool threads, bool approximateMath) {
             "expand-strided-metadata,"
             "lower-affine,"
             "convert-scf-to-cf,";
-  if (approximateMath)
+  if (options.approximateMath)
     tail += "einfuse-approximate-math,";
+  if (!threads)
+    tail += "convert-vector-to-llvm{vector-transpose-lowering=shuffle16x16},";
   tail += "arith-expand{include-bf16=true},"
           "convert-math-to-llvm,"
           "convert-math-to-libm,"
@@ -96,7 +110,7 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   static bool registered =
       (mlir::registerAllPasses(), registerEinfusePasses(), true);
   (void)registered;
-  if (failed(parsePassPipeline(cpuTail(options.threads, options.approximateMath), pm)))
+  if (failed(parsePassPipeline(cpuTail(options), pm)))
     llvm::report_fatal_error("einfuse: the built-in CPU pipeline does not parse");
 }
 
