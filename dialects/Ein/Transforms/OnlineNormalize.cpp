@@ -92,6 +92,31 @@ struct Plan {
   llvm::MapVector<Value, int64_t> tiled; ///< outside values over r -> dim
 };
 
+/// A sum barrier and a variance about a value derived from it:
+///   S = sum_r X;  M = f(S) (r-free);  D = X - M;  V = sum_r D * D.
+/// Welford's running (count, mean, M2) over tiles of r replaces S and V
+/// (S = mean * count, V = M2 + count * (mean - M)^2, exact in real
+/// arithmetic for any M), removing the pass that computes V.
+struct WelfordPlan {
+  EinsumOp sum, diff, var;
+  Value x, m;
+  int64_t xDim = -1;
+};
+
+/// The rank names an Einsum's input `i` (or, with i < 0, its output) is
+/// indexed by, when every index is a plain rank.
+std::optional<SmallVector<StringRef>> namesOf(EinsumOp e, int i) {
+  AffineMap map = i < 0 ? e.getOutputMap() : e.getInputMap(i);
+  SmallVector<StringRef> names;
+  for (AffineExpr x : map.getResults()) {
+    auto d = dyn_cast<AffineDimExpr>(x);
+    if (!d)
+      return std::nullopt;
+    names.push_back(e.getRankNames()[d.getPosition()]);
+  }
+  return names;
+}
+
 class OnlineRewriter {
 public:
   OnlineRewriter(CascadeOp cascade, StringRef rank, int64_t tileSize)
@@ -100,6 +125,9 @@ public:
   /// Why the cascade has no online form over the rank, or "" if it has one.
   std::string analyse(Plan &plan);
   void rewrite(Plan &plan);
+  /// The same for a mean and a variance about it (Welford's update).
+  std::string analyseWelford(WelfordPlan &plan);
+  void rewriteWelford(WelfordPlan &plan);
 
 private:
   bool inCascade(Value v) {
@@ -108,6 +136,10 @@ private:
   }
   EinsumOp cloneOverTile(OpBuilder &b, EinsumOp e, IRMapping &mapping,
                          StringRef tileRank);
+  /// Adds a fresh tile rank for `rank` to the cascade and returns it.
+  std::string addTileRank();
+  /// A tensor shaped like `like`'s result, filled with `value`.
+  Value splatLike(OpBuilder &b, Location loc, EinsumOp like, double value);
 
   CascadeOp cascade;
   std::string rank;
@@ -163,9 +195,7 @@ std::string OnlineRewriter::analyse(Plan &plan) {
       pass1Values.insert(e.getResult());
   }
   if (!plan.barrier)
-    return "no max barrier over '" + rank +
-           "' (a sum barrier, as in a mean, needs Welford's update, which is "
-           "not implemented)";
+    return "no max barrier over '" + rank + "'";
 
   // Values derived from G without iterating r: recomputed from the running
   // max inside the iteration.
@@ -310,13 +340,8 @@ EinsumOp OnlineRewriter::cloneOverTile(OpBuilder &b, EinsumOp e,
   return clone;
 }
 
-void OnlineRewriter::rewrite(Plan &plan) {
-  MLIRContext *ctx = cascade.getContext();
-  Location loc = plan.barrier.getLoc();
-  Block &block = cascade.getBodyBlock();
-  OpBuilder b(ctx);
-
-  // A fresh name for the tile rank.
+std::string OnlineRewriter::addTileRank() {
+  Builder b(cascade.getContext());
   std::string tileRank = rank + "0";
   while (cascade.lookupRank(tileRank) >= 0)
     tileRank += "_";
@@ -326,25 +351,40 @@ void OnlineRewriter::rewrite(Plan &plan) {
   extents.push_back(ShapedType::kDynamic);
   cascade.setRanksAttr(b.getArrayAttr(ranks));
   cascade.setExtents(extents);
+  return tileRank;
+}
+
+Value OnlineRewriter::splatLike(OpBuilder &b, Location loc, EinsumOp like,
+                                double value) {
+  RankedTensorType type = like.getResult().getType();
+  SmallVector<StringRef> names = like.getRankNames();
+  SmallVector<Value> dynSizes;
+  for (auto [i, x] : llvm::enumerate(like.getOutputMap().getResults())) {
+    if (!type.isDynamicDim(i))
+      continue;
+    StringRef r = names[cast<AffineDimExpr>(x).getPosition()];
+    // The analyses checked that an input gives this size.
+    dynSizes.push_back(buildOutsideExtent(b, loc, cascade, r));
+  }
+  Value cst = arith::ConstantOp::create(
+      b, loc, FloatAttr::get(type.getElementType(), value));
+  return tensor::SplatOp::create(b, loc, type, cst, dynSizes);
+}
+
+void OnlineRewriter::rewrite(Plan &plan) {
+  MLIRContext *ctx = cascade.getContext();
+  Location loc = plan.barrier.getLoc();
+  Block &block = cascade.getBodyBlock();
+  OpBuilder b(ctx);
+
+  std::string tileRank = addTileRank();
 
   // Initial state: -inf for the running max, 0 for the sums, shaped from
   // the inputs that carry the same ranks.
   auto yield = cast<YieldOp>(block.getTerminator());
   b.setInsertionPoint(yield);
-  auto splat = [&](EinsumOp like, double value) -> Value {
-    RankedTensorType type = like.getResult().getType();
-    SmallVector<StringRef> names = like.getRankNames();
-    SmallVector<Value> dynSizes;
-    for (auto [i, x] : llvm::enumerate(like.getOutputMap().getResults())) {
-      if (!type.isDynamicDim(i))
-        continue;
-      StringRef r = names[cast<AffineDimExpr>(x).getPosition()];
-      // analyse() checked that an input gives this size.
-      dynSizes.push_back(buildOutsideExtent(b, loc, cascade, r));
-    }
-    Value cst = arith::ConstantOp::create(
-        b, loc, FloatAttr::get(type.getElementType(), value));
-    return tensor::SplatOp::create(b, loc, type, cst, dynSizes);
+  auto splat = [&](EinsumOp like, double value) {
+    return splatLike(b, loc, like, value);
   };
   SmallVector<Value> inits = {
       splat(plan.barrier, -std::numeric_limits<double>::infinity())};
@@ -483,6 +523,203 @@ void OnlineRewriter::rewrite(Plan &plan) {
     op->moveBefore(yield);
 }
 
+std::string OnlineRewriter::analyseWelford(WelfordPlan &plan) {
+  // S = sum_r X and V = sum_r D * D, each reducing r alone.
+  for (Operation &op : cascade.getBodyBlock()) {
+    auto e = dyn_cast<EinsumOp>(op);
+    if (!e || !hasRank(e, rank) || !reducesOnly(e, rank) ||
+        e.getReduce() != ReduceKind::sum)
+      continue;
+    if (e.getMap() == MapKind::copy && e.getInputs().size() == 1 &&
+        !plan.sum) {
+      plan.sum = e;
+      continue;
+    }
+    if (e.getMap() == MapKind::mul && e.getInputs()[0] == e.getInputs()[1] &&
+        e.getInputMap(0) == e.getInputMap(1) && !plan.var)
+      plan.var = e;
+  }
+  if (!plan.sum || !plan.var)
+    return "no sum over '" + rank + "' and sum of squares about it";
+  plan.diff = plan.var.getInputs()[0].getDefiningOp<EinsumOp>();
+  if (!plan.diff || plan.diff->getBlock() != &cascade.getBodyBlock() ||
+      plan.diff.getMap() != MapKind::sub)
+    return "the sum of squares over '" + rank + "' is not of a difference";
+  plan.x = plan.sum.getInputs()[0];
+  plan.m = plan.diff.getInputs()[1];
+  if (plan.diff.getInputs()[0] != plan.x)
+    return "the variance is about a value other than the summed one";
+  if (cascade->isAncestor(plan.x.getParentRegion()->getParentOp()))
+    return "the summed value is computed in the cascade (Welford's update "
+           "reads it from an input)";
+  auto xSum = namesOf(plan.sum, 0), xDiff = namesOf(plan.diff, 0);
+  auto sOut = namesOf(plan.sum, -1), vOut = namesOf(plan.var, -1),
+       mIn = namesOf(plan.diff, 1), dOut = namesOf(plan.diff, -1),
+       vIn = namesOf(plan.var, 0);
+  if (!xSum || !xDiff || !sOut || !vOut || !mIn || !dOut || !vIn ||
+      *xSum != *xDiff || *sOut != *vOut || *sOut != *mIn || *dOut != *vIn)
+    return "the mean and the variance are not indexed alike";
+  plan.xDim = llvm::find(*xSum, rank) - xSum->begin();
+  if (llvm::count(*xSum, StringRef(rank)) != 1)
+    return "the summed input is indexed by '" + rank + "' more than once";
+  auto type = cast<RankedTensorType>(plan.x.getType());
+  if (!type.getElementType().isF32() ||
+      !plan.sum.getResult().getType().getElementType().isF32() ||
+      !plan.var.getResult().getType().getElementType().isF32())
+    return "Welford's update is built for f32";
+  // M is r-free and derived from S; S feeds only r-free Einsums.
+  // (The identity holds for any r-free M; M must come after S so that
+  // the new variance can read it where the old one was.)
+  auto mDef = plan.m.getDefiningOp<EinsumOp>();
+  if (!mDef || (mDef != plan.sum &&
+                (mDef->getBlock() != &cascade.getBodyBlock() ||
+                 hasRank(mDef, rank) || !plan.sum->isBeforeInBlock(mDef))))
+    return "the variance is not about a value derived from the sum";
+  for (Operation *user : plan.sum.getResult().getUsers())
+    if (auto ue = dyn_cast<EinsumOp>(user);
+        !ue || (hasRank(ue, rank) && ue != plan.diff))
+      return "the sum over '" + rank + "' is read again along '" + rank + "'";
+  for (Value v : {plan.sum.getResult(), plan.var.getResult()}) {
+    EinsumOp e = v.getDefiningOp<EinsumOp>();
+    SmallVector<StringRef> names = e.getRankNames();
+    for (auto [i, x] : llvm::enumerate(e.getOutputMap().getResults()))
+      if (e.getResult().getType().isDynamicDim(i) &&
+          !findOutsideExtent(cascade,
+                             names[cast<AffineDimExpr>(x).getPosition()]))
+        return "cannot size the running state";
+  }
+  return "";
+}
+
+void OnlineRewriter::rewriteWelford(WelfordPlan &plan) {
+  MLIRContext *ctx = cascade.getContext();
+  Location loc = plan.sum.getLoc();
+  OpBuilder b(ctx);
+  std::string tileRank = addTileRank();
+  b.setInsertionPoint(plan.sum);
+  SmallVector<Value> inits = {splatLike(b, loc, plan.sum, 0.0),
+                              splatLike(b, loc, plan.sum, 0.0),
+                              splatLike(b, loc, plan.sum, 0.0)};
+  auto xType = cast<RankedTensorType>(plan.x.getType());
+  auto iterate = IterateOp::create(
+      b, loc, TypeRange(ValueRange(inits)), ValueRange{plan.x}, inits,
+      b.getStringAttr(rank), b.getStringAttr(tileRank),
+      b.getI64IntegerAttr(tileSize), b.getDenseI64ArrayAttr({plan.xDim}),
+      /*combine=*/nullptr, /*partition=*/nullptr);
+  RankedTensorType tileType = IterateOp::getTileType(xType, plan.xDim);
+  SmallVector<Type> argTypes = {tileType};
+  for (Value v : inits)
+    argTypes.push_back(v.getType());
+  Block *body = b.createBlock(&iterate.getBody(), {}, argTypes,
+                              SmallVector<Location>(argTypes.size(), loc));
+  Value xt = body->getArgument(0), cnt = body->getArgument(1),
+        mean = body->getArgument(2), m2 = body->getArgument(3);
+
+  // Names and index expressions over the sum's ranks, r renamed to the tile.
+  SmallVector<StringRef> sNames = plan.sum.getRankNames();
+  SmallVector<std::string> tNamesStore;
+  for (StringRef n : sNames)
+    tNamesStore.push_back(n == rank ? tileRank : n.str());
+  SmallVector<StringRef> tNames(tNamesStore.begin(), tNamesStore.end());
+  SmallVector<AffineExpr> xExprs =
+      llvm::to_vector(plan.sum.getInputMap(0).getResults());
+  SmallVector<AffineExpr> oExprs =
+      llvm::to_vector(plan.sum.getOutputMap().getResults());
+  RankedTensorType stateType = plan.sum.getResult().getType();
+  auto rowWise = [&](ValueRange ins, MapBodyBuilder fn) {
+    SmallVector<SmallVector<AffineExpr>> exprs(ins.size(), oExprs);
+    return buildEinsum(b, loc, stateType, ins, tNames, exprs, oExprs,
+                       MapKind::custom, ReduceKind::none, fn)
+        .getResult();
+  };
+  auto f32 = [](OpBuilder &bb, Location l, double v) -> Value {
+    return arith::ConstantOp::create(bb, l, bb.getF32FloatAttr(v));
+  };
+  // The tile's count, mean and sum of squares about its own mean.
+  Value st = buildEinsum(b, loc, stateType, {xt}, tNames, {xExprs}, oExprs,
+                         MapKind::copy, ReduceKind::sum)
+                 .getResult();
+  Value nt = buildEinsum(b, loc, stateType, {xt}, tNames, {xExprs}, oExprs,
+                         MapKind::custom, ReduceKind::sum,
+                         [&](OpBuilder &bb, Location l, ValueRange) {
+                           return f32(bb, l, 1.0);
+                         })
+                 .getResult();
+  Value mt = rowWise({st, nt}, [](OpBuilder &bb, Location l, ValueRange a) {
+    return arith::DivFOp::create(bb, l, a[0], a[1]).getResult();
+  });
+  Value dt = buildEinsum(b, loc, tileType, {xt, mt}, tNames, {xExprs, oExprs},
+                         xExprs, MapKind::sub, ReduceKind::none)
+                 .getResult();
+  Value qt = buildEinsum(b, loc, stateType, {dt, dt}, tNames,
+                         {xExprs, xExprs}, oExprs, MapKind::mul,
+                         ReduceKind::sum)
+                 .getResult();
+  // Chan et al.'s combine of (count, mean, M2) with the tile's.
+  Value n1 = rowWise({cnt, nt}, [](OpBuilder &bb, Location l, ValueRange a) {
+    return arith::AddFOp::create(bb, l, a[0], a[1]).getResult();
+  });
+  Value mean1 = rowWise(
+      {mean, mt, nt, n1}, [](OpBuilder &bb, Location l, ValueRange a) {
+        Value delta = arith::SubFOp::create(bb, l, a[1], a[0]);
+        Value w = arith::DivFOp::create(bb, l, a[2], a[3]);
+        return arith::AddFOp::create(
+                   bb, l, a[0], arith::MulFOp::create(bb, l, delta, w))
+            .getResult();
+      });
+  Value m21 = rowWise({m2, qt, mean, mt, cnt, nt, n1},
+                      [](OpBuilder &bb, Location l, ValueRange a) {
+                        Value delta = arith::SubFOp::create(bb, l, a[3], a[2]);
+                        Value w = arith::DivFOp::create(
+                            bb, l, arith::MulFOp::create(bb, l, a[4], a[5]),
+                            a[6]);
+                        Value corr = arith::MulFOp::create(
+                            bb, l, arith::MulFOp::create(bb, l, delta, delta),
+                            w);
+                        return arith::AddFOp::create(
+                                   bb, l,
+                                   arith::AddFOp::create(bb, l, a[0], a[1]),
+                                   corr)
+                            .getResult();
+                      });
+  YieldOp::create(b, loc, ValueRange{n1, mean1, m21});
+
+  // S = mean * count, where S was.
+  b.setInsertionPointAfter(iterate);
+  SmallVector<SmallVector<AffineExpr>> two(2, oExprs);
+  Value sNew = buildEinsum(b, loc, stateType,
+                           {iterate.getResult(1), iterate.getResult(0)},
+                           sNames, two, oExprs, MapKind::mul, ReduceKind::none)
+                   .getResult();
+  if (plan.m == plan.sum.getResult())
+    plan.m = sNew;
+  plan.sum.getResult().replaceAllUsesWith(sNew);
+  plan.sum.erase();
+  // V = M2 + count * (mean - M)^2, where V was (M is defined by then).
+  b.setInsertionPoint(plan.var);
+  SmallVector<StringRef> vNames = plan.var.getRankNames();
+  SmallVector<AffineExpr> vExprs =
+      llvm::to_vector(plan.var.getOutputMap().getResults());
+  SmallVector<SmallVector<AffineExpr>> four(4, vExprs);
+  Value vNew =
+      buildEinsum(b, loc, plan.var.getResult().getType(),
+                  {iterate.getResult(2), iterate.getResult(0),
+                   iterate.getResult(1), plan.m},
+                  vNames, four, vExprs, MapKind::custom, ReduceKind::none,
+                  [](OpBuilder &bb, Location l, ValueRange a) {
+                    Value d = arith::SubFOp::create(bb, l, a[2], a[3]);
+                    Value t = arith::MulFOp::create(
+                        bb, l, a[1], arith::MulFOp::create(bb, l, d, d));
+                    return arith::AddFOp::create(bb, l, a[0], t).getResult();
+                  })
+          .getResult();
+  plan.var.getResult().replaceAllUsesWith(vNew);
+  plan.var.erase();
+  if (plan.diff.getResult().use_empty())
+    plan.diff.erase();
+  (void)ctx;
+}
+
 struct EinOnlineNormalizePass
     : public einfuse::ein::impl::EinOnlineNormalizeBase<EinOnlineNormalizePass> {
   using Base::Base;
@@ -511,6 +748,19 @@ struct EinOnlineNormalizePass
         std::string why = rewriter.analyse(plan);
         if (why == "already 1 pass")
           continue;
+        if (!why.empty() && !plan.barrier) {
+          // No max barrier: a mean and a variance have Welford's update.
+          WelfordPlan welford;
+          std::string whyNot = rewriter.analyseWelford(welford);
+          if (whyNot.empty()) {
+            rewriter.rewriteWelford(welford);
+            continue;
+          }
+          if (StringRef(why).starts_with("no max barrier"))
+            why = "no max barrier over '" + r +
+                  "', and no mean and variance for Welford's update: " +
+                  whyNot;
+        }
         if (!why.empty()) {
           if (remarks)
             cascade.emitRemark("no online form over rank '")
