@@ -50,9 +50,10 @@ struct CPUPipelineOptions
   Option<std::string> parallelRank{
       *this, "parallel-rank",
       llvm::cl::desc("Lower cascades tile by tile along this parallel rank "
-                     "(scf.forall; e.g. p, the queries of attention); none "
-                     "by default"),
-      llvm::cl::init("")};
+                     "(scf.forall; e.g. p, the queries of attention); auto "
+                     "(default): the first of the result's ranks that tiles; "
+                     "none: no tiles"),
+      llvm::cl::init("auto")};
   Option<int64_t> parallelTile{
       *this, "parallel-tile",
       llvm::cl::desc("Tile size along parallel-rank"), llvm::cl::init(64)};

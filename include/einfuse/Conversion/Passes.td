@@ -20,11 +20,15 @@ def ConvertEinToLinalg : Pass<"convert-ein-to-linalg"> {
     `scf.forall` over tiles of `p`: each tile lowers the cascade on slices
     of its inputs (its intermediates then hold T along `p`) and inserts its
     slice of the results; `ein.index` and `ein.extent` of `p` still refer
-    to the whole rank. Other cascades are lowered whole.
+    to the whole rank. Other cascades are lowered whole. With
+    `parallel-rank=auto`, each cascade tries the ranks of its first result
+    from the second-to-last dim outwards, then the last, and takes the
+    first that tiles (attention: the queries; a row-wise norm: the rows).
   }];
   let options = [
     Option<"parallelRank", "parallel-rank", "std::string", /*default=*/"\"\"",
-           "Parallel rank to tile into an scf.forall (none by default)">,
+           "Parallel rank to tile into an scf.forall (none by default; "
+           "auto: the first of the result's ranks that tiles)">,
     Option<"parallelTile", "parallel-tile", "int64_t", /*default=*/"64",
            "Tile size along the parallel rank">
   ];

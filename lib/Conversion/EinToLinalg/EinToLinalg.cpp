@@ -922,14 +922,41 @@ struct ConvertEinToLinalgPass
     getOperation()->walk([&](CascadeOp c) { cascades.push_back(c); });
     IRRewriter rewriter(&getContext());
     for (CascadeOp c : cascades) {
-      if (!parallelRank.empty()) {
+      // The ranks to try: the one asked for, or with `auto` the ranks of
+      // the first result from its second-to-last dim outwards (rows, query
+      // tiles, batch), then its last (the contiguous one, kept whole when
+      // another rank can be tiled).
+      SmallVector<std::string> candidates;
+      if (parallelRank == "auto") {
+        auto yield = cast<YieldOp>(c.getBodyBlock().getTerminator());
+        auto e = yield.getValues().empty()
+                     ? EinsumOp()
+                     : yield.getValues().front().getDefiningOp<EinsumOp>();
+        if (e) {
+          SmallVector<StringRef> names = e.getRankNames();
+          SmallVector<std::string> dims;
+          for (AffineExpr x : e.getOutputMap().getResults())
+            dims.push_back(
+                names[cast<AffineDimExpr>(x).getPosition()].str());
+          for (int i = int(dims.size()) - 2; i >= 0; --i)
+            candidates.push_back(dims[i]);
+          if (!dims.empty())
+            candidates.push_back(dims.back());
+        }
+      } else if (!parallelRank.empty() && parallelRank != "none") {
+        candidates.push_back(parallelRank);
+      }
+      bool done = false;
+      for (const std::string &rank : candidates) {
         FailureOr<bool> tiled =
-            lowerCascadeTiled(rewriter, c, parallelRank, parallelTile);
+            lowerCascadeTiled(rewriter, c, rank, parallelTile);
         if (failed(tiled))
           return signalPassFailure();
-        if (*tiled)
-          continue;
+        if ((done = *tiled))
+          break;
       }
+      if (done)
+        continue;
       if (failed(lowerCascadeToLinalg(rewriter, c)))
         return signalPassFailure();
     }
