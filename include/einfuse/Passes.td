@@ -94,4 +94,19 @@ def EinfuseCPUContractions : Pass<"einfuse-cpu-contractions"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def EinfuseDynamicSchedule : Pass<"einfuse-dynamic-schedule"> {
+  let summary = "Give OpenMP worksharing loops without a schedule a dynamic one";
+  let description = [{
+    `convert-scf-to-openmp` emits `omp.wsloop` without a schedule, which
+    runtimes treat as static: each thread gets one contiguous block of
+    iterations. The iterations of our parallel loops are tiles whose cost
+    can differ widely (with causal attention a query tile near the end
+    visits every key tile, one near the start only the first), so this
+    pass sets `schedule(dynamic)` on the loops whose iterations are loop
+    nests (tiles): a thread takes the next tile when it is done with one.
+    Loops over single elements keep the static schedule.
+  }];
+  let dependentDialects = ["::mlir::omp::OpenMPDialect"];
+}
+
 #endif

@@ -50,6 +50,7 @@ static std::string cpuTail(const CPUPipelineOptions &options) {
     tail += "func.func(convert-linalg-to-parallel-loops),"
             "einfuse-outer-parallel,"
             "convert-scf-to-openmp,"
+            "einfuse-dynamic-schedule,"
             "expand-strided-metadata,"
             "lower-affine,"
             "convert-vector-to-llvm{vector-transpose-lowering=shuffle16x16},"

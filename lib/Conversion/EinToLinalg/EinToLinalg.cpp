@@ -17,6 +17,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -599,6 +600,147 @@ LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
 static LogicalResult lowerBlock(RewriterBase &rewriter, Block &block,
                                 ExtentTable &extents);
 
+/// A positional condition `m - q - off <= c` (upper) or `>= c` (lower) on
+/// the iterated rank m and another rank q, with off = 0 or, when
+/// `byExtents`, extent(m) - extent(q) (bottom-right alignment).
+struct PositionBound {
+  std::string q;
+  bool upper;
+  int64_t c;
+  bool byExtents;
+  unsigned stateDim; ///< q's dim in the running max
+};
+
+/// The conditions of `keep` (an and-tree of comparisons) that bound
+/// `m - q [- (extent(m) - extent(q))]` by a constant; other conjuncts are
+/// ignored, which is sound: a tile where one conjunct fails is masked.
+void collectPositionBounds(Value keep, StringRef m,
+                           SmallVectorImpl<PositionBound> &bounds) {
+  if (auto a = keep.getDefiningOp<arith::AndIOp>()) {
+    collectPositionBounds(a.getLhs(), m, bounds);
+    collectPositionBounds(a.getRhs(), m, bounds);
+    return;
+  }
+  auto cmp = keep.getDefiningOp<arith::CmpIOp>();
+  if (!cmp)
+    return;
+  IntegerAttr cAttr;
+  if (!matchPattern(cmp.getRhs(), m_Constant(&cAttr)))
+    return;
+  int64_t c = cAttr.getInt();
+  PositionBound bound;
+  switch (cmp.getPredicate()) {
+  case arith::CmpIPredicate::sle:
+    bound.upper = true;
+    break;
+  case arith::CmpIPredicate::slt:
+    bound.upper = true;
+    c -= 1;
+    break;
+  case arith::CmpIPredicate::sge:
+    bound.upper = false;
+    break;
+  case arith::CmpIPredicate::sgt:
+    bound.upper = false;
+    c += 1;
+    break;
+  default:
+    return;
+  }
+  bound.c = c;
+  // d = m - q, or (m - q) - (extent(m) - extent(q)).
+  auto sub = cmp.getLhs().getDefiningOp<arith::SubIOp>();
+  if (!sub)
+    return;
+  bound.byExtents = false;
+  auto inner = sub.getLhs().getDefiningOp<arith::SubIOp>();
+  auto offset = sub.getRhs().getDefiningOp<arith::SubIOp>();
+  auto idx = [](Value v) { return v.getDefiningOp<IndexOp>(); };
+  auto ext = [](Value v) { return v.getDefiningOp<ExtentOp>(); };
+  if (inner && offset) {
+    auto em = ext(offset.getLhs()), eq = ext(offset.getRhs());
+    if (!em || !eq)
+      return;
+    sub = inner;
+    bound.byExtents = true;
+    auto im = idx(sub.getLhs()), iq = idx(sub.getRhs());
+    if (!im || !iq || em.getRank() != im.getRank() ||
+        eq.getRank() != iq.getRank())
+      return;
+  }
+  auto im = idx(sub.getLhs()), iq = idx(sub.getRhs());
+  if (!im || !iq || im.getRank() != m || iq.getRank() == m)
+    return;
+  bound.q = iq.getRank().str();
+  bounds.push_back(bound);
+}
+
+/// For an iteration in the online softmax form (combine: a running max and
+/// sums rescaled by it) whose max is over a value X that a positional mask
+/// sets to -inf, and which every other Einsum sees only as exp(X - g): the
+/// mask's bounds. A tile where X is -inf throughout contributes max -inf and
+/// sums of exp(-inf) = 0, the identity of the combine, so it can be skipped.
+SmallVector<PositionBound> findMaskedTiles(IterateOp it) {
+  auto combine = it.getCombine();
+  if (!combine || combine->empty())
+    return {};
+  for (auto [i, kind] : llvm::enumerate(combine->getAsValueRange<StringAttr>()))
+    if (i == 0 ? kind != "max" : !kind.starts_with("rescaled_sum"))
+      return {};
+  Block &body = it.getBodyBlock();
+  auto yield = cast<YieldOp>(body.getTerminator());
+  auto update = yield.getValues().front().getDefiningOp<EinsumOp>();
+  if (!update)
+    return {};
+  // The tile's max: max over the tile rank of X, read by the update.
+  EinsumOp tileMax;
+  for (Value in : update.getInputs())
+    if (auto e = in.getDefiningOp<EinsumOp>();
+        e && e.getReduce() == ReduceKind::max && e.getMap() == MapKind::copy)
+      tileMax = e;
+  if (!tileMax)
+    return {};
+  Value x = tileMax.getInputs()[0];
+  auto masked = x.getDefiningOp<EinsumOp>();
+  if (!masked || masked.getMap() != MapKind::custom)
+    return {};
+  auto sel = cast<YieldOp>(masked.getBody().front().getTerminator())
+                 .getValues()
+                 .front()
+                 .getDefiningOp<arith::SelectOp>();
+  FloatAttr inf;
+  if (!sel || !matchPattern(sel.getFalseValue(), m_Constant(&inf)) ||
+      !inf.getValue().isInfinity() || !inf.getValue().isNegative())
+    return {};
+  // Every other reader of X sees it only as exp(X - g).
+  for (OpOperand &use : x.getUses()) {
+    auto e = dyn_cast<EinsumOp>(use.getOwner());
+    if (e == tileMax)
+      continue;
+    if (!e || e.getMap() != MapKind::custom)
+      return {};
+    BlockArgument arg = e.getBody().front().getArgument(use.getOperandNumber());
+    if (!arg.hasOneUse())
+      return {};
+    auto s = dyn_cast<arith::SubFOp>(*arg.getUsers().begin());
+    if (!s || s.getLhs() != arg || !s->hasOneUse() ||
+        !isa<math::ExpOp>(*s->getUsers().begin()))
+      return {};
+  }
+  SmallVector<PositionBound> bounds, found;
+  collectPositionBounds(sel.getCondition(), it.getRank(), found);
+  // q's extent here is read off the running max, which q must index.
+  SmallVector<StringRef> names = update.getRankNames();
+  for (PositionBound &b : found)
+    for (auto [i, x] : llvm::enumerate(update.getOutputMap().getResults()))
+      if (auto d = dyn_cast<AffineDimExpr>(x);
+          d && names[d.getPosition()] == b.q) {
+        b.stateDim = i;
+        bounds.push_back(b);
+      }
+  return bounds;
+}
+
 /// An iteration becomes an scf.for over the tiles, carrying the state; the
 /// body's Einsums are lowered inside it.
 static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
@@ -631,12 +773,52 @@ static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
   }
   Value numTiles = arith::CeilDivUIOp::create(
       rewriter, loc, arith::SubIOp::create(rewriter, loc, end, begin), tile);
+  // Tiles the mask hides from every q of this lowering (causal attention:
+  // keys after the last query of a query tile) are skipped.
+  Value firstTile = c0, lastTile = numTiles;
+  for (const PositionBound &bound : findMaskedTiles(it)) {
+    Value localQ = tensor::DimOp::create(
+        rewriter, loc, parent.mapping.lookupOrDefault(it.getInits().front()),
+        bound.stateDim);
+    Value qLo = parent.indexOffsets.lookup(bound.q);
+    if (!qLo)
+      qLo = c0;
+    Value c = arith::ConstantIndexOp::create(rewriter, loc, bound.c);
+    if (bound.byExtents) {
+      Value fullQ = parent.fullExtents.lookup(bound.q);
+      if (!fullQ)
+        fullQ = localQ;
+      c = arith::AddIOp::create(
+          rewriter, loc, c,
+          arith::SubIOp::create(rewriter, loc, extent, fullQ));
+    }
+    if (bound.upper) {
+      // Some m <= q_hi + c: tiles up to the one holding q_hi + c.
+      Value qHi = arith::SubIOp::create(
+          rewriter, loc, arith::AddIOp::create(rewriter, loc, qLo, localQ),
+          c1);
+      Value lim = arith::SubIOp::create(
+          rewriter, loc, arith::AddIOp::create(rewriter, loc, qHi, c), begin);
+      Value n = arith::AddIOp::create(
+          rewriter, loc, arith::FloorDivSIOp::create(rewriter, loc, lim, tile),
+          c1);
+      lastTile = arith::MinSIOp::create(rewriter, loc, lastTile,
+                                        arith::MaxSIOp::create(rewriter, loc,
+                                                               n, c0));
+    } else {
+      // Some m >= q_lo + c: tiles from the one holding q_lo + c.
+      Value lim = arith::SubIOp::create(
+          rewriter, loc, arith::AddIOp::create(rewriter, loc, qLo, c), begin);
+      Value n = arith::FloorDivSIOp::create(rewriter, loc, lim, tile);
+      firstTile = arith::MaxSIOp::create(rewriter, loc, firstTile, n);
+    }
+  }
 
   SmallVector<Value> slices;
   Value offset;
   Operation *placeholder = nullptr;
   auto forOp = scf::ForOp::create(
-      rewriter, loc, c0, numTiles, c1, it.getInits(),
+      rewriter, loc, firstTile, lastTile, c1, it.getInits(),
       [&](OpBuilder &b, Location l, Value iv, ValueRange iterArgs) {
         offset = arith::AddIOp::create(b, l, begin,
                                        arith::MulIOp::create(b, l, iv, tile));
