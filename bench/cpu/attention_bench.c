@@ -9,9 +9,9 @@
  * baseline's (max abs diff, fails if > 1e-3), ratio reported.
  *
  * Threads: OpenBLAS is pinned to 2 threads (openblas_set_num_threads(2),
- * override with --threads). Our kernel is single-threaded unless compiled
- * with the pipeline option threads=true (run.sh: EINFUSE_THREADS=1), when it
- * uses OMP_NUM_THREADS threads.
+ * override with --threads). Our kernel uses OMP_NUM_THREADS threads when
+ * compiled with the pipeline option threads=true (run.sh does so unless
+ * EINFUSE_THREADS=0), else one.
  *
  * Budget: each implementation of each configuration gets --budget seconds
  * (default 60). Its run time is predicted from the rate measured on earlier

@@ -6,8 +6,9 @@
 #     e.g. bench/cpu/run.sh --max-seq 16384 --budget 100 --reps 3
 #     default: --max-seq 4096 --budget 60 --reps 5 (a few minutes on 2 cores)
 # Environment: OUT (build dir, default bench/cpu/out), BENCH_CC (default clang-22),
-# EINFUSE_THREADS=1 (compile our kernels with the CPU pipeline option
-# threads=true, link libomp and run them on OMP_NUM_THREADS threads, default 2),
+# EINFUSE_THREADS (default 1: compile our kernels with the CPU pipeline option
+# threads=true, link libomp and run them on OMP_NUM_THREADS threads, default 2,
+# the same number as OpenBLAS; 0: single-threaded kernels),
 # EINFUSE_PIPELINE_OPTIONS (more CPU pipeline options, e.g. "parallel-rank=p
 # parallel-tile=32").
 set -euo pipefail
@@ -17,7 +18,7 @@ source scripts/common.sh   # install_deps, build_einfuse, CC
 CC="${BENCH_CC:-${CC:-clang-22}}"
 PIPELINE_OPTIONS="${EINFUSE_PIPELINE_OPTIONS:-}"
 OMP_LIBS=""
-if [ "${EINFUSE_THREADS:-0}" = 1 ]; then
+if [ "${EINFUSE_THREADS:-1}" = 1 ]; then
   PIPELINE_OPTIONS="$PIPELINE_OPTIONS threads=true"
   OMP_LIBS="-L/usr/lib/llvm-22/lib -Wl,-rpath,/usr/lib/llvm-22/lib -lomp"
   export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
@@ -55,8 +56,8 @@ echo "+ $CC -O2 -march=native -I$OUT ${srcs[*]} -lopenblas -lm $OMP_LIBS -o $OUT
 "$CC" -O2 -march=native -I"$OUT" "${srcs[@]}" -lopenblas -lm $OMP_LIBS -o "$OUT/attention_bench"
 
 # 5. Run it. OpenBLAS gets 2 threads (the program also calls
-#    openblas_set_num_threads(2); --threads changes it). Our kernel is
-#    single-threaded today.
+#    openblas_set_num_threads(2); --threads changes it), our kernel
+#    OMP_NUM_THREADS (2) unless EINFUSE_THREADS=0.
 export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-2}"
 echo "+ OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS $OUT/attention_bench $*"
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $(nproc) cores"

@@ -302,6 +302,7 @@ Case makeLayerNormCase(Rng &rng, int index) {
   int64_t N = pick(rng, {1, 2, 5, 16, 31}), C = awkwardLength(rng);
   bool dyn = coin(rng);
   double eps = 1e-5;
+  bool squareWithInit = coin(rng);
   Tensor x(Elt::F32, {N, C}), g(Elt::F32, {C}), b(Elt::F32, {C});
   fillUniform(rng, x, -3, 5);
   fillUniform(rng, g, 0.5, 1.5);
@@ -319,12 +320,22 @@ Case makeLayerNormCase(Rng &rng, int index) {
     << divideByExtentC("r")
     << "      ein.yield %r : f32\n"
     << "    } : (" << rT << ") -> " << rT << "\n"
-    << "    %d = ein.einsum sub(%x[n, c], %mean[n]) -> [n, c] : (" << xT << ", " << rT << ") -> " << xT << "\n"
-    << "    %ss = ein.einsum mul(%d[n, c], %d[n, c]) -> [n] sum[c] : (" << xT << ", " << xT << ") -> " << rT << "\n"
-    << "    %rstd = ein.einsum custom(%ss[n]) -> [n] {\n"
+    << "    %d = ein.einsum sub(%x[n, c], %mean[n]) -> [n, c] : (" << xT << ", " << rT << ") -> " << xT << "\n";
+  // The sum of squares as mul(d, d), or (as docs/guide-writing-cascades.md
+  // writes it) as a custom square whose sum starts at C * eps.
+  if (squareWithInit) {
+    m << "    %ss = ein.einsum custom(%d[n, c]) -> [n] sum[c] init(" << fmt(C * eps) << " : f32) {\n"
+      << "    ^bb0(%e: f32):\n"
+      << "      %sq = arith.mulf %e, %e : f32\n"
+      << "      ein.yield %sq : f32\n"
+      << "    } : (" << xT << ") -> " << rT << "\n";
+  } else {
+    m << "    %ss = ein.einsum mul(%d[n, c], %d[n, c]) -> [n] sum[c] : (" << xT << ", " << xT << ") -> " << rT << "\n";
+  }
+  m << "    %rstd = ein.einsum custom(%ss[n]) -> [n] {\n"
     << "    ^bb0(%s: f32):\n"
     << divideByExtentC("var")
-    << "      %eps = arith.constant " << fmt(eps) << " : f32\n"
+    << "      %eps = arith.constant " << fmt(squareWithInit ? 0.0 : eps) << " : f32\n"
     << "      %ve = arith.addf %var, %eps : f32\n"
     << "      %r = math.rsqrt %ve : f32\n"
     << "      ein.yield %r : f32\n"

@@ -103,6 +103,25 @@ struct WelfordPlan {
   int64_t xDim = -1;
 };
 
+/// `mul(D, D)` with one index map, or `custom(D) { yield d * d }`; an
+/// `init` (a float constant) is allowed.
+bool isSquare(EinsumOp e) {
+  if (e.getInitAttr() && !isa<FloatAttr>(e.getInitAttr()))
+    return false;
+  if (e.getMap() == MapKind::mul)
+    return e.getInputs().size() == 2 && e.getInputs()[0] == e.getInputs()[1] &&
+           e.getInputMap(0) == e.getInputMap(1);
+  if (e.getMap() != MapKind::custom || e.getInputs().size() != 1)
+    return false;
+  Block &body = e.getBody().front();
+  auto mul = cast<YieldOp>(body.getTerminator())
+                 .getValues()
+                 .front()
+                 .getDefiningOp<arith::MulFOp>();
+  return mul && mul.getLhs() == body.getArgument(0) &&
+         mul.getRhs() == body.getArgument(0);
+}
+
 /// The rank names an Einsum's input `i` (or, with i < 0, its output) is
 /// indexed by, when every index is a plain rank.
 std::optional<SmallVector<StringRef>> namesOf(EinsumOp e, int i) {
@@ -531,12 +550,11 @@ std::string OnlineRewriter::analyseWelford(WelfordPlan &plan) {
         e.getReduce() != ReduceKind::sum)
       continue;
     if (e.getMap() == MapKind::copy && e.getInputs().size() == 1 &&
-        !plan.sum) {
+        !e.getInitAttr() && !plan.sum) {
       plan.sum = e;
       continue;
     }
-    if (e.getMap() == MapKind::mul && e.getInputs()[0] == e.getInputs()[1] &&
-        e.getInputMap(0) == e.getInputMap(1) && !plan.var)
+    if (!plan.var && isSquare(e))
       plan.var = e;
   }
   if (!plan.sum || !plan.var)
@@ -695,22 +713,28 @@ void OnlineRewriter::rewriteWelford(WelfordPlan &plan) {
     plan.m = sNew;
   plan.sum.getResult().replaceAllUsesWith(sNew);
   plan.sum.erase();
-  // V = M2 + count * (mean - M)^2, where V was (M is defined by then).
+  // V = init + M2 + count * (mean - M)^2, where V was (M is defined by
+  // then).
   b.setInsertionPoint(plan.var);
   SmallVector<StringRef> vNames = plan.var.getRankNames();
   SmallVector<AffineExpr> vExprs =
       llvm::to_vector(plan.var.getOutputMap().getResults());
   SmallVector<SmallVector<AffineExpr>> four(4, vExprs);
+  auto init = dyn_cast_or_null<FloatAttr>(plan.var.getInitAttr());
   Value vNew =
       buildEinsum(b, loc, plan.var.getResult().getType(),
                   {iterate.getResult(2), iterate.getResult(0),
                    iterate.getResult(1), plan.m},
                   vNames, four, vExprs, MapKind::custom, ReduceKind::none,
-                  [](OpBuilder &bb, Location l, ValueRange a) {
+                  [&](OpBuilder &bb, Location l, ValueRange a) {
                     Value d = arith::SubFOp::create(bb, l, a[2], a[3]);
                     Value t = arith::MulFOp::create(
                         bb, l, a[1], arith::MulFOp::create(bb, l, d, d));
-                    return arith::AddFOp::create(bb, l, a[0], t).getResult();
+                    Value v = arith::AddFOp::create(bb, l, a[0], t);
+                    if (init)
+                      v = arith::AddFOp::create(
+                          bb, l, v, arith::ConstantOp::create(bb, l, init));
+                    return v;
                   })
           .getResult();
   plan.var.getResult().replaceAllUsesWith(vNew);

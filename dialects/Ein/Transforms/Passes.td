@@ -71,10 +71,19 @@ def EinOnlineNormalize : Pass<"ein-online-normalize"> {
     `G` and its consumers (such as the guard for fully masked rows) are
     recomputed inside the iteration from the running max.
 
-    Where no correction exists (a barrier that is a sum or a min, a max
-    used other than through exp, a result streamed along `r` that is needed
-    after the last pass) the cascade is left unchanged with a remark that
-    says why.
+    A sum barrier with a variance about it (`S = sum over r of X`,
+    `M` derived from `S`, `V = sum over r of (X - M)^2`, as in layer norm)
+    gets Welford's update instead: an `ein.iterate` carrying the running
+    count, mean and M2, each tile's statistics merged by Chan et al.'s
+    formula; afterwards `S = mean * count` and
+    `V = M2 + count * (mean - M)^2`. That removes the pass that computes
+    `V` (layer norm: 3 -> 2 passes; the normalisation still reads `X`).
+    This iteration has no `combine`, so `--ein-partition` leaves it alone.
+
+    Where no correction exists (a min barrier, a max used other than
+    through exp, a sum that is no mean of a variance, a result streamed
+    along `r` that is needed after the last pass) the cascade is left
+    unchanged with a remark that says why.
   }];
   let options = [
     Option<"tileSize", "tile-size", "int64_t", /*default=*/"64",
