@@ -147,83 +147,74 @@ struct Emitter {
     return r;
   }
 
+  /// for x in [x0, x1) step sx: for y in [y0, y1) step sy: body(b, x, y).
+  void loop2(Value x0, Value x1, Value sx, Value y0, Value y1, Value sy,
+             function_ref<void(OpBuilder &, Value, Value)> body) {
+    scf::ForOp::create(
+        rw, loc, x0, x1, sx, ValueRange{},
+        [&](OpBuilder &b, Location l, Value x, ValueRange) {
+          scf::ForOp::create(b, l, y0, y1, sy, ValueRange{},
+                             [&](OpBuilder &b2, Location l2, Value y,
+                                 ValueRange) {
+                               body(b2, x, y);
+                               scf::YieldOp::create(b2, l2);
+                             });
+          scf::YieldOp::create(b, l);
+        });
+  }
+
   /// B^T of the current batch into `packed`: full 16 x 16 blocks by vector
-  /// transposes, the rest element by element, the padding columns zero.
+  /// transposes (when B's rows are contiguous), the rest element by
+  /// element, the padding columns zero.
   void pack(Value J, Value K, Value Jp) {
     Value c0 = idx(0), c1 = idx(1);
     auto scalarCopy = [&](Value j0, Value j1, Value k0, Value k1) {
-      scf::ForOp::create(
-          rw, loc, j0, j1, c1, ValueRange{},
-          [&](OpBuilder &b, Location l, Value jj, ValueRange) {
-            scf::ForOp::create(
-                b, l, k0, k1, c1, ValueRange{},
-                [&](OpBuilder &b2, Location l2, Value kk, ValueRange) {
-                  iv[c.j] = jj;
-                  iv[c.k] = kk;
-                  Value x = memref::LoadOp::create(b2, l2, c.b->get(),
-                                                   indices(c.b));
-                  memref::StoreOp::create(b2, l2, x, packed,
-                                          ValueRange{kk, jj});
-                  scf::YieldOp::create(b2, l2);
-                });
-            scf::YieldOp::create(b, l);
-          });
+      loop2(j0, j1, c1, k0, k1, c1, [&](OpBuilder &b, Value jj, Value kk) {
+        iv[c.j] = jj;
+        iv[c.k] = kk;
+        Value x = memref::LoadOp::create(b, loc, c.b->get(), indices(c.b));
+        memref::StoreOp::create(b, loc, x, packed, ValueRange{kk, jj});
+      });
     };
-    if (width == 16) {
+    Value kFull = K, jFull = c0;
+    // Rows of B are read as vectors: k must be its contiguous dim.
+    if (width == 16 && lastDimContiguous(c.b->get())) {
       Value c16 = idx(16);
-      Value jFull = arith::SubIOp::create(
-          rw, loc, J, arith::RemUIOp::create(rw, loc, J, c16));
-      Value kFull = arith::SubIOp::create(
-          rw, loc, K, arith::RemUIOp::create(rw, loc, K, c16));
+      jFull = arith::SubIOp::create(rw, loc, J,
+                                    arith::RemUIOp::create(rw, loc, J, c16));
+      kFull = arith::SubIOp::create(rw, loc, K,
+                                    arith::RemUIOp::create(rw, loc, K, c16));
       auto tileType = VectorType::get({16, 16}, rw.getF32Type());
-      scf::ForOp::create(
-          rw, loc, c0, jFull, c16, ValueRange{},
-          [&](OpBuilder &b, Location l, Value j0, ValueRange) {
-            scf::ForOp::create(
-                b, l, c0, kFull, c16, ValueRange{},
-                [&](OpBuilder &b2, Location l2, Value k0, ValueRange) {
-                  Value tile = arith::ConstantOp::create(
-                      b2, l2, tileType, b2.getZeroAttr(tileType));
-                  for (int64_t r = 0; r < 16; ++r) {
-                    iv[c.j] = arith::AddIOp::create(
-                        b2, l2, j0, arith::ConstantIndexOp::create(b2, l2, r));
-                    iv[c.k] = k0;
-                    Value row = vector::LoadOp::create(b2, l2, vecType,
-                                                       c.b->get(), indices(c.b));
-                    tile = vector::InsertOp::create(b2, l2, row, tile, r);
-                  }
-                  Value t = vector::TransposeOp::create(
-                      b2, l2, tile, ArrayRef<int64_t>{1, 0});
-                  for (int64_t r = 0; r < 16; ++r) {
-                    Value row = vector::ExtractOp::create(b2, l2, t, r);
-                    Value kk = arith::AddIOp::create(
-                        b2, l2, k0, arith::ConstantIndexOp::create(b2, l2, r));
-                    vector::StoreOp::create(b2, l2, row, packed,
-                                            ValueRange{kk, j0});
-                  }
-                  scf::YieldOp::create(b2, l2);
-                });
-            scf::YieldOp::create(b, l);
-          });
+      loop2(c0, jFull, c16, c0, kFull, c16,
+            [&](OpBuilder &b, Value j0, Value k0) {
+              auto at = [&](Value base, int64_t r) {
+                return arith::AddIOp::create(
+                    b, loc, base, arith::ConstantIndexOp::create(b, loc, r));
+              };
+              Value tile = arith::ConstantOp::create(b, loc, tileType,
+                                                     b.getZeroAttr(tileType));
+              for (int64_t r = 0; r < 16; ++r) {
+                iv[c.j] = at(j0, r);
+                iv[c.k] = k0;
+                Value row = vector::LoadOp::create(b, loc, vecType, c.b->get(),
+                                                   indices(c.b));
+                tile = vector::InsertOp::create(b, loc, row, tile, r);
+              }
+              Value t = vector::TransposeOp::create(b, loc, tile,
+                                                    ArrayRef<int64_t>{1, 0});
+              for (int64_t r = 0; r < 16; ++r)
+                vector::StoreOp::create(b, loc,
+                                        vector::ExtractOp::create(b, loc, t, r),
+                                        packed, ValueRange{at(k0, r), j0});
+            });
       scalarCopy(c0, jFull, kFull, K);
-      scalarCopy(jFull, J, c0, K);
-    } else {
-      scalarCopy(c0, J, c0, K);
     }
+    scalarCopy(jFull, J, c0, K);
     // Padding columns: the kernel reads them (its stores are masked).
     Value zero = arith::ConstantOp::create(rw, loc, rw.getF32FloatAttr(0));
-    scf::ForOp::create(
-        rw, loc, c0, K, c1, ValueRange{},
-        [&](OpBuilder &b, Location l, Value kk, ValueRange) {
-          scf::ForOp::create(
-              b, l, J, Jp, c1, ValueRange{},
-              [&](OpBuilder &b2, Location l2, Value jj, ValueRange) {
-                memref::StoreOp::create(b2, l2, zero, packed,
-                                        ValueRange{kk, jj});
-                scf::YieldOp::create(b2, l2);
-              });
-          scf::YieldOp::create(b, l);
-        });
+    loop2(c0, K, c1, J, Jp, c1, [&](OpBuilder &b, Value kk, Value jj) {
+      memref::StoreOp::create(b, loc, zero, packed, ValueRange{kk, jj});
+    });
   }
 
   /// Rows [i0, i0 + nRows) of C, all columns.

@@ -126,3 +126,25 @@ func.func @left_alone(%a: memref<?x?xf32>, %b: memref<?x?xf32>, %c: memref<?x?xf
   }
   return
 }
+
+// -----
+
+// B^T with k strided (a subview that skips columns): packed element by
+// element, no vector reads of B.
+#a = affine_map<(i, j, k) -> (i, k)>
+#bt = affine_map<(i, j, k) -> (j, k)>
+#c = affine_map<(i, j, k) -> (i, j)>
+// CHECK-LABEL: func @packed_strided
+// CHECK-NOT: vector.transpose
+// CHECK: memref.load %arg1
+// CHECK: vector.fma
+func.func @packed_strided(%a: memref<?x32xf32>, %b: memref<?x32xf32, strided<[64, 2]>>, %c: memref<?x?xf32>) {
+  linalg.generic {indexing_maps = [#a, #bt, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+    ins(%a, %b : memref<?x32xf32>, memref<?x32xf32, strided<[64, 2]>>) outs(%c : memref<?x?xf32>) {
+  ^bb0(%x: f32, %y: f32, %z: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %z, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
