@@ -68,3 +68,38 @@ func.func @no_combine(%x: tensor<4x?xf32>, %m0: tensor<4xf32>) -> tensor<4xf32> 
   }
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// Welford's state (count, mean, M2): counts add, means and M2 merge by
+// Chan's formula from both sides' counts and means, 0 where both counts
+// are 0.
+// LINEAR-LABEL: func @welford
+// LINEAR: %[[A:.*]]:3 = ein.iterate c tile 4 as c0 {{.*}}partition = array<i64: 0, 3>
+// LINEAR: %[[B:.*]]:3 = ein.iterate c tile 4 as c0 {{.*}}partition = array<i64: 1, 3>
+// LINEAR: ein.iterate c tile 4 as c0 {{.*}}partition = array<i64: 2, 3>
+// LINEAR: %[[N:.*]] = ein.einsum add(%[[A]]#0[n], %[[B]]#0[n]) -> [n]
+// LINEAR: ein.einsum custom(%[[A]]#1[n], %[[B]]#1[n], %[[A]]#0[n], %[[B]]#0[n]) -> [n]
+// LINEAR: arith.select
+// LINEAR: ein.einsum custom(%[[A]]#2[n], %[[B]]#2[n], %[[A]]#0[n], %[[B]]#0[n], %[[A]]#1[n], %[[B]]#1[n]) -> [n]
+// LINEAR: arith.select
+func.func @welford(%x: tensor<8x?xf32>) -> tensor<8xf32> {
+  %r = ein.cascade [n, c, c0] -> (tensor<8xf32>) {
+    %z = arith.constant 0.0 : f32
+    %i0 = tensor.splat %z : tensor<8xf32>
+    %s:3 = ein.iterate c tile 4 as c0 tiles(%x dim 1 : tensor<8x?xf32>) init(%i0 : tensor<8xf32>, %i0 : tensor<8xf32>, %i0 : tensor<8xf32>) combine ["sum", "welford_mean:0", "welford_m2:0,1"] {
+    ^bb0(%xt: tensor<8x?xf32>, %cnt: tensor<8xf32>, %mean: tensor<8xf32>, %m2: tensor<8xf32>):
+      %n1 = ein.einsum custom(%xt[n, c0]) -> [n] sum[c0] {
+      ^bb0(%a: f32):
+        %one = arith.constant 1.0 : f32
+        ein.yield %one : f32
+      } : (tensor<8x?xf32>) -> tensor<8xf32>
+      %cnt1 = ein.einsum add(%cnt[n], %n1[n]) -> [n] : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+      %mean1 = ein.einsum add(%mean[n], %n1[n]) -> [n] : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+      %m21 = ein.einsum add(%m2[n], %n1[n]) -> [n] : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+      ein.yield %cnt1, %mean1, %m21 : tensor<8xf32>, tensor<8xf32>, tensor<8xf32>
+    }
+    ein.yield %s#2 : tensor<8xf32>
+  }
+  return %r : tensor<8xf32>
+}

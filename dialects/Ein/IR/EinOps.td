@@ -232,8 +232,12 @@ def Ein_IterateOp : Ein_Op<"iterate", [
     combine, one entry per state value: `max` (the larger), `sum` (the
     sum), or `rescaled_sum:<i>` (a sum of terms scaled by exp(-state #i),
     which must be a `max` state: a*exp(Ma - M) + b*exp(Mb - M), a term
-    being 0 where its max is -inf). The partition rewrite uses it to split
-    the iteration across workers.
+    being 0 where its max is -inf), `welford_mean:<n>` (a mean over the
+    count in `sum` state #n: ma + (mb - ma) * nb / (na + nb)) or
+    `welford_m2:<n>,<m>` (a sum of squared deviations from the
+    `welford_mean:<n>` state #m: M2a + M2b + (mb - ma)^2 * na * nb /
+    (na + nb), Chan et al.'s merge); both are 0 where the count is 0. The
+    partition rewrite uses it to split the iteration across workers.
 
     `partition = array<i64: w, P>` (optional) restricts the iteration to
     the w-th of P contiguous chunks of the rank (chunks of ceil(extent / P)

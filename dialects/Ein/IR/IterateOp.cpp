@@ -154,14 +154,28 @@ LogicalResult IterateOp::verify() {
       StringRef kind = cast<StringAttr>(a).getValue();
       if (kind == "max" || kind == "sum")
         continue;
-      unsigned ref;
-      if (kind.consume_front("rescaled_sum:") && !kind.getAsInteger(10, ref) &&
-          ref < combine->size() &&
-          cast<StringAttr>((*combine)[ref]).getValue() == "max")
+      auto kindOf = [&](StringRef ref, unsigned &at) {
+        if (ref.getAsInteger(10, at) || at >= combine->size())
+          return StringRef();
+        return cast<StringAttr>((*combine)[at]).getValue();
+      };
+      unsigned ref, ref2;
+      if (kind.consume_front("rescaled_sum:") && kindOf(kind, ref) == "max")
         continue;
+      if (kind.consume_front("welford_mean:") && kindOf(kind, ref) == "sum")
+        continue;
+      if (kind.consume_front("welford_m2:")) {
+        auto [n, m] = kind.split(',');
+        if (kindOf(n, ref) == "sum" &&
+            kindOf(m, ref2).starts_with("welford_mean:") &&
+            kindOf(m, ref2) == ("welford_mean:" + n).str())
+          continue;
+      }
       return emitOpError("combine kind #")
-             << i << " must be 'max', 'sum' or 'rescaled_sum:<i>' with state "
-             << "#<i> a 'max', got '" << cast<StringAttr>(a).getValue() << "'";
+             << i << " must be 'max', 'sum', 'rescaled_sum:<i>' with state "
+             << "#<i> a 'max', 'welford_mean:<n>' with state #<n> a 'sum', "
+             << "or 'welford_m2:<n>,<m>' with state #<m> 'welford_mean:<n>', "
+             << "got '" << cast<StringAttr>(a).getValue() << "'";
     }
   }
   return success();

@@ -623,7 +623,8 @@ void OnlineRewriter::rewriteWelford(WelfordPlan &plan) {
       b, loc, TypeRange(ValueRange(inits)), ValueRange{plan.x}, inits,
       b.getStringAttr(rank), b.getStringAttr(tileRank),
       b.getI64IntegerAttr(tileSize), b.getDenseI64ArrayAttr({plan.xDim}),
-      /*combine=*/nullptr, /*partition=*/nullptr);
+      b.getStrArrayAttr({"sum", "welford_mean:0", "welford_m2:0,1"}),
+      /*partition=*/nullptr);
   RankedTensorType tileType = IterateOp::getTileType(xType, plan.xDim);
   SmallVector<Type> argTypes = {tileType};
   for (Value v : inits)

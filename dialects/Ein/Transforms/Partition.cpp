@@ -48,6 +48,65 @@ Value identity(OpBuilder &b, Location loc, StringRef kind, Value like) {
       b, loc, type, constFloat(b, loc, type.getElementType(), v), dyn);
 }
 
+/// Chan et al.'s merge of a Welford mean (`welford_mean:<n>`) or sum of
+/// squared deviations (`welford_m2:<n>,<m>`) of two disjoint ranges, from
+/// the counts (state n) and means (state m) of both; 0 where both counts
+/// are 0 (empty chunks).
+Value combineWelford(OpBuilder &b, Location loc, ArrayRef<StateInfo> infos,
+                     unsigned i, ValueRange lhs, ValueRange rhs) {
+  StringRef kind = infos[i].kind;
+  bool isMean = kind.consume_front("welford_mean:");
+  if (!isMean)
+    kind.consume_front("welford_m2:");
+  auto [nRef, mRef] = kind.split(',');
+  unsigned n = 0, m = 0;
+  nRef.getAsInteger(10, n);
+  if (!isMean)
+    mRef.getAsInteger(10, m);
+  ArrayRef<StringRef> ranks = infos[i].ranks;
+  auto over = [&](unsigned s) {
+    return llvm::map_to_vector(infos[s].ranks, [&](StringRef r) {
+      return getAffineDimExpr(llvm::find(ranks, r) - ranks.begin(),
+                              b.getContext());
+    });
+  };
+  SmallVector<AffineExpr> e = over(i), ne = over(n), me = over(isMean ? i : m);
+  // Operands: own a, own b, counts a, b, means a, b (the means are the
+  // operands themselves for welford_mean).
+  SmallVector<Value> ins = {lhs[i], rhs[i], lhs[n], rhs[n]};
+  SmallVector<SmallVector<AffineExpr>> exprs = {e, e, ne, ne};
+  if (!isMean) {
+    ins.append({lhs[m], rhs[m]});
+    exprs.append({me, me});
+  }
+  return buildEinsum(
+      b, loc, cast<RankedTensorType>(lhs[i].getType()), ins, ranks, exprs, e,
+      MapKind::custom, ReduceKind::none,
+      [&](OpBuilder &bb, Location l, ValueRange a) -> Value {
+        Type t = a[0].getType();
+        Value zero = constFloat(bb, l, t, 0.0);
+        Value total = arith::AddFOp::create(bb, l, a[2], a[3]);
+        Value empty =
+            arith::CmpFOp::create(bb, l, arith::CmpFPredicate::OEQ, total, zero);
+        Value merged;
+        if (isMean) {
+          Value delta = arith::SubFOp::create(bb, l, a[1], a[0]);
+          Value w = arith::DivFOp::create(bb, l, a[3], total);
+          merged = arith::AddFOp::create(
+              bb, l, a[0], arith::MulFOp::create(bb, l, delta, w));
+        } else {
+          Value delta = arith::SubFOp::create(bb, l, a[5], a[4]);
+          Value w = arith::DivFOp::create(
+              bb, l, arith::MulFOp::create(bb, l, a[2], a[3]), total);
+          Value corr = arith::MulFOp::create(
+              bb, l, arith::MulFOp::create(bb, l, delta, delta), w);
+          merged = arith::AddFOp::create(
+              bb, l, arith::AddFOp::create(bb, l, a[0], a[1]), corr);
+        }
+        return arith::SelectOp::create(bb, l, empty, zero, merged);
+      });
+}
+
 /// Combines two states of disjoint ranges.
 SmallVector<Value> combine(OpBuilder &b, Location loc,
                            ArrayRef<StateInfo> infos, ValueRange lhs,
@@ -76,6 +135,10 @@ SmallVector<Value> combine(OpBuilder &b, Location loc,
       out[i] = buildEinsum(b, loc, cast<RankedTensorType>(lhs[i].getType()),
                            {lhs[i], rhs[i]}, info.ranks, {e, e}, e,
                            MapKind::add, ReduceKind::none);
+      continue;
+    }
+    if (info.kind.starts_with("welford_")) {
+      out[i] = combineWelford(b, loc, infos, i, lhs, rhs);
       continue;
     }
     unsigned j;

@@ -78,7 +78,8 @@ def EinOnlineNormalize : Pass<"ein-online-normalize"> {
     formula; afterwards `S = mean * count` and
     `V = M2 + count * (mean - M)^2`. That removes the pass that computes
     `V` (layer norm: 3 -> 2 passes; the normalisation still reads `X`).
-    This iteration has no `combine`, so `--ein-partition` leaves it alone.
+    Its `combine` kinds (`sum`, `welford_mean:0`, `welford_m2:0,1`) let
+    `--ein-partition` split it across workers with Chan's merge.
 
     Where no correction exists (a min barrier, a max used other than
     through exp, a sum that is no mean of a variance, a result streamed

@@ -72,12 +72,27 @@ func.func @extents(%x: tensor<4x8xf32>, %y: tensor<9x4xf32>, %i: tensor<4xf32>) 
 
 func.func @combine_kind(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
   %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
-    // expected-error @+1 {{'ein.iterate' op combine kind #0 must be 'max', 'sum' or 'rescaled_sum:<i>' with state #<i> a 'max', got 'rescaled_sum:0'}}
+    // expected-error @+1 {{'ein.iterate' op combine kind #0 must be 'max', 'sum', 'rescaled_sum:<i>' with state #<i> a 'max', 'welford_mean:<n>' with state #<n> a 'sum', or 'welford_m2:<n>,<m>' with state #<m> 'welford_mean:<n>', got 'rescaled_sum:0'}}
     %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) combine ["rescaled_sum:0"] {
     ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
       ein.yield %st : tensor<4xf32>
     }
     ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// welford_m2 must name a count (sum) and the welford_mean over that count.
+func.func @combine_welford(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op combine kind #2 must be 'max', 'sum', 'rescaled_sum:<i>' with state #<i> a 'max', 'welford_mean:<n>' with state #<n> a 'sum', or 'welford_m2:<n>,<m>' with state #<m> 'welford_mean:<n>', got 'welford_m2:1,0'}}
+    %s:3 = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>, %i : tensor<4xf32>, %i : tensor<4xf32>) combine ["sum", "welford_mean:0", "welford_m2:1,0"] {
+    ^bb0(%t: tensor<4x?xf32>, %a: tensor<4xf32>, %b: tensor<4xf32>, %c: tensor<4xf32>):
+      ein.yield %a, %b, %c : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+    }
+    ein.yield %s#2 : tensor<4xf32>
   }
   return %r : tensor<4xf32>
 }
