@@ -28,8 +28,10 @@
  *                          [--sgemm N] [--rss-probe S [--probe-seconds T]]
  */
 #include "attention_d128.h"
+#include "attention_d128_bf16.h"
 #include "attention_d128_causal.h"
 #include "attention_d64.h"
+#include "attention_d64_bf16.h"
 #include "attention_d64_causal.h"
 
 #include <cblas.h>
@@ -123,6 +125,89 @@ static void baseline(const float *q, const float *k, const float *v, float *o,
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, D, S, 1.0f, P, S,
                 V, D, 0.0f, O, D);
   }
+}
+
+/* ---- bf16 inputs: our bf16 kernel vs the baseline on the inputs widened
+ * to f32 (the widening is part of the baseline's time) ---- */
+
+typedef int (*kernel_bf16_fn)(const uint16_t *, int64_t, int64_t,
+                              const uint16_t *, int64_t, int64_t,
+                              const uint16_t *, int64_t, int64_t, uint16_t *,
+                              int64_t, int64_t);
+
+static uint16_t to_bf16(float x) { /* round to nearest even */
+  uint32_t u;
+  memcpy(&u, &x, 4);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return (uint16_t)(u >> 16);
+}
+
+static float from_bf16(uint16_t h) {
+  uint32_t u = (uint32_t)h << 16;
+  float x;
+  memcpy(&x, &u, 4);
+  return x;
+}
+
+static void widen(const uint16_t *x, float *y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = from_bf16(x[i]);
+}
+
+/* One configuration (non-causal); returns 1 when the outputs disagree. */
+static int run_bf16(int D, long B, long S, int reps, double ceiling) {
+  kernel_bf16_fn kern = D == 64 ? attn_d64_bf16 : attn_d128_bf16;
+  size_t n = (size_t)B * H * S * D;
+  uint16_t *q = xmalloc(n * 2), *k = xmalloc(n * 2), *v = xmalloc(n * 2),
+           *o = xmalloc(n * 2);
+  float *tmp = xmalloc(n * 4), *qf = xmalloc(n * 4), *kf = xmalloc(n * 4),
+        *vf = xmalloc(n * 4), *ob = xmalloc(n * 4);
+  float *P = xmalloc(sizeof(float) * S * S);
+  unsigned seed = 777u + (unsigned)(S * 131 + D);
+  uint16_t *bufs[3] = {q, k, v};
+  for (int b = 0; b < 3; ++b) {
+    fill(tmp, n, &seed);
+    for (size_t i = 0; i < n; ++i) bufs[b][i] = to_bf16(tmp[i]);
+  }
+  for (size_t i = 0; i < n; ++i) o[i] = 0x7fc0; /* NaN poison */
+  double flops = 4.0 * B * H * (double)S * S * D, times[64];
+  for (int r = -1; r < reps; ++r) {
+    double t0 = now();
+    if (kern(q, B, S, k, B, S, v, B, S, o, B, S)) {
+      fprintf(stderr, "bf16 kernel rejected the sizes\n");
+      exit(1);
+    }
+    if (r >= 0) times[r] = now() - t0;
+  }
+  double tOurs = median(times, reps);
+  for (int r = -1; r < reps; ++r) {
+    double t0 = now();
+    widen(q, qf, n);
+    widen(k, kf, n);
+    widen(v, vf, n);
+    baseline(qf, kf, vf, ob, B, S, D, 0, P);
+    if (r >= 0) times[r] = now() - t0;
+  }
+  double tBase = median(times, reps);
+  double maxDiff = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double d = fabs((double)from_bf16(o[i]) - ob[i]);
+    if (!(d <= maxDiff)) maxDiff = isnan(d) ? INFINITY : d;
+  }
+  double gOurs = flops / tOurs * 1e-9, gBase = flops / tBase * 1e-9;
+  printf("%-4d %-6s %6ld | %12.2f %12.2f %6.3fx | %6.1f%% %9.2e | %10.1f "
+         "%9.1f %2d/%d\n",
+         D, "no", S, gOurs, gBase, gOurs / gBase, 100.0 * gOurs / ceiling,
+         maxDiff, tOurs * 1e3, tBase * 1e3, reps, reps);
+  fflush(stdout);
+  free(q); free(k); free(v); free(o); free(tmp);
+  free(qf); free(kf); free(vf); free(ob); free(P);
+  /* outputs are bf16 (8 bits of mantissa) and |o| <= 1 */
+  if (!(maxDiff <= 1e-2)) {
+    fprintf(stderr, "FAIL: bf16 D=%d S=%ld: max |ours - baseline| = %.3e > "
+                    "1e-2\n", D, S, maxDiff);
+    return 1;
+  }
+  return 0;
 }
 
 /* ---- sgemm ceiling ---- */
@@ -252,7 +337,7 @@ int main(int argc, char **argv) {
   if (probeSeq > 0) return rss_probe(probeSeq, probeSeconds);
 
   openblas_set_num_threads(threads);
-  printf("CPU attention benchmark: fp32, B=%ld, H=%d, Sq=Sk=S, scale "
+  printf("CPU attention benchmark: fp32 (bf16 inputs at the end), B=%ld, H=%d, Sq=Sk=S, scale "
          "1/sqrt(D)\n",
          B, H);
   const char *ompThreads = getenv("OMP_NUM_THREADS");
@@ -412,6 +497,16 @@ int main(int argc, char **argv) {
         }
       }
     }
+  }
+
+  /* bf16 inputs: S up to min(--max-seq, 4096), a fixed 3 timed runs */
+  printf("\nbf16 inputs and output (ours computes in f32; the baseline widens "
+         "the inputs to f32, timed, then runs as above), non-causal:\n");
+  for (int si = 0; si < 2; ++si) {
+    long S = si ? 4096 : 1024;
+    if (S > maxSeq) continue;
+    for (int D = 64; D <= 128; D *= 2)
+      failed |= run_bf16(D, B, S, reps < 3 ? reps : 3, ceiling);
   }
 
   printf("\nsgemm ceiling %.1f GFLOP/s (%d^3, %d OpenBLAS threads)\n", ceiling,

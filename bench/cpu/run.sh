@@ -41,7 +41,8 @@ fi
 
 # 3. The kernels.
 mkdir -p "$OUT"
-for k in attention_d64 attention_d64_causal attention_d128 attention_d128_causal; do
+for k in attention_d64 attention_d64_causal attention_d128 attention_d128_causal \
+         attention_d64_bf16 attention_d128_bf16; do
   echo "+ build/bin/einfuse-compile bench/cpu/$k.mlir --target=cpu -o $OUT --name=$k ${PIPELINE_OPTIONS:+--pipeline-options=$PIPELINE_OPTIONS}"
   build/bin/einfuse-compile "bench/cpu/$k.mlir" --target=cpu -o "$OUT" --name="$k" \
     ${PIPELINE_OPTIONS:+--pipeline-options="$PIPELINE_OPTIONS"}
@@ -49,7 +50,8 @@ done
 
 # 4. The benchmark.
 srcs=(bench/cpu/attention_bench.c)
-for k in attention_d64 attention_d64_causal attention_d128 attention_d128_causal; do
+for k in attention_d64 attention_d64_causal attention_d128 attention_d128_causal \
+         attention_d64_bf16 attention_d128_bf16; do
   srcs+=("$OUT/$k.c" "$OUT/$k.o")
 done
 echo "+ $CC -O2 -march=native -I$OUT ${srcs[*]} -lopenblas -lm $OMP_LIBS -o $OUT/attention_bench"
