@@ -64,8 +64,10 @@ def EinfuseCPUContractions : Pass<"einfuse-cpu-contractions"> {
   let summary = "Register-blocked vector loop nests for f32 contractions";
   let description = [{
     Rewrites every `linalg.generic` on buffers that computes
-    `C[.., i, j] += A[.., i, k] * B[.., k, j]` (f32, one reduction rank,
-    C contiguous along its last rank j) into loops over the batch ranks
+    `C[.., i, j] += A[.., i, k] * B[.., k, j]` (C f32 and contiguous along
+    its last rank j; A and B f32, or bf16/f16 widened by `arith.extf` in
+    the body, as bf16 attention multiplies; one reduction rank) into loops
+    over the batch ranks
     and blocks of rows, where an R x NV block of C (NV vectors of
     `vector-width` lanes along j) is kept in registers while k runs: each
     k step loads NV vectors of B and adds the broadcast scalars of A with

@@ -56,11 +56,11 @@ bool lastDimContiguous(Value v) {
   return type.getRank() > 0 && type.areTrailingDimsContiguous(1);
 }
 
-/// The body is `yield out + x * y` over the two inputs (any operand order).
+/// The body is `yield out + x * y` over the two inputs (any operand order),
+/// each input either f32 or widened to f32 by an arith.extf (bf16 and f16
+/// attention multiply their inputs that way).
 bool isMulAdd(linalg::GenericOp op) {
   Block &body = op.getRegion().front();
-  if (body.getOperations().size() != 3)
-    return false;
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
   auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
   if (!add)
@@ -72,10 +72,23 @@ bool isMulAdd(linalg::GenericOp op) {
   auto mul = prod.getDefiningOp<arith::MulFOp>();
   if (!mul)
     return false;
+  unsigned widened = 0;
+  auto input = [&](Value v) -> Value {
+    if (auto ext = v.getDefiningOp<arith::ExtFOp>()) {
+      ++widened;
+      return ext.getIn();
+    }
+    return v;
+  };
   Value x = body.getArgument(0), y = body.getArgument(1);
-  return (mul.getLhs() == x && mul.getRhs() == y) ||
-         (mul.getLhs() == y && mul.getRhs() == x);
+  Value lhs = input(mul.getLhs()), rhs = input(mul.getRhs());
+  if (body.getOperations().size() != 3 + widened)
+    return false;
+  return (lhs == x && rhs == y) || (lhs == y && rhs == x);
 }
+
+/// Whether `t` is an element type the kernel reads (and widens to f32).
+bool isReadable(Type t) { return t.isF32() || t.isBF16() || t.isF16(); }
 
 std::optional<Contraction> match(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
@@ -83,7 +96,8 @@ std::optional<Contraction> match(linalg::GenericOp op) {
     return std::nullopt;
   for (OpOperand &o : op->getOpOperands()) {
     auto type = dyn_cast<MemRefType>(o.get().getType());
-    if (!type || !type.getElementType().isF32())
+    if (!type || !(op.isDpsInit(&o) ? type.getElementType().isF32()
+                                     : isReadable(type.getElementType())))
       return std::nullopt;
   }
   if (!isMulAdd(op))
@@ -140,6 +154,27 @@ struct Emitter {
 
   Value idx(int64_t v) { return arith::ConstantIndexOp::create(rw, loc, v); }
 
+  /// Reads of A and B, widened to f32.
+  Value widen(OpBuilder &b, Value v) {
+    Type f32 = b.getF32Type();
+    Type t = isa<VectorType>(v.getType()) ? Type(vecType) : f32;
+    return getElementTypeOrSelf(v) == f32
+               ? v
+               : arith::ExtFOp::create(b, loc, t, v).getResult();
+  }
+  Value loadScalar(OpBuilder &b, OpOperand *o) {
+    return widen(b, memref::LoadOp::create(b, loc, o->get(), indices(o)));
+  }
+  Value loadVector(OpBuilder &b, OpOperand *o, Value mask) {
+    Type elt = getElementTypeOrSelf(o->get());
+    auto type = VectorType::get({int64_t(width)}, elt);
+    if (!mask)
+      return widen(b, vector::LoadOp::create(b, loc, type, o->get(), indices(o)));
+    Value pass = arith::ConstantOp::create(b, loc, type, b.getZeroAttr(type));
+    return widen(b, vector::MaskedLoadOp::create(b, loc, type, o->get(),
+                                                 indices(o), mask, pass));
+  }
+
   SmallVector<Value> indices(OpOperand *o) {
     SmallVector<Value> r;
     for (AffineExpr e : c.op.getMatchingIndexingMap(o).getResults())
@@ -172,8 +207,8 @@ struct Emitter {
       loop2(j0, j1, c1, k0, k1, c1, [&](OpBuilder &b, Value jj, Value kk) {
         iv[c.j] = jj;
         iv[c.k] = kk;
-        Value x = memref::LoadOp::create(b, loc, c.b->get(), indices(c.b));
-        memref::StoreOp::create(b, loc, x, packed, ValueRange{kk, jj});
+        memref::StoreOp::create(b, loc, loadScalar(b, c.b), packed,
+                                ValueRange{kk, jj});
       });
     };
     Value kFull = K, jFull = c0;
@@ -196,9 +231,8 @@ struct Emitter {
               for (int64_t r = 0; r < 16; ++r) {
                 iv[c.j] = at(j0, r);
                 iv[c.k] = k0;
-                Value row = vector::LoadOp::create(b, loc, vecType, c.b->get(),
-                                                   indices(c.b));
-                tile = vector::InsertOp::create(b, loc, row, tile, r);
+                tile = vector::InsertOp::create(
+                    b, loc, loadVector(b, c.b, Value()), tile, r);
               }
               Value t = vector::TransposeOp::create(b, loc, tile,
                                                     ArrayRef<int64_t>{1, 0});
@@ -266,20 +300,12 @@ struct Emitter {
                     continue;
                   }
                   iv[c.j] = cols[v];
-                  SmallVector<Value> at = indices(c.b);
-                  bv.push_back(masked ? vector::MaskedLoadOp::create(
-                                            b2, l2, vecType, c.b->get(), at,
-                                            masks[v], zeroVec)
-                                            .getResult()
-                                      : vector::LoadOp::create(
-                                            b2, l2, vecType, c.b->get(), at)
-                                            .getResult());
+                  bv.push_back(loadVector(b2, c.b, masked ? masks[v] : Value()));
                 }
                 SmallVector<Value> next;
                 for (unsigned r = 0; r < nRows; ++r) {
                   iv[c.i] = rowIndex(b2, r);
-                  Value s = memref::LoadOp::create(b2, l2, c.a->get(),
-                                                   indices(c.a));
+                  Value s = loadScalar(b2, c.a);
                   Value bc = vector::BroadcastOp::create(b2, l2, vecType, s);
                   for (unsigned v = 0; v < numVectors; ++v)
                     next.push_back(vector::FMAOp::create(

@@ -148,3 +148,31 @@ func.func @packed_strided(%a: memref<?x32xf32>, %b: memref<?x32xf32, strided<[64
   }
   return
 }
+
+// -----
+
+// bf16 inputs widened in the body (bf16 attention's P.V): the vectors of B
+// are read as bf16 and widened, the scalars of A likewise.
+#a = affine_map<(b, i, j, k) -> (b, i, k)>
+#bd = affine_map<(b, i, j, k) -> (b, k, j)>
+#c = affine_map<(b, i, j, k) -> (b, i, j)>
+// CHECK-LABEL: func @widened
+// CHECK: scf.for
+// CHECK: %[[V:.*]] = vector.load %arg1[{{.*}}] : memref<?x?x64xbf16>, vector<16xbf16>
+// CHECK: arith.extf %[[V]] : vector<16xbf16> to vector<16xf32>
+// CHECK: %[[S:.*]] = memref.load %arg0[{{.*}}] : memref<?x?x?xbf16>
+// CHECK: %[[W:.*]] = arith.extf %[[S]] : bf16 to f32
+// CHECK: vector.broadcast %[[W]] : f32 to vector<16xf32>
+// CHECK: vector.fma
+func.func @widened(%a: memref<?x?x?xbf16>, %b: memref<?x?x64xbf16>, %c: memref<?x?x64xf32>) {
+  linalg.generic {indexing_maps = [#a, #bd, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+    ins(%a, %b : memref<?x?x?xbf16>, memref<?x?x64xbf16>) outs(%c : memref<?x?x64xf32>) {
+  ^bb0(%x: bf16, %y: bf16, %z: f32):
+    %xf = arith.extf %x : bf16 to f32
+    %yf = arith.extf %y : bf16 to f32
+    %m = arith.mulf %xf, %yf : f32
+    %s = arith.addf %z, %m : f32
+    linalg.yield %s : f32
+  }
+  return
+}
