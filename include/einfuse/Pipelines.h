@@ -51,7 +51,8 @@ struct CPUPipelineOptions
       *this, "parallel-rank",
       llvm::cl::desc("Lower cascades tile by tile along this parallel rank "
                      "(scf.forall; e.g. p, the queries of attention); auto "
-                     "(default): the first of the result's ranks that tiles; "
+                     "(default): the result's ranks before its last (batch, "
+                     "queries; --convert-ein-to-linalg); "
                      "none: no tiles"),
       llvm::cl::init("auto")};
   Option<int64_t> parallelTile{

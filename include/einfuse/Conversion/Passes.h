@@ -32,6 +32,13 @@ llvm::FailureOr<bool> lowerCascadeTiled(mlir::RewriterBase &rewriter,
                                         ein::CascadeOp cascade,
                                         llvm::StringRef rank, int64_t tile);
 
+/// The same over several ranks at once (rank, tile size): an scf.forall
+/// with one dimension per rank that qualifies; the others stay whole.
+/// Returns false when none qualifies.
+llvm::FailureOr<bool>
+lowerCascadeTiled(mlir::RewriterBase &rewriter, ein::CascadeOp cascade,
+                  llvm::ArrayRef<std::pair<std::string, int64_t>> ranks);
+
 #define GEN_PASS_REGISTRATION
 #include "einfuse/Conversion/Passes.h.inc"
 

@@ -21,14 +21,16 @@ def ConvertEinToLinalg : Pass<"convert-ein-to-linalg"> {
     of its inputs (its intermediates then hold T along `p`) and inserts its
     slice of the results; `ein.index` and `ein.extent` of `p` still refer
     to the whole rank. Other cascades are lowered whole. With
-    `parallel-rank=auto`, each cascade tries the ranks of its first result
-    from the second-to-last dim outwards, then the last, and takes the
-    first that tiles (attention: the queries; a row-wise norm: the rows).
+    `parallel-rank=auto`, the forall has one dimension per rank of the
+    first result before its last: the second-to-last (rows, queries) in
+    tiles of `parallel-tile`, the ones before it (batch, heads) in tiles of
+    1, each only where it qualifies (a static rank such as a fixed head
+    count stays whole); when none does, the last rank alone.
   }];
   let options = [
     Option<"parallelRank", "parallel-rank", "std::string", /*default=*/"\"\"",
            "Parallel rank to tile into an scf.forall (none by default; "
-           "auto: the first of the result's ranks that tiles)">,
+           "auto: the result's ranks before its last, see above)">,
     Option<"parallelTile", "parallel-tile", "int64_t", /*default=*/"64",
            "Tile size along the parallel rank">
   ];

@@ -912,11 +912,25 @@ LogicalResult einfuse::lowerCascadeToLinalg(RewriterBase &rewriter,
   return lowerCascadeWith(rewriter, cascade, {}, {});
 }
 
-FailureOr<bool> einfuse::lowerCascadeTiled(RewriterBase &rewriter,
-                                           CascadeOp cascade, StringRef rank,
-                                           int64_t tile) {
-  if (cascade.lookupRank(rank) < 0 || tile <= 0)
+namespace {
+/// One rank of a tiled lowering: the outside values it slices (value ->
+/// dim), the dim of each result it indexes, and, once built, its tile.
+struct RankTiling {
+  std::string rank;
+  int64_t tile;
+  llvm::MapVector<Value, int64_t> sliced;
+  SmallVector<int64_t> resultDims;
+  Value extent, tileSize, offset, size;
+};
+
+/// Whether the cascade can be tiled along `t.rank`: not reduced, indexed as
+/// a plain dynamic dim everywhere, present in every result.
+bool analyseTiledRank(CascadeOp cascade, RankTiling &t) {
+  if (cascade.lookupRank(t.rank) < 0 || t.tile <= 0)
     return false;
+  StringRef rank = t.rank;
+  llvm::MapVector<Value, int64_t> &sliced = t.sliced;
+  SmallVector<int64_t> &resultDims = t.resultDims;
   auto definedInside = [&](Value v) {
     return v.getParentRegion() == &cascade.getBody() ||
            cascade->isProperAncestor(v.getParentRegion()->getParentOp());
@@ -924,7 +938,6 @@ FailureOr<bool> einfuse::lowerCascadeTiled(RewriterBase &rewriter,
   // Which outside values to slice, and along which dim; refuse what the
   // tiling cannot express (the rank reduced, indexed by a compound
   // expression, or static along the rank).
-  llvm::MapVector<Value, int64_t> sliced;
   bool ok = true;
   cascade.walk([&](EinsumOp e) {
     SmallVector<StringRef> names = e.getRankNames();
@@ -970,7 +983,6 @@ FailureOr<bool> einfuse::lowerCascadeTiled(RewriterBase &rewriter,
     }
   });
   auto yield = cast<YieldOp>(cascade.getBodyBlock().getTerminator());
-  SmallVector<int64_t> resultDims;
   for (Value v : yield.getValues()) {
     auto e = v.getDefiningOp<EinsumOp>();
     int64_t dim = -1;
@@ -984,16 +996,44 @@ FailureOr<bool> einfuse::lowerCascadeTiled(RewriterBase &rewriter,
       ok = false;
     resultDims.push_back(dim);
   }
-  if (!ok || sliced.empty())
+  return ok && !sliced.empty();
+}
+} // namespace
+
+FailureOr<bool> einfuse::lowerCascadeTiled(RewriterBase &rewriter,
+                                           CascadeOp cascade, StringRef rank,
+                                           int64_t tile) {
+  return lowerCascadeTiled(rewriter, cascade, {{rank.str(), tile}});
+}
+
+FailureOr<bool> einfuse::lowerCascadeTiled(
+    RewriterBase &rewriter, CascadeOp cascade,
+    ArrayRef<std::pair<std::string, int64_t>> ranks) {
+  // The ranks that qualify; the others are left whole.
+  SmallVector<RankTiling> tilings;
+  for (auto &[rank, tile] : ranks) {
+    RankTiling t{rank, tile, {}, {}, {}, {}, {}, {}};
+    if (analyseTiledRank(cascade, t))
+      tilings.push_back(std::move(t));
+  }
+  if (tilings.empty())
     return false;
+  auto yield = cast<YieldOp>(cascade.getBodyBlock().getTerminator());
 
   Location loc = cascade.getLoc();
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(cascade);
-  auto [first, firstDim] = *sliced.begin();
-  Value extent = tensor::DimOp::create(rewriter, loc, first, firstDim);
-  Value tileSize = arith::ConstantIndexOp::create(rewriter, loc, tile);
-  Value numTiles = arith::CeilDivUIOp::create(rewriter, loc, extent, tileSize);
+  SmallVector<OpFoldResult> numTiles;
+  llvm::StringMap<Value> extentOf;
+  for (RankTiling &t : tilings) {
+    auto [first, firstDim] = *t.sliced.begin();
+    t.extent = tensor::DimOp::create(rewriter, loc, first, firstDim);
+    extentOf[t.rank] = t.extent;
+    t.tileSize = arith::ConstantIndexOp::create(rewriter, loc, t.tile);
+    numTiles.push_back(
+        arith::CeilDivUIOp::create(rewriter, loc, t.extent, t.tileSize)
+            .getResult());
+  }
 
   // Outputs: the cascade's results, whole.
   SmallVector<Value> outs;
@@ -1006,7 +1046,9 @@ FailureOr<bool> einfuse::lowerCascadeTiled(RewriterBase &rewriter,
       if (!type.isDynamicDim(i))
         continue;
       StringRef r = names[cast<AffineDimExpr>(x).getPosition()];
-      Value size = r == rank ? extent : buildOutsideExtent(rewriter, loc, cascade, r);
+      Value size = extentOf.lookup(r);
+      if (!size)
+        size = buildOutsideExtent(rewriter, loc, cascade, r);
       if (!size)
         return false;
       dyn.push_back(size);
@@ -1014,37 +1056,43 @@ FailureOr<bool> einfuse::lowerCascadeTiled(RewriterBase &rewriter,
     outs.push_back(tensor::EmptyOp::create(rewriter, loc, type, dyn));
   }
 
-  auto forall = scf::ForallOp::create(
-      rewriter, loc, ArrayRef<OpFoldResult>{numTiles}, outs, std::nullopt);
+  auto forall =
+      scf::ForallOp::create(rewriter, loc, numTiles, outs, std::nullopt);
   Block *body = forall.getBody();
   rewriter.setInsertionPointToStart(body);
-  Value iv = forall.getInductionVars()[0];
-  Value offset = arith::MulIOp::create(rewriter, loc, iv, tileSize);
-  Value size = arith::MinSIOp::create(
-      rewriter, loc, tileSize,
-      arith::SubIOp::create(rewriter, loc, extent, offset));
-  // The tile of `v` along `dim`: [offset, offset + size), whole elsewhere.
-  auto sliceAlong = [&](OpBuilder &b, Value v, int64_t dim) {
+  for (auto [t, iv] : llvm::zip(tilings, forall.getInductionVars())) {
+    t.offset = arith::MulIOp::create(rewriter, loc, iv, t.tileSize);
+    t.size = arith::MinSIOp::create(
+        rewriter, loc, t.tileSize,
+        arith::SubIOp::create(rewriter, loc, t.extent, t.offset));
+  }
+  // Each outside value sliced along the dims of every tiled rank that
+  // indexes it, whole elsewhere.
+  llvm::MapVector<Value, SmallVector<std::pair<int64_t, RankTiling *>>> cuts;
+  for (RankTiling &t : tilings)
+    for (auto [v, dim] : t.sliced)
+      cuts[v].push_back({dim, &t});
+  IRMapping mapping;
+  for (auto &[v, dims] : cuts) {
     auto type = cast<RankedTensorType>(v.getType());
     SmallVector<OpFoldResult> offsets, sizes, strides;
     for (int64_t i = 0; i < type.getRank(); ++i) {
-      strides.push_back(b.getIndexAttr(1));
-      offsets.push_back(i == dim ? OpFoldResult(offset) : b.getIndexAttr(0));
-      if (i == dim)
-        sizes.push_back(size);
-      else if (type.isDynamicDim(i))
-        sizes.push_back(tensor::DimOp::create(b, loc, v, i).getResult());
-      else
-        sizes.push_back(b.getIndexAttr(type.getDimSize(i)));
+      strides.push_back(rewriter.getIndexAttr(1));
+      auto cut = llvm::find_if(dims, [&](auto &d) { return d.first == i; });
+      if (cut != dims.end()) {
+        offsets.push_back(cut->second->offset);
+        sizes.push_back(cut->second->size);
+        continue;
+      }
+      offsets.push_back(rewriter.getIndexAttr(0));
+      sizes.push_back(type.isDynamicDim(i)
+                          ? OpFoldResult(tensor::DimOp::create(rewriter, loc,
+                                                               v, i)
+                                             .getResult())
+                          : rewriter.getIndexAttr(type.getDimSize(i)));
     }
-    return std::make_tuple(offsets, sizes, strides);
-  };
-  IRMapping mapping;
-  for (auto [v, dim] : sliced) {
-    auto [offsets, sizes, strides] = sliceAlong(rewriter, v, dim);
-    mapping.map(v, tensor::ExtractSliceOp::create(
-                       rewriter, loc, cast<RankedTensorType>(v.getType()), v,
-                       offsets, sizes, strides));
+    mapping.map(v, tensor::ExtractSliceOp::create(rewriter, loc, type, v,
+                                                  offsets, sizes, strides));
   }
   auto clone = cast<CascadeOp>(rewriter.clone(*cascade, mapping));
   // Insert each tile of a result into the whole result.
@@ -1056,8 +1104,11 @@ FailureOr<bool> einfuse::lowerCascadeTiled(RewriterBase &rewriter,
     SmallVector<OpFoldResult> offs, sizes, strides;
     for (int64_t i = 0; i < type.getRank(); ++i) {
       strides.push_back(rewriter.getIndexAttr(1));
-      offs.push_back(i == resultDims[k] ? OpFoldResult(offset)
-                                        : rewriter.getIndexAttr(0));
+      OpFoldResult off = rewriter.getIndexAttr(0);
+      for (RankTiling &t : tilings)
+        if (t.resultDims[k] == i)
+          off = t.offset;
+      offs.push_back(off);
       sizes.push_back(type.isDynamicDim(i)
                           ? OpFoldResult(tensor::DimOp::create(
                                              rewriter, loc, tileResult, i)
@@ -1077,8 +1128,10 @@ FailureOr<bool> einfuse::lowerCascadeTiled(RewriterBase &rewriter,
     }
   }
   llvm::StringMap<Value> full, offsets;
-  full[rank] = extent;
-  offsets[rank] = offset;
+  for (RankTiling &t : tilings) {
+    full[t.rank] = t.extent;
+    offsets[t.rank] = t.offset;
+  }
   if (failed(lowerCascadeWith(rewriter, clone, full, offsets)))
     return failure();
   rewriter.replaceOp(cascade, forall.getResults());
@@ -1104,38 +1157,47 @@ struct ConvertEinToLinalgPass
     getOperation()->walk([&](CascadeOp c) { cascades.push_back(c); });
     IRRewriter rewriter(&getContext());
     for (CascadeOp c : cascades) {
-      // The ranks to try: the one asked for, or with `auto` the ranks of
-      // the first result from its second-to-last dim outwards (rows, query
-      // tiles, batch), then its last (the contiguous one, kept whole when
-      // another rank can be tiled).
-      SmallVector<std::string> candidates;
+      // The ranks to tile: the one asked for, or with `auto` the second-to-
+      // last rank of the first result (rows, queries) in tiles of
+      // `parallel-tile` and every rank before it (batch, heads) in tiles
+      // of 1; a rank that does not qualify (static, reduced) stays whole.
+      // When none does, the last rank alone (a 1-D result).
+      bool done = false;
       if (parallelRank == "auto") {
         auto yield = cast<YieldOp>(c.getBodyBlock().getTerminator());
         auto e = yield.getValues().empty()
                      ? EinsumOp()
                      : yield.getValues().front().getDefiningOp<EinsumOp>();
+        SmallVector<std::string> dims;
         if (e) {
           SmallVector<StringRef> names = e.getRankNames();
-          SmallVector<std::string> dims;
           for (AffineExpr x : e.getOutputMap().getResults())
             dims.push_back(
                 names[cast<AffineDimExpr>(x).getPosition()].str());
-          for (int i = int(dims.size()) - 2; i >= 0; --i)
-            candidates.push_back(dims[i]);
-          if (!dims.empty())
-            candidates.push_back(dims.back());
+        }
+        SmallVector<std::pair<std::string, int64_t>> ranks;
+        for (size_t i = 0; i + 1 < dims.size(); ++i)
+          ranks.push_back(
+              {dims[i], i + 2 == dims.size() ? int64_t(parallelTile) : 1});
+        SmallVector<SmallVector<std::pair<std::string, int64_t>>> attempts = {
+            ranks};
+        if (!dims.empty())
+          attempts.push_back({{dims.back(), int64_t(parallelTile)}});
+        for (auto &attempt : attempts) {
+          if (attempt.empty())
+            continue;
+          FailureOr<bool> tiled = lowerCascadeTiled(rewriter, c, attempt);
+          if (failed(tiled))
+            return signalPassFailure();
+          if ((done = *tiled))
+            break;
         }
       } else if (!parallelRank.empty() && parallelRank != "none") {
-        candidates.push_back(parallelRank);
-      }
-      bool done = false;
-      for (const std::string &rank : candidates) {
         FailureOr<bool> tiled =
-            lowerCascadeTiled(rewriter, c, rank, parallelTile);
+            lowerCascadeTiled(rewriter, c, parallelRank, parallelTile);
         if (failed(tiled))
           return signalPassFailure();
-        if ((done = *tiled))
-          break;
+        done = *tiled;
       }
       if (done)
         continue;
