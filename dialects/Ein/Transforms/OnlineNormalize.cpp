@@ -610,14 +610,13 @@ std::string OnlineRewriter::analyseWelford(WelfordPlan &plan) {
 }
 
 void OnlineRewriter::rewriteWelford(WelfordPlan &plan) {
-  MLIRContext *ctx = cascade.getContext();
   Location loc = plan.sum.getLoc();
-  OpBuilder b(ctx);
+  OpBuilder b(cascade.getContext());
   std::string tileRank = addTileRank();
   b.setInsertionPoint(plan.sum);
-  SmallVector<Value> inits = {splatLike(b, loc, plan.sum, 0.0),
-                              splatLike(b, loc, plan.sum, 0.0),
-                              splatLike(b, loc, plan.sum, 0.0)};
+  // Count, mean and M2 all start at 0.
+  Value zero = splatLike(b, loc, plan.sum, 0.0);
+  SmallVector<Value> inits = {zero, zero, zero};
   auto xType = cast<RankedTensorType>(plan.x.getType());
   auto iterate = IterateOp::create(
       b, loc, TypeRange(ValueRange(inits)), ValueRange{plan.x}, inits,
@@ -742,7 +741,6 @@ void OnlineRewriter::rewriteWelford(WelfordPlan &plan) {
   plan.var.erase();
   if (plan.diff.getResult().use_empty())
     plan.diff.erase();
-  (void)ctx;
 }
 
 struct EinOnlineNormalizePass
