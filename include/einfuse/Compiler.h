@@ -29,11 +29,47 @@ struct KernelArg {
   bool isOutput = false;
 };
 
+/// Dims of a kernel's buffers that must have the same size: the same rank
+/// of a cascade, or the same role of a named op (the batch of attention's
+/// query and key, ...).
+struct SizeGroup {
+  /// (argument index, dim) pairs.
+  std::vector<std::pair<unsigned, int64_t>> dims;
+  /// The size they must all have when the IR fixes it, else kDynamic.
+  int64_t extent = mlir::ShapedType::kDynamic;
+};
+
 /// The C-level signature of one kernel (a public function of the input).
 struct KernelSignature {
   std::string name;
   std::vector<KernelArg> args;
+  /// Sizes that must agree, derived from the kernel's body (see
+  /// collectKernels); the launchers check them before any work.
+  std::vector<SizeGroup> sizeGroups;
 };
+
+/// Status codes every generated launcher returns (CPU and GPU alike); the
+/// headers define them as EINFUSE_* macros.
+enum LauncherStatus {
+  kLauncherOk = 0,
+  kLauncherNegativeSize = -1,
+  kLauncherSizeMismatch = -2,
+  kLauncherLoadFailed = -3,
+  kLauncherLaunchFailed = -4,
+  kLauncherMisaligned = -5,
+  kLauncherNullPointer = -6,
+  kLauncherTooLarge = -7,
+};
+
+/// The C definitions of the status codes (guarded, so that headers of
+/// several kernel modules can be included together).
+std::string getStatusCodeDefinitions();
+
+/// C statements that check a kernel's arguments before any work, in this
+/// order: no dynamic size is negative (-1), sizes that must agree do (-2),
+/// no buffer's byte size overflows int64_t (-7), and no buffer holding
+/// elements is NULL (-6). Each statement returns its code on failure.
+std::vector<std::string> getArgumentChecks(const KernelSignature &kernel);
 
 /// C type of one element of a kernel buffer: f16/bf16 travel as uint16_t
 /// bits, fp8 and i1 as one uint8_t each.
@@ -116,8 +152,10 @@ llvm::StringRef getTargetList();
 llvm::FailureOr<TargetSpec> parseTarget(llvm::StringRef spec,
                                         std::string &error);
 
-/// Reads the kernels of `module`: every public function on ranked tensors.
-/// Emits an error at the module and fails when there is none.
+/// Reads the kernels of `module`: every public function on ranked tensors,
+/// with the sizes of their buffers that must agree (through the ranks of
+/// `ein.cascade` and the roles of `ein.attention` and `ein.qmatmul`
+/// operands). Emits an error at the module and fails when there is none.
 llvm::FailureOr<std::vector<KernelSignature>>
 collectKernels(mlir::ModuleOp module);
 

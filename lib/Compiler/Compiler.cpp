@@ -7,12 +7,15 @@
 #include "einfuse/Target/GPU.h"
 #include "einfuse/Target/NVIDIA.h"
 
+#include "Ein/IR/EinDialect.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/EquivalenceClasses.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -87,6 +90,232 @@ static bool isValidCIdentifier(StringRef name) {
   return !llvm::is_contained(keywords, name);
 }
 
+namespace {
+/// Which dims of a kernel's tensors must have the same size. A node is a
+/// (tensor value, dim) pair or a (cascade, rank) pair; the ops of the body
+/// join them: a cascade's Einsums join the dims they index by a plain rank
+/// with that rank, its yield joins what it yields with its results, and
+/// the named ops join the dims that play the same role. Ops it does not
+/// know join nothing, so the result is what the body guarantees, never
+/// more.
+class SizeAgreement {
+public:
+  using Node = std::pair<const void *, int64_t>;
+
+  explicit SizeAgreement(func::FuncOp fn) {
+    fn.walk([&](Operation *op) {
+      if (auto einsum = dyn_cast<ein::EinsumOp>(op))
+        visitEinsum(einsum);
+      else if (auto cascade = dyn_cast<ein::CascadeOp>(op))
+        visitCascade(cascade);
+      else if (auto attention = dyn_cast<ein::AttentionOp>(op))
+        visitAttention(attention);
+      else if (auto qmatmul = dyn_cast<ein::QMatmulOp>(op))
+        unite(qmatmul.getInput(), 0, qmatmul.getOutput(), 0);
+    });
+    // Key the static extents by the final leaders.
+    for (auto [n, extent] : pending)
+      extents.try_emplace(classes.getOrInsertLeaderValue(n), extent);
+  }
+
+  static Node node(Value v, int64_t d) { return {v.getAsOpaquePointer(), d}; }
+
+  /// The representative of `n`'s class.
+  Node leader(Node n) { return classes.getOrInsertLeaderValue(n); }
+
+  /// The static size of `n`'s class, or kDynamic.
+  int64_t getExtent(Node n) {
+    auto it = extents.find(leader(n));
+    return it == extents.end() ? ShapedType::kDynamic : it->second;
+  }
+
+private:
+  void add(Node n, int64_t extent) {
+    classes.insert(n);
+    if (!ShapedType::isDynamic(extent))
+      pending.push_back({n, extent});
+  }
+  void add(Value v, int64_t d) {
+    add(node(v, d), cast<ShapedType>(v.getType()).getDimSize(d));
+  }
+  void unite(Node a, Node b) { classes.unionSets(a, b); }
+  void unite(Value a, int64_t da, Value b, int64_t db) {
+    add(a, da);
+    add(b, db);
+    unite(node(a, da), node(b, db));
+  }
+  Node rankNode(ein::CascadeOp cascade, StringRef rank) {
+    Node n{cascade.getOperation(), -1 - cascade.lookupRank(rank)};
+    add(n, cascade.getDeclaredExtent(rank));
+    return n;
+  }
+
+  void visitEinsum(ein::EinsumOp einsum) {
+    // Einsums inside an iteration index tiles, not the cascade's tensors.
+    auto cascade = dyn_cast<ein::CascadeOp>(einsum->getParentOp());
+    if (!cascade)
+      return;
+    SmallVector<StringRef> names = einsum.getRankNames();
+    auto visit = [&](Value v, AffineMap map) {
+      for (auto [d, e] : llvm::enumerate(map.getResults()))
+        if (auto dim = dyn_cast<AffineDimExpr>(e)) {
+          add(v, d);
+          unite(node(v, d), rankNode(cascade, names[dim.getPosition()]));
+        }
+    };
+    for (auto [i, in] : llvm::enumerate(einsum.getInputs()))
+      visit(in, einsum.getInputMap(i));
+    visit(einsum.getResult(), einsum.getOutputMap());
+  }
+
+  void visitCascade(ein::CascadeOp cascade) {
+    Operation *yield = cascade.getBodyBlock().getTerminator();
+    for (auto [value, result] :
+         llvm::zip(yield->getOperands(), cascade.getResults()))
+      for (int64_t d = 0, e = cast<ShapedType>(result.getType()).getRank();
+           d < e; ++d)
+        unite(value, d, result, d);
+  }
+
+  void visitAttention(ein::AttentionOp op) {
+    Value q = op.getQuery(), k = op.getKey(), v = op.getValue(),
+          o = op.getOutput(), mask = op.getMask();
+    for (Value x : {k, v, o})
+      unite(q, 0, x, 0); // batch
+    unite(q, 1, o, 1);   // query heads
+    unite(k, 1, v, 1);   // key/value heads
+    unite(q, 2, o, 2);   // query length
+    unite(k, 2, v, 2);   // key length
+    unite(q, 3, k, 3);   // head dim
+    unite(v, 3, o, 3);   // value head dim
+    if (!mask)
+      return;
+    int64_t r = cast<ShapedType>(mask.getType()).getRank();
+    if (r == 4) {
+      unite(mask, 0, q, 0);
+      unite(mask, 1, q, 1);
+    }
+    if (r >= 2) {
+      unite(mask, r - 2, q, 2);
+      unite(mask, r - 1, k, 2);
+    }
+  }
+
+  llvm::EquivalenceClasses<Node> classes;
+  SmallVector<std::pair<Node, int64_t>> pending;
+  llvm::DenseMap<Node, int64_t> extents;
+};
+} // namespace
+
+/// Fills `sig.sizeGroups` from `fn`'s body.
+static void collectSizeGroups(func::FuncOp fn, KernelSignature &sig) {
+  SizeAgreement agreement(fn);
+  SmallVector<Value> values(fn.getArguments());
+  func::ReturnOp ret;
+  if (!fn.getBody().empty())
+    ret = dyn_cast<func::ReturnOp>(fn.getBody().back().getTerminator());
+  if (!ret || ret.getNumOperands() != fn.getNumResults())
+    return;
+  llvm::append_range(values, ret.getOperands());
+  // Group (argument, dim) pairs by class, keeping the first-seen order.
+  llvm::DenseMap<SizeAgreement::Node, unsigned> groupOf;
+  for (auto [i, v] : llvm::enumerate(values)) {
+    for (int64_t d = 0, e = sig.args[i].type.getRank(); d < e; ++d) {
+      SizeAgreement::Node n = agreement.leader(SizeAgreement::node(v, d));
+      auto [it, inserted] = groupOf.try_emplace(n, sig.sizeGroups.size());
+      if (inserted)
+        sig.sizeGroups.push_back({{}, agreement.getExtent(n)});
+      sig.sizeGroups[it->second].dims.push_back({unsigned(i), d});
+    }
+  }
+  // Only groups with a dynamic size need a check.
+  llvm::erase_if(sig.sizeGroups, [&](const SizeGroup &g) {
+    bool anyDynamic = llvm::any_of(g.dims, [&](auto p) {
+      return sig.args[p.first].type.isDynamicDim(p.second);
+    });
+    return !anyDynamic ||
+           (g.dims.size() < 2 && ShapedType::isDynamic(g.extent));
+  });
+}
+
+std::string getStatusCodeDefinitions() {
+  return "#ifndef EINFUSE_STATUS_CODES\n"
+         "#define EINFUSE_STATUS_CODES\n"
+         "/* What every generated kernel function returns. The argument checks\n"
+         " * (-1, -2, -5, -6, -7) run before any work: nothing is written. */\n"
+         "#define EINFUSE_OK 0\n"
+         "#define EINFUSE_ERROR_NEGATIVE_SIZE (-1)  /* a dynamic size < 0 */\n"
+         "#define EINFUSE_ERROR_SIZE_MISMATCH (-2)  /* sizes that must agree "
+         "do not, or are out of the kernel's range */\n"
+         "#define EINFUSE_ERROR_LOAD_FAILED (-3)    /* GPU: the device module "
+         "cannot be loaded */\n"
+         "#define EINFUSE_ERROR_LAUNCH_FAILED (-4)  /* GPU: a launch or an "
+         "allocation failed */\n"
+         "#define EINFUSE_ERROR_MISALIGNED (-5)     /* GPU: a buffer is not "
+         "16-byte aligned */\n"
+         "#define EINFUSE_ERROR_NULL_POINTER (-6)   /* a buffer with elements "
+         "is NULL */\n"
+         "#define EINFUSE_ERROR_TOO_LARGE (-7)      /* a buffer's byte size "
+         "overflows int64_t */\n"
+         "#endif\n";
+}
+
+/// The element size times every static size of `type`, or -1 when that
+/// overflows int64_t.
+static int64_t getStaticByteSize(RankedTensorType type) {
+  int64_t bytes =
+      std::max<int64_t>(1, type.getElementType().getIntOrFloatBitWidth() / 8);
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (!type.isDynamicDim(d) &&
+        llvm::MulOverflow(bytes, type.getDimSize(d), bytes))
+      return -1;
+  return bytes;
+}
+
+/// `in0_dim0`, or the static size.
+static std::string sizeExpr(const KernelArg &a, int64_t d) {
+  if (a.type.isDynamicDim(d))
+    return a.name + "_dim" + std::to_string(d);
+  return std::to_string(a.type.getDimSize(d));
+}
+
+std::vector<std::string> getArgumentChecks(const KernelSignature &kernel) {
+  std::vector<std::string> out;
+  auto ret = [](int code) { return " return " + std::to_string(code) + ";"; };
+  for (const KernelArg &a : kernel.args)
+    for (int64_t d = 0; d < a.type.getRank(); ++d)
+      if (a.type.isDynamicDim(d))
+        out.push_back("if (" + sizeExpr(a, d) + " < 0)" +
+                      ret(kLauncherNegativeSize));
+  for (const SizeGroup &g : kernel.sizeGroups) {
+    std::string first =
+        ShapedType::isDynamic(g.extent)
+            ? sizeExpr(kernel.args[g.dims[0].first], g.dims[0].second)
+            : std::to_string(g.extent);
+    for (auto [arg, d] : g.dims) {
+      std::string other = sizeExpr(kernel.args[arg], d);
+      if (other != first)
+        out.push_back("if (" + other + " != " + first + ")" +
+                      ret(kLauncherSizeMismatch));
+    }
+  }
+  // The byte size (and so every stride) fits in int64_t; a NULL buffer is
+  // only allowed when it holds no element.
+  for (const KernelArg &a : kernel.args) {
+    std::string n = a.name + "_bytes";
+    out.push_back("int64_t " + n + " = " +
+                  std::to_string(getStaticByteSize(a.type)) + ";");
+    for (int64_t d = 0; d < a.type.getRank(); ++d)
+      if (a.type.isDynamicDim(d))
+        out.push_back("if (__builtin_mul_overflow(" + n + ", " +
+                      sizeExpr(a, d) + ", &" + n + "))" +
+                      ret(kLauncherTooLarge));
+    out.push_back("if (" + n + " && !" + a.name + ")" +
+                  ret(kLauncherNullPointer));
+  }
+  return out;
+}
+
 FailureOr<std::vector<KernelSignature>> collectKernels(ModuleOp module) {
   std::vector<KernelSignature> kernels;
   for (auto fn : module.getOps<func::FuncOp>()) {
@@ -111,6 +340,10 @@ FailureOr<std::vector<KernelSignature>> collectKernels(ModuleOp module) {
                << " has element type " << tt.getElementType()
                << ", which has no C type (expected f16, bf16, f32, f64, "
                   "f8E4M3FN or a signless i1, i4, i8, i16, i32 or i64)";
+      if (getStaticByteSize(tt) < 0)
+        return fn.emitError("unsupported kernel signature: ")
+               << (isOutput ? "result #" : "argument #") << i
+               << " has a byte size that overflows int64_t";
       sig.args.push_back({(isOutput ? "out" : "in") + std::to_string(i), tt,
                           isOutput});
       return success();
@@ -124,6 +357,7 @@ FailureOr<std::vector<KernelSignature>> collectKernels(ModuleOp module) {
     if (type.getNumResults() == 0)
       return fn.emitError("unsupported kernel signature: a kernel must "
                           "return at least one tensor");
+    collectSizeGroups(fn, sig);
     kernels.push_back(std::move(sig));
   }
   if (kernels.empty()) {
@@ -175,7 +409,8 @@ std::string emitCHeader(ArrayRef<KernelSignature> kernels, StringRef baseName) {
   llvm::raw_string_ostream os(out);
   os << "/* Generated by einfuse-compile. Do not edit. */\n"
      << "#ifndef " << guard << "\n#define " << guard << "\n\n"
-     << "#include <stdint.h>\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+     << "#include <stdint.h>\n\n" << getStatusCodeDefinitions()
+     << "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
   for (const KernelSignature &k : kernels) {
     os << "/* " << k.name << ": dense row-major buffers.\n";
     for (const KernelArg &a : k.args)
@@ -183,7 +418,10 @@ std::string emitCHeader(ArrayRef<KernelSignature> kernels, StringRef baseName) {
          << describeBuffer(a.type) << "\n";
     os << " * Dynamic sizes follow each buffer as <name>_dim<d>. f16/bf16 are\n"
        << " * passed as uint16_t bits, i1 as one uint8_t per element.\n"
-       << " * Returns 0, or -1 for a negative size. */\n";
+       << " * Returns EINFUSE_OK (0), or before any work\n"
+       << " * EINFUSE_ERROR_NEGATIVE_SIZE, _SIZE_MISMATCH (sizes that must\n"
+       << " * agree, between buffers or with the static sizes above, do not),\n"
+       << " * _TOO_LARGE or _NULL_POINTER. */\n";
     os << getCPrototype(k) << ";\n\n";
   }
   os << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";

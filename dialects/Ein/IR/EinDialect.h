@@ -30,6 +30,9 @@ class CascadeOp;
 namespace einfuse::ein {
 /// Whether `type` is an element type Ein tensors may hold.
 bool isSupportedElementType(mlir::Type type);
+/// Fails, naming the attribute and the nearest known one, when `op` carries
+/// an attribute it does not define and that has no dialect prefix.
+mlir::LogicalResult verifyKnownAttributes(mlir::Operation *op);
 /// Number of operands a named map action takes (0 for `custom`: any).
 unsigned getMapArity(MapKind kind);
 

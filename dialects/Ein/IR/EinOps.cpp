@@ -62,6 +62,49 @@ static bool isFloatOnlyMap(MapKind kind) {
                             kind);
 }
 
+/// Rejects attributes `op` does not define. A misspelled attribute
+/// (`casual` for `causal`) would otherwise be kept as a discardable
+/// attribute and silently ignored. Attributes with a dialect prefix
+/// (`foo.bar`) are discardable by convention and kept.
+LogicalResult einfuse::ein::verifyKnownAttributes(Operation *op) {
+  // Internal attributes (operandSegmentSizes) are never written by hand.
+  auto writable = llvm::make_filter_range(
+      op->getName().getAttributeNames(),
+      [](StringAttr k) { return !k.getValue().contains("Segment"); });
+  for (NamedAttribute attr : op->getDiscardableAttrs()) {
+    StringRef name = attr.getName().getValue();
+    if (name.contains('.'))
+      continue;
+    InFlightDiagnostic diag = op->emitOpError("has unknown attribute '")
+                              << name << "'";
+    StringRef best;
+    unsigned bestDistance = 0;
+    for (StringAttr k : writable) {
+      unsigned d = name.edit_distance(k.getValue(), /*AllowReplacements=*/true,
+                                      /*MaxEditDistance=*/4);
+      size_t len = k.getValue().size();
+      if (d <= std::max<size_t>(2, len / 3) && 2 * d < len &&
+          (best.empty() || d < bestDistance)) {
+        best = k.getValue();
+        bestDistance = d;
+      }
+    }
+    if (!best.empty()) {
+      diag << "; did you mean '" << best << "'?";
+    } else if (writable.empty()) {
+      diag << " (it takes none)";
+    } else {
+      diag << " (it takes ";
+      llvm::interleaveComma(writable, diag, [&](StringAttr k) {
+        diag << "'" << k.getValue() << "'";
+      });
+      diag << ")";
+    }
+    return diag;
+  }
+  return success();
+}
+
 static bool isReservedRankName(StringRef name) {
   // `true` and `false` would parse as the integers 1 and 0 in an index.
   return name == "floordiv" || name == "ceildiv" || name == "mod" ||
@@ -172,6 +215,8 @@ void CascadeOp::print(OpAsmPrinter &p) {
 }
 
 LogicalResult CascadeOp::verify() {
+  if (failed(verifyKnownAttributes(*this)))
+    return failure();
   if (getExtents().size() != getRanks().size())
     return emitOpError("has ") << getRanks().size() << " ranks but "
                                << getExtents().size() << " extents";
@@ -224,6 +269,26 @@ LogicalResult CascadeOp::verifyRegions() {
     if (failed(check(einsum.getOutputMap(), einsum.getResult().getType(),
                      "the result")))
       return failure();
+  }
+  // A result dim left dynamic for a rank whose extent is static is almost
+  // always a typo (ranks listed in the wrong order): the kernel would take
+  // the buffer's size on trust. Ask for the size instead.
+  for (auto einsum : block.getOps<EinsumOp>()) {
+    SmallVector<StringRef> names = einsum.getRankNames();
+    RankedTensorType type = einsum.getResult().getType();
+    for (auto [i, e] : llvm::enumerate(einsum.getOutputMap().getResults())) {
+      auto d = dyn_cast<AffineDimExpr>(e);
+      if (!d || !type.isDynamicDim(i))
+        continue;
+      auto it = seen.find(names[d.getPosition()]);
+      if (it != seen.end())
+        return einsum.emitOpError("result dimension #")
+               << i << " is indexed by rank '" << names[d.getPosition()]
+               << "', whose extent is " << it->second
+               << ", but its type leaves it dynamic ('?'); write "
+               << it->second << " (are the result's ranks in the order of "
+               << "its type?)";
+    }
   }
   return success();
 }
@@ -422,6 +487,8 @@ void EinsumOp::print(OpAsmPrinter &p) {
 }
 
 LogicalResult EinsumOp::verify() {
+  if (failed(verifyKnownAttributes(*this)))
+    return failure();
   SmallVector<StringRef> names = getRankNames();
   unsigned numRanks = names.size();
   unsigned numInputs = getInputs().size();
@@ -668,6 +735,8 @@ Value einfuse::ein::buildOutsideExtent(OpBuilder &b, Location loc,
 //===----------------------------------------------------------------------===//
 
 LogicalResult IndexOp::verify() {
+  if (failed(verifyKnownAttributes(*this)))
+    return failure();
   auto einsum = (*this)->getParentOfType<EinsumOp>();
   if (!einsum)
     return emitOpError("must be inside the map region of an 'ein.einsum'");
@@ -684,6 +753,8 @@ LogicalResult IndexOp::verify() {
 }
 
 LogicalResult ExtentOp::verify() {
+  if (failed(verifyKnownAttributes(*this)))
+    return failure();
   auto cascade = (*this)->getParentOfType<CascadeOp>();
   if (!cascade)
     return emitOpError("must be inside an 'ein.cascade'");
@@ -708,6 +779,8 @@ static bool compatible(int64_t a, int64_t b) {
 }
 
 LogicalResult AttentionOp::verify() {
+  if (failed(verifyKnownAttributes(*this)))
+    return failure();
   auto q = cast<RankedTensorType>(getQuery().getType());
   auto k = cast<RankedTensorType>(getKey().getType());
   auto v = cast<RankedTensorType>(getValue().getType());
@@ -801,6 +874,8 @@ LogicalResult AttentionOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult QMatmulOp::verify() {
+  if (failed(verifyKnownAttributes(*this)))
+    return failure();
   auto x = cast<RankedTensorType>(getInput().getType());
   auto w = cast<RankedTensorType>(getWeight().getType());
   auto s = cast<RankedTensorType>(getScales().getType());
@@ -863,3 +938,9 @@ LogicalResult QMatmulOp::verify() {
 
 #define GET_OP_CLASSES
 #include "Ein/IR/EinOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// YieldOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult YieldOp::verify() { return verifyKnownAttributes(*this); }

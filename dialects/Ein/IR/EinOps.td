@@ -307,6 +307,7 @@ def Ein_YieldOp : Ein_Op<"yield", [
   let summary = "ends a cascade (its results), an iteration (the next state) or a custom map region (the mapped scalar)";
   let arguments = (ins Variadic<AnyType>:$values);
   let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+  let hasVerifier = 1;
 }
 
 def Ein_AttentionOp : Ein_Op<"attention", [Pure]> {

@@ -111,6 +111,8 @@ void IterateOp::print(OpAsmPrinter &p) {
 }
 
 LogicalResult IterateOp::verify() {
+  if (failed(verifyKnownAttributes(*this)))
+    return failure();
   if (getTileSize() <= 0)
     return emitOpError("tile size must be positive, got ") << getTileSize();
   if (getTiles().empty())

@@ -3,6 +3,9 @@
 
 #include "mlir/IR/AffineExprVisitor.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
 
 using namespace mlir;
 
@@ -45,7 +48,10 @@ void print(llvm::raw_ostream &os, AffineExpr e, ArrayRef<StringRef> names,
     case AffineExprKind::Add: {
       print(os, lhs, names, 0);
       // Print `a + (-c)` as `a - c` and `a + b * -1` as `a - b`.
-      if (auto rc = dyn_cast<AffineConstantExpr>(rhs); rc && rc.getValue() < 0) {
+      // INT64_MIN has no positive counterpart: it stays `a + -9223...`.
+      if (auto rc = dyn_cast<AffineConstantExpr>(rhs);
+          rc && rc.getValue() < 0 &&
+          rc.getValue() != std::numeric_limits<int64_t>::min()) {
         os << " - " << -rc.getValue();
         break;
       }
@@ -95,14 +101,59 @@ bool isReservedWord(StringRef kw) {
          kw == "false";
 }
 
+/// Parentheses nest at most this deep: the parser recurses once per level,
+/// and input must not be able to exhaust the stack.
+constexpr unsigned kMaxNesting = 256;
+
+/// Coefficients and constants of a rank expression stay below this bound
+/// in magnitude, so that MLIR's folding of affine expressions (which does
+/// not check for overflow) and every extent computed from them stay in
+/// int64_t.
+constexpr int64_t kMaxMagnitude = int64_t(1) << 40;
+
+/// An upper bound on the absolute values a rank expression's coefficients
+/// and constants can reach when it is folded, saturating at INT64_MAX.
+int64_t magnitude(AffineExpr e) {
+  constexpr int64_t max = std::numeric_limits<int64_t>::max();
+  if (isa<AffineDimExpr, AffineSymbolExpr>(e))
+    return 1;
+  if (auto c = dyn_cast<AffineConstantExpr>(e))
+    return c.getValue() == std::numeric_limits<int64_t>::min()
+               ? max
+               : std::abs(c.getValue());
+  auto b = cast<AffineBinaryOpExpr>(e);
+  int64_t l = magnitude(b.getLHS()), r = magnitude(b.getRHS()), out;
+  bool overflow = e.getKind() == AffineExprKind::Mul
+                      ? llvm::MulOverflow(l, r, out)
+                      : llvm::AddOverflow(l, r, out);
+  return overflow ? max : out;
+}
+
+ParseResult checkMagnitude(OpAsmParser &parser, llvm::SMLoc loc,
+                           AffineExpr lhs, AffineExpr rhs, bool product) {
+  int64_t l = magnitude(lhs), r = magnitude(rhs), out;
+  bool overflow = product ? llvm::MulOverflow(l, r, out)
+                          : llvm::AddOverflow(l, r, out);
+  if (overflow || out > kMaxMagnitude)
+    return parser.emitError(loc, "rank expression constants are too large "
+                                 "(each coefficient and constant must stay "
+                                 "within +-2^40)");
+  return success();
+}
+
 ParseResult parseSum(OpAsmParser &parser, SmallVectorImpl<std::string> &names,
-                     AffineExpr &result);
+                     AffineExpr &result, unsigned depth);
 
 ParseResult parseAtom(OpAsmParser &parser, SmallVectorImpl<std::string> &names,
-                      AffineExpr &result) {
+                      AffineExpr &result, unsigned depth) {
   MLIRContext *ctx = parser.getContext();
+  llvm::SMLoc parenLoc = parser.getCurrentLocation();
   if (succeeded(parser.parseOptionalLParen())) {
-    if (parseSum(parser, names, result) || parser.parseRParen())
+    if (depth >= kMaxNesting)
+      return parser.emitError(parenLoc, "rank expression nests parentheses "
+                                        "more than ")
+             << kMaxNesting << " deep";
+    if (parseSum(parser, names, result, depth + 1) || parser.parseRParen())
       return failure();
     return success();
   }
@@ -117,6 +168,9 @@ ParseResult parseAtom(OpAsmParser &parser, SmallVectorImpl<std::string> &names,
   if (intResult.has_value()) {
     if (failed(*intResult))
       return failure();
+    if (value > kMaxMagnitude || value < -kMaxMagnitude)
+      return parser.emitError(kwLoc, "rank expression constant ")
+             << value << " is out of range (at most 2^40 in magnitude)";
     result = getAffineConstantExpr(value, ctx);
     return success();
   }
@@ -136,8 +190,8 @@ ParseResult parseAtom(OpAsmParser &parser, SmallVectorImpl<std::string> &names,
 
 ParseResult parseProduct(OpAsmParser &parser,
                          SmallVectorImpl<std::string> &names,
-                         AffineExpr &result) {
-  if (parseAtom(parser, names, result))
+                         AffineExpr &result, unsigned depth) {
+  if (parseAtom(parser, names, result, depth))
     return failure();
   while (true) {
     llvm::SMLoc loc = parser.getCurrentLocation();
@@ -153,7 +207,7 @@ ParseResult parseProduct(OpAsmParser &parser,
     if (op == None)
       return success();
     AffineExpr rhs;
-    if (parseAtom(parser, names, rhs))
+    if (parseAtom(parser, names, rhs, depth))
       return failure();
     auto c = dyn_cast<AffineConstantExpr>(rhs);
     if (op != Mul && !c)
@@ -164,6 +218,8 @@ ParseResult parseProduct(OpAsmParser &parser,
     if (op == Mul && !c && !isa<AffineConstantExpr>(result))
       return parser.emitError(loc, "rank expressions must be affine: one side "
                                    "of '*' must be an integer");
+    if (checkMagnitude(parser, loc, result, rhs, /*product=*/op == Mul))
+      return failure();
     switch (op) {
     case Mul:
       result = result * rhs;
@@ -184,10 +240,11 @@ ParseResult parseProduct(OpAsmParser &parser,
 }
 
 ParseResult parseSum(OpAsmParser &parser, SmallVectorImpl<std::string> &names,
-                     AffineExpr &result) {
-  if (parseProduct(parser, names, result))
+                     AffineExpr &result, unsigned depth) {
+  if (parseProduct(parser, names, result, depth))
     return failure();
   while (true) {
+    llvm::SMLoc loc = parser.getCurrentLocation();
     bool minus = false;
     if (succeeded(parser.parseOptionalPlus()))
       minus = false;
@@ -196,7 +253,8 @@ ParseResult parseSum(OpAsmParser &parser, SmallVectorImpl<std::string> &names,
     else
       return success();
     AffineExpr rhs;
-    if (parseProduct(parser, names, rhs))
+    if (parseProduct(parser, names, rhs, depth) ||
+        checkMagnitude(parser, loc, result, rhs, /*product=*/false))
       return failure();
     result = minus ? result - rhs : result + rhs;
   }
@@ -211,7 +269,7 @@ void printRankExpr(llvm::raw_ostream &os, AffineExpr expr,
 ParseResult parseRankExpr(OpAsmParser &parser,
                           SmallVectorImpl<std::string> &names,
                           AffineExpr &result) {
-  return parseSum(parser, names, result);
+  return parseSum(parser, names, result, /*depth=*/0);
 }
 
 ParseResult parseRankExprList(OpAsmParser &parser,

@@ -26,6 +26,11 @@
 
 namespace einfuse::gpu {
 
+/// The longest query or key sequence the GPU attention launchers take
+/// (2^29): mask arithmetic on positions and window bounds then stays in
+/// 32 bits.
+constexpr int64_t kMaxGPUSequence = int64_t(1) << 29;
+
 /// A kernel function whose body is one `ein.attention` on its arguments,
 /// read into what the GPU kernel builders need.
 struct AttentionSpec {
@@ -108,13 +113,6 @@ std::string emitGPULauncher(const GPUModule &module, llvm::StringRef baseName,
 /// C expression for dynamic dim `d` of argument `arg` of `sig`, or its
 /// static size.
 std::string dimExpr(const KernelArg &arg, int64_t d);
-
-/// The preamble statements every plan starts with: negative sizes fail
-/// (-1), and dynamic sizes that must agree between arguments (`groups` is a
-/// list of (arg index, dim) sets that must be equal) are checked (-2).
-std::vector<std::string>
-sizeChecks(const KernelSignature &sig,
-           llvm::ArrayRef<std::vector<std::pair<unsigned, int64_t>>> groups);
 
 /// Builds the kernels of one kernel function into the device module and
 /// returns how its host function launches them.

@@ -339,9 +339,14 @@ FailureOr<gpu::LaunchPlan> buildAttentionKernel(mlir::gpu::GPUModuleOp module,
   gpu::LaunchPlan plan;
   plan.signature = sig;
   const std::vector<KernelArg> &args = sig.args;
-  plan.preamble = gpu::sizeChecks(
-      sig,
-      {{{0, 0}, {1, 0}, {2, 0}, {3, 0}}, {{0, 2}, {3, 2}}, {{1, 2}, {2, 2}}});
+  // Sizes that must agree are checked by every launcher (getArgumentChecks);
+  // positions travel as i32 and the mask arithmetic needs headroom.
+  std::string maxSeq = std::to_string(gpu::kMaxGPUSequence);
+  plan.preamble.push_back("if (" + gpu::dimExpr(args[0], 2) + " > " + maxSeq +
+                          " || " + gpu::dimExpr(args[1], 2) + " > " + maxSeq +
+                          " || " + gpu::dimExpr(args[0], 0) + " * " +
+                          std::to_string(spec.numQueryHeads) +
+                          " > INT32_MAX) return -2;");
   gpu::Launch launch;
   launch.symbol = name;
   std::string batchExpr = gpu::dimExpr(args[0], 0);

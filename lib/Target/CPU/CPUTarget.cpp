@@ -93,11 +93,10 @@ std::string emitLauncher(ArrayRef<KernelSignature> kernels,
     });
     os << ");\n\n";
     os << getCPrototype(k) << " {\n";
+    for (const std::string &check : getArgumentChecks(k))
+      os << "  " << check << "\n";
     for (const KernelArg &a : k.args) {
       int64_t r = a.type.getRank();
-      for (int64_t d = 0; d < r; ++d)
-        if (a.type.isDynamicDim(d))
-          os << "  if (" << a.name << "_dim" << d << " < 0) return -1;\n";
       os << "  einfuse_memref_" << r << " " << a.name << "_desc = {(void *)"
          << a.name << ", (void *)" << a.name << ", 0";
       if (r > 0) {

@@ -70,8 +70,14 @@ FailureOr<AttentionSpec> readAttentionKernel(func::FuncOp fn,
   spec.causal = attn.getCausal();
   spec.bottomRight = attn.getAlign() == ein::MaskAlign::bottom_right;
   if (auto window = attn.getWindow()) {
-    spec.windowLeft = (*window)[0];
-    spec.windowRight = (*window)[1];
+    // The launchers refuse sequences longer than kMaxGPUSequence, so a
+    // bound at least that large keeps every key: it is unbounded. That
+    // keeps the kernels' 32-bit mask arithmetic exact and in range.
+    auto clamp = [](int64_t bound) {
+      return bound >= kMaxGPUSequence ? -1 : bound;
+    };
+    spec.windowLeft = clamp((*window)[0]);
+    spec.windowRight = clamp((*window)[1]);
   }
   spec.batch = qt.getDimSize(0);
   spec.querySeq = qt.getDimSize(2);

@@ -893,10 +893,7 @@ buildAttentionKernels(mlir::gpu::GPUModuleOp module,
                   &oa = sig.args[3];
   gpu::LaunchPlan plan;
   plan.signature = sig;
-  // Batch agrees everywhere; Sk between key and value; Sq between query
-  // and output.
-  plan.preamble = gpu::sizeChecks(
-      sig, {{{0, 0}, {1, 0}, {2, 0}, {3, 0}}, {{1, 2}, {2, 2}}, {{0, 2}, {3, 2}}});
+  // Sizes that must agree are checked by every launcher (getArgumentChecks).
   std::string B = gpu::dimExpr(qa, 0), Sq = gpu::dimExpr(qa, 2),
               Sk = gpu::dimExpr(ka, 2);
   std::string Hq = std::to_string(spec.numQueryHeads),
@@ -905,8 +902,11 @@ buildAttentionKernels(mlir::gpu::GPUModuleOp module,
   // cp.async moves 16-byte chunks: every buffer must be 16-byte aligned.
   plan.preamble.push_back("if (((uintptr_t)in0 | (uintptr_t)in1 | "
                           "(uintptr_t)in2 | (uintptr_t)out0) % 16) return -5;");
-  plan.preamble.push_back("if (" + Sq + " > INT32_MAX / " + Gs + " || " + Sk +
-                          " > INT32_MAX) return -2;");
+  plan.preamble.push_back("if (" + Sq + " > INT32_MAX / " + Gs + " || " + Sq +
+                          " > " + std::to_string(gpu::kMaxGPUSequence) +
+                          " || " + Sk + " > " +
+                          std::to_string(gpu::kMaxGPUSequence) +
+                          ") return -2;");
   plan.preamble.push_back("int64_t rows = " + Sq + " * " + Gs + ";");
   // Split-KV when one warp holds a CTA's rows: enough splits to give the
   // GPU ~1000 CTAs, at least 256 keys each.

@@ -51,10 +51,10 @@ func.func @output_order(%x: tensor<2x3x4xf32>) -> tensor<4x2xf32> {
 // Attributes other than the inherent ones survive.
 // CHECK-LABEL: func @extra_attrs
 func.func @extra_attrs(%x: tensor<4xf32>) -> tensor<4xf32> {
-  // CHECK: ein.cascade [n] attributes {tag = "c"} -> (tensor<4xf32>)
-  %r = ein.cascade [n] attributes {tag = "c"} -> (tensor<4xf32>) {
-    // CHECK: ein.einsum copy(%{{.*}}[n]) -> [n] attributes {tag = "e"} :
-    %y = ein.einsum copy(%x[n]) -> [n] attributes {tag = "e"} : (tensor<4xf32>) -> tensor<4xf32>
+  // CHECK: ein.cascade [n] attributes {test.tag = "c"} -> (tensor<4xf32>)
+  %r = ein.cascade [n] attributes {test.tag = "c"} -> (tensor<4xf32>) {
+    // CHECK: ein.einsum copy(%{{.*}}[n]) -> [n] attributes {test.tag = "e"} :
+    %y = ein.einsum copy(%x[n]) -> [n] attributes {test.tag = "e"} : (tensor<4xf32>) -> tensor<4xf32>
     ein.yield %y : tensor<4xf32>
   }
   return %r : tensor<4xf32>

@@ -34,8 +34,8 @@ func.func @init_min_neg_inf(%x: tensor<4x8xf16>) -> tensor<4xf16> {
 // CHECK-LABEL: func @init_custom
 func.func @init_custom(%x: tensor<4x8xf32>) -> tensor<4xf32> {
   %r = ein.cascade [n, c] -> (tensor<4xf32>) {
-    // CHECK: ein.einsum custom(%{{.*}}[n, c]) -> [n] sum[c] init(2.500000e-01 : f32) attributes {tag} {
-    %y = ein.einsum custom(%x[n, c]) -> [n] sum[c] init(0.25 : f32) attributes {tag} {
+    // CHECK: ein.einsum custom(%{{.*}}[n, c]) -> [n] sum[c] init(2.500000e-01 : f32) attributes {test.tag} {
+    %y = ein.einsum custom(%x[n, c]) -> [n] sum[c] init(0.25 : f32) attributes {test.tag} {
     ^bb0(%a: f32):
       %s = arith.mulf %a, %a : f32
       ein.yield %s : f32

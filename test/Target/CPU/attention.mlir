@@ -12,6 +12,9 @@
 
 // The base name defaults to the input's stem; only dynamic dims get a size.
 // HEADER:      #ifndef EINFUSE_KERNEL_ATTENTION_H
+// HEADER:      #define EINFUSE_ERROR_SIZE_MISMATCH (-2)
+// HEADER:      #define EINFUSE_ERROR_NULL_POINTER (-6)
+// HEADER:      #define EINFUSE_ERROR_TOO_LARGE (-7)
 // HEADER:      /* attention: dense row-major buffers.
 // HEADER-NEXT:  *   in0 (in)  f32[1, 2, ?, 4]
 // HEADER-NEXT:  *   in1 (in)  f32[1, 1, ?, 4]
@@ -23,7 +26,17 @@
 // LAUNCHER:      typedef struct { void *allocated; void *aligned; int64_t offset; int64_t sizes[4]; int64_t strides[4]; } einfuse_memref_4;
 // LAUNCHER:      extern void _mlir_ciface_attention(einfuse_memref_4 *, einfuse_memref_4 *, einfuse_memref_4 *, einfuse_memref_4 *);
 // LAUNCHER:      int attention(
+// Every size is checked before any work: negative (-1), sizes that must
+// agree (-2: Sq of query and output, Sk of key and value), byte sizes that
+// overflow (-7), NULL buffers with elements (-6).
 // LAUNCHER:        if (in0_dim2 < 0) return -1;
+// LAUNCHER:        if (out0_dim2 < 0) return -1;
+// LAUNCHER-NEXT:   if (out0_dim2 != in0_dim2) return -2;
+// LAUNCHER-NEXT:   if (in2_dim2 != in1_dim2) return -2;
+// LAUNCHER-NEXT:   int64_t in0_bytes = 32;
+// LAUNCHER-NEXT:   if (__builtin_mul_overflow(in0_bytes, in0_dim2, &in0_bytes)) return -7;
+// LAUNCHER-NEXT:   if (in0_bytes && !in0) return -6;
+// LAUNCHER:        if (out0_bytes && !out0) return -6;
 // LAUNCHER-NEXT:   einfuse_memref_4 in0_desc = {(void *)in0, (void *)in0, 0, {1, 2, in0_dim2, 4}, {0}};
 // LAUNCHER-NEXT:   in0_desc.strides[3] = 1;
 // LAUNCHER-NEXT:   in0_desc.strides[2] = in0_desc.strides[3] * in0_desc.sizes[3];
@@ -39,7 +52,15 @@
 // Head 0: query p matches key p so strongly (score 500 against 0) that the
 // others' weights underflow to exactly 0: row p is value row p. Head 1: a
 // zero query weighs the 4 keys equally: every row is the mean of the values.
-// OUTPUT:      head 0
+// Bad calls return their code and leave the output as it was.
+// OUTPUT:      negative -1
+// OUTPUT-NEXT: short output -2
+// OUTPUT-NEXT: short value -2
+// OUTPUT-NEXT: null query -6
+// OUTPUT-NEXT: huge -7
+// OUTPUT-NEXT: empty null ok 0
+// OUTPUT-NEXT: untouched 1
+// OUTPUT-NEXT: head 0
 // OUTPUT-NEXT: 1 0
 // OUTPUT-NEXT: 2 8
 // OUTPUT-NEXT: 3 0

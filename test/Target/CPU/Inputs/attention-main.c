@@ -22,7 +22,19 @@ int main(void) {
   }
   for (int i = 0; i < HQ * SQ * DV; ++i)
     out[i] = NAN;
-  if (attention(q, SQ, k, SK, v, SK, out, SQ) != 0)
+  /* Calls the launcher must refuse before touching anything. */
+  printf("negative %d\n", attention(q, -1, k, SK, v, SK, out, -1));
+  printf("short output %d\n", attention(q, SQ, k, SK, v, SK, out, SQ - 1));
+  printf("short value %d\n", attention(q, SQ, k, SK, v, SK - 1, out, SQ));
+  printf("null query %d\n", attention(0, SQ, k, SK, v, SK, out, SQ));
+  int64_t huge = (int64_t)1 << 58;
+  printf("huge %d\n", attention(q, huge, k, SK, v, SK, out, huge));
+  printf("empty null ok %d\n", attention(0, 0, k, SK, v, SK, 0, 0));
+  int untouched = 1;
+  for (int i = 0; i < HQ * SQ * DV; ++i)
+    untouched &= isnan(out[i]) != 0;
+  printf("untouched %d\n", untouched);
+  if (attention(q, SQ, k, SK, v, SK, out, SQ) != EINFUSE_OK)
     return 1;
   for (int h = 0; h < HQ; ++h) {
     printf("head %d\n", h);
