@@ -89,6 +89,12 @@ void buildEinToLinalgPipeline(mlir::OpPassManager &pm);
 void buildCPUPipeline(mlir::OpPassManager &pm,
                       const CPUPipelineOptions &options = {});
 
+/// Checks `options` (ranges, names); on failure `error` says which option
+/// is wrong and why. buildCPUPipeline expects valid options; the
+/// registered `--einfuse-cpu-pipeline` and einfuse::compileModule check.
+llvm::LogicalResult validateCPUPipelineOptions(const CPUPipelineOptions &options,
+                                               std::string &error);
+
 /// Registers the passes of lib/Pipelines and the pipelines above.
 void registerPipelines();
 

@@ -414,9 +414,16 @@ struct CPUContractionsPass
   using Base::Base;
   void runOnOperation() override {
     if (vectorWidth != 4 && vectorWidth != 8 && vectorWidth != 16) {
-      getOperation()->emitError("einfuse-cpu-contractions: vector-width must "
-                                "be 4, 8 or 16, not ")
+      emitError(getOperation()->getLoc(), "einfuse-cpu-contractions: "
+                                          "vector-width must be 4, 8 or 16, "
+                                          "not ")
           << static_cast<int64_t>(vectorWidth);
+      return signalPassFailure();
+    }
+    if (registers < 8 || registers > 64) {
+      emitError(getOperation()->getLoc(), "einfuse-cpu-contractions: "
+                                          "registers must be in [8, 64], not ")
+          << static_cast<int64_t>(registers);
       return signalPassFailure();
     }
     SmallVector<Contraction> found;

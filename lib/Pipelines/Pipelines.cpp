@@ -34,6 +34,9 @@ static std::string cpuTail(const CPUPipelineOptions &options) {
       "allow-return-allocs-from-loops=true},"
       "canonicalize,"
       "buffer-deallocation-pipeline,"
+      // A clone the deallocation inserts (e.g. a kernel body that returns
+      // its argument) becomes an allocation and a copy.
+      "convert-bufferization-to-memref,"
       "einfuse-expand-copies,";
   if (options.contractions) {
     // The kernels are compiled for the host (lib/Target/CPU), so the
@@ -115,17 +118,56 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
     llvm::report_fatal_error("einfuse: the built-in CPU pipeline does not parse");
 }
 
+LogicalResult validateCPUPipelineOptions(const CPUPipelineOptions &options,
+                                        std::string &error) {
+  auto fail = [&](const Twine &message) {
+    error = ("einfuse-cpu-pipeline: " + message).str();
+    return failure();
+  };
+  if (options.workers < 1 || options.workers > ein::kMaxWorkers)
+    return fail("workers must be in [1, " + Twine(ein::kMaxWorkers) +
+                "], got " + Twine(int64_t(options.workers)));
+  if (options.grouping != "linear" && options.grouping != "tree")
+    return fail("grouping must be 'linear' or 'tree', got '" +
+                options.grouping + "'");
+  if (options.tileSize < 1 || options.tileSize > ein::kMaxTileSize)
+    return fail("tile-size must be in [1, 2^31], got " +
+                Twine(int64_t(options.tileSize)));
+  if (options.parallelTile < 1 || options.parallelTile > ein::kMaxTileSize)
+    return fail("parallel-tile must be in [1, 2^31], got " +
+                Twine(int64_t(options.parallelTile)));
+  if (options.parallelRank.empty())
+    return fail("parallel-rank must be auto, none or a rank name");
+  if (!llvm::is_contained({0, 4, 8, 16}, int64_t(options.vectorWidth)))
+    return fail("vector-width must be 0 (the host's), 4, 8 or 16, got " +
+                Twine(int64_t(options.vectorWidth)));
+  return success();
+}
+
 void registerPipelines() {
   registerEinfusePasses();
   PassPipelineRegistration<>(
       "einfuse-linalg-pipeline",
       "Decompose Ein named ops and lower cascades to linalg on tensors",
       [](OpPassManager &pm) { buildEinToLinalgPipeline(pm); });
-  PassPipelineRegistration<CPUPipelineOptions>(
+  // As PassPipelineRegistration, but options out of range are an error
+  // here, when the pipeline is built, rather than a hang or a silent no-op.
+  registerPassPipeline(
       "einfuse-cpu-pipeline",
       "Lower Ein to the LLVM dialect for the host CPU (unfused kernels)",
-      [](OpPassManager &pm, const CPUPipelineOptions &options) {
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        CPUPipelineOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        std::string error;
+        if (failed(validateCPUPipelineOptions(options, error)))
+          return errorHandler(error);
         buildCPUPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(CPUPipelineOptions());
       });
 }
 

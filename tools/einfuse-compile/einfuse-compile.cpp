@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 #include "einfuse/Compiler.h"
 #include "einfuse/InitAll.h"
+#include "einfuse/InputCheck.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -76,9 +77,19 @@ int main(int argc, char **argv) {
     errs() << inputFilename << ":1:1: error: input is empty\n";
     return 1;
   }
+  if (einfuse::reportParserHazard(*file))
+    return 1;
   std::string base = baseName.empty()
                          ? sys::path::stem(inputFilename).str()
                          : baseName.getValue();
+  // The base name names files inside the output directory (and the
+  // header guard): no path, nothing a C preprocessor cannot carry.
+  if (base.empty() || base == "." || base == ".." ||
+      StringRef(base).find_first_of("/\\\"<>") != StringRef::npos) {
+    errs() << "einfuse-compile: error: invalid --name '" << base
+           << "': a file name without a directory is expected\n";
+    return 1;
+  }
 
   mlir::DialectRegistry registry;
   einfuse::registerAllDialects(registry);
@@ -99,6 +110,7 @@ int main(int argc, char **argv) {
   if (failed(artifacts))
     return 1;
 
+  bool dirExisted = sys::fs::is_directory(outputDir);
   if (std::error_code ec = sys::fs::create_directories(outputDir)) {
     errs() << "einfuse-compile: error: cannot create '" << outputDir
            << "': " << ec.message() << "\n";
@@ -122,8 +134,13 @@ int main(int argc, char **argv) {
       (!artifacts->assembly.empty() &&
        !write(artifacts->assemblyExtension, artifacts->assembly)) ||
       !write(".h", artifacts->header) ||
-      (!artifacts->launcher.empty() && !write(".c", artifacts->launcher)))
+      (!artifacts->launcher.empty() && !write(".c", artifacts->launcher))) {
+    // ToolOutputFile removes what was written; leave no new directory.
+    outputs.clear();
+    if (!dirExisted)
+      sys::fs::remove(outputDir);
     return 1;
+  }
   for (auto &out : outputs)
     out->keep();
   return 0;

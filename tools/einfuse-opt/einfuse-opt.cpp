@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "einfuse/InitAll.h"
+#include "einfuse/InputCheck.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Support/FileUtilities.h"
@@ -35,6 +36,8 @@ int main(int argc, char **argv) {
     llvm::errs() << inputFilename << ":1:1: error: input is empty\n";
     return 1;
   }
+  if (einfuse::reportParserHazard(*file))
+    return 1;
   std::unique_ptr<llvm::ToolOutputFile> output =
       mlir::openOutputFile(outputFilename, &error);
   if (!output) {

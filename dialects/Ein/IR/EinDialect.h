@@ -30,6 +30,17 @@ class CascadeOp;
 namespace einfuse::ein {
 /// Whether `type` is an element type Ein tensors may hold.
 bool isSupportedElementType(mlir::Type type);
+/// Largest tile size the passes take (`--ein-online-normalize`, the
+/// parallel tiles of the lowering): tile arithmetic stays far from int64_t
+/// limits.
+constexpr int64_t kMaxTileSize = int64_t(1) << 31;
+
+/// Fails with an error at `root` (without a dump of the IR) unless some
+/// `ein.cascade` under `root` declares `rank`; `what` names the option.
+mlir::LogicalResult checkRankOption(mlir::Operation *root,
+                                    llvm::StringRef rank,
+                                    llvm::StringRef what);
+
 /// Fails, naming the attribute and the nearest known one, when `op` carries
 /// an attribute it does not define and that has no dialect prefix.
 mlir::LogicalResult verifyKnownAttributes(mlir::Operation *op);

@@ -944,3 +944,19 @@ LogicalResult QMatmulOp::verify() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult YieldOp::verify() { return verifyKnownAttributes(*this); }
+
+LogicalResult einfuse::ein::checkRankOption(Operation *root, StringRef rank,
+                                            StringRef what) {
+  bool found = false;
+  root->walk([&](CascadeOp c) {
+    found |= c.lookupRank(rank) >= 0;
+    return found ? WalkResult::interrupt() : WalkResult::advance();
+  });
+  if (found)
+    return success();
+  return emitError(root->getLoc())
+         << what << " '" << rank
+         << "' is not a rank of any cascade (named ops decompose into "
+            "cascades with ranks b, h, p, m, e, f for attention and m, n, k "
+            "for qmatmul)";
+}

@@ -747,11 +747,16 @@ struct EinOnlineNormalizePass
     : public einfuse::ein::impl::EinOnlineNormalizeBase<EinOnlineNormalizePass> {
   using Base::Base;
   void runOnOperation() override {
-    if (tileSize <= 0) {
-      getOperation()->emitError("ein-online-normalize: tile-size must be "
-                                "positive");
+    if (tileSize <= 0 || tileSize > kMaxTileSize) {
+      emitError(getOperation()->getLoc(),
+                "ein-online-normalize: tile-size must be in [1, 2^31], got ")
+          << static_cast<int64_t>(tileSize);
       return signalPassFailure();
     }
+    if (!rank.empty() &&
+        failed(checkRankOption(getOperation(), rank,
+                               "ein-online-normalize: rank")))
+      return signalPassFailure();
     SmallVector<CascadeOp> cascades;
     getOperation()->walk([&](CascadeOp c) { cascades.push_back(c); });
     for (CascadeOp cascade : cascades) {
@@ -797,3 +802,4 @@ struct EinOnlineNormalizePass
 };
 
 } // namespace
+

@@ -174,9 +174,18 @@ struct EinPartitionPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (workers <= 0 || (grouping != "linear" && grouping != "tree")) {
-      getOperation()->emitError("ein-partition: workers must be positive and "
-                                "grouping 'linear' or 'tree'");
+    // Each worker is a copy of the iteration (until partitions become one
+    // parallel loop), so the count is bounded to keep compile time so.
+    if (workers <= 0 || workers > kMaxWorkers) {
+      emitError(getOperation()->getLoc(), "ein-partition: workers must be in "
+                                          "[1, ")
+          << kMaxWorkers << "], got " << static_cast<int64_t>(workers);
+      return signalPassFailure();
+    }
+    if (grouping != "linear" && grouping != "tree") {
+      emitError(getOperation()->getLoc(),
+                "ein-partition: grouping must be 'linear' or 'tree', got '")
+          << grouping << "'";
       return signalPassFailure();
     }
     SmallVector<IterateOp> iterates;

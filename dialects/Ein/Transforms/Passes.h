@@ -14,6 +14,9 @@ namespace einfuse::ein {
 #define GEN_PASS_DECL
 #include "Ein/Transforms/Passes.h.inc"
 
+/// Most workers `--ein-partition` splits an iteration across.
+constexpr int64_t kMaxWorkers = 64;
+
 /// Patterns that rewrite `ein.attention` and `ein.qmatmul` into cascades.
 void populateEinDecomposePatterns(mlir::RewritePatternSet &patterns);
 

@@ -1143,6 +1143,18 @@ struct ConvertEinToLinalgPass
     : public einfuse::impl::ConvertEinToLinalgBase<ConvertEinToLinalgPass> {
   using Base::Base;
   void runOnOperation() override {
+    if (parallelTile <= 0 || parallelTile > kMaxTileSize) {
+      emitError(getOperation()->getLoc(), "convert-ein-to-linalg: "
+                                          "parallel-tile must be in [1, 2^31], "
+                                          "got ")
+          << static_cast<int64_t>(parallelTile);
+      return signalPassFailure();
+    }
+    if (!parallelRank.empty() && parallelRank != "auto" &&
+        parallelRank != "none" &&
+        failed(checkRankOption(getOperation(), parallelRank,
+                               "convert-ein-to-linalg: parallel-rank")))
+      return signalPassFailure();
     SmallVector<Operation *> named;
     getOperation()->walk([&](Operation *op) {
       if (isa<AttentionOp, QMatmulOp>(op))
