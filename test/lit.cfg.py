@@ -22,6 +22,14 @@ llvm_config.with_environment("PATH", config.einfuse_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
     ["einfuse-opt", "einfuse-compile", "einfuse-e2e"], [config.einfuse_tools_dir])
 
+# A sanitizer build (scripts/sanitize.sh) reports through these; they pass
+# through to every tool the tests run.
+for var in ["ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "ASAN_SYMBOLIZER_PATH"]:
+    if var in os.environ:
+        config.environment[var] = os.environ[var]
+if config.einfuse_sanitizers:
+    config.available_features.add("sanitizers")
+
 if shutil.which("ptxas") or os.path.exists("/usr/local/cuda/bin/ptxas"):
     config.available_features.add("ptxas")
 if os.path.exists("/usr/local/cuda/include/cuda.h"):

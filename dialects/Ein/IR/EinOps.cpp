@@ -82,6 +82,14 @@ LogicalResult einfuse::ein::verifyKnownAttributes(Operation *op) {
     for (StringAttr k : writable) {
       unsigned d = name.edit_distance(k.getValue(), /*AllowReplacements=*/true,
                                       /*MaxEditDistance=*/4);
+      // Two neighbouring letters swapped (`inti`) count as one edit.
+      if (name.size() == k.getValue().size())
+        for (size_t i = 0; i + 1 < name.size(); ++i)
+          if (name[i] != name[i + 1] && name[i] == k.getValue()[i + 1] &&
+              name[i + 1] == k.getValue()[i] &&
+              name.take_front(i) == k.getValue().take_front(i) &&
+              name.drop_front(i + 2) == k.getValue().drop_front(i + 2))
+            d = 1;
       size_t len = k.getValue().size();
       if (d <= std::max<size_t>(2, len / 3) && 2 * d < len &&
           (best.empty() || d < bestDistance)) {

@@ -86,3 +86,38 @@ func.func @not_affine(%x: tensor<4xf32>) -> tensor<4xf32> {
   }
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// Constants that fold to INT64_MIN crashed the printer (its negation
+// overflowed); constants now stay within +-2^40, so folding never overflows.
+func.func @int64_min(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [n] -> (tensor<4xf32>) {
+    // expected-error @+1 {{rank expression constant 9223372036854775807 is out of range (at most 2^40 in magnitude)}}
+    %y = ein.einsum copy(%x[n - 9223372036854775807 - 1]) -> [n] : (tensor<4xf32>) -> tensor<4xf32>
+    ein.yield %y : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @product_too_large(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [n] -> (tensor<4xf32>) {
+    // expected-error @+1 {{rank expression constants are too large (each coefficient and constant must stay within +-2^40)}}
+    %y = ein.einsum copy(%x[n * 1048576 * 1048576 * 2]) -> [n] : (tensor<4xf32>) -> tensor<4xf32>
+    ein.yield %y : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @sum_too_large(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [n] -> (tensor<4xf32>) {
+    // expected-error @+1 {{rank expression constants are too large}}
+    %y = ein.einsum copy(%x[n * 1099511627776 + n * 1099511627776]) -> [n] : (tensor<4xf32>) -> tensor<4xf32>
+    ein.yield %y : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}

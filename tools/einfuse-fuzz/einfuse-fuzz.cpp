@@ -1,0 +1,159 @@
+//===- einfuse-fuzz.cpp - libFuzzer target over every public entry --------===//
+//
+// One input is an action byte, an option byte and MLIR text. The text goes
+// through our parser pre-check, the parser and the verifiers; if it parses,
+// the action picks what runs on it:
+//
+//   0  print it (custom and generic form) and parse the output again
+//   1  --ein-pass-analysis
+//   2  --ein-decompose, -deferred-normalize, -online-normalize, -partition
+//   3  --einfuse-linalg-pipeline
+//   4  --einfuse-cpu-pipeline (to the LLVM dialect), options from a table
+//   5  einfuse-compile --target=cpu (native object, header, launcher)
+//   6  einfuse-compile --target=nvidia:sm_80 --emit=assembly
+//   7  einfuse-compile --target=nvidia:sm_90a --emit=assembly
+//   8  einfuse-compile --target=amd:gfx942 --emit=assembly
+//   9  einfuse-compile --target=amd:gfx90a --emit=assembly
+//
+// The option byte picks pipeline options, valid and invalid ones, so that
+// option handling is fuzzed too. Diagnostics are discarded: an error is a
+// fine outcome, a crash, a sanitizer report or a hang (libFuzzer's
+// -timeout) is not. Built by -DEINFUSE_ENABLE_FUZZER=ON with clang; run by
+// scripts/fuzz.sh (docs/reliability.md).
+//
+//===----------------------------------------------------------------------===//
+#include "einfuse/Compiler.h"
+#include "einfuse/InitAll.h"
+#include "einfuse/InputCheck.h"
+#include "einfuse/Pipelines.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <string>
+
+using namespace mlir;
+
+namespace {
+constexpr unsigned kNumActions = 10;
+
+/// Pipeline options: what users write, the edges, and nonsense.
+const char *const kOptions[] = {
+    "",
+    "deferred-normalize=false",
+    "online-normalize=false",
+    "workers=2",
+    "workers=3 grouping=tree",
+    "tile-size=1",
+    "tile-size=7 parallel-tile=3",
+    "parallel-rank=none",
+    "parallel-rank=p parallel-tile=1",
+    "threads=true",
+    "contractions=false approximate-math=false",
+    "vector-width=4",
+    "workers=0",
+    "workers=1000000",
+    "workers=2147483648",
+    "tile-size=1000000",
+    "tile-size=-1",
+    "parallel-tile=0",
+    "parallel-rank=zz",
+    "grouping=bogus",
+    "vector-width=0",
+    "vector-width=7",
+    "bogus-option=1",
+};
+constexpr unsigned kNumOptions = sizeof(kOptions) / sizeof(kOptions[0]);
+
+DialectRegistry &getRegistry() {
+  static DialectRegistry *registry = [] {
+    auto *r = new DialectRegistry();
+    einfuse::registerAllDialects(*r);
+    einfuse::registerAllPasses();
+    return r;
+  }();
+  return *registry;
+}
+
+void runPipeline(ModuleOp module, llvm::StringRef pipeline) {
+  PassManager pm(module->getName());
+  std::string error;
+  llvm::raw_string_ostream os(error);
+  if (failed(parsePassPipeline(pipeline, pm, os)))
+    return;
+  (void)pm.run(module);
+}
+
+void roundTrip(ModuleOp module, MLIRContext &context) {
+  for (bool generic : {false, true}) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    OpPrintingFlags flags;
+    if (generic)
+      flags.printGenericOpForm();
+    module.print(os, flags);
+    ParserConfig config(&context);
+    (void)parseSourceString<ModuleOp>(text, config);
+  }
+}
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (size < 2)
+    return 0;
+  unsigned action = data[0] % kNumActions;
+  const char *options = kOptions[data[1] % kNumOptions];
+  std::string text(reinterpret_cast<const char *>(data + 2), size - 2);
+  if (einfuse::findParserHazard(text))
+    return 0;
+
+  MLIRContext context(getRegistry(), MLIRContext::Threading::DISABLED);
+  context.printOpOnDiagnostic(false);
+  ScopedDiagnosticHandler quiet(&context, [](Diagnostic &) { return success(); });
+  ParserConfig config(&context);
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(text, config);
+  if (!module)
+    return 0;
+
+  std::string opts = options;
+  switch (action) {
+  case 0:
+    roundTrip(*module, context);
+    break;
+  case 1:
+    runPipeline(*module, "builtin.module(ein-pass-analysis)");
+    break;
+  case 2:
+    runPipeline(*module, "builtin.module(ein-decompose,ein-deferred-normalize,"
+                         "ein-online-normalize{tile-size=3},"
+                         "ein-partition{workers=3 grouping=tree})");
+    break;
+  case 3:
+    runPipeline(*module, "builtin.module(einfuse-linalg-pipeline)");
+    break;
+  case 4:
+    runPipeline(*module, "builtin.module(einfuse-cpu-pipeline{" + opts + "})");
+    break;
+  default: {
+    static const char *targets[] = {"cpu", "nvidia:sm_80", "nvidia:sm_90a",
+                                    "amd:gfx942", "amd:gfx90a"};
+    std::string error;
+    auto target = einfuse::parseTarget(targets[action - 5], error);
+    bool cpu = action == 5;
+    // Native code generation grows with the square of the workers (see
+    // kMaxCompiledWorkers); the fuzzer keeps to the cheap end.
+    if (cpu && opts.find("workers=") != std::string::npos &&
+        opts.find("workers=2") == std::string::npos)
+      opts = "";
+    (void)einfuse::compileModule(*module, *target, "fuzz", cpu ? opts : "",
+                                 /*assemblyOnly=*/!cpu);
+    break;
+  }
+  }
+  return 0;
+}
