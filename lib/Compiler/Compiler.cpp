@@ -260,15 +260,19 @@ std::string getStatusCodeDefinitions() {
          "#endif\n";
 }
 
-/// The element size times every static size of `type`, or -1 when that
-/// overflows int64_t.
-static int64_t getStaticByteSize(RankedTensorType type) {
+/// The element size times every static size of `type` (every non-zero one
+/// with `skipZeros`), or -1 when that overflows int64_t.
+static int64_t getStaticByteSize(RankedTensorType type,
+                                 bool skipZeros = false) {
   int64_t bytes =
       std::max<int64_t>(1, type.getElementType().getIntOrFloatBitWidth() / 8);
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    if (!type.isDynamicDim(d) &&
-        llvm::MulOverflow(bytes, type.getDimSize(d), bytes))
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    int64_t size = type.getDimSize(d);
+    if (type.isDynamicDim(d) || (skipZeros && size == 0))
+      continue;
+    if (llvm::MulOverflow(bytes, size, bytes))
       return -1;
+  }
   return bytes;
 }
 
@@ -299,17 +303,25 @@ std::vector<std::string> getArgumentChecks(const KernelSignature &kernel) {
                       ret(kLauncherSizeMismatch));
     }
   }
-  // The byte size (and so every stride) fits in int64_t; a NULL buffer is
-  // only allowed when it holds no element.
+  // The span (the byte size with zero sizes counted as 1, which bounds
+  // every stride and every loop) fits in int64_t, even for an empty
+  // buffer; a NULL buffer is only allowed when it holds no element.
   for (const KernelArg &a : kernel.args) {
-    std::string n = a.name + "_bytes";
-    out.push_back("int64_t " + n + " = " +
-                  std::to_string(getStaticByteSize(a.type)) + ";");
-    for (int64_t d = 0; d < a.type.getRank(); ++d)
-      if (a.type.isDynamicDim(d))
-        out.push_back("if (__builtin_mul_overflow(" + n + ", " +
-                      sizeExpr(a, d) + ", &" + n + "))" +
-                      ret(kLauncherTooLarge));
+    std::string n = a.name + "_bytes", span = a.name + "_span";
+    std::string decl =
+        "int64_t " + n + " = " + std::to_string(getStaticByteSize(a.type));
+    if (!a.type.hasStaticShape())
+      decl += ", " + span + " = " +
+              std::to_string(getStaticByteSize(a.type, /*skipZeros=*/true));
+    out.push_back(decl + ";");
+    for (int64_t d = 0; d < a.type.getRank(); ++d) {
+      if (!a.type.isDynamicDim(d))
+        continue;
+      std::string s = sizeExpr(a, d);
+      out.push_back("if (__builtin_mul_overflow(" + span + ", " + s + " ? " +
+                    s + " : 1, &" + span + "))" + ret(kLauncherTooLarge));
+      out.push_back(n + " *= " + s + ";");
+    }
     out.push_back("if (" + n + " && !" + a.name + ")" +
                   ret(kLauncherNullPointer));
   }
@@ -340,7 +352,7 @@ FailureOr<std::vector<KernelSignature>> collectKernels(ModuleOp module) {
                << " has element type " << tt.getElementType()
                << ", which has no C type (expected f16, bf16, f32, f64, "
                   "f8E4M3FN or a signless i1, i4, i8, i16, i32 or i64)";
-      if (getStaticByteSize(tt) < 0)
+      if (getStaticByteSize(tt, /*skipZeros=*/true) < 0)
         return fn.emitError("unsupported kernel signature: ")
                << (isOutput ? "result #" : "argument #") << i
                << " has a byte size that overflows int64_t";

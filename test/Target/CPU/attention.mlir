@@ -28,13 +28,15 @@
 // LAUNCHER:      int attention(
 // Every size is checked before any work: negative (-1), sizes that must
 // agree (-2: Sq of query and output, Sk of key and value), byte sizes that
-// overflow (-7), NULL buffers with elements (-6).
+// overflow even where another size is 0 (-7), NULL buffers with elements
+// (-6).
 // LAUNCHER:        if (in0_dim2 < 0) return -1;
 // LAUNCHER:        if (out0_dim2 < 0) return -1;
 // LAUNCHER-NEXT:   if (out0_dim2 != in0_dim2) return -2;
 // LAUNCHER-NEXT:   if (in2_dim2 != in1_dim2) return -2;
-// LAUNCHER-NEXT:   int64_t in0_bytes = 32;
-// LAUNCHER-NEXT:   if (__builtin_mul_overflow(in0_bytes, in0_dim2, &in0_bytes)) return -7;
+// LAUNCHER-NEXT:   int64_t in0_bytes = 32, in0_span = 32;
+// LAUNCHER-NEXT:   if (__builtin_mul_overflow(in0_span, in0_dim2 ? in0_dim2 : 1, &in0_span)) return -7;
+// LAUNCHER-NEXT:   in0_bytes *= in0_dim2;
 // LAUNCHER-NEXT:   if (in0_bytes && !in0) return -6;
 // LAUNCHER:        if (out0_bytes && !out0) return -6;
 // LAUNCHER-NEXT:   einfuse_memref_4 in0_desc = {(void *)in0, (void *)in0, 0, {1, 2, in0_dim2, 4}, {0}};
