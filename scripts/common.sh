@@ -1,6 +1,6 @@
 # Shared by bootstrap.sh and test.sh.
 PACKAGES=(cmake ninja-build python3 llvm-22-dev llvm-22-tools libmlir-22-dev
-          mlir-22-tools clang-22 lld-22 libomp-22-dev
+          mlir-22-tools clang-22 lld-22 libomp-22-dev libclang-rt-22-dev
           libamdhip64-dev)
 CC=clang-22
 CXX=clang++-22
@@ -30,4 +30,18 @@ build_einfuse() {
       -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit
   fi
   ninja -C build
+}
+
+# The ASan + UBSan build with libFuzzer coverage (scripts/sanitize.sh,
+# scripts/fuzz.sh); only Einfuse's own code is instrumented.
+build_einfuse_sanitized() {
+  if [ ! -f build-sanitize/build.ninja ]; then
+    cmake -G Ninja -S . -B build-sanitize \
+      -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
+      -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
+      -DLLVM_EXTERNAL_LIT=/usr/lib/llvm-22/bin/lit \
+      -DEINFUSE_SANITIZERS=address,undefined -DEINFUSE_ENABLE_FUZZER=ON
+  fi
+  ninja -C build-sanitize
 }

@@ -21,6 +21,10 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.einfuse_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
     ["einfuse-opt", "einfuse-compile", "einfuse-e2e"], [config.einfuse_tools_dir])
+# The libFuzzer target exists in builds with -DEINFUSE_ENABLE_FUZZER=ON.
+if os.path.exists(os.path.join(config.einfuse_tools_dir, "einfuse-fuzz")):
+    config.available_features.add("fuzzer")
+    llvm_config.add_tool_substitutions(["einfuse-fuzz"], [config.einfuse_tools_dir])
 
 # A sanitizer build (scripts/sanitize.sh) reports through these; they pass
 # through to every tool the tests run.

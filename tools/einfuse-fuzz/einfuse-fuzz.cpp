@@ -2,18 +2,20 @@
 //
 // One input is an action byte, an option byte and MLIR text. The text goes
 // through our parser pre-check, the parser and the verifiers; if it parses,
-// the action picks what runs on it:
+// the action byte picks what runs on it (the share of the byte's values is
+// in brackets: the cheap front end gets the most runs, code generation,
+// which takes seconds, the fewest):
 //
-//   0  print it (custom and generic form) and parse the output again
-//   1  --ein-pass-analysis
-//   2  --ein-decompose, -deferred-normalize, -online-normalize, -partition
-//   3  --einfuse-linalg-pipeline
-//   4  --einfuse-cpu-pipeline (to the LLVM dialect), options from a table
-//   5  einfuse-compile --target=cpu (native object, header, launcher)
-//   6  einfuse-compile --target=nvidia:sm_80 --emit=assembly
-//   7  einfuse-compile --target=nvidia:sm_90a --emit=assembly
-//   8  einfuse-compile --target=amd:gfx942 --emit=assembly
-//   9  einfuse-compile --target=amd:gfx90a --emit=assembly
+//   print it (custom and generic form) and parse the output again  [64]
+//   --ein-pass-analysis                                            [32]
+//   --ein-decompose, -deferred-normalize, -online-normalize,
+//     -partition                                                   [48]
+//   --einfuse-linalg-pipeline                                      [40]
+//   --einfuse-cpu-pipeline (to the LLVM dialect), options from a
+//     table                                                        [40]
+//   einfuse-compile --target=cpu (native object, header, launcher)  [8]
+//   einfuse-compile --emit=assembly --target=nvidia:sm_80, sm_90a,
+//     amd:gfx942, amd:gfx90a                                    [6 each]
 //
 // The option byte picks pipeline options, valid and invalid ones, so that
 // option handling is fuzzed too. Diagnostics are discarded: an error is a
@@ -40,7 +42,24 @@
 using namespace mlir;
 
 namespace {
-constexpr unsigned kNumActions = 10;
+enum class Action { Print, Analysis, Rewrites, Linalg, CPUPipeline, Compile };
+
+/// The action of action byte `b` and, for Compile, the target index.
+std::pair<Action, unsigned> decodeAction(uint8_t b) {
+  if (b < 64)
+    return {Action::Print, 0};
+  if (b < 96)
+    return {Action::Analysis, 0};
+  if (b < 144)
+    return {Action::Rewrites, 0};
+  if (b < 184)
+    return {Action::Linalg, 0};
+  if (b < 224)
+    return {Action::CPUPipeline, 0};
+  if (b < 232)
+    return {Action::Compile, 0};
+  return {Action::Compile, 1 + (b - 232) / 6};
+}
 
 /// Pipeline options: what users write, the edges, and nonsense.
 const char *const kOptions[] = {
@@ -106,7 +125,7 @@ void roundTrip(ModuleOp module, MLIRContext &context) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 2)
     return 0;
-  unsigned action = data[0] % kNumActions;
+  auto [action, target] = decodeAction(data[0]);
   const char *options = kOptions[data[1] % kNumOptions];
   std::string text(reinterpret_cast<const char *>(data + 2), size - 2);
   if (einfuse::findParserHazard(text))
@@ -122,35 +141,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   std::string opts = options;
   switch (action) {
-  case 0:
+  case Action::Print:
     roundTrip(*module, context);
     break;
-  case 1:
+  case Action::Analysis:
     runPipeline(*module, "builtin.module(ein-pass-analysis)");
     break;
-  case 2:
+  case Action::Rewrites:
     runPipeline(*module, "builtin.module(ein-decompose,ein-deferred-normalize,"
                          "ein-online-normalize{tile-size=3},"
                          "ein-partition{workers=3 grouping=tree})");
     break;
-  case 3:
+  case Action::Linalg:
     runPipeline(*module, "builtin.module(einfuse-linalg-pipeline)");
     break;
-  case 4:
+  case Action::CPUPipeline:
     runPipeline(*module, "builtin.module(einfuse-cpu-pipeline{" + opts + "})");
     break;
-  default: {
+  case Action::Compile: {
     static const char *targets[] = {"cpu", "nvidia:sm_80", "nvidia:sm_90a",
                                     "amd:gfx942", "amd:gfx90a"};
     std::string error;
-    auto target = einfuse::parseTarget(targets[action - 5], error);
-    bool cpu = action == 5;
-    // Native code generation grows with the square of the workers (see
-    // kMaxCompiledWorkers); the fuzzer keeps to the cheap end.
-    if (cpu && opts.find("workers=") != std::string::npos &&
-        opts.find("workers=2") == std::string::npos)
+    auto spec = einfuse::parseTarget(targets[target], error);
+    bool cpu = target == 0;
+    // Native code takes seconds, and with workers their square (see
+    // kMaxCompiledWorkers): the options that split stay at the MLIR level.
+    if (cpu && opts.find("workers") != std::string::npos)
       opts = "";
-    (void)einfuse::compileModule(*module, *target, "fuzz", cpu ? opts : "",
+    (void)einfuse::compileModule(*module, *spec, "fuzz", cpu ? opts : "",
                                  /*assemblyOnly=*/!cpu);
     break;
   }
