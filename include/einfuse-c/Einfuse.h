@@ -34,6 +34,14 @@ einfuseCompileModule(MlirModule module, MlirStringRef target,
                      MlirStringRef baseName, MlirStringCallback callback,
                      void *userData);
 
+/// Byte offset of the first input known to crash MLIR's parser in
+/// `source` (e.g. `array<index: ...>`), or -1 if there is none. Call it
+/// before mlirModuleCreateParse on untrusted text; `message` (may be NULL)
+/// receives what to tell the user.
+MLIR_CAPI_EXPORTED intptr_t einfuseFindParserHazard(MlirStringRef source,
+                                                    MlirStringCallback message,
+                                                    void *userData);
+
 #ifdef __cplusplus
 }
 #endif

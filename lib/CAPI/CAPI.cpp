@@ -4,6 +4,7 @@
 #include "Ein/IR/EinDialect.h"
 #include "einfuse/Compiler.h"
 #include "einfuse/InitAll.h"
+#include "einfuse/InputCheck.h"
 #include "einfuse/Pipelines.h"
 
 #include "mlir/CAPI/IR.h"
@@ -46,4 +47,15 @@ MlirLogicalResult einfuseCompileModule(MlirModule module, MlirStringRef target,
   emit("header", artifacts->header);
   emit("launcher", artifacts->launcher);
   return mlirLogicalResultSuccess();
+}
+
+intptr_t einfuseFindParserHazard(MlirStringRef source,
+                                 MlirStringCallback message, void *userData) {
+  auto hazard = einfuse::findParserHazard(unwrap(source));
+  if (!hazard)
+    return -1;
+  if (message)
+    message(mlirStringRefCreate(hazard->second.data(), hazard->second.size()),
+            userData);
+  return static_cast<intptr_t>(hazard->first);
 }

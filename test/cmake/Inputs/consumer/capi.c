@@ -28,6 +28,12 @@ int main(void) {
       "  }\n"
       "  return %r : tensor<4xf32>\n"
       "}\n";
+  /* Untrusted text goes through the hazard check first. */
+  const char *bad = "func.func @f() attributes {a = array<index: 3>} { return }";
+  printf("hazard at %ld\n",
+         (long)einfuseFindParserHazard(mlirStringRefCreateFromCString(bad), 0, 0));
+  if (einfuseFindParserHazard(mlirStringRefCreateFromCString(src), 0, 0) != -1)
+    return 1;
   MlirModule module = mlirModuleCreateParse(ctx, mlirStringRefCreateFromCString(src));
   if (mlirModuleIsNull(module))
     return 1;
