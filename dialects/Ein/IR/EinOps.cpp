@@ -838,6 +838,19 @@ LogicalResult AttentionOp::verify() {
       out.getDimSize(3) != v.getDimSize(3))
     return emitOpError("result must be [batch, query heads, query length, "
                        "value head dim]");
+  // A result size left dynamic where the operands fix it would be taken on
+  // trust from the caller's buffer.
+  int64_t batch = q.getDimSize(0);
+  for (RankedTensorType t : {k, v})
+    if (ShapedType::isDynamic(batch))
+      batch = t.getDimSize(0);
+  for (auto [d, fixed] : {std::pair<int64_t, int64_t>{0, batch},
+                          {2, q.getDimSize(2)}}) {
+    if (out.isDynamicDim(d) && !ShapedType::isDynamic(fixed))
+      return emitOpError("result dimension #")
+             << d << " is dynamic ('?') but the operands fix it to " << fixed
+             << "; write " << fixed;
+  }
 
   if (Value mask = getMask()) {
     auto m = cast<RankedTensorType>(mask.getType());
@@ -937,6 +950,10 @@ LogicalResult QMatmulOp::verify() {
     return emitOpError("format says zero_point = true but no zero points "
                        "are given");
   }
+  if (out.isDynamicDim(0) && !x.isDynamicDim(0))
+    return emitOpError("result dimension #0 is dynamic ('?') but the input "
+                       "fixes it to ")
+           << x.getDimSize(0) << "; write " << x.getDimSize(0);
   if (!compatible(out.getDimSize(0), x.getDimSize(0)) ||
       out.getDimSize(1) != n)
     return emitOpError("result must be [M, N] = [")

@@ -23,3 +23,28 @@ func.func @declared(%x: tensor<?xf32>) -> tensor<?xf32> {
   }
   return %r : tensor<?xf32>
 }
+
+// -----
+
+func.func @attention_batch(%q: tensor<2x8x16x64xf32>, %k: tensor<2x2x32x64xf32>, %v: tensor<2x2x32x64xf32>) -> tensor<?x8x16x64xf32> {
+  // expected-error @+1 {{'ein.attention' op result dimension #0 is dynamic ('?') but the operands fix it to 2; write 2}}
+  %o = ein.attention %q, %k, %v : tensor<2x8x16x64xf32>, tensor<2x2x32x64xf32>, tensor<2x2x32x64xf32> -> tensor<?x8x16x64xf32>
+  return %o : tensor<?x8x16x64xf32>
+}
+
+// -----
+
+func.func @attention_queries(%q: tensor<?x8x16x64xf32>, %k: tensor<?x2x?x64xf32>, %v: tensor<?x2x?x64xf32>) -> tensor<?x8x?x64xf32> {
+  // expected-error @+1 {{'ein.attention' op result dimension #2 is dynamic ('?') but the operands fix it to 16; write 16}}
+  %o = ein.attention %q, %k, %v : tensor<?x8x16x64xf32>, tensor<?x2x?x64xf32>, tensor<?x2x?x64xf32> -> tensor<?x8x?x64xf32>
+  return %o : tensor<?x8x?x64xf32>
+}
+
+// -----
+
+func.func @qmatmul_rows(%x: tensor<4x64xf16>, %w: tensor<32x32xi8>, %s: tensor<32x2xf16>) -> tensor<?x32xf16> {
+  // expected-error @+1 {{'ein.qmatmul' op result dimension #0 is dynamic ('?') but the input fixes it to 4; write 4}}
+  %o = ein.qmatmul %x, %w scales(%s) format(#ein.qformat<kind = int4, group_size = 32>)
+      : tensor<4x64xf16>, tensor<32x32xi8>, tensor<32x2xf16> -> tensor<?x32xf16>
+  return %o : tensor<?x32xf16>
+}
