@@ -77,13 +77,16 @@ class Library:
     def __init__(self, path):
         self.lib = ctypes.CDLL(path)
 
-    def run(self, name, q, k, v, out):
+    def run(self, name, q, k, v, out, ptrs=None, sizes=None):
+        """Launches `name` on q, k, v, out; `ptrs` and `sizes` (one
+        (batch, sequence) pair per buffer) override what is passed."""
         fn = getattr(self.lib, name)
         fn.restype = ctypes.c_int
         args = []
-        for t in (q, k, v, out):
-            args += [ctypes.c_void_p(t.data_ptr()), ctypes.c_int64(t.shape[0]),
-                     ctypes.c_int64(t.shape[2])]
+        for i, t in enumerate((q, k, v, out)):
+            ptr = t.data_ptr() if ptrs is None else ptrs[i]
+            b, s = (t.shape[0], t.shape[2]) if sizes is None else sizes[i]
+            args += [ctypes.c_void_p(ptr), ctypes.c_int64(b), ctypes.c_int64(s)]
         stream = torch.cuda.current_stream().cuda_stream
         rc = fn(*args, ctypes.c_void_p(stream))
         torch.cuda.synchronize()
@@ -148,6 +151,27 @@ def main():
     shifted = flat[1:].view(q.shape)  # 2 bytes past a 16-byte boundary
     rc = lib.run(names[0], shifted, kv[:1], kv[:1], q)
     assert rc == -5, f"misaligned buffer not refused (rc {rc})"
+    # The checks every launcher shares (docs/reliability.md): sizes the
+    # kernel ties together, NULL buffers, overflowing sizes; a refused call
+    # writes nothing.
+    k1 = kv[:1]
+    out = torch.full_like(q, float("nan"))
+    shapes = [(1, 4)] * 4
+    rc = lib.run(names[0], q, k1, k1, out, sizes=shapes[:3] + [(1, 3)])
+    assert rc == -2, f"short output not refused (rc {rc})"
+    rc = lib.run(names[0], q, k1, k1, out, sizes=[(1, 4), (1, 4), (1, 3), (1, 4)])
+    assert rc == -2, f"short value not refused (rc {rc})"
+    rc = lib.run(names[0], q, k1, k1, out,
+                 ptrs=[0, k1.data_ptr(), k1.data_ptr(), out.data_ptr()])
+    assert rc == -6, f"NULL query not refused (rc {rc})"
+    huge = 1 << 58
+    rc = lib.run(names[0], q, k1, k1, out,
+                 sizes=[(1, huge), (1, 4), (1, 4), (1, huge)])
+    assert rc == -7, f"overflowing sizes not refused (rc {rc})"
+    assert out.isnan().all(), "a refused call wrote its output"
+    rc = lib.run(names[0], q, k1, k1, out)
+    assert rc == 0 and not out.isnan().any(), f"valid call failed (rc {rc})"
+    print("launcher checks: -2 -2 -6 -7 refused, nothing written; valid call ok")
     failures, worst = 0, 0.0
     for i in range(args.cases):
         name = names[i % len(names)]
