@@ -13,7 +13,16 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <optional>
+#include <utility>
+
 namespace einfuse::ein {
+
+/// Smallest and largest value of `e` when each rank d ranges over
+/// [0, extents[d]), or nullopt when an extent is unknown or a bound
+/// overflows.
+std::optional<std::pair<int64_t, int64_t>>
+getRankExprRange(mlir::AffineExpr e, llvm::ArrayRef<int64_t> extents);
 
 /// Prints `expr` using `names[i]` for dim i.
 void printRankExpr(llvm::raw_ostream &os, mlir::AffineExpr expr,

@@ -335,61 +335,6 @@ private:
   llvm::StringMap<SmallVector<Source>> sources;
 };
 
-/// Smallest and largest value of `e` when each rank d ranges over
-/// [0, extents[d]), or nullopt when an extent is unknown or a bound overflows.
-std::optional<std::pair<int64_t, int64_t>>
-getRange(AffineExpr e, ArrayRef<int64_t> extents) {
-  using Range = std::pair<int64_t, int64_t>;
-  if (auto d = dyn_cast<AffineDimExpr>(e)) {
-    int64_t n = extents[d.getPosition()];
-    if (ShapedType::isDynamic(n))
-      return std::nullopt;
-    return Range{0, n - 1};
-  }
-  if (auto c = dyn_cast<AffineConstantExpr>(e))
-    return Range{c.getValue(), c.getValue()};
-  auto bin = dyn_cast<AffineBinaryOpExpr>(e);
-  if (!bin)
-    return std::nullopt;
-  auto lhs = getRange(bin.getLHS(), extents);
-  auto rhs = getRange(bin.getRHS(), extents);
-  if (!lhs || !rhs)
-    return std::nullopt;
-  auto [a, b] = *lhs;
-  auto [c, d] = *rhs;
-  switch (e.getKind()) {
-  case AffineExprKind::Add: {
-    int64_t lo, hi;
-    if (llvm::AddOverflow(a, c, lo) || llvm::AddOverflow(b, d, hi))
-      return std::nullopt;
-    return Range{lo, hi};
-  }
-  case AffineExprKind::Mul: {
-    // Rank expressions are affine: one side is a constant.
-    int64_t x, y;
-    if (c != d || llvm::MulOverflow(a, c, x) || llvm::MulOverflow(b, c, y))
-      return std::nullopt;
-    return Range{std::min(x, y), std::max(x, y)};
-  }
-  case AffineExprKind::FloorDiv:
-    if (c != d || c <= 0)
-      return std::nullopt;
-    return Range{llvm::divideFloorSigned(a, c), llvm::divideFloorSigned(b, c)};
-  case AffineExprKind::CeilDiv:
-    if (c != d || c <= 0)
-      return std::nullopt;
-    return Range{llvm::divideCeilSigned(a, c), llvm::divideCeilSigned(b, c)};
-  case AffineExprKind::Mod:
-    if (c != d || c <= 0)
-      return std::nullopt;
-    if (a >= 0 && b < c)
-      return Range{a, b};
-    return Range{0, c - 1};
-  default:
-    return std::nullopt;
-  }
-}
-
 LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
                           ExtentTable &extents) {
   Location loc = op.getLoc();
@@ -421,7 +366,7 @@ LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
   for (auto [i, in] : llvm::enumerate(op.getInputs())) {
     auto type = cast<ShapedType>(in.getType());
     for (auto [d, e] : llvm::enumerate(op.getInputMap(i).getResults())) {
-      auto range = getRange(e, rankExtents);
+      auto range = getRankExprRange(e, rankExtents);
       if (empty || isa<AffineDimExpr>(e) || !range ||
           type.isDynamicDim(d))
         continue;

@@ -48,3 +48,16 @@ func.func @qmatmul_rows(%x: tensor<4x64xf16>, %w: tensor<32x32xi8>, %s: tensor<3
       : tensor<4x64xf16>, tensor<32x32xi8>, tensor<32x2xf16> -> tensor<?x32xf16>
   return %o : tensor<?x32xf16>
 }
+
+// -----
+
+// A compound rank expression that leaves its operand is caught by the
+// verifier, not first by the lowering.
+func.func @out_of_bounds(%x: tensor<8xf32>, %z: tensor<8x8xf32>) -> tensor<8x8xf32> {
+  %r = ein.cascade [p, m] -> (tensor<8x8xf32>) {
+    // expected-error @+1 {{'ein.einsum' op operand #0 is indexed out of bounds: 'p - m + 8' ranges over [1, 15] but dimension #0 has size 8}}
+    %y = ein.einsum add(%x[p - m + 8], %z[p, m]) -> [p, m] : (tensor<8xf32>, tensor<8x8xf32>) -> tensor<8x8xf32>
+    ein.yield %y : tensor<8x8xf32>
+  }
+  return %r : tensor<8x8xf32>
+}
