@@ -88,7 +88,7 @@ def EinfuseCPUContractions : Pass<"einfuse-cpu-contractions"> {
            "f32 lanes per vector: 16 (AVX-512), 8 (AVX2) or 4">,
     Option<"registers", "registers", "int64_t", /*default=*/"32",
            "Vector registers the blocking may plan for (32 with AVX-512, "
-           "16 with AVX2)">,
+           "16 with AVX2), 8 to 64">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::memref::MemRefDialect",

@@ -36,7 +36,8 @@ struct CPUPipelineOptions
   Option<int64_t> workers{
       *this, "workers",
       llvm::cl::desc("Split each online iteration across this many workers "
-                     "and combine their states (--ein-partition); 1: no split"),
+                     "and combine their states (--ein-partition); 1: no "
+                     "split; at most 64 (8 for native code)"),
       llvm::cl::init(1)};
   Option<std::string> grouping{
       *this, "grouping",

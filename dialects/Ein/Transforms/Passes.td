@@ -88,9 +88,10 @@ def EinOnlineNormalize : Pass<"ein-online-normalize"> {
   }];
   let options = [
     Option<"tileSize", "tile-size", "int64_t", /*default=*/"64",
-           "Tile size along the iterated rank">,
+           "Tile size along the iterated rank, 1 to 2^31">,
     Option<"rank", "rank", "std::string", /*default=*/"\"\"",
-           "Rank to iterate (default: every rank that needs several passes)">,
+           "Rank to iterate (default: every rank that needs several "
+           "passes); a rank no cascade declares is an error">,
     Option<"remarks", "remarks", "bool", /*default=*/"true",
            "Say with a remark why a cascade has no online form">
   ];
@@ -115,7 +116,7 @@ def EinPartition : Pass<"ein-partition"> {
   }];
   let options = [
     Option<"workers", "workers", "int64_t", /*default=*/"2",
-           "Number of workers (chunks of the iterated rank)">,
+           "Number of workers (chunks of the iterated rank), 1 to 64">,
     Option<"grouping", "grouping", "std::string", /*default=*/"\"linear\"",
            "Order of the combine: linear or tree">
   ];

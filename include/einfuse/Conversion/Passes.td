@@ -30,9 +30,10 @@ def ConvertEinToLinalg : Pass<"convert-ein-to-linalg"> {
   let options = [
     Option<"parallelRank", "parallel-rank", "std::string", /*default=*/"\"\"",
            "Parallel rank to tile into an scf.forall (none by default; "
-           "auto: the result's ranks before its last, see above)">,
+           "auto: the result's ranks before its last, see above); a rank "
+           "no cascade declares is an error">,
     Option<"parallelTile", "parallel-tile", "int64_t", /*default=*/"64",
-           "Tile size along the parallel rank">
+           "Tile size along the parallel rank, 1 to 2^31">
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::scf::SCFDialect",
