@@ -41,6 +41,14 @@ mlir::LogicalResult checkRankOption(mlir::Operation *root,
                                     llvm::StringRef rank,
                                     llvm::StringRef what);
 
+/// Fails with an error at `einsum` when a compound rank expression of an
+/// operand leaves that operand's static size, the extent of each of the
+/// Einsum's ranks (in its rank order) being `rankExtents` (kDynamic where
+/// unknown). Shared by the cascade verifier and the lowering, which may know
+/// more extents.
+mlir::LogicalResult checkOperandBounds(EinsumOp einsum,
+                                       llvm::ArrayRef<int64_t> rankExtents);
+
 /// Fails, naming the attribute and the nearest known one, when `op` carries
 /// an attribute it does not define and that has no dialect prefix.
 mlir::LogicalResult verifyKnownAttributes(mlir::Operation *op);

@@ -297,33 +297,37 @@ LogicalResult CascadeOp::verifyRegions() {
                << it->second << " (are the result's ranks in the order of "
                << "its type?)";
     }
-    // A compound rank expression must stay inside its operand's static
-    // size wherever the extents of its ranks are static.
     SmallVector<int64_t> rankExtents = llvm::map_to_vector(
         names, [&](StringRef rank) {
           auto it = seen.find(rank);
           return it == seen.end() ? ShapedType::kDynamic : it->second;
         });
-    if (llvm::is_contained(rankExtents, 0))
-      continue; // nothing is read
-    for (auto [i, in] : llvm::enumerate(einsum.getInputs())) {
-      auto inType = cast<ShapedType>(in.getType());
-      for (auto [d, e] : llvm::enumerate(einsum.getInputMap(i).getResults())) {
-        if (isa<AffineDimExpr>(e) || inType.isDynamicDim(d))
-          continue;
-        auto range = getRankExprRange(e, rankExtents);
-        if (!range ||
-            (range->first >= 0 && range->second < inType.getDimSize(d)))
-          continue;
-        std::string expr;
-        llvm::raw_string_ostream os(expr);
-        printRankExpr(os, e, names);
-        return einsum.emitOpError("operand #")
-               << i << " is indexed out of bounds: '" << expr
-               << "' ranges over [" << range->first << ", " << range->second
-               << "] but dimension #" << d << " has size "
-               << inType.getDimSize(d);
-      }
+    if (failed(checkOperandBounds(einsum, rankExtents)))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult einfuse::ein::checkOperandBounds(EinsumOp einsum,
+                                               ArrayRef<int64_t> rankExtents) {
+  if (llvm::is_contained(rankExtents, 0))
+    return success(); // nothing is read
+  SmallVector<StringRef> names = einsum.getRankNames();
+  for (auto [i, in] : llvm::enumerate(einsum.getInputs())) {
+    auto type = cast<ShapedType>(in.getType());
+    for (auto [d, e] : llvm::enumerate(einsum.getInputMap(i).getResults())) {
+      if (isa<AffineDimExpr>(e) || type.isDynamicDim(d))
+        continue;
+      auto range = getRankExprRange(e, rankExtents);
+      if (!range || (range->first >= 0 && range->second < type.getDimSize(d)))
+        continue;
+      std::string expr;
+      llvm::raw_string_ostream os(expr);
+      printRankExpr(os, e, names);
+      return einsum.emitOpError("operand #")
+             << i << " is indexed out of bounds: '" << expr
+             << "' ranges over [" << range->first << ", " << range->second
+             << "] but dimension #" << d << " has size " << type.getDimSize(d);
     }
   }
   return success();

@@ -363,25 +363,8 @@ LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
   SmallVector<int64_t> rankExtents = llvm::map_to_vector(
       names, [&](StringRef rank) { return extents.getStatic(rank); });
   bool empty = llvm::is_contained(rankExtents, 0);
-  for (auto [i, in] : llvm::enumerate(op.getInputs())) {
-    auto type = cast<ShapedType>(in.getType());
-    for (auto [d, e] : llvm::enumerate(op.getInputMap(i).getResults())) {
-      auto range = getRankExprRange(e, rankExtents);
-      if (empty || isa<AffineDimExpr>(e) || !range ||
-          type.isDynamicDim(d))
-        continue;
-      if (range->first >= 0 && range->second < type.getDimSize(d))
-        continue;
-      std::string expr;
-      llvm::raw_string_ostream os(expr);
-      printRankExpr(os, e, names);
-      return op.emitOpError("operand #")
-             << i << " is indexed out of bounds: '" << expr
-             << "' ranges over [" << range->first << ", " << range->second
-             << "] but dimension #" << d << " has size "
-             << type.getDimSize(d);
-    }
-  }
+  if (failed(checkOperandBounds(op, rankExtents)))
+    return failure();
 
   RankedTensorType resultType = op.getResult().getType();
   Type elt = resultType.getElementType();
