@@ -86,6 +86,14 @@ inline std::string getCElementType(mlir::Type type) {
   return "int" + std::to_string(w <= 8 ? 8 : w) + "_t";
 }
 
+/// The C expression of dim `d` of `arg` in a launcher: `in0_dim2` for a
+/// dynamic size, the number for a static one.
+inline std::string getSizeExpr(const KernelArg &arg, int64_t d) {
+  if (arg.type.isDynamicDim(d))
+    return arg.name + "_dim" + std::to_string(d);
+  return std::to_string(arg.type.getDimSize(d));
+}
+
 /// `int name(const float *in0, int64_t in0_dim0, ..., float *out0, ...)`:
 /// the C prototype (without `;`) the header declares and the launcher
 /// defines for `kernel`.

@@ -276,28 +276,21 @@ static int64_t getStaticByteSize(RankedTensorType type,
   return bytes;
 }
 
-/// `in0_dim0`, or the static size.
-static std::string sizeExpr(const KernelArg &a, int64_t d) {
-  if (a.type.isDynamicDim(d))
-    return a.name + "_dim" + std::to_string(d);
-  return std::to_string(a.type.getDimSize(d));
-}
-
 std::vector<std::string> getArgumentChecks(const KernelSignature &kernel) {
   std::vector<std::string> out;
   auto ret = [](int code) { return " return " + std::to_string(code) + ";"; };
   for (const KernelArg &a : kernel.args)
     for (int64_t d = 0; d < a.type.getRank(); ++d)
       if (a.type.isDynamicDim(d))
-        out.push_back("if (" + sizeExpr(a, d) + " < 0)" +
+        out.push_back("if (" + getSizeExpr(a, d) + " < 0)" +
                       ret(kLauncherNegativeSize));
   for (const SizeGroup &g : kernel.sizeGroups) {
     std::string first =
         ShapedType::isDynamic(g.extent)
-            ? sizeExpr(kernel.args[g.dims[0].first], g.dims[0].second)
+            ? getSizeExpr(kernel.args[g.dims[0].first], g.dims[0].second)
             : std::to_string(g.extent);
     for (auto [arg, d] : g.dims) {
-      std::string other = sizeExpr(kernel.args[arg], d);
+      std::string other = getSizeExpr(kernel.args[arg], d);
       if (other != first)
         out.push_back("if (" + other + " != " + first + ")" +
                       ret(kLauncherSizeMismatch));
@@ -317,7 +310,7 @@ std::vector<std::string> getArgumentChecks(const KernelSignature &kernel) {
     for (int64_t d = 0; d < a.type.getRank(); ++d) {
       if (!a.type.isDynamicDim(d))
         continue;
-      std::string s = sizeExpr(a, d);
+      std::string s = getSizeExpr(a, d);
       out.push_back("if (__builtin_mul_overflow(" + span + ", " + s + " ? " +
                     s + " : 1, &" + span + "))" + ret(kLauncherTooLarge));
       out.push_back(n + " *= " + s + ";");

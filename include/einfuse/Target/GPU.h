@@ -110,10 +110,6 @@ std::string emitGPUHeader(llvm::ArrayRef<LaunchPlan> plans,
 std::string emitGPULauncher(const GPUModule &module, llvm::StringRef baseName,
                             Runtime runtime);
 
-/// C expression for dynamic dim `d` of argument `arg` of `sig`, or its
-/// static size.
-std::string dimExpr(const KernelArg &arg, int64_t d);
-
 /// Builds the kernels of one kernel function into the device module and
 /// returns how its host function launches them.
 using KernelPlanBuilder = llvm::function_ref<llvm::FailureOr<LaunchPlan>(

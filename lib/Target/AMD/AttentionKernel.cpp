@@ -342,15 +342,15 @@ FailureOr<gpu::LaunchPlan> buildAttentionKernel(mlir::gpu::GPUModuleOp module,
   // Sizes that must agree are checked by every launcher (getArgumentChecks);
   // positions travel as i32 and the mask arithmetic needs headroom.
   std::string maxSeq = std::to_string(gpu::kMaxGPUSequence);
-  plan.preamble.push_back("if (" + gpu::dimExpr(args[0], 2) + " > " + maxSeq +
-                          " || " + gpu::dimExpr(args[1], 2) + " > " + maxSeq +
-                          " || " + gpu::dimExpr(args[0], 0) + " * " +
+  plan.preamble.push_back("if (" + getSizeExpr(args[0], 2) + " > " + maxSeq +
+                          " || " + getSizeExpr(args[1], 2) + " > " + maxSeq +
+                          " || " + getSizeExpr(args[0], 0) + " * " +
                           std::to_string(spec.numQueryHeads) +
                           " > INT32_MAX) return -2;");
   gpu::Launch launch;
   launch.symbol = name;
-  std::string batchExpr = gpu::dimExpr(args[0], 0);
-  launch.grid[0] = ceilDivExpr(gpu::dimExpr(args[0], 2), kBlockQ);
+  std::string batchExpr = getSizeExpr(args[0], 0);
+  launch.grid[0] = ceilDivExpr(getSizeExpr(args[0], 2), kBlockQ);
   launch.grid[1] =
       "(" + batchExpr + ") * " + std::to_string(spec.numQueryHeads);
   launch.grid[2] = "1";
@@ -359,8 +359,8 @@ FailureOr<gpu::LaunchPlan> buildAttentionKernel(mlir::gpu::GPUModuleOp module,
   for (unsigned i = 0; i < 4; ++i)
     launch.params.push_back({Kind::Buffer, args[i].name, countExpr(args[i])});
   launch.params.push_back({Kind::Int32, batchExpr, ""});
-  launch.params.push_back({Kind::Int32, gpu::dimExpr(args[0], 2), ""});
-  launch.params.push_back({Kind::Int32, gpu::dimExpr(args[1], 2), ""});
+  launch.params.push_back({Kind::Int32, getSizeExpr(args[0], 2), ""});
+  launch.params.push_back({Kind::Int32, getSizeExpr(args[1], 2), ""});
   plan.launches.push_back(std::move(launch));
   return plan;
 }

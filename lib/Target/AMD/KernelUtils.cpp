@@ -68,7 +68,7 @@ std::string ceilDivExpr(const std::string &x, int64_t d) {
 std::string countExpr(const KernelArg &arg) {
   std::string out;
   for (int64_t d = 0; d < arg.type.getRank(); ++d)
-    out += (d ? " * " : "") + std::string("(int64_t)") + gpu::dimExpr(arg, d);
+    out += (d ? " * " : "") + std::string("(int64_t)") + getSizeExpr(arg, d);
   return out.empty() ? "1" : out;
 }
 

@@ -274,7 +274,7 @@ FailureOr<gpu::LaunchPlan> buildQMatmulKernel(mlir::gpu::GPUModuleOp module,
   // Sizes that must agree are checked by every launcher (getArgumentChecks).
   gpu::Launch launch;
   launch.symbol = name;
-  std::string mExpr = gpu::dimExpr(sig.args[0], 0);
+  std::string mExpr = getSizeExpr(sig.args[0], 0);
   // M travels as i32.
   plan.preamble.push_back("if (" + mExpr + " > INT32_MAX) return -2;");
   launch.grid[0] = std::to_string((N + kTile - 1) / kTile);

@@ -46,11 +46,6 @@ static const RuntimeNames &names(Runtime runtime) {
   return runtime == Runtime::CUDA ? cuda : hip;
 }
 
-std::string dimExpr(const KernelArg &arg, int64_t d) {
-  if (arg.type.isDynamicDim(d))
-    return arg.name + "_dim" + std::to_string(d);
-  return std::to_string(arg.type.getDimSize(d));
-}
 
 
 /// The prototype with its stream argument: `int f(..., CUstream stream)`.

@@ -894,8 +894,8 @@ buildAttentionKernels(mlir::gpu::GPUModuleOp module,
   gpu::LaunchPlan plan;
   plan.signature = sig;
   // Sizes that must agree are checked by every launcher (getArgumentChecks).
-  std::string B = gpu::dimExpr(qa, 0), Sq = gpu::dimExpr(qa, 2),
-              Sk = gpu::dimExpr(ka, 2);
+  std::string B = getSizeExpr(qa, 0), Sq = getSizeExpr(qa, 2),
+              Sk = getSizeExpr(ka, 2);
   std::string Hq = std::to_string(spec.numQueryHeads),
               Hkv = std::to_string(spec.numKVHeads), Gs = std::to_string(G),
               Ds = std::to_string(D);
@@ -930,7 +930,7 @@ buildAttentionKernels(mlir::gpu::GPUModuleOp module,
   auto count = [&](const KernelArg &a) {
     std::string c = "(int64_t)1";
     for (int64_t d = 0; d < a.type.getRank(); ++d)
-      c += " * " + gpu::dimExpr(a, d);
+      c += " * " + getSizeExpr(a, d);
     return c;
   };
   using K = gpu::LaunchParam::Kind;
