@@ -99,16 +99,29 @@ struct GPUModule {
 
 enum class Runtime { CUDA, HIP };
 
-/// The C header of a GPU module: the CPU header's prototypes, plus a
-/// trailing stream argument (CUstream / hipStream_t); buffers are device
-/// pointers.
-std::string emitGPUHeader(llvm::ArrayRef<LaunchPlan> plans,
-                          llvm::StringRef baseName, Runtime runtime);
+/// The device module of one chip of a (possibly multi-chip) target.
+struct ChipModule {
+  std::string chip; ///< `sm_80`, `sm_90a`, `gfx942`, ...
+  GPUModule module;
+};
 
-/// The C launcher: the binary embedded as bytes, loaded once per process
-/// with cuModuleLoadData / hipModuleLoadData, one function per plan.
-std::string emitGPULauncher(const GPUModule &module, llvm::StringRef baseName,
-                            Runtime runtime);
+/// The C header of a GPU module: per kernel, the CPU header's prototype
+/// plus a trailing stream argument (CUstream / hipStream_t), a
+/// `<kernel>_workspace_size` query and a `<kernel>_with_workspace` variant
+/// taking caller-provided device scratch. Buffers are device pointers.
+std::string emitGPUHeader(llvm::ArrayRef<KernelSignature> kernels,
+                          llvm::ArrayRef<ChipModule> chips,
+                          llvm::StringRef baseName, const TargetSpec &target,
+                          Runtime runtime);
+
+/// The C launcher: every chip's binary embedded as bytes (and, for NVIDIA
+/// chips that are not architecture-specific, its PTX for newer GPUs). At
+/// the first call in each CUDA context (HIP device) it picks the image that
+/// runs there and loads it; loaded modules are kept per context, under a
+/// mutex, and a failed load is retried at the next call.
+std::string emitGPULauncher(llvm::ArrayRef<KernelSignature> kernels,
+                            llvm::ArrayRef<ChipModule> chips,
+                            llvm::StringRef baseName, Runtime runtime);
 
 /// Builds the kernels of one kernel function into the device module and
 /// returns how its host function launches them.
