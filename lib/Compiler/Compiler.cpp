@@ -80,12 +80,20 @@ static std::string unknownChip(StringRef vendor, StringRef chip,
   for (StringLiteral c : vendor == "nvidia" ? ArrayRef(nvidiaChips)
                                             : ArrayRef(amdChips))
     known.push_back(c);
+  int cc = 0;
+  bool nvidiaNumber = vendor == "nvidia" && chip.starts_with("sm_") &&
+                      !chip.drop_front(3).rtrim('a').getAsInteger(10, cc);
   if (vendor == "nvidia" && chip == "sm_90")
     msg += "; did you mean 'sm_90a'? (the Hopper kernels use wgmma, which "
            "needs the architecture-specific sm_90a)";
-  else if (vendor == "nvidia" && chip.starts_with("sm_8"))
+  else if (nvidiaNumber && cc > 80 && cc < 90)
     msg += "; use 'sm_80': its binary runs on every sm_8x GPU (A100, A10, "
            "RTX 30xx, L4, L40, RTX 40xx)";
+  else if (nvidiaNumber && cc < 80)
+    msg += "; the NVIDIA kernels need sm_80 (Ampere) or newer";
+  else if (nvidiaNumber && cc > 90)
+    msg += "; use 'sm_80' (or 'sm_80,sm_90a'): the artifact carries sm_80's "
+           "PTX, which the driver compiles for newer GPUs";
   else if (StringRef c = closest(chip, known); !c.empty())
     msg += ("; did you mean '" + c + "'?").str();
   return msg + " (available: " + getTargetList().str() + ")";
@@ -131,8 +139,8 @@ FailureOr<TargetSpec> parseTarget(StringRef spec, std::string &error) {
   }
   error = ("unknown target '" + spec + "'").str();
   if (StringRef c = closest(vendor, {"cpu", "nvidia", "amd"}); !c.empty())
-    error += ("; did you mean '" + c + (spec.contains(':') ? ":" + rest : "") +
-              "'?")
+    error += ("; did you mean '" + c +
+              (c != "cpu" && spec.contains(':') ? ":" + rest : "") + "'?")
                  .str();
   error += " (available: " + getTargetList().str() + ")";
   return failure();
@@ -544,6 +552,9 @@ std::string getStatusCodeDefinitions() {
     os << "  " << s.enumerator << " = " << s.code << ",\n";
   os << "} einfuse_status;\n\n"
      << "/* A sentence saying what `status` means. */\n"
+     << "#if defined(__GNUC__) || defined(__clang__)\n"
+     << "__attribute__((unused))\n"
+     << "#endif\n"
      << "static inline const char *einfuse_status_message(int status) {\n"
      << "  switch (status) {\n";
   for (const LauncherStatusInfo &s : getLauncherStatuses())

@@ -459,6 +459,8 @@ static int einfuse_load(int dev, const einfuse_loaded_module **out) {
       // locals and size checks, the size.
       os << "static int einfuse_chip" << id << "_ws"
          << internalParams(k, {"size_t *bytes"}) << " {\n";
+      for (const KernelArg &a : k.args)
+        os << "  (void)" << a.name << ";\n";
       for (const std::string &s : getArgumentChecks(k, /*nullChecks=*/false))
         os << "  " << s << "\n";
       for (const std::string &s : plan.preamble)

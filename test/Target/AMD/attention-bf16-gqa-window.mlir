@@ -34,7 +34,7 @@
 // ELF-NEXT:  .private_segment_fixed_size: 0
 
 // The static batch (2) and the query heads (8) size the grid.
-// LAUNCHER:      int gqa_window(
+// LAUNCHER:      static int einfuse_chip0_gqa_window(
 // LAUNCHER:        int64_t gx = ((in0_dim2) + 63) / 64, gy = (2) * 8, gz = 1;
 // LAUNCHER:        int32_t p4 = (int32_t)(2);
 

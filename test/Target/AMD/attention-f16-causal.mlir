@@ -40,19 +40,24 @@
 // ELF90A:    amdhsa.target: amdgcn-amd-amdhsa--gfx90a
 
 // HEADER:      #include <hip/hip_runtime_api.h>
-// HEADER:      int causal(const uint16_t *in0, int64_t in0_dim0, int64_t in0_dim2, const uint16_t *in1, int64_t in1_dim0, int64_t in1_dim2, const uint16_t *in2, int64_t in2_dim0, int64_t in2_dim2, uint16_t *out0, int64_t out0_dim0, int64_t out0_dim2, hipStream_t stream);
+// HEADER:      einfuse_status causal(const einfuse_f16 *q, int64_t q_dim0, int64_t q_dim2, const einfuse_f16 *k, int64_t k_dim0, int64_t k_dim2, const einfuse_f16 *v, int64_t v_dim0, int64_t v_dim2, einfuse_f16 *out, int64_t out_dim0, int64_t out_dim2, hipStream_t stream);
+// HEADER-NEXT: einfuse_status causal_workspace_size(const einfuse_f16 *q, int64_t q_dim0, int64_t q_dim2, const einfuse_f16 *k, int64_t k_dim0, int64_t k_dim2, const einfuse_f16 *v, int64_t v_dim0, int64_t v_dim2, einfuse_f16 *out, int64_t out_dim0, int64_t out_dim2, size_t *bytes);
+// HEADER-NEXT: einfuse_status causal_with_workspace(const einfuse_f16 *q, int64_t q_dim0, int64_t q_dim2, const einfuse_f16 *k, int64_t k_dim0, int64_t k_dim2, const einfuse_f16 *v, int64_t v_dim0, int64_t v_dim2, einfuse_f16 *out, int64_t out_dim0, int64_t out_dim2, void *workspace, size_t workspace_bytes, hipStream_t stream);
 
 // Sizes that must agree are checked; the grid is (ceil(Sq / 64), B * Hq) of
 // 256 lanes; the kernel takes q, k, v, out as memrefs, then B, Sq, Sk.
-// LAUNCHER:      int causal(
-// LAUNCHER:        if (in1_dim0 != in0_dim0) return -2;
-// LAUNCHER:        if (out0_dim2 != in0_dim2) return -2;
-// LAUNCHER:        if (in2_dim2 != in1_dim2) return -2;
+// LAUNCHER:      static int einfuse_chip0_causal(
 // LAUNCHER:        int64_t gx = ((in0_dim2) + 63) / 64, gy = (in0_dim0) * 8, gz = 1;
 // LAUNCHER:        int32_t p4 = (int32_t)(in0_dim0);
 // LAUNCHER-NEXT:   int32_t p5 = (int32_t)(in0_dim2);
 // LAUNCHER-NEXT:   int32_t p6 = (int32_t)(in1_dim2);
-// LAUNCHER:        hipModuleLaunchKernel(einfuse_functions[0], (unsigned)gx, (unsigned)gy, (unsigned)gz, 256, 1, 1, 0, stream, params, NULL)
+// LAUNCHER:        hipModuleLaunchKernel(einfuse_fns[0], (unsigned)gx, (unsigned)gy, (unsigned)gz, 256, 1, 1, 0, stream, params, NULL)
+// LAUNCHER:      static int einfuse_run_causal(
+// LAUNCHER:        if (in1_dim0 != in0_dim0) return -2;
+// LAUNCHER:        if (out0_dim2 != in0_dim2) return -2;
+// LAUNCHER:        if (in2_dim2 != in1_dim2) return -2;
+// LAUNCHER:        if (hipGetDevice(&dev) != hipSuccess) return -3;
+// LAUNCHER:      einfuse_status causal(const einfuse_f16 *q,
 
 func.func @causal(%q: tensor<?x8x?x128xf16>, %k: tensor<?x8x?x128xf16>,
                   %v: tensor<?x8x?x128xf16>) -> tensor<?x8x?x128xf16> {

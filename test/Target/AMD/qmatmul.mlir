@@ -42,14 +42,15 @@
 // ELF:       .name: qm_uint4_qmatmul
 
 // Grid (ceil(N / 64), ceil(M / 64)) of 256 lanes; memrefs, then M.
-// LAUNCHER:      int qm_int4(
-// LAUNCHER:        if (out0_dim0 != in0_dim0) return -2;
+// LAUNCHER:      static int einfuse_chip0_qm_int4(
 // LAUNCHER:        int64_t gx = 2, gy = ((in0_dim0) + 63) / 64, gz = 1;
 // LAUNCHER:        int64_t p1_count = (int64_t)128 * (int64_t)128;
 // LAUNCHER:        int32_t p5 = (int32_t)(in0_dim0);
-// LAUNCHER:      int qm_int8(
+// LAUNCHER:      static int einfuse_run_qm_int4(
+// LAUNCHER:        if (out0_dim0 != in0_dim0) return -2;
+// LAUNCHER:      static int einfuse_chip0_qm_int8(
 // LAUNCHER:        int64_t gx = 2, gy = ((in0_dim0) + 63) / 64, gz = 1;
-// LAUNCHER:      int qm_uint4(
+// LAUNCHER:      static int einfuse_chip0_qm_uint4(
 // LAUNCHER:        int64_t gx = 1, gy = ((7) + 63) / 64, gz = 1;
 
 func.func @qm_int4(%x: tensor<?x256xf16>, %w: tensor<128x128xi8>,

@@ -12,24 +12,29 @@
 
 // The base name defaults to the input's stem; only dynamic dims get a size.
 // HEADER:      #ifndef EINFUSE_KERNEL_ATTENTION_H
-// HEADER:      #define EINFUSE_ERROR_SIZE_MISMATCH (-2)
-// HEADER:      #define EINFUSE_ERROR_NULL_POINTER (-6)
-// HEADER:      #define EINFUSE_ERROR_TOO_LARGE (-7)
-// HEADER:      /* attention: dense row-major buffers.
-// HEADER-NEXT:  *   in0 (in)  f32[1, 2, ?, 4]
-// HEADER-NEXT:  *   in1 (in)  f32[1, 1, ?, 4]
-// HEADER-NEXT:  *   in2 (in)  f32[1, 1, ?, 2]
-// HEADER-NEXT:  *   out0 (out) f32[1, 2, ?, 2]
-// HEADER:      int attention(const float *in0, int64_t in0_dim2, const float *in1, int64_t in1_dim2, const float *in2, int64_t in2_dim2, float *out0, int64_t out0_dim2);
+// HEADER:      typedef enum einfuse_status {
+// HEADER:        EINFUSE_ERROR_SIZE_MISMATCH = -2,
+// HEADER:        EINFUSE_ERROR_NULL_POINTER = -6,
+// HEADER:        EINFUSE_ERROR_TOO_LARGE = -7,
+// HEADER:      static inline const char *einfuse_status_message(int status) {
+// HEADER:      #define ATTENTION_EINFUSE_VERSION "{{[0-9]+\.[0-9]+\.[0-9]+}}"
+// HEADER-NEXT: #define ATTENTION_EINFUSE_TARGET "cpu:x86-64-v3"
+// HEADER:      /* attention:
+// HEADER-NEXT:  *   q   (in)  f32[1, 2, ?, 4]
+// HEADER-NEXT:  *   k   (in)  f32[1, 1, ?, 4]
+// HEADER-NEXT:  *   v   (in)  f32[1, 1, ?, 2]
+// HEADER-NEXT:  *   out (out) f32[1, 2, ?, 2]
+// HEADER:      einfuse_status attention(const float *q, int64_t q_dim2, const float *k, int64_t k_dim2, const float *v, int64_t v_dim2, float *out, int64_t out_dim2);
 
 // LAUNCHER:      #include "attention.h"
 // LAUNCHER:      typedef struct { void *allocated; void *aligned; int64_t offset; int64_t sizes[4]; int64_t strides[4]; } einfuse_memref_4;
 // LAUNCHER:      extern void _mlir_ciface_attention(einfuse_memref_4 *, einfuse_memref_4 *, einfuse_memref_4 *, einfuse_memref_4 *);
-// LAUNCHER:      int attention(
+// LAUNCHER:      static int einfuse_run_attention(
 // Every size is checked before any work: negative (-1), sizes that must
 // agree (-2: Sq of query and output, Sk of key and value), byte sizes that
 // overflow even where another size is 0 (-7), NULL buffers with elements
 // (-6).
+// LAUNCHER:        if (!einfuse_cpu_supported()) return -8;
 // LAUNCHER:        if (in0_dim2 < 0) return -1;
 // LAUNCHER:        if (out0_dim2 < 0) return -1;
 // LAUNCHER-NEXT:   if (out0_dim2 != in0_dim2) return -2;
@@ -47,6 +52,8 @@
 // LAUNCHER:        einfuse_memref_4 in2_desc = {(void *)in2, (void *)in2, 0, {1, 1, in2_dim2, 2}, {0}};
 // LAUNCHER:        _mlir_ciface_attention(&in0_desc, &in1_desc, &in2_desc, &out0_desc);
 // LAUNCHER-NEXT:   return 0;
+// LAUNCHER:      einfuse_status attention(const float *q, int64_t q_dim2, const float *k, int64_t k_dim2, const float *v, int64_t v_dim2, float *out, int64_t out_dim2) {
+// LAUNCHER-NEXT:   return (einfuse_status)einfuse_run_attention(q, q_dim2, k, k_dim2, v, v_dim2, out, out_dim2);
 
 // SYMS:     {{^}}_mlir_ciface_attention{{$}}
 // SYMS-NOT: {{.}}

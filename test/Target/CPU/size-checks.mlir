@@ -8,10 +8,10 @@
 // RUN: %cc -std=c99 -Wall -Wextra -Werror -I%t.dir %S/Inputs/size-checks-main.c %t.dir/size-checks.c %t.dir/size-checks.o -lm -o %t.exe
 // RUN: %t.exe | FileCheck %s --check-prefix=OUTPUT
 
-// LAUNCHER-LABEL: int add(
+// LAUNCHER-LABEL: static int einfuse_run_add(
 // LAUNCHER:       if (in1_dim0 != in0_dim0) return -2;
 // LAUNCHER-NEXT:  if (out0_dim0 != in0_dim0) return -2;
-// LAUNCHER-LABEL: int rows(
+// LAUNCHER-LABEL: static int einfuse_run_rows(
 // LAUNCHER:       if (in0_dim1 != 16) return -2;
 
 // OUTPUT:      add short y -2

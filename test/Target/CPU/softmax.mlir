@@ -21,15 +21,15 @@
 // HEADER:      #ifndef EINFUSE_KERNEL_SOFTMAX_H
 // HEADER:      #include <stdint.h>
 // HEADER:      extern "C" {
-// HEADER:      int softmax(const float *in0, int64_t in0_dim0, int64_t in0_dim1, float *out0, int64_t out0_dim0, int64_t out0_dim1);
-// HEADER:      int rowsum(const int32_t *in0, int64_t in0_dim0, int32_t *out0, int64_t out0_dim0);
+// HEADER:      einfuse_status softmax(const float *x, int64_t x_dim0, int64_t x_dim1, float *out, int64_t out_dim0, int64_t out_dim1);
+// HEADER:      einfuse_status rowsum(const int32_t *x, int64_t x_dim0, int32_t *out, int64_t out_dim0);
 // HEADER:      #endif
 
 // LAUNCHER:      #include "softmax.h"
 // LAUNCHER-DAG:  typedef struct { void *allocated; void *aligned; int64_t offset; int64_t sizes[1]; int64_t strides[1]; } einfuse_memref_1;
 // LAUNCHER-DAG:  typedef struct { void *allocated; void *aligned; int64_t offset; int64_t sizes[2]; int64_t strides[2]; } einfuse_memref_2;
 // LAUNCHER:      extern void _mlir_ciface_softmax(einfuse_memref_2 *, einfuse_memref_2 *);
-// LAUNCHER:      int softmax(const float *in0, int64_t in0_dim0, int64_t in0_dim1, float *out0, int64_t out0_dim0, int64_t out0_dim1) {
+// LAUNCHER:      static int einfuse_run_softmax(const float *in0, int64_t in0_dim0, int64_t in0_dim1, float *out0, int64_t out0_dim0, int64_t out0_dim1) {
 // LAUNCHER:        if (in0_dim0 < 0) return -1;
 // LAUNCHER:        einfuse_memref_2 in0_desc = {(void *)in0, (void *)in0, 0, {in0_dim0, in0_dim1}, {0}};
 // LAUNCHER-NEXT:   in0_desc.strides[1] = 1;

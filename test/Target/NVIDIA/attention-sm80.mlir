@@ -25,7 +25,7 @@
 // PTX-NOT: __nv_
 
 // HEADER: #include <cuda.h>
-// HEADER: int gqa_causal(const uint16_t *in0, int64_t in0_dim0, int64_t in0_dim2, const uint16_t *in1, int64_t in1_dim0, int64_t in1_dim2, const uint16_t *in2, int64_t in2_dim0, int64_t in2_dim2, uint16_t *out0, int64_t out0_dim0, int64_t out0_dim2, CUstream stream);
+// HEADER: einfuse_status gqa_causal(const einfuse_bf16 *q, int64_t q_dim0, int64_t q_dim2, const einfuse_bf16 *k, int64_t k_dim0, int64_t k_dim2, const einfuse_bf16 *v, int64_t v_dim0, int64_t v_dim2, einfuse_bf16 *out, int64_t out_dim0, int64_t out_dim2, CUstream stream);
 
 func.func @gqa_causal(%q: tensor<?x8x?x128xbf16>, %k: tensor<?x2x?x128xbf16>,
                       %v: tensor<?x2x?x128xbf16>) -> tensor<?x8x?x128xbf16> {

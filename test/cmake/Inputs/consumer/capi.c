@@ -43,5 +43,5 @@ int main(void) {
       mlirStringRefCreateFromCString("rowsum"), collect, &calls);
   mlirModuleDestroy(module);
   mlirContextDestroy(ctx);
-  return mlirLogicalResultIsSuccess(r) && calls == 6 ? 0 : 1;
+  return mlirLogicalResultIsSuccess(r) && calls == 8 ? 0 : 1;
 }
