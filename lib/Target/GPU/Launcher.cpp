@@ -48,6 +48,17 @@ static const RuntimeNames &names(Runtime runtime) {
 
 
 
+/// `<base>_loaded_image`: the C name of a module's image query, from its
+/// base name (made a C identifier).
+static std::string imageQueryName(StringRef baseName) {
+  std::string id;
+  for (char c : baseName)
+    id += isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (id.empty() || isdigit(static_cast<unsigned char>(id[0])))
+    id = "k" + id;
+  return id + "_loaded_image";
+}
+
 /// The stream parameter of every public function.
 static std::string streamParam(Runtime runtime) {
   return std::string(names(runtime).stream) + " stream";
@@ -115,7 +126,12 @@ std::string emitGPUHeader(ArrayRef<KernelSignature> kernels,
      << " * `stream` and frees it there; <kernel>_with_workspace() takes it\n"
      << " * from the caller (<kernel>_workspace_size() says how much; it\n"
      << " * needs only the sizes, buffers may be NULL) and allocates nothing."
-     << " */\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+     << " */\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+     << "/* The image the " << (cuda ? "current context" : "current device")
+     << " runs: a chip name (\"sm_90a\"),\n"
+     << " * or \"<chip> ptx\" when the driver compiled that chip's PTX; NULL "
+        "before\n * the first call there. */\n"
+     << "const char *" << imageQueryName(baseName) << "(void);\n\n";
   for (const KernelSignature &k : kernels) {
     os << "/* " << k.name << ":\n" << describeKernelBuffers(k)
        << " * Returns EINFUSE_OK, an error found before any work, or\n"
@@ -300,8 +316,9 @@ std::string emitGPULauncher(ArrayRef<KernelSignature> kernels,
 
   // The per-context (per-device) table of loaded modules.
   os << "typedef struct {\n"
-     << (cuda ? "  CUcontext key;\n" : "  int key;\n")
-     << "  int chip;\n  " << n.module << " module;\n  " << n.function
+     << (cuda ? "  unsigned long long key; /* cuCtxGetId: never reused */\n"
+              : "  int key;\n")
+     << "  int chip, ptx;\n  " << n.module << " module;\n  " << n.function
      << " fns[EINFUSE_MAX_SYMBOLS];\n} einfuse_loaded_module;\n"
      << "static einfuse_loaded_module einfuse_loaded[EINFUSE_MAX_LOADED];\n"
      << "static int einfuse_num_loaded;\n"
@@ -333,25 +350,46 @@ static int einfuse_pick(CUdevice dev, const void **image) {
   return best;
 }
 
+/* Whether `image` is a chip's PTX. */
+static int einfuse_is_ptx(const void *image) {
+  int i;
+  for (i = 0; i < EINFUSE_NUM_CHIPS; ++i)
+    if (image == einfuse_chips[i].ptx) return 1;
+  return 0;
+}
+
+static CUcontext einfuse_primary; /* device 0's, retained once */
+
 /* The context the work goes to: the stream's, else the current one, else
  * device 0's primary context. */
 static int einfuse_context(CUstream stream, CUcontext *ctx) {
   CUdevice dev;
+  int status = 0;
   *ctx = NULL;
   if (stream && cuStreamGetCtx(stream, ctx) == CUDA_SUCCESS && *ctx) return 0;
   if (cuCtxGetCurrent(ctx) == CUDA_SUCCESS && *ctx) return 0;
-  if (cuInit(0) != CUDA_SUCCESS || cuDeviceGet(&dev, 0) != CUDA_SUCCESS ||
-      cuDevicePrimaryCtxRetain(ctx, dev) != CUDA_SUCCESS)
-    return -3;
-  return 0;
+  pthread_mutex_lock(&einfuse_mutex);
+  if (!einfuse_primary &&
+      (cuInit(0) != CUDA_SUCCESS || cuDeviceGet(&dev, 0) != CUDA_SUCCESS ||
+       cuDevicePrimaryCtxRetain(&einfuse_primary, dev) != CUDA_SUCCESS)) {
+    einfuse_primary = NULL;
+    status = -3;
+  }
+  *ctx = einfuse_primary;
+  pthread_mutex_unlock(&einfuse_mutex);
+  return status;
 }
 
-/* The module loaded in `ctx` (current when called), loading it first. */
+/* The module loaded in `ctx` (current when called), loading it first.
+ * Contexts are told apart by their ID, which the driver never reuses, so a
+ * new context at a destroyed one's address loads its own module. */
 static int einfuse_load(CUcontext ctx, const einfuse_loaded_module **out) {
   int i, status = -3;
+  unsigned long long id;
+  if (cuCtxGetId(ctx, &id) != CUDA_SUCCESS) return -3;
   pthread_mutex_lock(&einfuse_mutex);
   for (i = 0; i < einfuse_num_loaded; ++i)
-    if (einfuse_loaded[i].key == ctx) {
+    if (einfuse_loaded[i].key == id) {
       *out = &einfuse_loaded[i];
       pthread_mutex_unlock(&einfuse_mutex);
       return 0;
@@ -361,10 +399,11 @@ static int einfuse_load(CUcontext ctx, const einfuse_loaded_module **out) {
     CUdevice dev;
     const void *image = NULL;
     memset(&m, 0, sizeof m);
-    m.key = ctx;
+    m.key = id;
     if (cuCtxGetDevice(&dev) == CUDA_SUCCESS &&
         (m.chip = einfuse_pick(dev, &image)) >= 0 &&
         cuModuleLoadData(&m.module, image) == CUDA_SUCCESS) {
+      m.ptx = einfuse_is_ptx(image);
       const struct einfuse_chip *c = &einfuse_chips[m.chip];
       status = 0;
       for (i = 0; c->symbols[i]; ++i)
@@ -438,6 +477,25 @@ static int einfuse_load(int dev, const einfuse_loaded_module **out) {
 
 )C";
   }
+
+  // Which image runs here.
+  os << "const char *" << imageQueryName(baseName) << "(void) {\n"
+     << "  static const char *const names[][2] = {";
+  for (const ChipModule &c : chips)
+    os << "{\"" << c.chip << "\", \"" << c.chip << " ptx\"}, ";
+  os << "};\n  const char *name = NULL;\n  int i;\n";
+  if (cuda)
+    os << "  CUcontext ctx = NULL;\n  unsigned long long key;\n"
+       << "  if (cuCtxGetCurrent(&ctx) != CUDA_SUCCESS || !ctx ||\n"
+       << "      cuCtxGetId(ctx, &key) != CUDA_SUCCESS) return NULL;\n";
+  else
+    os << "  int key;\n"
+       << "  if (hipGetDevice(&key) != hipSuccess) return NULL;\n";
+  os << "  pthread_mutex_lock(&einfuse_mutex);\n"
+     << "  for (i = 0; i < einfuse_num_loaded; ++i)\n"
+     << "    if (einfuse_loaded[i].key == key)\n"
+     << "      name = names[einfuse_loaded[i].chip][einfuse_loaded[i].ptx];\n"
+     << "  pthread_mutex_unlock(&einfuse_mutex);\n  return name;\n}\n\n";
 
   std::vector<std::string> wsParams = {"void *einfuse_ws",
                                        "size_t einfuse_ws_bytes",
