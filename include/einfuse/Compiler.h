@@ -220,7 +220,7 @@ llvm::FailureOr<TargetSpec> parseTarget(llvm::StringRef spec,
 
 /// The argument (and result) attribute that names a kernel parameter in
 /// the generated header: `%x: tensor<...> {ein.name = "x"}`.
-constexpr llvm::StringLiteral kParameterNameAttr = "ein.name";
+constexpr llvm::StringLiteral kParameterNameAttr = "ein.name"; // ein::kNameAttr
 
 /// Parses MLIR text like mlir::parseSourceFile and records the SSA names of
 /// the public functions' arguments (`%q` -> "q") as kParameterNameAttr

@@ -156,16 +156,6 @@ static bool hasCElementType(Type type) {
          llvm::is_contained({1u, 4u, 8u, 16u, 32u, 64u}, it.getWidth());
 }
 
-static const char *const cKeywords[] = {
-    "auto",     "break",    "case",     "char",   "const",    "continue",
-    "default",  "do",       "double",   "else",   "enum",     "extern",
-    "float",    "for",      "goto",     "if",     "inline",   "int",
-    "long",     "register", "restrict", "return", "short",    "signed",
-    "sizeof",   "static",   "struct",   "switch", "typedef",  "union",
-    "unsigned", "void",     "volatile", "while",  "_Bool",    "bool",
-    "true",     "false",    "main",     "NULL",   "alignas",  "alignof",
-    "nullptr",  "this",     "new",      "delete", "class",    "template"};
-
 /// Whether `name` can name a C function: an identifier, not a keyword.
 static bool isValidCIdentifier(StringRef name) {
   if (name.empty() || isdigit(static_cast<unsigned char>(name[0])))
@@ -174,20 +164,18 @@ static bool isValidCIdentifier(StringRef name) {
         return isalnum(static_cast<unsigned char>(c)) || c == '_';
       }))
     return false;
-  return !llvm::is_contained(cKeywords, name);
+  static const char *const keywords[] = {
+      "auto",     "break",    "case",     "char",   "const",    "continue",
+      "default",  "do",       "double",   "else",   "enum",     "extern",
+      "float",    "for",      "goto",     "if",     "inline",   "int",
+      "long",     "register", "restrict", "return", "short",    "signed",
+      "sizeof",   "static",   "struct",   "switch", "typedef",  "union",
+      "unsigned", "void",     "volatile", "while",  "_Bool",    "bool",
+      "true",     "false",    "main"};
+  return !llvm::is_contained(keywords, name);
 }
 
-/// Whether `name` can name a parameter of a generated function: a C
-/// identifier that cannot collide with what the header and the launchers
-/// declare (the einfuse_ namespace, typedefs, the stream and workspace
-/// parameters).
-static bool isUsableParameterName(StringRef name) {
-  return isValidCIdentifier(name) && !name.starts_with("_") &&
-         !name.starts_with_insensitive("einfuse") && !name.ends_with("_t") &&
-         !llvm::is_contained({"stream", "workspace", "workspace_bytes",
-                              "bytes"},
-                             name);
-}
+using ein::isUsableParameterName;
 
 /// The C names a kernel parameter `name` of `type` brings: the buffer and
 /// its dynamic sizes.
@@ -228,13 +216,9 @@ static LogicalResult nameParameters(func::FuncOp fn, KernelSignature &sig) {
     std::string what = arg.isOutput
                            ? "result #" + std::to_string(i - numInputs)
                            : "argument #" + std::to_string(i);
-    if (!isUsableParameterName(name))
-      return fn.emitError("'")
-             << kParameterNameAttr << "' of " << what << " is '" << name
-             << "', which cannot name a C parameter (expected an "
-                "identifier that is not a C keyword, does not start with "
-                "'_' or 'einfuse', does not end with '_t', and is not "
-                "'stream', 'workspace', 'workspace_bytes' or 'bytes')";
+    if (!isUsableParameterName(name)) // the dialect's verifier says why
+      return fn.emitError("'") << kParameterNameAttr << "' of " << what
+                               << " cannot name a C parameter";
     if (!claim(name, arg.type))
       return fn.emitError("'")
              << kParameterNameAttr << "' of " << what << " is '" << name

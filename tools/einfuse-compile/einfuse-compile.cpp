@@ -14,6 +14,8 @@
 #include "einfuse/Compiler.h"
 #include "einfuse/InitAll.h"
 #include "einfuse/InputCheck.h"
+#include "einfuse/Version.h"
+#include "llvm/Config/llvm-config.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -87,6 +89,10 @@ int main(int argc, char **argv) {
     if (name.starts_with("mlir-"))
       option->addCategory(mlirCategory);
   cl::HideUnrelatedOptions({&category, &mlirCategory});
+  cl::SetVersionPrinter([](raw_ostream &os) {
+    os << "einfuse-compile (Einfuse " EINFUSE_VERSION_STRING ", LLVM "
+       << LLVM_VERSION_STRING << ")\n";
+  });
   cl::ParseCommandLineOptions(
       argc, argv,
       "Einfuse ahead-of-time compiler: kernels from an MLIR file to a binary, "

@@ -25,6 +25,68 @@ void EinDialect::initialize() {
 }
 
 //===----------------------------------------------------------------------===//
+// ein.name
+//===----------------------------------------------------------------------===//
+
+static const char *const cKeywords[] = {
+    "auto",     "break",    "case",     "char",   "const",    "continue",
+    "default",  "do",       "double",   "else",   "enum",     "extern",
+    "float",    "for",      "goto",     "if",     "inline",   "int",
+    "long",     "register", "restrict", "return", "short",    "signed",
+    "sizeof",   "static",   "struct",   "switch", "typedef",  "union",
+    "unsigned", "void",     "volatile", "while",  "_Bool",    "bool",
+    "true",     "false",    "main",     "NULL",   "alignas",  "alignof",
+    "nullptr",  "this",     "new",      "delete", "class",    "template"};
+
+bool einfuse::ein::isUsableParameterName(StringRef name) {
+  if (name.empty() || isdigit(static_cast<unsigned char>(name[0])) ||
+      name.starts_with("_") || name.starts_with_insensitive("einfuse") ||
+      name.ends_with("_t"))
+    return false;
+  if (!llvm::all_of(name, [](char c) {
+        return isalnum(static_cast<unsigned char>(c)) || c == '_';
+      }))
+    return false;
+  return !llvm::is_contained(cKeywords, name) &&
+         !llvm::is_contained({"stream", "workspace", "workspace_bytes", "bytes"},
+                             name);
+}
+
+/// Checks an `ein.name` attribute of an argument or result.
+static LogicalResult verifyNameAttr(Operation *op, NamedAttribute attr,
+                                    StringRef what, unsigned index) {
+  if (attr.getName() != kNameAttr)
+    return op->emitError("unknown attribute '")
+           << attr.getName().getValue() << "' on " << what << " #" << index
+           << " (the Ein dialect defines '" << kNameAttr << "')";
+  auto name = dyn_cast<StringAttr>(attr.getValue());
+  if (!name)
+    return op->emitError("'") << kNameAttr << "' of " << what << " #"
+                              << index << " must be a string";
+  if (!isUsableParameterName(name.getValue()))
+    return op->emitError("'")
+           << kNameAttr << "' of " << what << " #" << index << " is '"
+           << name.getValue()
+           << "', which cannot name a C parameter (expected an identifier "
+              "that is not a C keyword, does not start with '_' or "
+              "'einfuse', does not end with '_t', and is not 'stream', "
+              "'workspace', 'workspace_bytes' or 'bytes')";
+  return success();
+}
+
+LogicalResult EinDialect::verifyRegionArgAttribute(Operation *op, unsigned,
+                                                   unsigned argIndex,
+                                                   NamedAttribute attr) {
+  return verifyNameAttr(op, attr, "argument", argIndex);
+}
+
+LogicalResult EinDialect::verifyRegionResultAttribute(Operation *op, unsigned,
+                                                      unsigned resultIndex,
+                                                      NamedAttribute attr) {
+  return verifyNameAttr(op, attr, "result", resultIndex);
+}
+
+//===----------------------------------------------------------------------===//
 // QuantFormatAttr
 //===----------------------------------------------------------------------===//
 

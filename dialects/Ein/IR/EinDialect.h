@@ -49,6 +49,17 @@ mlir::LogicalResult checkRankOption(mlir::Operation *root,
 mlir::LogicalResult checkOperandBounds(EinsumOp einsum,
                                        llvm::ArrayRef<int64_t> rankExtents);
 
+/// `ein.name`: the argument and result attribute that names a kernel
+/// parameter in the generated C header.
+constexpr llvm::StringLiteral kNameAttr = "ein.name";
+
+/// Whether `name` can name a parameter of a generated C function: an
+/// identifier that is not a C/C++ keyword, does not start with `_` or
+/// `einfuse` (any case), does not end with `_t`, and is not `stream`,
+/// `workspace`, `workspace_bytes` or `bytes` (what the generated functions
+/// declare themselves).
+bool isUsableParameterName(llvm::StringRef name);
+
 /// Fails, naming the attribute and the nearest known one, when `op` carries
 /// an attribute it does not define and that has no dialect prefix.
 mlir::LogicalResult verifyKnownAttributes(mlir::Operation *op);

@@ -32,6 +32,9 @@ def Ein_Dialect : Dialect {
     analyses and rewrites.
   }];
   let useDefaultAttributePrinterParser = 1;
+  // `ein.name` on function arguments and results names kernel parameters.
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::math::MathDialect",
