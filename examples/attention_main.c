@@ -1,6 +1,6 @@
 /* Runs the attention kernel that einfuse-compile made from
  * examples/attention.mlir on random inputs and checks it against a float64
- * reference (numerics contract of DESIGN.md: max error <= 2 x the error of a
+ * reference (numerics contract of docs/design.md: max error <= 2 x the error of a
  * naive float32 computation + 1e-6, output poisoned with NaN first).
  *   usage: attention [batch] [seq]        (default 2 x 257) */
 #include "attention.h"

@@ -1,7 +1,7 @@
 # Shared by bootstrap.sh and test.sh.
 PACKAGES=(cmake ninja-build python3 llvm-22-dev llvm-22-tools libmlir-22-dev
           mlir-22-tools clang-22 lld-22 libomp-22-dev libclang-rt-22-dev
-          libamdhip64-dev)
+          libamdhip64-dev python3-venv xz-utils)
 CC=clang-22
 CXX=clang++-22
 

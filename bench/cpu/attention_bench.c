@@ -2,7 +2,7 @@
  * baseline, fp32, H = 8, D in {64, 128}, causal and non-causal, S in
  * {1024, 4096, 16384} (Sq = Sk = S), plus the machine's sgemm ceiling.
  *
- * Method (DESIGN.md "Performance method"): FLOPs counted as 4*B*H*Sq*Sk*D
+ * Method (docs/design.md, "Performance method"): FLOPs counted as 4*B*H*Sq*Sk*D
  * (halved for causal), one warm-up run, then the median of several timed
  * runs (clock_gettime CLOCK_MONOTONIC), rotating between 2-3 input/output
  * buffer sets so caches do not flatter, our output checked against the

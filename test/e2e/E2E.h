@@ -2,7 +2,7 @@
 //
 // Tensors hold the kernel's raw bytes in its element type; the reference
 // works on the decoded values in double. Reference.cpp is written from the
-// definitions of the ops (DESIGN.md, EinOps.td), not from the compiler.
+// definitions of the ops (docs/design.md, EinOps.td), not from the compiler.
 //
 //===----------------------------------------------------------------------===//
 #ifndef EINFUSE_TEST_E2E_E2E_H
@@ -67,7 +67,7 @@ struct Verdict {
   std::string why;
 };
 
-/// Numerics contract (DESIGN.md): every element within
+/// Numerics contract (docs/design.md): every element within
 /// 2 * max|naive - ref| + floor of ref (0 for exact cases), and no NaN/Inf
 /// where the reference is finite.
 Verdict check(const Tensor &out, const Expected &exp, double floor);

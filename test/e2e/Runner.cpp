@@ -7,7 +7,7 @@
 // Each case is an MLIR module with one kernel, compiled by the same CPU
 // pipeline einfuse-compile uses, JIT-compiled and run in this process on
 // random inputs, with its output poisoned first, and checked against the
-// float64 reference under the numerics contract of DESIGN.md.
+// float64 reference under the numerics contract of docs/design.md.
 //
 //===----------------------------------------------------------------------===//
 #include "E2E.h"

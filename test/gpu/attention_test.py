@@ -5,7 +5,7 @@ test/gpu/kernels-sm90a.mlir (the variants a library has are run).
 Runs on the GPU machine (test/gpu/run.sh): loads the launcher library built
 from einfuse-compile's output, draws random cases (awkward shapes, every
 variant), and checks each against a float64 reference under the numerics
-contract of DESIGN.md:
+contract of docs/design.md:
   max |out - ref64| <= 2 * max |naive same-dtype - ref64| + floor, per element,
   NaN/Inf fails, outputs poisoned (NaN) before every run,
 and that two runs of the same case are bitwise equal (a race check).
@@ -134,6 +134,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--only", default=None)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--expect-image", default=None,
+                    help="the image the launcher must have loaded "
+                         "(kernels_loaded_image(): 'sm_90a', 'sm_80 ptx')")
     args = ap.parse_args()
     lib = Library(args.lib)
     rnd = random.Random(args.seed)
@@ -186,6 +189,15 @@ def main():
                   f"Sk={sk}: {why}", flush=True)
     print(f"{args.cases - failures} passed, {failures} failed "
           f"({len(names)} variants, seed {args.seed})")
+    query = getattr(lib.lib, "kernels_loaded_image", None)
+    if query is not None:
+        query.restype = ctypes.c_char_p
+        image = query()
+        image = image.decode() if image else None
+        print(f"image loaded in this context: {image}")
+        if args.expect_image and image != args.expect_image:
+            print(f"FAIL: expected image {args.expect_image}")
+            failures += 1
     return 1 if failures else 0
 
 

@@ -29,7 +29,19 @@ for v in "${variants[@]}"; do
     --pipeline-options="${v#*:}" --name=kernels
 done
 $compile examples/attention_gpu.mlir --target=nvidia:$chip -o build/gpu/example
+# Portable artifacts: one launcher for sm_80 and sm_90a (the H200 must pick
+# sm_90a's binary), and an sm_80-only one (it must run through sm_80's PTX);
+# the test kernels for attention_test.py, the example for contexts.c.
+$compile test/gpu/kernels.mlir --target=nvidia:sm_80,sm_90a -o build/gpu/test-fat --name=kernels
+$compile test/gpu/kernels.mlir --target=nvidia:sm_80 -o build/gpu/test-ptx80 --name=kernels
+$compile examples/attention_gpu.mlir --target=nvidia:sm_80,sm_90a -o build/gpu/contexts-fat
+$compile examples/attention_gpu.mlir --target=nvidia:sm_80 -o build/gpu/contexts-ptx80
 # The launchers and headers travel (and the benchmark cubin, for
 # bench/gpu/profile.sh); the PTX stays here.
 rm -f build/gpu/*/*.ptx; find build/gpu -name "*.cubin" ! -path "build/gpu/bench/*" -delete
+# The Python package compiles on the GPU machine too: it needs
+# libEinfuse.so (LLVM linked in), carried compressed.
+if [ -f build/lib/libEinfuse.so ]; then
+  xz -T2 -3 -c build/lib/libEinfuse.so > build/gpu/libEinfuse.so.xz
+fi
 du -sh build/gpu

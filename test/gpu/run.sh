@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Runs on the GPU machine, from the repository root, with build/gpu carried
 # from test/gpu/build-artifacts.sh:
-#   test/gpu/run.sh [test|sanitize|example|bench|all]...   (default: all)
-# test: >= 100 random cases (test/gpu/attention_test.py); sanitize:
+#   test/gpu/run.sh [test|sanitize|example|contexts|python|bench|all]...
+#   (default: all)
+# test: >= 100 random cases (test/gpu/attention_test.py) for every build of
+# the test kernels (one chip, sm_80+sm_90a, sm_80 through PTX); sanitize:
 # compute-sanitizer memcheck and racecheck on a few cases; example: the C
-# program examples/attention_cuda.c; bench: bench/gpu/attention_bench.py.
+# program examples/attention_cuda.c; contexts: test/gpu/contexts.c (threads,
+# contexts, the image each loads, caller workspace); python: the Python
+# package's GPU tests (python/tests/test_gpu.py, compiling on this machine
+# with the carried libEinfuse.so); bench: bench/gpu/attention_bench.py.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 A=build/gpu
@@ -21,6 +26,11 @@ build() {
   done
   $cc "${flags[@]}" examples/attention_cuda.c "$A/example/attention_gpu.c" \
     -I"$A/example" -o "$A/example/attention_cuda" -lcuda -lpthread -lm
+  for d in "$A"/contexts-*; do
+    [ -d "$d" ] || continue
+    $cc "${flags[@]}" test/gpu/contexts.c "$d/attention_gpu.c" -I"$d" \
+      -o "$d/contexts" -lcuda -lpthread -lm || return 1
+  done
 }
 step build || exit 1
 what=("$@"); [ ${#what[@]} -eq 0 ] && what=(all)
@@ -28,9 +38,24 @@ for w in "${what[@]}"; do
   case $w in
     test|all)
       for d in "$A"/test "$A"/test-*; do
-        [ -d "$d" ] && step python3 test/gpu/attention_test.py "$d/libkernels.so" --cases 150
+        [ -d "$d" ] || continue
+        expect=()
+        case $(basename "$d") in
+          test-fat) expect=(--expect-image sm_90a) ;;
+          test-ptx80) expect=(--expect-image "sm_80 ptx") ;;
+        esac
+        step python3 test/gpu/attention_test.py "$d/libkernels.so" --cases 150 "${expect[@]}"
       done ;;&
     example|all) step "$A/example/attention_cuda" ;;&
+    contexts|all)
+      [ -d "$A/contexts-fat" ] && step "$A/contexts-fat/contexts" sm_90a
+      [ -d "$A/contexts-ptx80" ] && step "$A/contexts-ptx80/contexts" "sm_80 ptx" ;;&
+    python|all)
+      if [ -f "$A/libEinfuse.so.xz" ]; then
+        xz -dc "$A/libEinfuse.so.xz" > /tmp/libEinfuse.so
+        step env EINFUSE_LIBRARY=/tmp/libEinfuse.so PYTHONPATH=python \
+          python3 -m pytest -q -p no:cacheprovider python/tests/test_gpu.py python/tests/test_torch.py
+      fi ;;&
     sanitize|all)
       for tool in memcheck racecheck; do
         step compute-sanitizer --tool $tool --error-exitcode 1 \
@@ -42,7 +67,7 @@ for w in "${what[@]}"; do
         [ -d "$d" ] && more+=(--variant "$(basename "$d" | sed 's/^bench-//')=$d/libkernels.so")
       done
       step python3 bench/gpu/attention_bench.py "$A/bench/libkernels.so" "${more[@]}" ;;
-    test|example|sanitize) ;;
+    test|example|sanitize|contexts|python) ;;
     *) echo "unknown step $w"; exit 2 ;;
   esac
 done

@@ -1,6 +1,6 @@
 //===- Decompose.cpp - Named Ein ops into cascades -------------------------===//
 //
-// `ein.attention` becomes the 3-pass cascade of DESIGN.md; `ein.qmatmul`
+// `ein.attention` becomes the 3-pass cascade of docs/design.md; `ein.qmatmul`
 // becomes unpack/dequantize and contract Einsums. The later analyses and
 // rewrites then see only cascades, whatever the variant.
 //

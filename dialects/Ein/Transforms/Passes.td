@@ -7,7 +7,7 @@ include "mlir/Pass/PassBase.td"
 def EinDecompose : Pass<"ein-decompose"> {
   let summary = "Decompose named Ein ops into cascades of Einsums";
   let description = [{
-    Rewrites `ein.attention` into the 3-pass cascade of DESIGN.md
+    Rewrites `ein.attention` into the 3-pass cascade of docs/design.md
     (QK, score, max, exp(S - max), sum, divide, multiply by V) and
     `ein.qmatmul` into unpack, dequantize and contract Einsums. The result
     uses only `ein.cascade`, `ein.einsum` and scalar ops in custom map
