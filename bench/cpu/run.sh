@@ -10,7 +10,8 @@
 # threads=true, link libomp and run them on OMP_NUM_THREADS threads, default 2,
 # the same number as OpenBLAS; 0: single-threaded kernels),
 # EINFUSE_PIPELINE_OPTIONS (more CPU pipeline options, e.g. "parallel-rank=p
-# parallel-tile=32").
+# parallel-tile=32"), EINFUSE_CPU_TARGET (default cpu:native: the machine
+# the benchmark runs on, as OpenBLAS picks its kernels at run time).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -24,6 +25,7 @@ if [ "${EINFUSE_THREADS:-1}" = 1 ]; then
   export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
 fi
 OUT="${OUT:-$ROOT/bench/cpu/out}"
+TARGET="${EINFUSE_CPU_TARGET:-cpu:native}"
 
 # 1. OpenBLAS (idempotent: only installs when the package is missing).
 if ! dpkg-query -W -f='${Status}' libopenblas-dev 2>/dev/null | grep -q "install ok installed"; then
@@ -43,8 +45,8 @@ fi
 mkdir -p "$OUT"
 for k in attention_d64 attention_d64_causal attention_d128 attention_d128_causal \
          attention_d64_bf16 attention_d128_bf16; do
-  echo "+ build/bin/einfuse-compile bench/cpu/$k.mlir --target=cpu -o $OUT --name=$k ${PIPELINE_OPTIONS:+--pipeline-options=$PIPELINE_OPTIONS}"
-  build/bin/einfuse-compile "bench/cpu/$k.mlir" --target=cpu -o "$OUT" --name="$k" \
+  echo "+ build/bin/einfuse-compile bench/cpu/$k.mlir --target=$TARGET -o $OUT --name=$k ${PIPELINE_OPTIONS:+--pipeline-options=$PIPELINE_OPTIONS}"
+  build/bin/einfuse-compile "bench/cpu/$k.mlir" --target="$TARGET" -o "$OUT" --name="$k" \
     ${PIPELINE_OPTIONS:+--pipeline-options="$PIPELINE_OPTIONS"}
 done
 
