@@ -164,15 +164,7 @@ static bool isValidCIdentifier(StringRef name) {
         return isalnum(static_cast<unsigned char>(c)) || c == '_';
       }))
     return false;
-  static const char *const keywords[] = {
-      "auto",     "break",    "case",     "char",   "const",    "continue",
-      "default",  "do",       "double",   "else",   "enum",     "extern",
-      "float",    "for",      "goto",     "if",     "inline",   "int",
-      "long",     "register", "restrict", "return", "short",    "signed",
-      "sizeof",   "static",   "struct",   "switch", "typedef",  "union",
-      "unsigned", "void",     "volatile", "while",  "_Bool",    "bool",
-      "true",     "false",    "main"};
-  return !llvm::is_contained(keywords, name);
+  return !ein::isCKeyword(name);
 }
 
 using ein::isUsableParameterName;

@@ -1,5 +1,5 @@
 """References (float64, and the naive same-dtype result) and the numerics
-check of DESIGN.md: per element, |out - ref64| <= 2 * max|naive - ref64| +
+check of docs/design.md: per element, |out - ref64| <= 2 * max|naive - ref64| +
 floor; NaN/Inf where the reference is finite fails."""
 
 import numpy as np

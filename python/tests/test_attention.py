@@ -1,5 +1,5 @@
 """Attention on the CPU against the float64 reference (numerics contract of
-DESIGN.md: |out - ref64| <= 2 max|naive f32 - ref64| + 1e-6 per element;
+docs/design.md: |out - ref64| <= 2 max|naive f32 - ref64| + 1e-6 per element;
 outputs poisoned with NaN)."""
 
 import numpy as np

@@ -38,6 +38,10 @@ static const char *const cKeywords[] = {
     "true",     "false",    "main",     "NULL",   "alignas",  "alignof",
     "nullptr",  "this",     "new",      "delete", "class",    "template"};
 
+bool einfuse::ein::isCKeyword(StringRef name) {
+  return llvm::is_contained(cKeywords, name);
+}
+
 bool einfuse::ein::isUsableParameterName(StringRef name) {
   if (name.empty() || isdigit(static_cast<unsigned char>(name[0])) ||
       name.starts_with("_") || name.starts_with_insensitive("einfuse") ||
@@ -47,7 +51,7 @@ bool einfuse::ein::isUsableParameterName(StringRef name) {
         return isalnum(static_cast<unsigned char>(c)) || c == '_';
       }))
     return false;
-  return !llvm::is_contained(cKeywords, name) &&
+  return !isCKeyword(name) &&
          !llvm::is_contained({"stream", "workspace", "workspace_bytes", "bytes"},
                              name);
 }

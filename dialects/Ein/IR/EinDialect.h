@@ -53,6 +53,10 @@ mlir::LogicalResult checkOperandBounds(EinsumOp einsum,
 /// parameter in the generated C header.
 constexpr llvm::StringLiteral kNameAttr = "ein.name";
 
+/// Whether `name` is a C or C++ keyword (or `main`, `NULL`), which no
+/// generated C function or parameter may be called.
+bool isCKeyword(llvm::StringRef name);
+
 /// Whether `name` can name a parameter of a generated C function: an
 /// identifier that is not a C/C++ keyword, does not start with `_` or
 /// `einfuse` (any case), does not end with `_t`, and is not `stream`,
