@@ -130,10 +130,23 @@ createMachine(const TargetSpec &target, std::string &error) {
     for (auto &f : sys::getHostCPUFeatures())
       features.AddFeature(f.first(), f.second);
   TargetOptions options;
-  std::unique_ptr<TargetMachine> tm(llvmTarget->createTargetMachine(
-      triple, native ? sys::getHostCPUName() : StringRef(target.cpu),
-      features.getString(), options, Reloc::PIC_, std::nullopt,
-      CodeGenOptLevel::Aggressive));
+  StringRef cpu = native ? StringRef(sys::getHostCPUName())
+                         : StringRef(target.cpu);
+  auto create = [&] {
+    return std::unique_ptr<TargetMachine>(llvmTarget->createTargetMachine(
+        triple, cpu, features.getString(), options, Reloc::PIC_, std::nullopt,
+        CodeGenOptLevel::Aggressive));
+  };
+  std::unique_ptr<TargetMachine> tm = create();
+  // The contractions are written 16 lanes wide where AVX-512 exists
+  // (getVectorWidth); CPUs tuned to prefer 256-bit vectors (x86-64-v4,
+  // skylake-avx512, ...) would split them in two. Keep them whole (native
+  // builds keep the host CPU's own tuning, as benchmarked).
+  if (tm && !native && triple.isX86() &&
+      tm->getMCSubtargetInfo()->checkFeatures("+avx512f")) {
+    features.AddFeature("prefer-256-bit", false);
+    tm = create();
+  }
   if (!tm)
     error = "cannot create a target machine for " + target.str();
   return tm;
