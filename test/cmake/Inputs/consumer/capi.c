@@ -42,6 +42,20 @@ int main(void) {
       module, mlirStringRefCreateFromCString("cpu"),
       mlirStringRefCreateFromCString("rowsum"), collect, &calls);
   mlirModuleDestroy(module);
+  /* With options, every file in memory: a cross build for AArch64. */
+  module = mlirModuleCreateParse(ctx, mlirStringRefCreateFromCString(src));
+  EinfuseCompileOptions options;
+  einfuseCompileOptionsInit(&options);
+  options.target = "cpu:aarch64";
+  options.name = "rowsum_arm";
+  EinfuseArtifacts *a = einfuseCompileModuleWithOptions(module, &options);
+  for (intptr_t i = 0; a && i < einfuseArtifactsGetNumFiles(a); ++i) {
+    MlirStringRef name = einfuseArtifactsGetFileName(a, i);
+    printf("with options: %.*s\n", (int)name.length, name.data);
+  }
+  int compiled = a != NULL;
+  einfuseArtifactsDestroy(a);
+  mlirModuleDestroy(module);
   mlirContextDestroy(ctx);
-  return mlirLogicalResultIsSuccess(r) && calls == 8 ? 0 : 1;
+  return mlirLogicalResultIsSuccess(r) && calls == 8 && compiled ? 0 : 1;
 }
