@@ -125,7 +125,8 @@ std::string emitGPUHeader(ArrayRef<KernelSignature> kernels,
      << " * Memory: <kernel>() allocates the scratch it needs (if any) on\n"
      << " * `stream` and frees it there; <kernel>_with_workspace() takes it\n"
      << " * from the caller (<kernel>_workspace_size() says how much; it\n"
-     << " * needs only the sizes, buffers may be NULL) and allocates nothing."
+     << " * needs only the sizes, buffers may be NULL; the workspace must be\n"
+     << " * 16-byte aligned) and allocates nothing."
      << " */\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
      << "/* The image the " << (cuda ? "current context" : "current device")
      << " runs: a chip name (\"sm_90a\"),\n"
@@ -206,6 +207,8 @@ static void emitChipBody(raw_ostream &os, const LaunchPlan &plan,
      << kLauncherWorkspaceTooSmall << ";\n"
      << "  if (einfuse_ws_given && ws_bytes && !einfuse_ws) return "
      << kLauncherNullPointer << ";\n"
+     << "  if (einfuse_ws_given && (uintptr_t)einfuse_ws % 16) return "
+     << kLauncherMisaligned << ";\n"
      << "  if (einfuse_ws_given) ws_handle = (" << n.devicePtr
      << ")(uintptr_t)einfuse_ws;\n"
      << "  else if (ws_bytes && " << n.mallocAsync
