@@ -455,8 +455,12 @@ void OnlineRewriter::rewrite(Plan &plan) {
   for (EinsumOp e : plan.iterating) {
     EinsumOp c = cloneOverTile(b, e, mapping, tileRank);
     if (e != plan.barrier) {
-      if (llvm::is_contained(plan.sums, e))
+      if (llvm::is_contained(plan.sums, e)) {
+        // A sum's `init` joins once, after the iteration (below), not once
+        // per tile. (A max's init may repeat: max is idempotent.)
+        c.removeInitAttr();
         partials.push_back(c.getResult());
+      }
       continue;
     }
     // RM' = max(RM, max over the tile); then the guards at RM and RM'.
@@ -521,14 +525,38 @@ void OnlineRewriter::rewrite(Plan &plan) {
   YieldOp::create(b, loc, next);
 
   // Results replace the barrier and the sums; the rest over r goes away.
+  // A sum with an init gets it added once to the iteration's total.
+  llvm::DenseSet<Value> after(iterate.getResults().begin(),
+                              iterate.getResults().end());
   plan.barrier.getResult().replaceAllUsesWith(iterate.getResult(0));
-  for (auto [j, s] : llvm::enumerate(plan.sums))
-    s.getResult().replaceAllUsesWith(iterate.getResult(1 + j));
+  b.setInsertionPointAfter(iterate);
+  for (auto [j, s] : llvm::enumerate(plan.sums)) {
+    Value total = iterate.getResult(1 + j);
+    if (auto init = dyn_cast_or_null<FloatAttr>(s.getInitAttr())) {
+      SmallVector<StringRef> sNames = s.getRankNames();
+      SmallVector<AffineExpr> sExprs =
+          llvm::to_vector(s.getOutputMap().getResults());
+      // Only the ranks of the result: the reduced one is gone.
+      SmallVector<StringRef> outNames;
+      SmallVector<AffineExpr> outExprs;
+      for (auto [i, x] : llvm::enumerate(sExprs)) {
+        outNames.push_back(sNames[cast<AffineDimExpr>(x).getPosition()]);
+        outExprs.push_back(getAffineDimExpr(i, ctx));
+      }
+      total = buildEinsum(
+          b, loc, s.getResult().getType(), {total}, outNames, {outExprs},
+          outExprs, MapKind::custom, ReduceKind::none,
+          [init](OpBuilder &bb, Location l, ValueRange a) -> Value {
+            return arith::AddFOp::create(
+                bb, l, a[0], arith::ConstantOp::create(bb, l, init));
+          });
+      after.insert(total);
+    }
+    s.getResult().replaceAllUsesWith(total);
+  }
   for (EinsumOp e : llvm::reverse(plan.iterating))
     e.erase();
   // Ops that now read the iteration's results move after it.
-  llvm::DenseSet<Value> after(iterate.getResults().begin(),
-                              iterate.getResults().end());
   SmallVector<Operation *> toMove;
   for (Operation &op : block) {
     if (&op == iterate || op.isBeforeInBlock(iterate) == false)

@@ -1,0 +1,65 @@
+"""The rewrites keep results within the numerics contract, on and off
+(issue 10's defects, each with the cascade that showed it):
+- a sum with an `init` under --ein-online-normalize (the init used to be
+  added once per tile), for every tile size and with --ein-partition;
+- an empty reduced rank under --ein-deferred-normalize (the result used to
+  turn from 0 into NaN)."""
+
+import numpy as np
+import pytest
+
+import einfuse
+
+from helpers import check
+
+WEIGHTED_INIT = """
+func.func @wsum(%x: tensor<4x?xf32>, %v: tensor<4x?xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [n, c] -> (tensor<4xf32>) {
+    %m = ein.einsum copy(%x[n, c]) -> [n] max[c] : (tensor<4x?xf32>) -> tensor<4xf32>
+    %e = ein.einsum custom(%x[n, c], %m[n]) -> [n, c] {
+    ^bb0(%a: f32, %b: f32):
+      %d = arith.subf %a, %b : f32
+      %y = math.exp %d : f32
+      ein.yield %y : f32
+    } : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4x?xf32>
+    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] init(1.0 : f32) : (tensor<4x?xf32>) -> tensor<4xf32>
+    %p = ein.einsum div(%e[n, c], %s[n]) -> [n, c] : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4x?xf32>
+    %t = ein.einsum mul(%p[n, c], %v[n, c]) -> [n] sum[c] : (tensor<4x?xf32>, tensor<4x?xf32>) -> tensor<4xf32>
+    ein.yield %t : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+"""
+
+OPTIONS = ["", "online-normalize=false", "deferred-normalize=false online-normalize=false",
+           "tile-size=7", "tile-size=1", "workers=3", "tile-size=5 workers=2"]
+
+
+def weighted_init(x, v, dtype):
+    x, v = x.astype(dtype), v.astype(dtype)
+    if x.shape[1] == 0:
+        return np.zeros(x.shape[0], dtype)
+    e = np.exp(x - x.max(1, keepdims=True))
+    return ((e / (e.sum(1, keepdims=True) + dtype(1.0))) * v).sum(1)
+
+
+_compiled = {}
+
+
+def compiled(source, options):
+    key = (source, options)
+    if key not in _compiled:
+        _compiled[key] = einfuse.compile(source, options=options)
+    return _compiled[key]
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+@pytest.mark.parametrize("size", [0, 1, 7, 128, 131])
+def test_sum_init_joins_once(options, size):
+    kernel = compiled(WEIGHTED_INIT, options).wsum
+    rng = np.random.default_rng(size)
+    x = rng.standard_normal((4, size)).astype(np.float32) * 3
+    v = rng.standard_normal((4, size)).astype(np.float32)
+    out = np.full(4, np.nan, np.float32)
+    kernel(x, v, out=out)
+    check(out, weighted_init(x, v, np.float64), weighted_init(x, v, np.float32), floor=1e-6)
