@@ -63,3 +63,50 @@ def test_sum_init_joins_once(options, size):
     out = np.full(4, np.nan, np.float32)
     kernel(x, v, out=out)
     check(out, weighted_init(x, v, np.float64), weighted_init(x, v, np.float32), floor=1e-6)
+
+
+# Normalised weighted sum without inits, and with an init on the weighted
+# sum itself (which the deferred normalisation must not divide).
+def weighted(init):
+    attr = f" init({init} : f32)" if init is not None else ""
+    return f"""
+func.func @wsum(%x: tensor<4x?xf32>, %v: tensor<4x?xf32>) -> tensor<4xf32> {{
+  %r = ein.cascade [n, c] -> (tensor<4xf32>) {{
+    %m = ein.einsum copy(%x[n, c]) -> [n] max[c] : (tensor<4x?xf32>) -> tensor<4xf32>
+    %e = ein.einsum custom(%x[n, c], %m[n]) -> [n, c] {{
+    ^bb0(%a: f32, %b: f32):
+      %d = arith.subf %a, %b : f32
+      %y = math.exp %d : f32
+      ein.yield %y : f32
+    }} : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4x?xf32>
+    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] : (tensor<4x?xf32>) -> tensor<4xf32>
+    %p = ein.einsum div(%e[n, c], %s[n]) -> [n, c] : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4x?xf32>
+    %t = ein.einsum mul(%p[n, c], %v[n, c]) -> [n] sum[c]{attr} : (tensor<4x?xf32>, tensor<4x?xf32>) -> tensor<4xf32>
+    ein.yield %t : tensor<4xf32>
+  }}
+  return %r : tensor<4xf32>
+}}
+"""
+
+
+def weighted_ref(x, v, init, dtype):
+    x, v = x.astype(dtype), v.astype(dtype)
+    base = dtype(init or 0.0)
+    if x.shape[1] == 0:
+        return np.full(x.shape[0], base, dtype)
+    e = np.exp(x - x.max(1, keepdims=True))
+    return base + ((e / e.sum(1, keepdims=True)) * v).sum(1)
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+@pytest.mark.parametrize("init", [None, 0.5])
+@pytest.mark.parametrize("size", [0, 1, 9, 130])
+def test_deferred_normalize_empty_rank_and_init(options, init, size):
+    kernel = compiled(weighted(init), options).wsum
+    rng = np.random.default_rng(size)
+    x = rng.standard_normal((4, size)).astype(np.float32) * 3
+    v = rng.standard_normal((4, size)).astype(np.float32)
+    out = np.full(4, np.nan, np.float32)
+    kernel(x, v, out=out)
+    check(out, weighted_ref(x, v, init, np.float64), weighted_ref(x, v, init, np.float32),
+          floor=1e-6)

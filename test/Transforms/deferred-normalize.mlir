@@ -8,7 +8,13 @@
 // CHECK: %[[SD:.*]] = ein.einsum copy(%[[SN]][p, m]) -> [p] sum[m]
 // CHECK-NOT: ein.einsum div(%[[SN]]
 // CHECK: %[[NV:.*]] = ein.einsum mul(%[[SN]][p, m], %{{.*}}[m, f]) -> [p, f] sum[m]
-// CHECK: %[[O:.*]] = ein.einsum div(%[[NV]][p, f], %[[SD]][p]) -> [p, f]
+// 0 / D is 0, so that an empty m keeps its result (0), not NaN.
+// CHECK: %[[O:.*]] = ein.einsum custom(%[[NV]][p, f], %[[SD]][p]) -> [p, f] {
+// CHECK-NEXT: ^bb0(%[[N:.*]]: f32, %[[D:.*]]: f32):
+// CHECK: %[[E:.*]] = arith.cmpf oeq, %[[N]], %{{.*}} : f32
+// CHECK: %[[Q:.*]] = arith.divf %[[N]], %[[D]] : f32
+// CHECK: %[[R:.*]] = arith.select %[[E]], %[[N]], %[[Q]] : f32
+// CHECK: ein.yield %[[R]]
 // CHECK: ein.yield %[[O]]
 // PASSES: remark: 2 passes over rank 'm'
 func.func @attention(%qk: tensor<4x?xf32>, %v: tensor<?x16xf32>) -> tensor<4x16xf32> {
@@ -121,4 +127,25 @@ func.func @not_linear(%x: tensor<4x8xf32>, %d: tensor<4xf32>, %c: tensor<4x8xi1>
     ein.yield %mx, %t : tensor<4xf32>, tensor<4xf32>
   }
   return %r#0, %r#1 : tensor<4xf32>, tensor<4xf32>
+}
+
+// -----
+
+// The deferred reduction's own init is not scaled by the factor: it joins
+// after the division (was: init / D).
+// CHECK-LABEL: func @deferred_init
+// CHECK: %[[C:.*]] = arith.constant 5.000000e-01 : f32
+// CHECK: %[[T:.*]] = ein.einsum mul(%{{.*}}[p, m], %{{.*}}[m, f]) -> [p, f] sum[m] :
+// CHECK: ein.einsum custom(%[[T]][p, f], %{{.*}}[p]) -> [p, f] {
+// CHECK: arith.divf
+// CHECK: arith.select
+// CHECK: arith.addf %{{.*}}, %[[C]] : f32
+func.func @deferred_init(%s: tensor<4x?xf32>, %v: tensor<?x16xf32>) -> tensor<4x16xf32> {
+  %r = ein.cascade [p, m, f] -> (tensor<4x16xf32>) {
+    %d = ein.einsum copy(%s[p, m]) -> [p] sum[m] : (tensor<4x?xf32>) -> tensor<4xf32>
+    %a = ein.einsum div(%s[p, m], %d[p]) -> [p, m] : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4x?xf32>
+    %o = ein.einsum mul(%a[p, m], %v[m, f]) -> [p, f] sum[m] init(0.5 : f32) : (tensor<4x?xf32>, tensor<?x16xf32>) -> tensor<4x16xf32>
+    ein.yield %o : tensor<4x16xf32>
+  }
+  return %r : tensor<4x16xf32>
 }

@@ -12,7 +12,8 @@
 // CHECK: %[[S:.*]] = ein.einsum custom(%[[IT]]#1[n]) -> [n] {
 // CHECK: %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
 // CHECK-NEXT: arith.addf %{{.*}}, %[[ONE]] : f32
-// CHECK: ein.einsum div(%[[IT]]#2[n], %[[S]][n]) -> [n]
+// CHECK: ein.einsum custom(%[[IT]]#2[n], %[[S]][n]) -> [n]
+// CHECK: arith.divf
 // The split iterations merge first; the init is added once to the merge.
 // SPLIT-LABEL: func @softmax_weighted_init
 // SPLIT-COUNT-3: ein.iterate c tile 7 as c0

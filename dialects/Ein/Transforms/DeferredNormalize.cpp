@@ -162,23 +162,55 @@ struct DeferNormalization : OpRewritePattern<EinsumOp> {
       inputs[i] = stripped.getResult();
     }
 
-    // The reduction without the factor, then one normalising Einsum.
+    // The reduction without the factor (and without its init, which the
+    // factor does not scale), then one normalising Einsum:
+    //   O = O' / D  (O' * D),  plus the init if there is one.
+    // An empty R makes O' = 0 where O was its init (or 0); D, often a sum
+    // over the same R, may then be 0: 0 / D is taken as 0, so the result
+    // stays what it was (not NaN). A nonzero O' is divided as before.
     EinsumOp newRed = buildEinsum(
         rewriter, loc, red.getResult().getType(), inputs, redNames, maps,
         llvm::to_vector(red.getOutputMap().getResults()), red.getMap(),
-        red.getReduce(), nullptr, red.getInitAttr());
+        red.getReduce(), nullptr, TypedAttr());
     if (red.getMap() == MapKind::custom) {
       IRMapping mapping;
       red.getBody().cloneInto(&newRed.getBody(), mapping);
     }
     SmallVector<AffineExpr> outExprs =
         llvm::to_vector(red.getOutputMap().getResults());
-    Value norm = buildEinsum(rewriter, loc, red.getResult().getType(),
-                             {newRed.getResult(), a.getInputs()[factor.operand]},
-                             redNames, {outExprs, llvm::to_vector(dExprs)},
-                             outExprs,
-                             factor.divides ? MapKind::div : MapKind::mul,
-                             ReduceKind::none);
+    auto init = dyn_cast_or_null<FloatAttr>(red.getInitAttr());
+    bool divides = factor.divides;
+    Value norm;
+    if (!divides && !init) {
+      norm = buildEinsum(rewriter, loc, red.getResult().getType(),
+                         {newRed.getResult(), a.getInputs()[factor.operand]},
+                         redNames, {outExprs, llvm::to_vector(dExprs)},
+                         outExprs, MapKind::mul, ReduceKind::none);
+    } else {
+      norm = buildEinsum(
+          rewriter, loc, red.getResult().getType(),
+          {newRed.getResult(), a.getInputs()[factor.operand]}, redNames,
+          {outExprs, llvm::to_vector(dExprs)}, outExprs, MapKind::custom,
+          ReduceKind::none,
+          [&](OpBuilder &b, Location l, ValueRange args) -> Value {
+            Value o = args[0], d = args[1];
+            Value r;
+            if (divides) {
+              Value zero = arith::ConstantOp::create(
+                  b, l, b.getFloatAttr(o.getType(), 0.0));
+              Value empty = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::OEQ, o, zero);
+              r = arith::SelectOp::create(
+                  b, l, empty, o, arith::DivFOp::create(b, l, o, d));
+            } else {
+              r = arith::MulFOp::create(b, l, o, d);
+            }
+            if (init)
+              r = arith::AddFOp::create(b, l, r,
+                                        arith::ConstantOp::create(b, l, init));
+            return r;
+          });
+    }
     rewriter.replaceOp(red, norm);
     if (a.use_empty())
       rewriter.eraseOp(a);
