@@ -2,6 +2,8 @@
 #include "Ein/IR/EinDialect.h"
 #include "Ein/IR/RankExpr.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/AffineMap.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -253,6 +255,28 @@ LogicalResult CascadeOp::verifyRegions() {
   if (yield.getValues().getTypes() != getResultTypes())
     return yield.emitOpError("yields types that differ from the results of "
                              "the enclosing cascade");
+
+  // What a cascade holds: Ein ops, and what they read that is not a tensor
+  // computation: pure scalar ops (constants, index arithmetic), sizes
+  // (tensor.dim) and tensors made from scalars (tensor.splat, tensor.empty);
+  // the rewrites materialise those. An op computing on tensors would be
+  // invisible to the pass analysis and fail late in the lowering.
+  auto isShaped = [](Type t) { return isa<ShapedType>(t); };
+  for (Operation &op : block) {
+    if (isa<EinDialect>(op.getDialect()) ||
+        isa<tensor::DimOp, tensor::SplatOp, tensor::EmptyOp>(op))
+      continue;
+    if (op.getNumRegions() == 0 && isPure(&op) &&
+        llvm::none_of(op.getOperandTypes(), isShaped) &&
+        llvm::none_of(op.getResultTypes(), isShaped))
+      continue;
+    return op.emitOpError("is not allowed directly inside 'ein.cascade': a "
+                          "cascade computes on tensors through Ein ops only "
+                          "(next to scalar ops, tensor.dim, tensor.splat and "
+                          "tensor.empty); compute it outside the cascade, or "
+                          "as an Einsum (a custom map region takes any scalar "
+                          "op)");
+  }
 
   // Rank extents must agree across every Einsum of the cascade.
   llvm::StringMap<int64_t> seen;

@@ -147,3 +147,18 @@ func.func @yield_outside(%x: tensor<4xf32>) {
   // expected-error @+1 {{'ein.yield' op expects parent op to be one of 'ein.cascade, ein.einsum, ein.iterate'}}
   ein.yield %x : tensor<4xf32>
 }
+
+// -----
+
+// An op other than Ein ops, constants, splats and empty tensors directly in
+// a cascade is refused (the pass analysis does not see it, and the lowering
+// used to fail late with "op was not bufferized").
+func.func @foreign_op(%x: tensor<4x8xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [n, c] -> (tensor<4xf32>) {
+    // expected-error @below {{'arith.addf' op is not allowed directly inside 'ein.cascade'}}
+    %y = arith.addf %x, %x : tensor<4x8xf32>
+    %s = ein.einsum copy(%y[n, c]) -> [n] sum[c] : (tensor<4x8xf32>) -> tensor<4xf32>
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
