@@ -132,8 +132,48 @@ const RankPasses &CascadePassAnalysis::getPasses(StringRef rank) {
       result.opPass[it] = pass;
       if (iterates)
         lastPass = std::max(lastPass, pass);
-      for (Value r : it.getResults())
-        info[r] = ValueInfo{false, iterates || dependsOnR, pass};
+      // Over its own rank its state is complete after it. Over another
+      // rank that no Einsum of its body reduces, a state indexed by that
+      // rank is produced element by element along it, like an Einsum that
+      // keeps the rank (attention's running output keeps f).
+      bool reducesRank =
+          it.getRank() == rank ||
+          llvm::any_of(it.getBodyBlock().getOps<EinsumOp>(), [&](EinsumOp e) {
+            return llvm::any_of(e.getReducedRankPositions(), [&](unsigned p) {
+              return e.getRankNames()[p] == rank;
+            });
+          });
+      // Whether the state yielded as `v` is computed through an Einsum of
+      // the rank (its slice in the body; block arguments are states).
+      Block &body = it.getBodyBlock();
+      auto involvesRank = [&](Value v) {
+        SmallVector<Value> work = {v};
+        llvm::DenseSet<Operation *> seen;
+        while (!work.empty()) {
+          Operation *def = work.pop_back_val().getDefiningOp();
+          if (!def || def->getBlock() != &body || !seen.insert(def).second)
+            continue;
+          if (auto e = dyn_cast<EinsumOp>(def);
+              e && llvm::is_contained(e.getRankNames(), rank))
+            return true;
+          llvm::append_range(work, def->getOperands());
+        }
+        return false;
+      };
+      auto yield = cast<YieldOp>(body.getTerminator());
+      for (auto [i, r] : llvm::enumerate(it.getResults())) {
+        Value v = yield.getValues()[i];
+        auto def = v.getDefiningOp<EinsumOp>();
+        if (iterates && it.getRank() != rank && !involvesRank(v)) {
+          // Not a function of the rank: like a value from outside.
+          info[r] = ValueInfo{false, dependsOnR, pass};
+          continue;
+        }
+        bool keeps = iterates && !reducesRank && def &&
+                     llvm::is_contained(resultRanks(def), rank);
+        info[r] = keeps ? ValueInfo{true, false, pass}
+                        : ValueInfo{false, iterates || dependsOnR, pass};
+      }
       continue;
     }
     auto e = dyn_cast<EinsumOp>(op);
