@@ -30,6 +30,10 @@ def Ein_Dialect : Dialect {
     Named ops (`ein.attention`, `ein.qmatmul`) are sugar: `--ein-decompose`
     turns them into cascades so every variant goes through the same
     analyses and rewrites.
+
+    The argument and result attribute `ein.name = "q"` names a kernel
+    parameter in the generated C header (by default the argument's SSA
+    name); the verifier checks that C can take it.
   }];
   let useDefaultAttributePrinterParser = 1;
   // `ein.name` on function arguments and results names kernel parameters.

@@ -54,7 +54,10 @@ def EinDeferredNormalize : Pass<"ein-deferred-normalize"> {
     When `D` comes from a reduction over `R` (softmax's denominator, RMS
     norm's scale), this removes a barrier: attention goes from 3 passes to
     2, and RMS norm feeding a matmul from 2 to 1. The function computed is
-    unchanged up to rounding.
+    unchanged up to rounding: the reduction's own `init` is added after the
+    normalisation (it was never scaled by `D`), and `0 / D` is taken as 0,
+    so that an empty `R` keeps its result (the init, or 0) where `D`, a sum
+    over the same `R`, is 0 too.
   }];
 }
 
@@ -69,7 +72,8 @@ def EinOnlineNormalize : Pass<"ein-online-normalize"> {
     `exp(G_old - G_new)`: FlashAttention, derived. Sums over `r` that do not
     depend on `G` are carried as plain running sums. r-free Einsums between
     `G` and its consumers (such as the guard for fully masked rows) are
-    recomputed inside the iteration from the running max.
+    recomputed inside the iteration from the running max. A sum's `init`
+    is added once, to the iteration's total (not to each tile's sum).
 
     A sum barrier with a variance about it (`S = sum over r of X`,
     `M` derived from `S`, `V = sum over r of (X - M)^2`, as in layer norm)
