@@ -157,8 +157,10 @@ private:
                          StringRef tileRank);
   /// Adds a fresh tile rank for `rank` to the cascade and returns it.
   std::string addTileRank();
-  /// A tensor shaped like `like`'s result, filled with `value`.
-  Value splatLike(OpBuilder &b, Location loc, EinsumOp like, double value);
+  /// A tensor shaped like `like`'s result (with `elementType` if given),
+  /// filled with `value`.
+  Value splatLike(OpBuilder &b, Location loc, EinsumOp like, double value,
+                  Type elementType = {});
 
   CascadeOp cascade;
   std::string rank;
@@ -374,8 +376,10 @@ std::string OnlineRewriter::addTileRank() {
 }
 
 Value OnlineRewriter::splatLike(OpBuilder &b, Location loc, EinsumOp like,
-                                double value) {
+                                double value, Type elementType) {
   RankedTensorType type = like.getResult().getType();
+  if (elementType)
+    type = type.clone(elementType);
   SmallVector<StringRef> names = like.getRankNames();
   SmallVector<Value> dynSizes;
   for (auto [i, x] : llvm::enumerate(like.getOutputMap().getResults())) {
@@ -642,8 +646,13 @@ void OnlineRewriter::rewriteWelford(WelfordPlan &plan) {
   OpBuilder b(cascade.getContext());
   std::string tileRank = addTileRank();
   b.setInsertionPoint(plan.sum);
-  // Count, mean and M2 all start at 0.
-  Value zero = splatLike(b, loc, plan.sum, 0.0);
+  // Count, mean and M2 all start at 0. They are carried in f64: the mean
+  // of rows whose mean is large against their spread (1000 +- 2) would
+  // otherwise take one f32 rounding of its magnitude per tile, which for
+  // small tiles is many times the error of the two-pass code it replaces.
+  // Only these per-row states are f64; the tiles' sums stay f32.
+  Type f64 = b.getF64Type();
+  Value zero = splatLike(b, loc, plan.sum, 0.0, f64);
   SmallVector<Value> inits = {zero, zero, zero};
   auto xType = cast<RankedTensorType>(plan.x.getType());
   auto iterate = IterateOp::create(
@@ -672,16 +681,26 @@ void OnlineRewriter::rewriteWelford(WelfordPlan &plan) {
   SmallVector<AffineExpr> oExprs =
       llvm::to_vector(plan.sum.getOutputMap().getResults());
   RankedTensorType stateType = plan.sum.getResult().getType();
-  auto rowWise = [&](ValueRange ins, MapBodyBuilder fn) {
+  RankedTensorType wideType = stateType.clone(f64);
+  auto rowWise = [&](RankedTensorType type, ValueRange ins,
+                     MapBodyBuilder fn) {
     SmallVector<SmallVector<AffineExpr>> exprs(ins.size(), oExprs);
-    return buildEinsum(b, loc, stateType, ins, tNames, exprs, oExprs,
+    return buildEinsum(b, loc, type, ins, tNames, exprs, oExprs,
                        MapKind::custom, ReduceKind::none, fn)
         .getResult();
   };
   auto f32 = [](OpBuilder &bb, Location l, double v) -> Value {
     return arith::ConstantOp::create(bb, l, bb.getF32FloatAttr(v));
   };
-  // The tile's count, mean and sum of squares about its own mean.
+  // Scalars of a custom region, widened to f64.
+  auto wide = [](OpBuilder &bb, Location l, ValueRange a) {
+    return llvm::map_to_vector(a, [&](Value v) -> Value {
+      if (v.getType().isF64())
+        return v;
+      return arith::ExtFOp::create(bb, l, bb.getF64Type(), v);
+    });
+  };
+  // The tile's count, mean and sum of squares about its own mean (f32).
   Value st = buildEinsum(b, loc, stateType, {xt}, tNames, {xExprs}, oExprs,
                          MapKind::copy, ReduceKind::sum)
                  .getResult();
@@ -691,9 +710,11 @@ void OnlineRewriter::rewriteWelford(WelfordPlan &plan) {
                            return f32(bb, l, 1.0);
                          })
                  .getResult();
-  Value mt = rowWise({st, nt}, [](OpBuilder &bb, Location l, ValueRange a) {
-    return arith::DivFOp::create(bb, l, a[0], a[1]).getResult();
-  });
+  Value mt = rowWise(stateType, {st, nt},
+                     [](OpBuilder &bb, Location l, ValueRange a) {
+                       return arith::DivFOp::create(bb, l, a[0], a[1])
+                           .getResult();
+                     });
   Value dt = buildEinsum(b, loc, tileType, {xt, mt}, tNames, {xExprs, oExprs},
                          xExprs, MapKind::sub, ReduceKind::none)
                  .getResult();
@@ -701,42 +722,51 @@ void OnlineRewriter::rewriteWelford(WelfordPlan &plan) {
                          {xExprs, xExprs}, oExprs, MapKind::mul,
                          ReduceKind::sum)
                  .getResult();
-  // Chan et al.'s combine of (count, mean, M2) with the tile's.
-  Value n1 = rowWise({cnt, nt}, [](OpBuilder &bb, Location l, ValueRange a) {
-    return arith::AddFOp::create(bb, l, a[0], a[1]).getResult();
-  });
+  // Chan et al.'s combine of (count, mean, M2) with the tile's, in f64.
+  Value n1 = rowWise(wideType, {cnt, nt},
+                     [&](OpBuilder &bb, Location l, ValueRange in) {
+                       auto a = wide(bb, l, in);
+                       return arith::AddFOp::create(bb, l, a[0], a[1])
+                           .getResult();
+                     });
   Value mean1 = rowWise(
-      {mean, mt, nt, n1}, [](OpBuilder &bb, Location l, ValueRange a) {
+      wideType, {mean, mt, nt, n1},
+      [&](OpBuilder &bb, Location l, ValueRange in) {
+        auto a = wide(bb, l, in);
         Value delta = arith::SubFOp::create(bb, l, a[1], a[0]);
         Value w = arith::DivFOp::create(bb, l, a[2], a[3]);
-        return arith::AddFOp::create(
-                   bb, l, a[0], arith::MulFOp::create(bb, l, delta, w))
+        return arith::AddFOp::create(bb, l, a[0],
+                                     arith::MulFOp::create(bb, l, delta, w))
             .getResult();
       });
-  Value m21 = rowWise({m2, qt, mean, mt, cnt, nt, n1},
-                      [](OpBuilder &bb, Location l, ValueRange a) {
-                        Value delta = arith::SubFOp::create(bb, l, a[3], a[2]);
-                        Value w = arith::DivFOp::create(
-                            bb, l, arith::MulFOp::create(bb, l, a[4], a[5]),
-                            a[6]);
-                        Value corr = arith::MulFOp::create(
-                            bb, l, arith::MulFOp::create(bb, l, delta, delta),
-                            w);
-                        return arith::AddFOp::create(
-                                   bb, l,
-                                   arith::AddFOp::create(bb, l, a[0], a[1]),
-                                   corr)
-                            .getResult();
-                      });
+  Value m21 = rowWise(
+      wideType, {m2, qt, mean, mt, cnt, nt, n1},
+      [&](OpBuilder &bb, Location l, ValueRange in) {
+        auto a = wide(bb, l, in);
+        Value delta = arith::SubFOp::create(bb, l, a[3], a[2]);
+        Value w = arith::DivFOp::create(
+            bb, l, arith::MulFOp::create(bb, l, a[4], a[5]), a[6]);
+        Value corr = arith::MulFOp::create(
+            bb, l, arith::MulFOp::create(bb, l, delta, delta), w);
+        return arith::AddFOp::create(
+                   bb, l, arith::AddFOp::create(bb, l, a[0], a[1]), corr)
+            .getResult();
+      });
   YieldOp::create(b, loc, ValueRange{n1, mean1, m21});
 
-  // S = mean * count, where S was.
+  // S = mean * count, where S was (rounded to f32 once).
   b.setInsertionPointAfter(iterate);
   SmallVector<SmallVector<AffineExpr>> two(2, oExprs);
-  Value sNew = buildEinsum(b, loc, stateType,
-                           {iterate.getResult(1), iterate.getResult(0)},
-                           sNames, two, oExprs, MapKind::mul, ReduceKind::none)
-                   .getResult();
+  Value sNew =
+      buildEinsum(b, loc, stateType,
+                  {iterate.getResult(1), iterate.getResult(0)}, sNames, two,
+                  oExprs, MapKind::custom, ReduceKind::none,
+                  [&](OpBuilder &bb, Location l, ValueRange a) -> Value {
+                    return arith::TruncFOp::create(
+                        bb, l, bb.getF32Type(),
+                        arith::MulFOp::create(bb, l, a[0], a[1]));
+                  })
+          .getResult();
   if (plan.m == plan.sum.getResult())
     plan.m = sNew;
   plan.sum.getResult().replaceAllUsesWith(sNew);
@@ -754,11 +784,13 @@ void OnlineRewriter::rewriteWelford(WelfordPlan &plan) {
                   {iterate.getResult(2), iterate.getResult(0),
                    iterate.getResult(1), plan.m},
                   vNames, four, vExprs, MapKind::custom, ReduceKind::none,
-                  [&](OpBuilder &bb, Location l, ValueRange a) {
+                  [&](OpBuilder &bb, Location l, ValueRange in) -> Value {
+                    auto a = wide(bb, l, in);
                     Value d = arith::SubFOp::create(bb, l, a[2], a[3]);
                     Value t = arith::MulFOp::create(
                         bb, l, a[1], arith::MulFOp::create(bb, l, d, d));
                     Value v = arith::AddFOp::create(bb, l, a[0], t);
+                    v = arith::TruncFOp::create(bb, l, bb.getF32Type(), v);
                     if (init)
                       v = arith::AddFOp::create(
                           bb, l, v, arith::ConstantOp::create(bb, l, init));
