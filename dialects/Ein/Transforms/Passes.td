@@ -78,8 +78,9 @@ def EinOnlineNormalize : Pass<"ein-online-normalize"> {
     A sum barrier with a variance about it (`S = sum over r of X`,
     `M` derived from `S`, `V = sum over r of (X - M)^2`, as in layer norm)
     gets Welford's update instead: an `ein.iterate` carrying the running
-    count, mean and M2, each tile's statistics merged by Chan et al.'s
-    formula; afterwards `S = mean * count` and
+    count, mean and M2 (in f64, so that a mean large against the spread
+    loses nothing to per-tile rounding), each tile's f32 statistics merged
+    by Chan et al.'s formula; afterwards `S = mean * count` and
     `V = M2 + count * (mean - M)^2`. That removes the pass that computes
     `V` (layer norm: 3 -> 2 passes; the normalisation still reads `X`).
     Its `combine` kinds (`sum`, `welford_mean:0`, `welford_m2:0,1`) let
