@@ -62,8 +62,8 @@ typedef struct EinfuseArtifacts EinfuseArtifacts;
 /** Parses `source` (MLIR text; `sourceName` names it in diagnostics) and
  *  compiles it in process. Returns NULL on failure, after passing every
  *  diagnostic to `diagnostics` (may be NULL) as one text
- *  "name:line:col: error: message" per call. Thread-safe: each call has
- *  its own MLIR context. */
+ *  "name:line:col: error: message" per call. Each call creates its own
+ *  MLIR context (concurrent calls from several threads are not tested). */
 MLIR_CAPI_EXPORTED EinfuseArtifacts *
 einfuseCompileSource(MlirStringRef source, MlirStringRef sourceName,
                      const EinfuseCompileOptions *options,
