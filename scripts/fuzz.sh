@@ -9,7 +9,8 @@
 #
 # Seeds: every .mlir case of the test suite, once per action
 # (test/fuzz/make-corpus.py); dictionary: test/fuzz/ein.dict. An input that
-# crashes, trips a sanitizer or runs past 10 s is written to
+# crashes, trips a sanitizer or runs past 60 s (an f32 attention kernel's
+# native code generation alone takes ~15 s in this build) is written to
 # build-sanitize/fuzz/artifacts/ and the script fails; replay one with
 # `build-sanitize/bin/einfuse-fuzz <file>` and add it to test/fuzz/regressions/.
 set -euo pipefail
@@ -37,7 +38,7 @@ if [ "$runs" != 0 ]; then limit=(-runs="$runs"); else limit=(-max_total_time="$s
 start=$(date +%s)
 set +e
 build-sanitize/bin/einfuse-fuzz "$dir/corpus" "$dir/seeds" test/fuzz/regressions \
-  -dict=test/fuzz/ein.dict -timeout=10 -rss_limit_mb=6144 -max_len=16384 \
+  -dict=test/fuzz/ein.dict -timeout=60 -rss_limit_mb=6144 -max_len=16384 \
   -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
   -artifact_prefix="$dir/artifacts/" -print_final_stats=1 "${limit[@]}" \
   2>&1 | tee "$dir/log" | grep -E "^#[0-9]+: cov|INFO: fuzzed|==ERROR|Done|crash-|timeout-|oom-" | tail -40

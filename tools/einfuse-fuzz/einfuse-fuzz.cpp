@@ -29,7 +29,9 @@
 #include "einfuse/InputCheck.h"
 #include "einfuse/Pipelines.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
@@ -168,6 +170,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     // kMaxCompiledWorkers): the options that split stay at the MLIR level.
     if (cpu && opts.find("workers") != std::string::npos)
       opts = "";
+    // An f32 attention kernel takes ~3 s of LLVM code generation (~8 s in
+    // this instrumented build): compile the first kernel of the input
+    // only, so that an input of several stays inside the hang limit (the
+    // others still go through every MLIR-level action).
+    if (cpu) {
+      SmallVector<func::FuncOp> rest;
+      for (auto fn : module->getOps<func::FuncOp>())
+        if (!fn.isPrivate() && !fn.isExternal())
+          rest.push_back(fn);
+      if (!rest.empty())
+        rest.erase(rest.begin());
+      for (func::FuncOp fn : rest) {
+        if (!SymbolTable::symbolKnownUseEmpty(fn, module->getOperation()))
+          return 0;
+        fn.erase();
+      }
+    }
     (void)einfuse::compileModule(*module, *spec, "fuzz", cpu ? opts : "",
                                  /*assemblyOnly=*/!cpu);
     break;
