@@ -38,7 +38,7 @@ if [ "$runs" != 0 ]; then limit=(-runs="$runs"); else limit=(-max_total_time="$s
 start=$(date +%s)
 set +e
 build-sanitize/bin/einfuse-fuzz "$dir/corpus" "$dir/seeds" test/fuzz/regressions \
-  -dict=test/fuzz/ein.dict -timeout=60 -rss_limit_mb=6144 -max_len=16384 \
+  -dict=test/fuzz/ein.dict -timeout=60 -report_slow_units=60 -rss_limit_mb=6144 -max_len=16384 \
   -fork="$jobs" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
   -artifact_prefix="$dir/artifacts/" -print_final_stats=1 "${limit[@]}" \
   2>&1 | tee "$dir/log" | grep -E "^#[0-9]+: cov|INFO: fuzzed|==ERROR|Done|crash-|timeout-|oom-" | tail -40
