@@ -133,6 +133,16 @@ inline std::string getSizeExpr(const KernelArg &arg, int64_t d) {
 std::vector<std::pair<std::string, std::string>>
 getCParameters(const KernelSignature &kernel, bool publicNames);
 
+/// `(const float *in0, int64_t in0_dim0, ..., <extra>)`: the parameter
+/// list of `kernel` (public or internal names, see getCParameters) with
+/// `extra` parameters ("CUstream stream") appended.
+std::string getCParameterList(const KernelSignature &kernel, bool publicNames,
+                              llvm::ArrayRef<std::string> extra = {});
+
+/// `q, q_dim0, ...`: the names of getCParameters, comma-separated, for a
+/// call that forwards them.
+std::string getCArgumentList(const KernelSignature &kernel, bool publicNames);
+
 /// `einfuse_status name(const float *q, int64_t q_dim0, ..., float *out)`:
 /// the prototype (without `;`) the header declares for `kernel`, with
 /// `extra` parameters ("CUstream stream") appended.
@@ -142,11 +152,9 @@ std::string getCPrototype(const KernelSignature &kernel,
 /// A launcher's implementation of the public function: a static function
 /// `implName` over the internal names (`in0`, ...), whose `body` lines run
 /// the kernel, and the public function of getCPrototype forwarding to it.
-/// `extra` are trailing parameters both take ("CUstream stream").
 std::string emitForwardedFunction(const KernelSignature &kernel,
                                   llvm::StringRef implName,
-                                  llvm::ArrayRef<std::string> body,
-                                  llvm::ArrayRef<std::string> extra = {});
+                                  llvm::ArrayRef<std::string> body);
 
 /// `f32[?, 8, ?, 64]`: how the generated headers describe a buffer.
 inline std::string describeBuffer(mlir::RankedTensorType type) {

@@ -555,42 +555,40 @@ getCParameters(const KernelSignature &kernel, bool publicNames) {
   return out;
 }
 
-/// `(type name, ...)` with `extra` appended.
-static std::string joinParameters(
-    ArrayRef<std::pair<std::string, std::string>> params,
-    ArrayRef<std::string> extra) {
+std::string getCParameterList(const KernelSignature &kernel, bool publicNames,
+                              ArrayRef<std::string> extra) {
   SmallVector<std::string> parts;
-  for (auto &[type, name] : params)
+  for (auto &[type, name] : getCParameters(kernel, publicNames))
     parts.push_back(type + name);
   parts.append(extra.begin(), extra.end());
   return "(" + llvm::join(parts, ", ") + ")";
 }
 
+std::string getCArgumentList(const KernelSignature &kernel, bool publicNames) {
+  SmallVector<std::string> names;
+  for (auto &[type, name] : getCParameters(kernel, publicNames))
+    names.push_back(name);
+  return llvm::join(names, ", ");
+}
+
 std::string getCPrototype(const KernelSignature &kernel,
                           ArrayRef<std::string> extra) {
   return "einfuse_status " + kernel.name +
-         joinParameters(getCParameters(kernel, /*publicNames=*/true), extra);
+         getCParameterList(kernel, /*publicNames=*/true, extra);
 }
 
 std::string emitForwardedFunction(const KernelSignature &kernel,
                                   StringRef implName,
-                                  ArrayRef<std::string> body,
-                                  ArrayRef<std::string> extra) {
+                                  ArrayRef<std::string> body) {
   std::string out;
   llvm::raw_string_ostream os(out);
   os << "static int " << implName
-     << joinParameters(getCParameters(kernel, /*publicNames=*/false), extra)
-     << " {\n";
+     << getCParameterList(kernel, /*publicNames=*/false) << " {\n";
   for (const std::string &line : body)
     os << "  " << line << "\n";
-  os << "}\n\n" << getCPrototype(kernel, extra) << " {\n"
-     << "  return (einfuse_status)" << implName << "(";
-  SmallVector<std::string> args;
-  for (auto &[type, name] : getCParameters(kernel, /*publicNames=*/true))
-    args.push_back(name);
-  for (StringRef e : extra)
-    args.push_back(e.rsplit(' ').second.ltrim('*').str());
-  os << llvm::join(args, ", ") << ");\n}\n\n";
+  os << "}\n\n" << getCPrototype(kernel) << " {\n"
+     << "  return (einfuse_status)" << implName << "("
+     << getCArgumentList(kernel, /*publicNames=*/true) << ");\n}\n\n";
   return out;
 }
 

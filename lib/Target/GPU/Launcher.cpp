@@ -64,24 +64,6 @@ static std::string streamParam(Runtime runtime) {
   return std::string(names(runtime).stream) + " stream";
 }
 
-/// The internal parameter list of a kernel: `(const float *in0, ...)`.
-static std::string internalParams(const KernelSignature &k,
-                                  ArrayRef<std::string> extra) {
-  SmallVector<std::string> parts;
-  for (auto &[type, name] : getCParameters(k, /*publicNames=*/false))
-    parts.push_back(type + name);
-  parts.append(extra.begin(), extra.end());
-  return "(" + llvm::join(parts, ", ") + ")";
-}
-
-/// `in0, in0_dim0, ...` (internal) or `q, q_dim0, ...` (public).
-static std::string argumentList(const KernelSignature &k, bool publicNames) {
-  SmallVector<std::string> parts;
-  for (auto &[type, name] : getCParameters(k, publicNames))
-    parts.push_back(name);
-  return llvm::join(parts, ", ");
-}
-
 /// The public functions of one kernel: its prototype with `extra`
 /// parameters, under `name`.
 static std::string publicPrototype(const KernelSignature &k, StringRef name,
@@ -505,21 +487,21 @@ static int einfuse_load(int dev, const einfuse_loaded_module **out) {
                                        "int einfuse_ws_given",
                                        streamParam(runtime)};
   for (auto [ki, k] : llvm::enumerate(kernels)) {
-    std::string internalArgs = argumentList(k, false);
+    std::string internalArgs = getCArgumentList(k, /*publicNames=*/false);
     // One implementation per chip.
     for (auto [ci, c] : llvm::enumerate(chips)) {
       const LaunchPlan &plan = c.module.plans[ki];
       std::string id = std::to_string(ci) + "_" + k.name;
       SmallVector<std::string> params(wsParams.begin(), wsParams.end());
       params.push_back(std::string("const ") + n.function + " *einfuse_fns");
-      os << "static int einfuse_chip" << id << internalParams(k, params)
+      os << "static int einfuse_chip" << id << getCParameterList(k, /*publicNames=*/false, params)
          << " {\n";
       emitChipBody(os, plan, symbols[ci], runtime);
       os << "}\n\n";
       // Its workspace size: the checks that need no buffer, the plan's
       // locals and size checks, the size.
       os << "static int einfuse_chip" << id << "_ws"
-         << internalParams(k, {"size_t *bytes"}) << " {\n";
+         << getCParameterList(k, /*publicNames=*/false, {"size_t *bytes"}) << " {\n";
       for (const KernelArg &a : k.args)
         os << "  (void)" << a.name << ";\n";
       for (const std::string &s : getArgumentChecks(k, /*nullChecks=*/false))
@@ -531,7 +513,7 @@ static int einfuse_load(int dev, const einfuse_loaded_module **out) {
          << ");\n  return 0;\n}\n\n";
     }
     // Checks, the context and the module, then the chip's implementation.
-    os << "static int einfuse_run_" << k.name << internalParams(k, wsParams)
+    os << "static int einfuse_run_" << k.name << getCParameterList(k, /*publicNames=*/false, wsParams)
        << " {\n";
     for (const std::string &s : getArgumentChecks(k))
       os << "  " << s << "\n";
@@ -559,7 +541,7 @@ static int einfuse_load(int dev, const einfuse_loaded_module **out) {
       os << "  if (current != ctx) { CUcontext popped; cuCtxPopCurrent(&popped); }\n";
     os << "  return status;\n}\n\n";
 
-    std::string publicArgs = argumentList(k, true);
+    std::string publicArgs = getCArgumentList(k, /*publicNames=*/true);
     std::string sep = publicArgs.empty() ? "" : ", ";
     os << getCPrototype(k, {streamParam(runtime)}) << " {\n"
        << "  return (einfuse_status)einfuse_run_" << k.name << "("
