@@ -246,9 +246,6 @@ mlir::OwningOpRef<mlir::ModuleOp> parseKernelSource(llvm::SourceMgr &sourceMgr,
 llvm::FailureOr<std::vector<KernelSignature>>
 collectKernels(mlir::ModuleOp module);
 
-/// Most workers (pipeline option `workers`) compiled to native code.
-constexpr int64_t kMaxCompiledWorkers = 8;
-
 /// Runs the CPU pipeline on `module`, leaving it in the LLVM dialect.
 /// `options` (a pipeline option string such as "deferred-normalize=false")
 /// tunes the pipeline; the vector width, unless given, follows `target`'s

@@ -37,12 +37,9 @@ struct CPUPipelineOptions
       *this, "workers",
       llvm::cl::desc("Split each online iteration across this many workers "
                      "and combine their states (--ein-partition); 1: no "
-                     "split; at most 64 (8 for native code)"),
+                     "split; at most 1024. The workers are one parallel loop "
+                     "(on threads with threads=true)"),
       llvm::cl::init(1)};
-  Option<std::string> grouping{
-      *this, "grouping",
-      llvm::cl::desc("Order of the combine of the workers: linear or tree"),
-      llvm::cl::init("linear")};
   Option<bool> threads{
       *this, "threads",
       llvm::cl::desc("Run the parallel loops (batch, heads, queries, ...) on "

@@ -842,16 +842,6 @@ LogicalResult lowerToLLVMDialect(ModuleOp module, const TargetSpec &target,
     std::string error;
     if (failed(validateCPUPipelineOptions(*parsed, error)))
       return emitError(module.getLoc(), error);
-    // Each worker is a copy of the iteration's loop nest in one function,
-    // and LLVM's loop passes take time quadratic in that: 2 workers compile
-    // in ~6 s, 8 in ~100 s on a 2-core machine. Past 8 it is minutes.
-    if (parsed->workers > kMaxCompiledWorkers)
-      return emitError(module.getLoc(), "einfuse-compile: workers must be at "
-                                        "most ")
-             << kMaxCompiledWorkers << " for native code (got "
-             << int64_t(parsed->workers)
-             << "; every worker is a copy of the loop nest, and code "
-                "generation time grows with its square)";
     // The contractions' vector width follows the target's ISA unless given.
     if (parsed->vectorWidth == 0)
       parsed->vectorWidth = cpu::getVectorWidth(target);

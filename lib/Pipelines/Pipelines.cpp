@@ -95,7 +95,6 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   if (options.workers != 1) {
     ein::EinPartitionOptions partition;
     partition.workers = options.workers;
-    partition.grouping = options.grouping;
     pm.addPass(ein::createEinPartition(partition));
   }
   if (options.kernelABI) {
@@ -127,9 +126,6 @@ LogicalResult validateCPUPipelineOptions(const CPUPipelineOptions &options,
   if (options.workers < 1 || options.workers > ein::kMaxWorkers)
     return fail("workers must be in [1, " + Twine(ein::kMaxWorkers) +
                 "], got " + Twine(int64_t(options.workers)));
-  if (options.grouping != "linear" && options.grouping != "tree")
-    return fail("grouping must be 'linear' or 'tree', got '" +
-                options.grouping + "'");
   if (options.tileSize < 1 || options.tileSize > ein::kMaxTileSize)
     return fail("tile-size must be in [1, 2^31], got " +
                 Twine(int64_t(options.tileSize)));

@@ -16,7 +16,7 @@
 // CHECK: arith.divf
 // The split iterations merge first; the init is added once to the merge.
 // SPLIT-LABEL: func @softmax_weighted_init
-// SPLIT-COUNT-3: ein.iterate c tile 7 as c0
+// SPLIT: ein.iterate c tile 7 as c0 {{.*}} workers 3
 // SPLIT-NOT: init(1.0
 // SPLIT: arith.constant 1.000000e+00 : f32
 // SPLIT-NOT: arith.constant 1.000000e+00 : f32

@@ -9,7 +9,7 @@
 // CHECK-DAG: %[[NINF:.*]] = tensor.splat %{{.*}} : tensor<4xf32>
 // CHECK-DAG: %[[Z1:.*]] = tensor.splat %{{.*}} : tensor<4xf32>
 // CHECK-DAG: %[[Z2:.*]] = tensor.splat %{{.*}} : tensor<4x16xf32>
-// CHECK: %[[IT:.*]]:3 = ein.iterate m tile 32 as m0 tiles(%[[QK:.*]] dim 1 : tensor<4x?xf32>, %[[V:.*]] dim 0 : tensor<?x16xf32>) init(%[[NINF]] : tensor<4xf32>, %[[Z1]] : tensor<4xf32>, %[[Z2]] : tensor<4x16xf32>) combine ["max", "rescaled_sum:0", "rescaled_sum:0"] {
+// CHECK: %[[IT:.*]]:3 = ein.iterate m tile 32 as m0 tiles(%[[QK:.*]] dim 1 : tensor<4x?xf32>, %[[V:.*]] dim 0 : tensor<?x16xf32>) init(%[[NINF]] : tensor<4xf32>, %[[Z1]] : tensor<4xf32>, %[[Z2]] : tensor<4x16xf32>) combine [max, rescaled_sum(0, -1.0), rescaled_sum(0, -1.0)] {
 // CHECK-NEXT: ^bb0(%[[QKT:.*]]: tensor<4x?xf32>, %[[VT:.*]]: tensor<?x16xf32>, %[[RM:.*]]: tensor<4xf32>, %[[RD:.*]]: tensor<4xf32>, %[[RNV:.*]]: tensor<4x16xf32>):
 // CHECK-NEXT: %[[LM:.*]] = ein.einsum copy(%[[QKT]][p, m0]) -> [p] max[m0]
 // CHECK-NEXT: %[[RM2:.*]] = ein.einsum max(%[[RM]][p], %[[LM]][p]) -> [p]
@@ -51,7 +51,7 @@ func.func @attention(%qk: tensor<4x?xf32>, %v: tensor<?x16xf32>) -> tensor<4x16x
 // logit sum does not depend on the max and is carried as a plain sum; the
 // log-sum-exp epilogue reads the final state.
 // CHECK-LABEL: func @cross_entropy
-// CHECK: %[[IT:.*]]:3 = ein.iterate c tile 32 as c0 tiles(%{{.*}} dim 1 : tensor<8x?xf32>, %{{.*}} dim 1 : tensor<8x?xf32>) init({{.*}}) combine ["max", "rescaled_sum:0", "sum"]
+// CHECK: %[[IT:.*]]:3 = ein.iterate c tile 32 as c0 tiles(%{{.*}} dim 1 : tensor<8x?xf32>, %{{.*}} dim 1 : tensor<8x?xf32>) init({{.*}}) combine [max, rescaled_sum(0, -1.0), sum]
 // CHECK: ein.einsum add
 // CHECK: ein.yield
 // CHECK: ein.einsum custom(%[[IT]]#1[n], %[[IT]]#0[n]) -> [n]

@@ -1,29 +1,26 @@
-// RUN: einfuse-opt %s --ein-partition="workers=3" --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=LINEAR
-// RUN: einfuse-opt %s --ein-partition="workers=4 grouping=tree" --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=TREE
+// RUN: einfuse-opt %s --ein-partition="workers=3" --split-input-file --verify-diagnostics | FileCheck %s
+// RUN: einfuse-opt %s --ein-partition="workers=1024" --split-input-file --verify-diagnostics | FileCheck %s --check-prefix=MANY
 
-// A running max and a sum rescaled by it, split into chunks; the first
-// worker starts from the initial state, the others from the identity.
-// LINEAR-LABEL: func @online
-// LINEAR: %[[W0:.*]]:2 = ein.iterate m tile 8 as m0 {{.*}} init(%arg1 : tensor<4xf32>, %arg2 : tensor<4xf32>) combine ["max", "rescaled_sum:0"] attributes {partition = array<i64: 0, 3>}
-// LINEAR: %[[NINF:.*]] = tensor.splat %{{.*}} : tensor<4xf32>
-// LINEAR: %[[ZERO:.*]] = tensor.splat %{{.*}} : tensor<4xf32>
-// LINEAR: %[[W1:.*]]:2 = ein.iterate m tile 8 as m0 {{.*}} init(%[[NINF]] : tensor<4xf32>, %[[ZERO]] : tensor<4xf32>) {{.*}} attributes {partition = array<i64: 1, 3>}
-// LINEAR: %[[W2:.*]]:2 = ein.iterate {{.*}} attributes {partition = array<i64: 2, 3>}
-// LINEAR: %[[M01:.*]] = ein.einsum max(%[[W0]]#0[p], %[[W1]]#0[p]) -> [p]
-// LINEAR: %[[S01:.*]] = ein.einsum custom(%[[W0]]#1[p], %[[W0]]#0[p], %[[W1]]#1[p], %[[W1]]#0[p], %[[M01]][p]) -> [p]
-// LINEAR: arith.cmpf oeq
-// LINEAR: math.exp
-// LINEAR: %[[M:.*]] = ein.einsum max(%[[M01]][p], %[[W2]]#0[p]) -> [p]
-// LINEAR: %[[S:.*]] = ein.einsum custom(%[[S01]][p], %[[M01]][p], %[[W2]]#1[p], %[[W2]]#0[p], %[[M]][p]) -> [p]
-// LINEAR: ein.yield %[[M]], %[[S]]
-// TREE-LABEL: func @online
-// TREE-COUNT-4: ein.iterate
-// TREE: %[[M01:.*]] = ein.einsum max(%[[A:.*]]#0[p], %[[B:.*]]#0[p]) -> [p]
-// TREE: %[[M23:.*]] = ein.einsum max(%[[C:.*]]#0[p], %[[D:.*]]#0[p]) -> [p]
-// TREE: ein.einsum max(%[[M01]][p], %[[M23]][p]) -> [p]
+// A running max and a sum rescaled by it, split into chunks: one
+// iteration with `workers`, its results along a new rank m_w, combined by
+// reductions over m_w (the first worker starts from the initial state, the
+// others from the identity, in the lowering). Nothing is copied per worker.
+// CHECK-LABEL: func @online
+// CHECK: ein.cascade [p, m, m0, m_w = 3]
+// CHECK: %[[W:.*]]:2 = ein.iterate m tile 8 as m0 {{.*}} init(%arg1 : tensor<4xf32>, %arg2 : tensor<4xf32>) combine [max, rescaled_sum(0, -1.0)] workers 3 {
+// CHECK: %[[M:.*]] = ein.einsum copy(%[[W]]#0[m_w, p]) -> [p] max[m_w] : (tensor<3x4xf32>) -> tensor<4xf32>
+// CHECK: %[[S:.*]] = ein.einsum custom(%[[W]]#1[m_w, p], %[[W]]#0[m_w, p], %[[M]][p]) -> [p] sum[m_w]
+// CHECK: arith.cmpf oeq
+// CHECK: math.exp
+// CHECK: arith.select
+// CHECK: ein.yield %[[M]], %[[S]]
+// MANY-LABEL: func @online
+// MANY-COUNT-1: ein.iterate
+// MANY-NOT: ein.iterate
+// MANY: max[m_w] : (tensor<1024x4xf32>) -> tensor<4xf32>
 func.func @online(%x: tensor<4x?xf32>, %m0: tensor<4xf32>, %s0: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
   %r:2 = ein.cascade [p, m, m0] -> (tensor<4xf32>, tensor<4xf32>) {
-    %s:2 = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%m0 : tensor<4xf32>, %s0 : tensor<4xf32>) combine ["max", "rescaled_sum:0"] {
+    %s:2 = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%m0 : tensor<4xf32>, %s0 : tensor<4xf32>) combine [max, rescaled_sum(0, -1.0)] {
     ^bb0(%t: tensor<4x?xf32>, %rm: tensor<4xf32>, %rs: tensor<4xf32>):
       %lm = ein.einsum copy(%t[p, m0]) -> [p] max[m0] : (tensor<4x?xf32>) -> tensor<4xf32>
       %nm = ein.einsum max(%rm[p], %lm[p]) -> [p] : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
@@ -52,9 +49,9 @@ func.func @online(%x: tensor<4x?xf32>, %m0: tensor<4xf32>, %s0: tensor<4xf32>) -
 // -----
 
 // Without combine kinds the iteration is left alone.
-// LINEAR-LABEL: func @no_combine
-// LINEAR-COUNT-1: ein.iterate
-// LINEAR-NOT: ein.iterate
+// CHECK-LABEL: func @no_combine
+// CHECK-COUNT-1: ein.iterate
+// CHECK-NOT: ein.iterate
 func.func @no_combine(%x: tensor<4x?xf32>, %m0: tensor<4xf32>) -> tensor<4xf32> {
   %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
     // expected-remark @below {{not partitioned: the iteration does not say how its states combine}}
@@ -71,23 +68,21 @@ func.func @no_combine(%x: tensor<4x?xf32>, %m0: tensor<4xf32>) -> tensor<4xf32> 
 
 // -----
 
-// Welford's state (count, mean, M2): counts add, means and M2 merge by
-// Chan's formula from both sides' counts and means, 0 where both counts
-// are 0.
-// LINEAR-LABEL: func @welford
-// LINEAR: %[[A:.*]]:3 = ein.iterate c tile 4 as c0 {{.*}}partition = array<i64: 0, 3>
-// LINEAR: %[[B:.*]]:3 = ein.iterate c tile 4 as c0 {{.*}}partition = array<i64: 1, 3>
-// LINEAR: ein.iterate c tile 4 as c0 {{.*}}partition = array<i64: 2, 3>
-// LINEAR: %[[N:.*]] = ein.einsum add(%[[A]]#0[n], %[[B]]#0[n]) -> [n]
-// LINEAR: ein.einsum custom(%[[A]]#1[n], %[[B]]#1[n], %[[A]]#0[n], %[[B]]#0[n]) -> [n]
-// LINEAR: arith.select
-// LINEAR: ein.einsum custom(%[[A]]#2[n], %[[B]]#2[n], %[[A]]#0[n], %[[B]]#0[n], %[[A]]#1[n], %[[B]]#1[n]) -> [n]
-// LINEAR: arith.select
+// Welford's state (count, mean, M2) over P parts: counts add, the mean is
+// the count-weighted mean (0 where the total count is 0), and M2 is
+// Chan's merge: the parts' M2 plus count * (part mean - mean)^2.
+// CHECK-LABEL: func @welford
+// CHECK: %[[W:.*]]:3 = ein.iterate c tile 4 as c0 {{.*}} combine [sum, welford_mean(0), welford_m2(0, 1)] workers 3 {
+// CHECK: %[[N:.*]] = ein.einsum copy(%[[W]]#0[c_w, n]) -> [n] sum[c_w]
+// CHECK: %[[MEAN:.*]] = ein.einsum custom(%[[W]]#1[c_w, n], %[[W]]#0[c_w, n], %[[N]][n]) -> [n] sum[c_w]
+// CHECK: arith.select
+// CHECK: %[[M2:.*]] = ein.einsum custom(%[[W]]#2[c_w, n], %[[W]]#0[c_w, n], %[[W]]#1[c_w, n], %[[MEAN]][n]) -> [n] sum[c_w]
+// CHECK: ein.yield %[[M2]]
 func.func @welford(%x: tensor<8x?xf32>) -> tensor<8xf32> {
   %r = ein.cascade [n, c, c0] -> (tensor<8xf32>) {
     %z = arith.constant 0.0 : f32
     %i0 = tensor.splat %z : tensor<8xf32>
-    %s:3 = ein.iterate c tile 4 as c0 tiles(%x dim 1 : tensor<8x?xf32>) init(%i0 : tensor<8xf32>, %i0 : tensor<8xf32>, %i0 : tensor<8xf32>) combine ["sum", "welford_mean:0", "welford_m2:0,1"] {
+    %s:3 = ein.iterate c tile 4 as c0 tiles(%x dim 1 : tensor<8x?xf32>) init(%i0 : tensor<8xf32>, %i0 : tensor<8xf32>, %i0 : tensor<8xf32>) combine [sum, welford_mean(0), welford_m2(0, 1)] {
     ^bb0(%xt: tensor<8x?xf32>, %cnt: tensor<8xf32>, %mean: tensor<8xf32>, %m2: tensor<8xf32>):
       %n1 = ein.einsum custom(%xt[n, c0]) -> [n] sum[c0] {
       ^bb0(%a: f32):

@@ -69,7 +69,7 @@ const char *const kOptions[] = {
     "deferred-normalize=false",
     "online-normalize=false",
     "workers=2",
-    "workers=3 grouping=tree",
+    "workers=3 tile-size=2",
     "tile-size=1",
     "tile-size=7 parallel-tile=3",
     "parallel-rank=none",
@@ -84,7 +84,7 @@ const char *const kOptions[] = {
     "tile-size=-1",
     "parallel-tile=0",
     "parallel-rank=zz",
-    "grouping=bogus",
+    "workers=0 tile-size=0",
     "vector-width=0",
     "vector-width=7",
     "bogus-option=1",
@@ -152,7 +152,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   case Action::Rewrites:
     runPipeline(*module, "builtin.module(ein-decompose,ein-deferred-normalize,"
                          "ein-online-normalize{tile-size=3},"
-                         "ein-partition{workers=3 grouping=tree})");
+                         "ein-partition{workers=3})");
     break;
   case Action::Linalg:
     runPipeline(*module, "builtin.module(einfuse-linalg-pipeline)");
@@ -166,8 +166,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::string error;
     auto spec = einfuse::parseTarget(targets[target], error);
     bool cpu = target == 0;
-    // Native code takes seconds, and with workers their square (see
-    // kMaxCompiledWorkers): the options that split stay at the MLIR level.
+    // Native code takes seconds: the options that split stay at the MLIR
+    // level.
     if (cpu && opts.find("workers") != std::string::npos)
       opts = "";
     // An f32 attention kernel takes ~3 s of LLVM code generation (~8 s in

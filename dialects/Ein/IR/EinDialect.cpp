@@ -2,7 +2,12 @@
 #include "Ein/IR/EinDialect.h"
 
 #include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/TypeSwitch.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace einfuse::ein;
@@ -119,4 +124,121 @@ Type QuantFormatAttr::getStorageType() const {
   if (getKind() == QuantKind::fp8_e4m3)
     return Float8E4M3FNType::get(ctx);
   return IntegerType::get(ctx, 8);
+}
+
+//===----------------------------------------------------------------------===//
+// CombineAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+CombineAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                    CombineKind kind, int64_t ref, int64_t ref2,
+                    APFloat weightValue) {
+  double weight = weightValue.convertToDouble();
+  bool needsRef = kind == CombineKind::rescaled_sum ||
+                  kind == CombineKind::welford_mean ||
+                  kind == CombineKind::welford_m2;
+  if (needsRef != (ref >= 0))
+    return emitError() << "combine kind '" << stringifyCombineKind(kind)
+                       << "' " << (needsRef ? "needs" : "takes no")
+                       << " state reference";
+  if ((kind == CombineKind::welford_m2) != (ref2 >= 0))
+    return emitError() << "combine kind '" << stringifyCombineKind(kind)
+                       << "' "
+                       << (kind == CombineKind::welford_m2 ? "needs" : "takes no")
+                       << " second state reference";
+  if (kind == CombineKind::rescaled_sum
+          ? (weight == 0.0 || !std::isfinite(weight))
+          : weight != 0.0)
+    return emitError() << "combine kind '" << stringifyCombineKind(kind)
+                       << "' "
+                       << (kind == CombineKind::rescaled_sum
+                               ? "needs a finite nonzero weight"
+                               : "takes no weight");
+  return success();
+}
+
+double CombineAttr::getIdentity() const {
+  switch (getKind()) {
+  case CombineKind::max:
+    return -std::numeric_limits<double>::infinity();
+  case CombineKind::min:
+    return std::numeric_limits<double>::infinity();
+  default:
+    return 0.0;
+  }
+}
+
+void CombineAttr::printBody(llvm::raw_ostream &os) const {
+  os << stringifyCombineKind(getKind());
+  switch (getKind()) {
+  case CombineKind::rescaled_sum: {
+    // The shortest text that reads back as the same double, always with a
+    // '.' or an exponent so that it parses as a float.
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), getWeightValue());
+    std::string text(buf, ec == std::errc() ? end : buf);
+    if (text.find_first_of(".e") == std::string::npos)
+      text += ".0";
+    os << "(" << getRef() << ", " << text << ")";
+    break;
+  }
+  case CombineKind::welford_mean:
+    os << "(" << getRef() << ")";
+    break;
+  case CombineKind::welford_m2:
+    os << "(" << getRef() << ", " << getRef2() << ")";
+    break;
+  default:
+    break;
+  }
+}
+
+void CombineAttr::printBody(AsmPrinter &p) const { printBody(p.getStream()); }
+
+void CombineAttr::print(AsmPrinter &p) const {
+  p << "<";
+  printBody(p);
+  p << ">";
+}
+
+CombineAttr CombineAttr::parseBody(AsmParser &parser) {
+  llvm::SMLoc loc = parser.getCurrentLocation();
+  StringRef word;
+  if (parser.parseKeyword(&word))
+    return {};
+  std::optional<CombineKind> kind = symbolizeCombineKind(word);
+  if (!kind) {
+    parser.emitError(loc, "unknown combine kind '")
+        << word << "' (expected max, min, sum, rescaled_sum(i, w), "
+        << "welford_mean(n) or welford_m2(n, m))";
+    return {};
+  }
+  int64_t ref = -1, ref2 = -1;
+  double weight = 0.0;
+  if (*kind == CombineKind::rescaled_sum || *kind == CombineKind::welford_mean ||
+      *kind == CombineKind::welford_m2) {
+    if (parser.parseLParen() || parser.parseInteger(ref))
+      return {};
+    if (*kind == CombineKind::rescaled_sum &&
+        (parser.parseComma() || parser.parseFloat(weight)))
+      return {};
+    if (*kind == CombineKind::welford_m2 &&
+        (parser.parseComma() || parser.parseInteger(ref2)))
+      return {};
+    if (parser.parseRParen())
+      return {};
+  }
+  return CombineAttr::getChecked(
+      [&] { return parser.emitError(loc); }, parser.getContext(), *kind, ref,
+      ref2, APFloat(weight));
+}
+
+Attribute CombineAttr::parse(AsmParser &parser, Type) {
+  if (parser.parseLess())
+    return {};
+  CombineAttr attr = parseBody(parser);
+  if (!attr || parser.parseGreater())
+    return {};
+  return attr;
 }

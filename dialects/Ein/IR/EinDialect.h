@@ -34,6 +34,10 @@ bool isSupportedElementType(mlir::Type type);
 /// parallel tiles of the lowering): tile arithmetic stays far from int64_t
 /// limits.
 constexpr int64_t kMaxTileSize = int64_t(1) << 31;
+/// Most workers an iteration splits across (`workers` of `ein.iterate`,
+/// `--ein-partition`). The split is one parallel loop, so compile time does
+/// not grow with it; the bound keeps the partial states' memory sane.
+constexpr int64_t kMaxWorkers = 1024;
 
 /// Fails with an error at `root` (without a dump of the IR) unless some
 /// `ein.cascade` under `root` declares `rank`; `what` names the option.
@@ -83,6 +87,12 @@ findOutsideExtent(CascadeOp cascade, llvm::StringRef rank);
 /// Valid anywhere the cascade's operands dominate.
 mlir::Value buildOutsideExtent(mlir::OpBuilder &b, mlir::Location loc,
                                CascadeOp cascade, llvm::StringRef rank);
+
+/// Declares a fresh rank in `cascade` (`base`, or `base` with '_'s appended
+/// until no rank has that name) with extent `extent` (kDynamic: taken from
+/// the tensors it indexes) and returns its name.
+std::string addCascadeRank(CascadeOp cascade, llvm::StringRef base,
+                           int64_t extent);
 
 /// Creates an `ein.einsum` whose rank expressions are written over the dims
 /// of `cascadeRanks`. Only the ranks used are kept, output ranks first, so

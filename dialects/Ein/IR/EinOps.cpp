@@ -786,6 +786,21 @@ einfuse::ein::findOutsideExtent(CascadeOp cascade, StringRef rank) {
   return found;
 }
 
+std::string einfuse::ein::addCascadeRank(CascadeOp cascade, StringRef base,
+                                         int64_t extent) {
+  Builder b(cascade.getContext());
+  std::string name = base.str();
+  while (cascade.lookupRank(name) >= 0)
+    name += "_";
+  SmallVector<Attribute> ranks(cascade.getRanks().getValue());
+  ranks.push_back(b.getStringAttr(name));
+  SmallVector<int64_t> extents(cascade.getExtents());
+  extents.push_back(extent);
+  cascade.setRanksAttr(b.getArrayAttr(ranks));
+  cascade.setExtents(extents);
+  return name;
+}
+
 Value einfuse::ein::buildOutsideExtent(OpBuilder &b, Location loc,
                                        CascadeOp cascade, StringRef rank) {
   auto found = findOutsideExtent(cascade, rank);

@@ -126,6 +126,69 @@ def Ein_QuantFormatAttr : AttrDef<Ein_Dialect, "QuantFormat"> {
   }];
 }
 
+def Ein_CombineKind : I32EnumAttr<"CombineKind",
+    "how two partial states of an iteration combine", [
+    I32EnumAttrCase<"max", 0>, I32EnumAttrCase<"min", 1>,
+    I32EnumAttrCase<"sum", 2>, I32EnumAttrCase<"rescaled_sum", 3>,
+    I32EnumAttrCase<"welford_mean", 4>, I32EnumAttrCase<"welford_m2", 5>]> {
+  let cppNamespace = "::einfuse::ein";
+  let genSpecializedAttr = 0;
+}
+
+def Ein_CombineAttr : AttrDef<Ein_Dialect, "Combine"> {
+  let mnemonic = "combine";
+  let summary = "how two partial states of disjoint ranges combine";
+  let description = [{
+    One per state value of an `ein.iterate` (its `combine` list, where it
+    is written without `#ein.combine<...>`):
+
+    * `max`, `min`: the larger (smaller); the identity is -inf (+inf).
+    * `sum`: the sum; identity 0.
+    * `rescaled_sum(i, w)`: a sum of terms proportional to exp(w * G),
+      where G is state #i (a `max` or `min`): two sides combine as
+      `a * exp(w * (G - Ga)) + b * exp(w * (G - Gb))`, G the combined
+      state; a side whose G is the identity (empty) counts 0. Softmax over
+      a max has w = -1 (exp(x - max)), with a temperature T w = -1/T, and
+      softmin over a min w = +1 (exp(min - x)); the sign of w must make the
+      factors at most 1 (negative for a max, positive for a min).
+    * `welford_mean(n)`: a mean over the count in `sum` state #n,
+      `ma + (mb - ma) * nb / (na + nb)`; 0 where the count is 0.
+    * `welford_m2(n, m)`: a sum of squared deviations from the
+      `welford_mean(n)` state #m (Chan et al.'s merge),
+      `M2a + M2b + (mb - ma)^2 * na * nb / (na + nb)`; 0 where the count
+      is 0.
+
+    `getIdentity()` gives the identity state, `getReferencedStates()` the
+    states a kind reads; the verifier of `ein.iterate` checks the kinds of
+    those states.
+  }];
+  let parameters = (ins EnumParameter<Ein_CombineKind>:$kind,
+                        DefaultValuedParameter<"int64_t", "-1">:$ref,
+                        DefaultValuedParameter<"int64_t", "-1">:$ref2,
+                        APFloatParameter<"exp weight of a rescaled sum">:$weight);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let builders = [
+    AttrBuilder<(ins "CombineKind":$kind), [{
+      return $_get($_ctxt, kind, -1, -1, ::llvm::APFloat(0.0));
+    }]>,
+    AttrBuilder<(ins "CombineKind":$kind, "int64_t":$ref, "int64_t":$ref2,
+                     "double":$weight), [{
+      return $_get($_ctxt, kind, ref, ref2, ::llvm::APFloat(weight));
+    }]>
+  ];
+  let extraClassDeclaration = [{
+    /// The weight w of a `rescaled_sum` (0 for other kinds).
+    double getWeightValue() const { return getWeight().convertToDouble(); }
+    /// The value of an empty range (-inf, +inf or 0).
+    double getIdentity() const;
+    /// Prints / parses the kind without `<>` (the iterate's list uses it).
+    void printBody(::mlir::AsmPrinter &p) const;
+    void printBody(::llvm::raw_ostream &os) const;
+    static CombineAttr parseBody(::mlir::AsmParser &parser);
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Ops
 //===----------------------------------------------------------------------===//
@@ -236,19 +299,16 @@ def Ein_IterateOp : Ein_Op<"iterate", [
     (RM[m1]) and a yielded value (RM[m1 + 1]).
 
     `combine` (optional) says how two partial states of disjoint ranges
-    combine, one entry per state value: `max` (the larger), `sum` (the
-    sum), or `rescaled_sum:<i>` (a sum of terms scaled by exp(-state #i),
-    which must be a `max` state: a*exp(Ma - M) + b*exp(Mb - M), a term
-    being 0 where its max is -inf), `welford_mean:<n>` (a mean over the
-    count in `sum` state #n: ma + (mb - ma) * nb / (na + nb)) or
-    `welford_m2:<n>,<m>` (a sum of squared deviations from the
-    `welford_mean:<n>` state #m: M2a + M2b + (mb - ma)^2 * na * nb /
-    (na + nb), Chan et al.'s merge); both are 0 where the count is 0. The
+    combine, one `#ein.combine` kind per state value, written without the
+    `#ein.combine<>`: `combine [max, rescaled_sum(0, -1.0)]`. The
     partition rewrite uses it to split the iteration across workers.
 
-    `partition = array<i64: w, P>` (optional) restricts the iteration to
-    the w-th of P contiguous chunks of the rank (chunks of ceil(extent / P)
-    elements; the last ones may be short or empty). `ein.index` and
+    `workers = P` (optional) splits the rank into P contiguous chunks
+    (ceil(extent / P) elements each; the last ones may be short or empty)
+    that are iterated independently, in parallel where the target can:
+    chunk 0 starts from the initial state, the others from the identity of
+    their combine kinds (so `combine` is required). Result #i is then the
+    state of every chunk, with a leading dim of size P. `ein.index` and
     `ein.extent` of the rank still refer to the whole rank.
 
     ```mlir
@@ -264,8 +324,9 @@ def Ein_IterateOp : Ein_Op<"iterate", [
                        Variadic<AnyRankedTensor>:$inits,
                        StrAttr:$rank, StrAttr:$tile_rank,
                        I64Attr:$tile_size, DenseI64ArrayAttr:$tile_dims,
-                       OptionalAttr<StrArrayAttr>:$combine,
-                       OptionalAttr<DenseI64ArrayAttr>:$partition);
+                       OptionalAttr<TypedArrayAttrBase<Ein_CombineAttr,
+                           "combine kinds">>:$combine,
+                       OptionalAttr<I64Attr>:$workers);
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let hasCustomAssemblyFormat = 1;
@@ -280,6 +341,20 @@ def Ein_IterateOp : Ein_Op<"iterate", [
     ::mlir::Block::BlockArgListType getStateArgs() {
       return getBodyBlock().getArguments().drop_front(getTiles().size());
     }
+    /// The type of state #i (the type of result #i without the workers'
+    /// leading dim).
+    ::mlir::RankedTensorType getStateType(unsigned i) {
+      return ::llvm::cast<::mlir::RankedTensorType>(getInits()[i].getType());
+    }
+    /// The combine kind of state #i (null without `combine`).
+    CombineAttr getCombineKind(unsigned i) {
+      auto combine = getCombine();
+      return combine ? ::llvm::cast<CombineAttr>((*combine)[i]) : CombineAttr();
+    }
+    /// The type of a result for a state of type `state`: `state`, with a
+    /// leading dim of `workers` when that is positive.
+    static ::mlir::RankedTensorType getResultType(::mlir::RankedTensorType state,
+                                                  int64_t workers);
     /// Type of the tile of `tiled` (its tile dim made dynamic).
     static ::mlir::RankedTensorType getTileType(::mlir::RankedTensorType tiled,
                                                 int64_t dim);

@@ -7,6 +7,15 @@
 using namespace mlir;
 using namespace einfuse::ein;
 
+RankedTensorType IterateOp::getResultType(RankedTensorType state,
+                                          int64_t workers) {
+  if (workers <= 0)
+    return state;
+  SmallVector<int64_t> shape = {workers};
+  llvm::append_range(shape, state.getShape());
+  return RankedTensorType::get(shape, state.getElementType());
+}
+
 RankedTensorType IterateOp::getTileType(RankedTensorType tiled, int64_t dim) {
   SmallVector<int64_t> shape(tiled.getShape());
   shape[dim] = ShapedType::kDynamic;
@@ -54,14 +63,20 @@ ParseResult IterateOp::parse(OpAsmParser &parser, OperationState &result) {
     SmallVector<Attribute> kinds;
     if (parser.parseCommaSeparatedList(
             OpAsmParser::Delimiter::Square, [&]() -> ParseResult {
-              std::string kind;
-              if (parser.parseString(&kind))
+              CombineAttr kind = CombineAttr::parseBody(parser);
+              if (!kind)
                 return failure();
-              kinds.push_back(b.getStringAttr(kind));
+              kinds.push_back(kind);
               return success();
             }))
       return failure();
     result.addAttribute("combine", b.getArrayAttr(kinds));
+  }
+  int64_t workers = 0;
+  if (succeeded(parser.parseOptionalKeyword("workers"))) {
+    if (parser.parseInteger(workers))
+      return failure();
+    result.addAttribute("workers", b.getI64IntegerAttr(workers));
   }
   if (parser.parseOptionalAttrDictWithKeyword(result.attributes))
     return failure();
@@ -76,7 +91,8 @@ ParseResult IterateOp::parse(OpAsmParser &parser, OperationState &result) {
   result.addAttribute("operandSegmentSizes",
                       b.getDenseI32ArrayAttr({static_cast<int32_t>(tiles.size()),
                                               static_cast<int32_t>(inits.size())}));
-  result.addTypes(initTypes);
+  for (Type t : initTypes)
+    result.addTypes(getResultType(cast<RankedTensorType>(t), workers));
   Region *body = result.addRegion();
   if (parser.parseRegion(*body, /*arguments=*/{}))
     return failure();
@@ -98,13 +114,15 @@ void IterateOp::print(OpAsmPrinter &p) {
   if (auto combine = getCombine()) {
     p << " combine [";
     llvm::interleaveComma(*combine, p, [&](Attribute a) {
-      p << "\"" << cast<StringAttr>(a).getValue() << "\"";
+      cast<CombineAttr>(a).printBody(p);
     });
     p << "]";
   }
+  if (auto workers = getWorkers())
+    p << " workers " << *workers;
   p.printOptionalAttrDictWithKeyword(
       (*this)->getAttrs(), {"rank", "tile_rank", "tile_size", "tile_dims",
-                            "combine", "operandSegmentSizes"});
+                            "combine", "workers", "operandSegmentSizes"});
   p << " ";
   p.printRegion(getBody(), /*printEntryBlockArgs=*/true,
                 /*printBlockTerminators=*/true);
@@ -142,42 +160,75 @@ LogicalResult IterateOp::verify() {
     if (!ShapedType::isDynamic(size))
       extent = size;
   }
-  if (auto partition = getPartition()) {
-    if (partition->size() != 2 || (*partition)[1] <= 0 ||
-        (*partition)[0] < 0 || (*partition)[0] >= (*partition)[1])
-      return emitOpError("partition must be [w, P] with 0 <= w < P");
-  }
-  if (getResultTypes() != getInits().getTypes())
-    return emitOpError("results must have the types of the initial state");
+  int64_t workers = getWorkers().value_or(0);
+  if (getWorkers() && (workers < 1 || workers > kMaxWorkers))
+    return emitOpError("workers must be in [1, ")
+           << kMaxWorkers << "], got " << workers;
+  if (getWorkers() && !getCombine())
+    return emitOpError("workers need 'combine': the chunks after the first "
+                       "start from the identity of their combine kinds");
+  if (getResults().size() != getInits().size())
+    return emitOpError("needs one result per state value");
+  for (auto [i, init, result] :
+       llvm::enumerate(getInits().getTypes(), getResultTypes()))
+    if (result != getResultType(cast<RankedTensorType>(init), workers))
+      return emitOpError("result #")
+             << i << " must have type "
+             << getResultType(cast<RankedTensorType>(init), workers)
+             << (workers ? " (the initial state's with a leading dim of "
+                           "'workers')"
+                         : " (the initial state's)")
+             << ", got " << result;
   if (auto combine = getCombine()) {
     if (combine->size() != getInits().size())
       return emitOpError("needs one combine kind per state value");
+    auto kindAt = [&](int64_t i) {
+      return cast<CombineAttr>((*combine)[i]).getKind();
+    };
     for (auto [i, a] : llvm::enumerate(*combine)) {
-      StringRef kind = cast<StringAttr>(a).getValue();
-      if (kind == "max" || kind == "sum")
-        continue;
-      auto kindOf = [&](StringRef ref, unsigned &at) {
-        if (ref.getAsInteger(10, at) || at >= combine->size())
-          return StringRef();
-        return cast<StringAttr>((*combine)[at]).getValue();
+      auto kind = cast<CombineAttr>(a);
+      int64_t n = combine->size();
+      unsigned index = i;
+      auto bad = [&]() {
+        return emitOpError("combine kind #") << index << " ";
       };
-      unsigned ref, ref2;
-      if (kind.consume_front("rescaled_sum:") && kindOf(kind, ref) == "max")
-        continue;
-      if (kind.consume_front("welford_mean:") && kindOf(kind, ref) == "sum")
-        continue;
-      if (kind.consume_front("welford_m2:")) {
-        auto [n, m] = kind.split(',');
-        if (kindOf(n, ref) == "sum" &&
-            kindOf(m, ref2).starts_with("welford_mean:") &&
-            kindOf(m, ref2) == ("welford_mean:" + n).str())
-          continue;
+      if (kind.getRef() >= n || kind.getRef2() >= n ||
+          kind.getRef() == static_cast<int64_t>(i) ||
+          kind.getRef2() == static_cast<int64_t>(i))
+        return bad() << "refers to a state out of range or to itself";
+      switch (kind.getKind()) {
+      case CombineKind::rescaled_sum: {
+        CombineKind of = kindAt(kind.getRef());
+        if (of != CombineKind::max && of != CombineKind::min)
+          return bad() << "'rescaled_sum' must refer to a 'max' or 'min' "
+                          "state";
+        if ((of == CombineKind::max) != (kind.getWeightValue() < 0))
+          return bad() << "'rescaled_sum' over a '"
+                       << stringifyCombineKind(of) << "' needs a "
+                       << (of == CombineKind::max ? "negative" : "positive")
+                       << " weight, so that rescaling never grows a term";
+        break;
       }
-      return emitOpError("combine kind #")
-             << i << " must be 'max', 'sum', 'rescaled_sum:<i>' with state "
-             << "#<i> a 'max', 'welford_mean:<n>' with state #<n> a 'sum', "
-             << "or 'welford_m2:<n>,<m>' with state #<m> 'welford_mean:<n>', "
-             << "got '" << cast<StringAttr>(a).getValue() << "'";
+      case CombineKind::welford_mean:
+        if (kindAt(kind.getRef()) != CombineKind::sum)
+          return bad() << "'welford_mean' must refer to a 'sum' (count) "
+                          "state";
+        break;
+      case CombineKind::welford_m2: {
+        auto mean = cast<CombineAttr>((*combine)[kind.getRef2()]);
+        if (kindAt(kind.getRef()) != CombineKind::sum ||
+            mean.getKind() != CombineKind::welford_mean ||
+            mean.getRef() != kind.getRef())
+          return bad() << "'welford_m2(n, m)' must refer to a 'sum' count "
+                          "n and a 'welford_mean(n)' state m";
+        break;
+      }
+      default:
+        break;
+      }
+      if (!isa<FloatType>(getStateType(i).getElementType()))
+        return bad() << "combines a state of non-float type "
+                     << getStateType(i).getElementType();
     }
   }
   return success();

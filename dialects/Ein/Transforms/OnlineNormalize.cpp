@@ -425,15 +425,18 @@ void OnlineRewriter::rewrite(Plan &plan) {
   // rescaling by exp(Ma - M) is exact.
   ArrayAttr combineAttr;
   if (llvm::all_of(plan.guards, [](Operation *g) { return isInfGuard(g); })) {
-    SmallVector<Attribute> combine = {b.getStringAttr("max")};
+    MLIRContext *c = b.getContext();
+    SmallVector<Attribute> combine = {CombineAttr::get(c, CombineKind::max)};
     for (bool scaled : plan.scaled)
-      combine.push_back(b.getStringAttr(scaled ? "rescaled_sum:0" : "sum"));
+      combine.push_back(
+          scaled ? CombineAttr::get(c, CombineKind::rescaled_sum, 0, -1, -1.0)
+                 : CombineAttr::get(c, CombineKind::sum));
     combineAttr = b.getArrayAttr(combine);
   }
   auto iterate = IterateOp::create(
       b, loc, TypeRange(ValueRange(inits)), tiles, inits, b.getStringAttr(rank),
       b.getStringAttr(tileRank), b.getI64IntegerAttr(tileSize),
-      b.getDenseI64ArrayAttr(tileDims), combineAttr, /*partition=*/nullptr);
+      b.getDenseI64ArrayAttr(tileDims), combineAttr, /*workers=*/nullptr);
   SmallVector<Type> argTypes;
   for (auto [v, d] : plan.tiled)
     argTypes.push_back(
@@ -643,7 +646,8 @@ std::string OnlineRewriter::analyseWelford(WelfordPlan &plan) {
 
 void OnlineRewriter::rewriteWelford(WelfordPlan &plan) {
   Location loc = plan.sum.getLoc();
-  OpBuilder b(cascade.getContext());
+  MLIRContext *ctx = cascade.getContext();
+  OpBuilder b(ctx);
   std::string tileRank = addTileRank();
   b.setInsertionPoint(plan.sum);
   // Count, mean and M2 all start at 0. They are carried in f64: the mean
@@ -659,8 +663,11 @@ void OnlineRewriter::rewriteWelford(WelfordPlan &plan) {
       b, loc, TypeRange(ValueRange(inits)), ValueRange{plan.x}, inits,
       b.getStringAttr(rank), b.getStringAttr(tileRank),
       b.getI64IntegerAttr(tileSize), b.getDenseI64ArrayAttr({plan.xDim}),
-      b.getStrArrayAttr({"sum", "welford_mean:0", "welford_m2:0,1"}),
-      /*partition=*/nullptr);
+      b.getArrayAttr(
+          {CombineAttr::get(ctx, CombineKind::sum),
+           CombineAttr::get(ctx, CombineKind::welford_mean, 0, -1, 0.0),
+           CombineAttr::get(ctx, CombineKind::welford_m2, 0, 1, 0.0)}),
+      /*workers=*/nullptr);
   RankedTensorType tileType = IterateOp::getTileType(xType, plan.xDim);
   SmallVector<Type> argTypes = {tileType};
   for (Value v : inits)

@@ -2,9 +2,13 @@
 //
 // The running state of an online cascade is a monoid: two states of
 // disjoint ranges combine into the state of their union. Splitting the
-// iterated rank into P chunks and combining the P states is split-K /
-// Flash-Decoding; the combine is generated from the iteration's `combine`
-// kinds, not written per kernel.
+// iterated rank into P chunks, iterating them independently and combining
+// the P states is split-K / Flash-Decoding. The split is one iteration with
+// `workers = P` (one parallel loop on the CPU, CTAs on a GPU), whose
+// results hold every chunk's state along a new rank; the combine is a
+// reduction over that rank, generated from the iteration's `combine` kinds,
+// not written per kernel. Nothing is copied per worker, so compile time
+// does not depend on P.
 //
 //===----------------------------------------------------------------------===//
 #include "Ein/Transforms/Passes.h"
@@ -12,9 +16,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/IRMapping.h"
-
-#include <limits>
+#include "mlir/IR/PatternMatch.h"
 
 namespace einfuse::ein {
 #define GEN_PASS_DEF_EINPARTITION
@@ -24,11 +26,27 @@ namespace einfuse::ein {
 using namespace mlir;
 using namespace einfuse::ein;
 
+StringRef einfuse::ein::describe(PartitionRefusal reason) {
+  switch (reason) {
+  case PartitionRefusal::NoCombine:
+    return "the iteration does not say how its states combine";
+  case PartitionRefusal::StateNotEinsum:
+    return "a state value is not the result of an Einsum, so its ranks are "
+           "unknown";
+  case PartitionRefusal::RescaledLacksRank:
+    return "a rescaled sum lacks a rank of the state it is rescaled by";
+  case PartitionRefusal::AlreadySplit:
+    return "the iteration is already split across workers";
+  }
+  llvm_unreachable("unknown refusal");
+}
+
 namespace {
 
-/// A state value and the ranks that index it (from the Einsum yielding it).
+/// A state value, its combine kind and the ranks that index it (from the
+/// Einsum yielding it).
 struct StateInfo {
-  StringRef kind;
+  CombineAttr kind;
   SmallVector<StringRef> ranks;
 };
 
@@ -36,227 +54,201 @@ Value constFloat(OpBuilder &b, Location loc, Type t, double v) {
   return arith::ConstantOp::create(b, loc, FloatAttr::get(t, v));
 }
 
-/// The identity state of `kind` shaped like `like`.
-Value identity(OpBuilder &b, Location loc, StringRef kind, Value like) {
-  auto type = cast<RankedTensorType>(like.getType());
-  SmallVector<Value> dyn;
-  for (int64_t i = 0; i < type.getRank(); ++i)
-    if (type.isDynamicDim(i))
-      dyn.push_back(tensor::DimOp::create(b, loc, like, i));
-  double v = kind == "max" ? -std::numeric_limits<double>::infinity() : 0.0;
-  return tensor::SplatOp::create(
-      b, loc, type, constFloat(b, loc, type.getElementType(), v), dyn);
-}
+} // namespace
 
-/// Chan et al.'s merge of a Welford mean (`welford_mean:<n>`) or sum of
-/// squared deviations (`welford_m2:<n>,<m>`) of two disjoint ranges, from
-/// the counts (state n) and means (state m) of both; 0 where both counts
-/// are 0 (empty chunks).
-Value combineWelford(OpBuilder &b, Location loc, ArrayRef<StateInfo> infos,
-                     unsigned i, ValueRange lhs, ValueRange rhs) {
-  StringRef kind = infos[i].kind;
-  bool isMean = kind.consume_front("welford_mean:");
-  if (!isMean)
-    kind.consume_front("welford_m2:");
-  auto [nRef, mRef] = kind.split(',');
-  unsigned n = 0, m = 0;
-  nRef.getAsInteger(10, n);
-  if (!isMean)
-    mRef.getAsInteger(10, m);
-  ArrayRef<StringRef> ranks = infos[i].ranks;
-  auto over = [&](unsigned s) {
-    return llvm::map_to_vector(infos[s].ranks, [&](StringRef r) {
-      return getAffineDimExpr(llvm::find(ranks, r) - ranks.begin(),
-                              b.getContext());
-    });
+FailureOr<SmallVector<Value>>
+einfuse::ein::partitionIteration(RewriterBase &rewriter, IterateOp it,
+                                 int64_t workers, PartitionRefusal *why) {
+  auto refuse = [&](PartitionRefusal r) {
+    if (why)
+      *why = r;
+    return failure();
   };
-  SmallVector<AffineExpr> e = over(i), ne = over(n), me = over(isMean ? i : m);
-  // Operands: own a, own b, counts a, b, means a, b (the means are the
-  // operands themselves for welford_mean).
-  SmallVector<Value> ins = {lhs[i], rhs[i], lhs[n], rhs[n]};
-  SmallVector<SmallVector<AffineExpr>> exprs = {e, e, ne, ne};
-  if (!isMean) {
-    ins.append({lhs[m], rhs[m]});
-    exprs.append({me, me});
+  if (it.getWorkers())
+    return refuse(PartitionRefusal::AlreadySplit);
+  if (!it.getCombine())
+    return refuse(PartitionRefusal::NoCombine);
+  auto yield = cast<YieldOp>(it.getBodyBlock().getTerminator());
+  SmallVector<StateInfo> infos;
+  for (auto [i, v] : llvm::enumerate(yield.getValues())) {
+    auto e = v.getDefiningOp<EinsumOp>();
+    if (!e)
+      return refuse(PartitionRefusal::StateNotEinsum);
+    SmallVector<StringRef> names = e.getRankNames();
+    StateInfo info{it.getCombineKind(i), {}};
+    for (AffineExpr x : e.getOutputMap().getResults())
+      info.ranks.push_back(names[cast<AffineDimExpr>(x).getPosition()]);
+    infos.push_back(info);
   }
-  return buildEinsum(
-      b, loc, cast<RankedTensorType>(lhs[i].getType()), ins, ranks, exprs, e,
-      MapKind::custom, ReduceKind::none,
-      [&](OpBuilder &bb, Location l, ValueRange a) -> Value {
-        Type t = a[0].getType();
-        Value zero = constFloat(bb, l, t, 0.0);
-        Value total = arith::AddFOp::create(bb, l, a[2], a[3]);
-        Value empty =
-            arith::CmpFOp::create(bb, l, arith::CmpFPredicate::OEQ, total, zero);
-        Value merged;
-        if (isMean) {
-          Value delta = arith::SubFOp::create(bb, l, a[1], a[0]);
-          Value w = arith::DivFOp::create(bb, l, a[3], total);
-          merged = arith::AddFOp::create(
-              bb, l, a[0], arith::MulFOp::create(bb, l, delta, w));
-        } else {
-          Value delta = arith::SubFOp::create(bb, l, a[5], a[4]);
-          Value w = arith::DivFOp::create(
-              bb, l, arith::MulFOp::create(bb, l, a[2], a[3]), total);
-          Value corr = arith::MulFOp::create(
-              bb, l, arith::MulFOp::create(bb, l, delta, delta), w);
-          merged = arith::AddFOp::create(
-              bb, l, arith::AddFOp::create(bb, l, a[0], a[1]), corr);
-        }
-        return arith::SelectOp::create(bb, l, empty, zero, merged);
-      });
-}
+  for (const StateInfo &info : infos)
+    if (info.kind.getKind() == CombineKind::rescaled_sum)
+      for (StringRef r : infos[info.kind.getRef()].ranks)
+        if (!llvm::is_contained(info.ranks, r))
+          return refuse(PartitionRefusal::RescaledLacksRank);
 
-/// Combines two states of disjoint ranges.
-SmallVector<Value> combine(OpBuilder &b, Location loc,
-                           ArrayRef<StateInfo> infos, ValueRange lhs,
-                           ValueRange rhs) {
-  SmallVector<Value> out(lhs.size());
-  auto exprs = [&](ArrayRef<StringRef> ranks, ArrayRef<StringRef> over) {
+  MLIRContext *ctx = it.getContext();
+  Location loc = it.getLoc();
+  CascadeOp cascade = it->getParentOfType<CascadeOp>();
+  std::string w = addCascadeRank(cascade, it.getRank().str() + "_w", workers);
+
+  // One iteration over every chunk, its results along the new rank.
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(it);
+  SmallVector<Type> resultTypes;
+  for (unsigned i = 0; i < it.getInits().size(); ++i)
+    resultTypes.push_back(
+        IterateOp::getResultType(it.getStateType(i), workers));
+  auto split = IterateOp::create(
+      rewriter, loc, resultTypes, it.getTiles(), it.getInits(),
+      it.getRankAttr(), it.getTileRankAttr(), it.getTileSizeAttr(),
+      it.getTileDimsAttr(), it.getCombineAttr(),
+      rewriter.getI64IntegerAttr(workers));
+  rewriter.inlineRegionBefore(it.getBody(), split.getBody(),
+                              split.getBody().end());
+
+  // The combine: a reduction over the workers' rank per state, in an order
+  // where the states a kind reads come first.
+  SmallVector<Value> out(infos.size());
+  auto dims = [&](ArrayRef<StringRef> ranks, ArrayRef<StringRef> over) {
     return llvm::map_to_vector(ranks, [&](StringRef r) {
-      return getAffineDimExpr(llvm::find(over, r) - over.begin(),
-                              b.getContext());
+      return getAffineDimExpr(llvm::find(over, r) - over.begin(), ctx);
     });
   };
-  // Maxes first: the rescaled sums need the combined max.
-  for (auto [i, info] : llvm::enumerate(infos)) {
-    if (info.kind != "max")
-      continue;
-    SmallVector<AffineExpr> e = exprs(info.ranks, info.ranks);
-    out[i] = buildEinsum(b, loc, cast<RankedTensorType>(lhs[i].getType()),
-                         {lhs[i], rhs[i]}, info.ranks, {e, e}, e, MapKind::max,
-                         ReduceKind::none);
-  }
-  for (auto [i, info] : llvm::enumerate(infos)) {
-    if (info.kind == "max")
-      continue;
-    SmallVector<AffineExpr> e = exprs(info.ranks, info.ranks);
-    if (info.kind == "sum") {
-      out[i] = buildEinsum(b, loc, cast<RankedTensorType>(lhs[i].getType()),
-                           {lhs[i], rhs[i]}, info.ranks, {e, e}, e,
-                           MapKind::add, ReduceKind::none);
-      continue;
+  auto build = [&](unsigned i) {
+    const StateInfo &info = infos[i];
+    SmallVector<StringRef> names = {w};
+    llvm::append_range(names, info.ranks);
+    SmallVector<AffineExpr> own = dims(info.ranks, names);
+    SmallVector<AffineExpr> perWorker = dims(names, names);
+    auto alongW = [&](unsigned j) { // state j of every worker
+      SmallVector<StringRef> ranks = {w};
+      llvm::append_range(ranks, infos[j].ranks);
+      return dims(ranks, names);
+    };
+    RankedTensorType type = it.getStateType(i);
+    Value mine = split.getResult(i);
+    CombineAttr kind = info.kind;
+    switch (kind.getKind()) {
+    case CombineKind::max:
+    case CombineKind::min:
+    case CombineKind::sum: {
+      ReduceKind r = kind.getKind() == CombineKind::max   ? ReduceKind::max
+                     : kind.getKind() == CombineKind::min ? ReduceKind::min
+                                                          : ReduceKind::sum;
+      return buildEinsum(rewriter, loc, type, {mine}, names, {perWorker}, own,
+                         MapKind::copy, r)
+          .getResult();
     }
-    if (info.kind.starts_with("welford_")) {
-      out[i] = combineWelford(b, loc, infos, i, lhs, rhs);
-      continue;
+    case CombineKind::rescaled_sum: {
+      // sum over workers of S_w * exp(weight * (G - G_w)); 0 for an empty
+      // worker (G_w the identity), whose exp could be inf * 0.
+      unsigned j = kind.getRef();
+      double identity = infos[j].kind.getIdentity(), weight = kind.getWeightValue();
+      return buildEinsum(
+                 rewriter, loc, type, {mine, split.getResult(j), out[j]},
+                 names, {perWorker, alongW(j), dims(infos[j].ranks, names)},
+                 own, MapKind::custom, ReduceKind::sum,
+                 [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                   Type t = a[0].getType();
+                   Value empty = arith::CmpFOp::create(
+                       b, l, arith::CmpFPredicate::OEQ, a[1],
+                       constFloat(b, l, t, identity));
+                   Value f = math::ExpOp::create(
+                       b, l,
+                       arith::MulFOp::create(
+                           b, l, constFloat(b, l, t, weight),
+                           arith::SubFOp::create(b, l, a[2], a[1])));
+                   return arith::SelectOp::create(
+                       b, l, empty, constFloat(b, l, t, 0.0),
+                       arith::MulFOp::create(b, l, a[0], f));
+                 })
+          .getResult();
     }
-    unsigned j;
-    info.kind.drop_front(strlen("rescaled_sum:")).getAsInteger(10, j);
-    SmallVector<AffineExpr> m = exprs(infos[j].ranks, info.ranks);
-    out[i] = buildEinsum(
-        b, loc, cast<RankedTensorType>(lhs[i].getType()),
-        {lhs[i], lhs[j], rhs[i], rhs[j], out[j]}, info.ranks, {e, m, e, m, m},
-        e, MapKind::custom, ReduceKind::none,
-        [](OpBuilder &bb, Location l, ValueRange a) -> Value {
-          Type t = a[0].getType();
-          Value minusInf =
-              constFloat(bb, l, t, -std::numeric_limits<double>::infinity());
-          Value zero = constFloat(bb, l, t, 0.0);
-          // side * exp(side max - max), or 0 for an empty side.
-          auto term = [&](Value s, Value mx) -> Value {
-            Value empty = arith::CmpFOp::create(
-                bb, l, arith::CmpFPredicate::OEQ, mx, minusInf);
-            Value f = math::ExpOp::create(
-                bb, l, arith::SubFOp::create(bb, l, mx, a[4]));
-            Value scaled = arith::MulFOp::create(bb, l, s, f);
-            return arith::SelectOp::create(bb, l, empty, zero, scaled);
-          };
-          return arith::AddFOp::create(bb, l, term(a[0], a[1]),
-                                       term(a[2], a[3]));
-        });
-  }
+    case CombineKind::welford_mean: {
+      // sum over workers of mean_w * n_w / N; 0 where N is 0.
+      unsigned n = kind.getRef();
+      return buildEinsum(
+                 rewriter, loc, type, {mine, split.getResult(n), out[n]},
+                 names, {perWorker, alongW(n), dims(infos[n].ranks, names)},
+                 own, MapKind::custom, ReduceKind::sum,
+                 [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                   Type t = a[0].getType();
+                   Value zero = constFloat(b, l, t, 0.0);
+                   Value empty = arith::CmpFOp::create(
+                       b, l, arith::CmpFPredicate::OEQ, a[2], zero);
+                   Value v = arith::DivFOp::create(
+                       b, l, arith::MulFOp::create(b, l, a[0], a[1]), a[2]);
+                   return arith::SelectOp::create(b, l, empty, zero, v);
+                 })
+          .getResult();
+    }
+    case CombineKind::welford_m2: {
+      // Chan et al. over P parts: sum over workers of
+      // M2_w + n_w * (mean_w - mean)^2 (an empty worker adds 0).
+      unsigned n = kind.getRef(), m = kind.getRef2();
+      return buildEinsum(
+                 rewriter, loc, type,
+                 {mine, split.getResult(n), split.getResult(m), out[m]}, names,
+                 {perWorker, alongW(n), alongW(m),
+                  dims(infos[m].ranks, names)},
+                 own, MapKind::custom, ReduceKind::sum,
+                 [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                   Value d = arith::SubFOp::create(b, l, a[2], a[3]);
+                   Value c = arith::MulFOp::create(
+                       b, l, a[1], arith::MulFOp::create(b, l, d, d));
+                   return arith::AddFOp::create(b, l, a[0], c).getResult();
+                 })
+          .getResult();
+    }
+    }
+    llvm_unreachable("unknown combine kind");
+  };
+  auto rankOf = [](CombineKind k) {
+    switch (k) {
+    case CombineKind::welford_m2:
+      return 2;
+    case CombineKind::rescaled_sum:
+    case CombineKind::welford_mean:
+      return 1;
+    default:
+      return 0;
+    }
+  };
+  for (int level = 0; level < 3; ++level)
+    for (unsigned i = 0; i < infos.size(); ++i)
+      if (rankOf(infos[i].kind.getKind()) == level)
+        out[i] = build(i);
+  rewriter.replaceOp(it, out);
   return out;
 }
+
+namespace {
 
 struct EinPartitionPass
     : public einfuse::ein::impl::EinPartitionBase<EinPartitionPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    // Each worker is a copy of the iteration (until partitions become one
-    // parallel loop), so the count is bounded to keep compile time so.
     if (workers <= 0 || workers > kMaxWorkers) {
       emitError(getOperation()->getLoc(), "ein-partition: workers must be in "
                                           "[1, ")
           << kMaxWorkers << "], got " << static_cast<int64_t>(workers);
       return signalPassFailure();
     }
-    if (grouping != "linear" && grouping != "tree") {
-      emitError(getOperation()->getLoc(),
-                "ein-partition: grouping must be 'linear' or 'tree', got '")
-          << grouping << "'";
-      return signalPassFailure();
-    }
     SmallVector<IterateOp> iterates;
     getOperation()->walk([&](IterateOp it) {
-      if (!it.getPartition())
+      if (!it.getWorkers())
         iterates.push_back(it);
     });
-    for (IterateOp it : iterates)
-      partition(it);
-  }
-
-  void partition(IterateOp it) {
-    auto combineKinds = it.getCombine();
-    if (!combineKinds) {
-      it.emitRemark("not partitioned: the iteration does not say how its "
-                    "states combine");
-      return;
+    IRRewriter rewriter(&getContext());
+    for (IterateOp it : iterates) {
+      // One worker is the iteration itself.
+      if (workers == 1)
+        continue;
+      PartitionRefusal why;
+      if (failed(partitionIteration(rewriter, it, workers, &why)))
+        it.emitRemark("not partitioned: ") << describe(why);
     }
-    auto yield = cast<YieldOp>(it.getBodyBlock().getTerminator());
-    SmallVector<StateInfo> infos;
-    for (auto [kind, v] : llvm::zip(*combineKinds, yield.getValues())) {
-      auto e = v.getDefiningOp<EinsumOp>();
-      if (!e) {
-        it.emitRemark("not partitioned: a state value is not the result of "
-                      "an Einsum, so its ranks are unknown");
-        return;
-      }
-      SmallVector<StringRef> names = e.getRankNames();
-      StateInfo info{cast<StringAttr>(kind).getValue(), {}};
-      for (AffineExpr x : e.getOutputMap().getResults())
-        info.ranks.push_back(names[cast<AffineDimExpr>(x).getPosition()]);
-      infos.push_back(info);
-    }
-    if (workers == 1)
-      return;
-
-    OpBuilder b(it);
-    Location loc = it.getLoc();
-    SmallVector<SmallVector<Value>> states;
-    for (int64_t w = 0; w < workers; ++w) {
-      SmallVector<Value> inits;
-      for (auto [i, init] : llvm::enumerate(it.getInits())) {
-        Value v = init;
-        if (w != 0)
-          v = identity(b, loc, infos[i].kind, init);
-        inits.push_back(v);
-      }
-      IRMapping mapping;
-      auto worker = cast<IterateOp>(b.clone(*it, mapping));
-      worker.getInitsMutable().assign(inits);
-      worker.setPartition(ArrayRef<int64_t>{w, workers});
-      states.push_back(SmallVector<Value>(worker.getResults()));
-    }
-    SmallVector<Value> result;
-    if (grouping == "linear") {
-      result = states[0];
-      for (int64_t w = 1; w < workers; ++w)
-        result = combine(b, loc, infos, result, states[w]);
-    } else {
-      while (states.size() > 1) {
-        SmallVector<SmallVector<Value>> next;
-        for (size_t i = 0; i + 1 < states.size(); i += 2)
-          next.push_back(combine(b, loc, infos, states[i], states[i + 1]));
-        if (states.size() % 2)
-          next.push_back(states.back());
-        states = std::move(next);
-      }
-      result = states[0];
-    }
-    it.replaceAllUsesWith(result);
-    it.erase();
   }
 };
 

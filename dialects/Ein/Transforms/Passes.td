@@ -106,26 +106,27 @@ def EinPartition : Pass<"ein-partition"> {
   let summary = "Split iterations across workers and combine their states";
   let description = [{
     Splits every `ein.iterate` that says how its states combine (`combine`)
-    into `workers` iterations over contiguous chunks of its rank (split-K,
-    Flash-Decoding), each from the identity state (the first from the
-    original initial state), and generates the combine Einsums from the
-    combine kinds: `max` takes the larger; `sum` adds; `rescaled_sum:<i>`
-    rescales both sides to the combined max, `a*exp(Ma - M) + b*exp(Mb - M)`,
-    a side counting 0 where its max is -inf. The combine is associative:
-    `grouping=linear` folds left to right, `grouping=tree` pairwise; both
-    compute the same function.
+    into `workers` contiguous chunks of its rank (split-K, Flash-Decoding):
+    one iteration with `workers = P`, whose chunks run independently (a
+    parallel loop on the CPU, on threads with `threads=true`), and whose
+    results hold every chunk's state along a new rank `<rank>_w`. The
+    combine is a reduction over that rank per state, generated from the
+    combine kinds: `max`/`min` reduce, `sum` adds, `rescaled_sum(i, w)`
+    adds `S_k * exp(w * (G - G_k))` over the chunks (a chunk whose G is the
+    identity counts 0), `welford_mean`/`welford_m2` are Chan et al.'s merge
+    over P parts. Compile time does not depend on P.
 
     An iteration without `combine`, or whose state values are not results
     of Einsums (so their ranks are unknown), is left unchanged with a
-    remark.
+    remark that says why. The same rewrite is available as
+    `partitionIteration` (Ein/Transforms/Passes.h) on a `RewriterBase`.
   }];
   let options = [
     Option<"workers", "workers", "int64_t", /*default=*/"2",
-           "Number of workers (chunks of the iterated rank), 1 to 64">,
-    Option<"grouping", "grouping", "std::string", /*default=*/"\"linear\"",
-           "Order of the combine: linear or tree">
+           "Number of workers (chunks of the iterated rank), 1 to 1024">
   ];
-  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+  let dependentDialects = ["::mlir::tensor::TensorDialect",
+                           "::mlir::math::MathDialect"];
 }
 
 #endif

@@ -612,9 +612,12 @@ SmallVector<PositionBound> findMaskedTiles(IterateOp it) {
   auto combine = it.getCombine();
   if (!combine || combine->empty())
     return {};
-  for (auto [i, kind] : llvm::enumerate(combine->getAsValueRange<StringAttr>()))
-    if (i == 0 ? kind != "max" : !kind.starts_with("rescaled_sum"))
+  for (auto [i, a] : llvm::enumerate(*combine)) {
+    auto kind = cast<CombineAttr>(a);
+    if (i == 0 ? kind.getKind() != CombineKind::max
+               : kind.getKind() != CombineKind::rescaled_sum)
       return {};
+  }
   Block &body = it.getBodyBlock();
   auto yield = cast<YieldOp>(body.getTerminator());
   auto update = yield.getValues().front().getDefiningOp<EinsumOp>();
@@ -687,11 +690,48 @@ static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
   Value tile = arith::ConstantIndexOp::create(rewriter, loc, it.getTileSize());
   Value c0 = arith::ConstantIndexOp::create(rewriter, loc, 0);
   Value c1 = arith::ConstantIndexOp::create(rewriter, loc, 1);
-  // The range of the rank this iteration covers: all of it, or one chunk.
+  // The range of the rank this iteration covers: all of it, or, split
+  // across workers, worker w's chunk. The workers are one scf.forall whose
+  // shared outputs hold every worker's state along a leading dim; worker 0
+  // starts from the initial state, the others from the combine's identity.
   Value begin = c0, end = extent;
-  if (auto partition = it.getPartition()) {
-    Value w = arith::ConstantIndexOp::create(rewriter, loc, (*partition)[0]);
-    Value p = arith::ConstantIndexOp::create(rewriter, loc, (*partition)[1]);
+  SmallVector<Value> inits(it.getInits());
+  scf::ForallOp workers;
+  if (auto numWorkers = it.getWorkers()) {
+    SmallVector<Value> outs;
+    for (auto [i, init] : llvm::enumerate(it.getInits())) {
+      RankedTensorType stateType = it.getStateType(i);
+      SmallVector<Value> dyn;
+      for (int64_t d = 0; d < stateType.getRank(); ++d)
+        if (stateType.isDynamicDim(d))
+          dyn.push_back(tensor::DimOp::create(rewriter, loc, init, d));
+      outs.push_back(tensor::EmptyOp::create(
+          rewriter, loc, cast<RankedTensorType>(it.getResult(i).getType()),
+          dyn));
+    }
+    workers = scf::ForallOp::create(
+        rewriter, loc, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(*numWorkers)},
+        outs, std::nullopt);
+    rewriter.setInsertionPointToStart(workers.getBody());
+    Value w = workers.getInductionVars().front();
+    Value first = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                        w, c0);
+    for (auto [i, init] : llvm::enumerate(it.getInits())) {
+      RankedTensorType stateType = it.getStateType(i);
+      SmallVector<Value> dyn;
+      for (int64_t d = 0; d < stateType.getRank(); ++d)
+        if (stateType.isDynamicDim(d))
+          dyn.push_back(tensor::DimOp::create(rewriter, loc, init, d));
+      Value identity = tensor::SplatOp::create(
+          rewriter, loc, stateType,
+          arith::ConstantOp::create(
+              rewriter, loc,
+              FloatAttr::get(stateType.getElementType(),
+                             it.getCombineKind(i).getIdentity())),
+          dyn);
+      inits[i] = arith::SelectOp::create(rewriter, loc, first, init, identity);
+    }
+    Value p = arith::ConstantIndexOp::create(rewriter, loc, *numWorkers);
     Value chunk = arith::CeilDivUIOp::create(rewriter, loc, extent, p);
     begin = arith::MinSIOp::create(
         rewriter, loc, arith::MulIOp::create(rewriter, loc, w, chunk), extent);
@@ -746,7 +786,7 @@ static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
   Value offset;
   Operation *placeholder = nullptr;
   auto forOp = scf::ForOp::create(
-      rewriter, loc, firstTile, lastTile, c1, it.getInits(),
+      rewriter, loc, firstTile, lastTile, c1, inits,
       [&](OpBuilder &b, Location l, Value iv, ValueRange iterArgs) {
         offset = arith::AddIOp::create(b, l, begin,
                                        arith::MulIOp::create(b, l, iv, tile));
@@ -790,9 +830,31 @@ static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
   child.tileOffset = offset;
   if (failed(lowerBlock(rewriter, *forOp.getBody(), child)))
     return failure();
-  for (auto [from, to] : llvm::zip(it.getResults(), forOp.getResults()))
+  SmallVector<Value> results(forOp.getResults());
+  if (workers) {
+    // Worker w's state goes to [w, 0, ...] of the shared outputs.
+    Value w = workers.getInductionVars().front();
+    for (auto [i, state] : llvm::enumerate(forOp.getResults())) {
+      RankedTensorType stateType = it.getStateType(i);
+      SmallVector<OpFoldResult> offsets = {w}, sizes = {rewriter.getIndexAttr(1)},
+                                strides(stateType.getRank() + 1,
+                                        rewriter.getIndexAttr(1));
+      // Sizes before the terminator: its region takes only the inserts.
+      rewriter.setInsertionPoint(workers.getTerminator());
+      for (int64_t d = 0; d < stateType.getRank(); ++d) {
+        offsets.push_back(rewriter.getIndexAttr(0));
+        sizes.push_back(tensor::getMixedSize(rewriter, loc, state, d));
+      }
+      rewriter.setInsertionPointToEnd(workers.getTerminator().getBody());
+      tensor::ParallelInsertSliceOp::create(rewriter, loc, state,
+                                            workers.getRegionIterArgs()[i],
+                                            offsets, sizes, strides);
+    }
+    results.assign(workers.getResults().begin(), workers.getResults().end());
+  }
+  for (auto [from, to] : llvm::zip(it.getResults(), results))
     parent.mapping.map(from, to);
-  rewriter.replaceAllUsesWith(it.getResults(), forOp.getResults());
+  rewriter.replaceAllUsesWith(it.getResults(), results);
   return success();
 }
 

@@ -72,8 +72,8 @@ func.func @extents(%x: tensor<4x8xf32>, %y: tensor<9x4xf32>, %i: tensor<4xf32>) 
 
 func.func @combine_kind(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
   %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
-    // expected-error @+1 {{'ein.iterate' op combine kind #0 must be 'max', 'sum', 'rescaled_sum:<i>' with state #<i> a 'max', 'welford_mean:<n>' with state #<n> a 'sum', or 'welford_m2:<n>,<m>' with state #<m> 'welford_mean:<n>', got 'rescaled_sum:0'}}
-    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) combine ["rescaled_sum:0"] {
+    // expected-error @+1 {{'ein.iterate' op combine kind #0 refers to a state out of range or to itself}}
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) combine [rescaled_sum(0, -1.0)] {
     ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
       ein.yield %st : tensor<4xf32>
     }
@@ -87,8 +87,8 @@ func.func @combine_kind(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32>
 // welford_m2 must name a count (sum) and the welford_mean over that count.
 func.func @combine_welford(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
   %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
-    // expected-error @+1 {{'ein.iterate' op combine kind #2 must be 'max', 'sum', 'rescaled_sum:<i>' with state #<i> a 'max', 'welford_mean:<n>' with state #<n> a 'sum', or 'welford_m2:<n>,<m>' with state #<m> 'welford_mean:<n>', got 'welford_m2:1,0'}}
-    %s:3 = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>, %i : tensor<4xf32>, %i : tensor<4xf32>) combine ["sum", "welford_mean:0", "welford_m2:1,0"] {
+    // expected-error @+1 {{'ein.iterate' op combine kind #2 'welford_m2(n, m)' must refer to a 'sum' count n and a 'welford_mean(n)' state m}}
+    %s:3 = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>, %i : tensor<4xf32>, %i : tensor<4xf32>) combine [sum, welford_mean(0), welford_m2(1, 0)] {
     ^bb0(%t: tensor<4x?xf32>, %a: tensor<4xf32>, %b: tensor<4xf32>, %c: tensor<4xf32>):
       ein.yield %a, %b, %c : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
     }
@@ -102,7 +102,7 @@ func.func @combine_welford(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf
 func.func @combine_count(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
   %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
     // expected-error @+1 {{'ein.iterate' op needs one combine kind per state value}}
-    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) combine ["max", "sum"] {
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) combine [max, sum] {
     ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
       ein.yield %st : tensor<4xf32>
     }
@@ -204,7 +204,7 @@ func.func @no_tiles(%i: tensor<4xf32>) -> tensor<4xf32> {
 
 func.func @generic_forms(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf16> {
   %r = ein.cascade [p, m, m0] -> (tensor<4xf16>) {
-    // expected-error @+1 {{'ein.iterate' op results must have the types of the initial state}}
+    // expected-error @+1 {{'ein.iterate' op result #0 must have type 'tensor<4xf32>' (the initial state's), got 'tensor<4xf16>'}}
     %s = "ein.iterate"(%x, %i) <{rank = "m", tile_rank = "m0", tile_size = 8 : i64, tile_dims = array<i64: 1>, operandSegmentSizes = array<i32: 1, 1>}> ({
     ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
       ein.yield %st : tensor<4xf32>
@@ -230,13 +230,111 @@ func.func @dims_count(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
 
 // -----
 
-func.func @partition(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+func.func @rescaled_sign(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
   %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
-    // expected-error @+1 {{'ein.iterate' op partition must be [w, P] with 0 <= w < P}}
-    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) attributes {partition = array<i64: 3, 3>} {
+    // expected-error @+1 {{'ein.iterate' op combine kind #1 'rescaled_sum' over a 'max' needs a negative weight, so that rescaling never grows a term}}
+    %s:2 = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>, %i : tensor<4xf32>) combine [max, rescaled_sum(0, 1.0)] {
+    ^bb0(%t: tensor<4x?xf32>, %a: tensor<4xf32>, %b: tensor<4xf32>):
+      ein.yield %a, %b : tensor<4xf32>, tensor<4xf32>
+    }
+    ein.yield %s#1 : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @rescaled_of_sum(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op combine kind #1 'rescaled_sum' must refer to a 'max' or 'min' state}}
+    %s:2 = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>, %i : tensor<4xf32>) combine [sum, rescaled_sum(0, -1.0)] {
+    ^bb0(%t: tensor<4x?xf32>, %a: tensor<4xf32>, %b: tensor<4xf32>):
+      ein.yield %a, %b : tensor<4xf32>, tensor<4xf32>
+    }
+    ein.yield %s#1 : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @combine_typo(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{unknown combine kind 'maxx' (expected max, min, sum, rescaled_sum(i, w), welford_mean(n) or welford_m2(n, m))}}
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) combine [maxx] {
     ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
       ein.yield %st : tensor<4xf32>
     }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @combine_zero_weight(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{combine kind 'rescaled_sum' needs a finite nonzero weight}}
+    %s:2 = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>, %i : tensor<4xf32>) combine [max, rescaled_sum(0, 0.0)] {
+    ^bb0(%t: tensor<4x?xf32>, %a: tensor<4xf32>, %b: tensor<4xf32>):
+      ein.yield %a, %b : tensor<4xf32>, tensor<4xf32>
+    }
+    ein.yield %s#1 : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @combine_attr_ref(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{expected '('}}
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) attributes {combine = [#ein.combine<sum>], extra = #ein.combine<welford_mean>} {
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @workers_without_combine(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<3x4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<3x4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op workers need 'combine': the chunks after the first start from the identity of their combine kinds}}
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) workers 3 {
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }
+    ein.yield %s : tensor<3x4xf32>
+  }
+  return %r : tensor<3x4xf32>
+}
+
+// -----
+
+func.func @workers_range(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op workers must be in [1, 1024], got 0}}
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) combine [sum] workers 0 {
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @workers_result(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op result #0 must have type 'tensor<3x4xf32>' (the initial state's with a leading dim of 'workers'), got 'tensor<4xf32>'}}
+    %s = "ein.iterate"(%x, %i) <{rank = "m", tile_rank = "m0", tile_size = 8 : i64, tile_dims = array<i64: 1>, combine = [#ein.combine<sum>], workers = 3 : i64, operandSegmentSizes = array<i32: 1, 1>}> ({
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }) : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4xf32>
     ein.yield %s : tensor<4xf32>
   }
   return %r : tensor<4xf32>

@@ -4,13 +4,13 @@
 // A running max over tiles of m, with the position along the whole rank
 // (ein.index m) inside the tile.
 // CHECK-LABEL: func @running_max
-// CHECK: ein.iterate m tile 16 as m0 tiles(%{{.*}} dim 1 : tensor<4x?xf32>) init(%{{.*}} : tensor<4xf32>) combine ["max"] {
+// CHECK: ein.iterate m tile 16 as m0 tiles(%{{.*}} dim 1 : tensor<4x?xf32>) init(%{{.*}} : tensor<4xf32>) combine [max] {
 // CHECK-NEXT: ^bb0(%[[T:.*]]: tensor<4x?xf32>, %[[S:.*]]: tensor<4xf32>):
 // CHECK: ein.index "m" : index
 // CHECK: ein.yield %{{.*}} : tensor<4xf32>
 func.func @running_max(%x: tensor<4x?xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
   %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
-    %s = ein.iterate m tile 16 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%init : tensor<4xf32>) combine ["max"] {
+    %s = ein.iterate m tile 16 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%init : tensor<4xf32>) combine [max] {
     ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
       %w = ein.einsum custom(%t[p, m0]) -> [p, m0] {
       ^bb0(%a: f32):
@@ -27,4 +27,21 @@ func.func @running_max(%x: tensor<4x?xf32>, %init: tensor<4xf32>) -> tensor<4xf3
     ein.yield %s : tensor<4xf32>
   }
   return %r : tensor<4xf32>
+}
+
+// Every combine kind, a rescaled sum with a temperature's weight and one
+// over a min (softmin), split across 3 workers: each result holds every
+// worker's state along a leading dim.
+// CHECK-LABEL: func @workers
+// CHECK: ein.iterate m tile 4 as m0 tiles(%{{.*}} dim 1 : tensor<4x?xf32>) init({{.*}}) combine [max, rescaled_sum(0, -0.5), min, rescaled_sum(2, 1.0), sum, welford_mean(4), welford_m2(4, 5)] workers 3 {
+// CHECK: ein.yield %{{.*}}#6 : tensor<3x4xf32>
+func.func @workers(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<3x4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<3x4xf32>) {
+    %s:7 = ein.iterate m tile 4 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>, %i : tensor<4xf32>, %i : tensor<4xf32>, %i : tensor<4xf32>, %i : tensor<4xf32>, %i : tensor<4xf32>, %i : tensor<4xf32>) combine [max, rescaled_sum(0, -0.5), min, rescaled_sum(2, 1.0), sum, welford_mean(4), welford_m2(4, 5)] workers 3 {
+    ^bb0(%t: tensor<4x?xf32>, %a: tensor<4xf32>, %b: tensor<4xf32>, %c: tensor<4xf32>, %d: tensor<4xf32>, %e: tensor<4xf32>, %f: tensor<4xf32>, %g: tensor<4xf32>):
+      ein.yield %a, %b, %c, %d, %e, %f, %g : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
+    }
+    ein.yield %s#6 : tensor<3x4xf32>
+  }
+  return %r : tensor<3x4xf32>
 }
