@@ -215,7 +215,7 @@ def render_region(e: Ex, arg_types: Sequence[str], indent: str) -> List[str]:
 
     def fresh():
         counter[0] += 1
-        return f"%t{counter[0]}"
+        return f"%u{counter[0]}"
 
     def emit(text):
         lines.append(f"{indent}  {text}")
@@ -474,6 +474,8 @@ class Builder:
             self.static[r] = self.chance(0.45)
             if self.extent[r] == 0 and "empty-rank" in self.exclude:
                 self.extent[r] = 1
+            if self.extent[r] == 0 and self.static[r] and "static-empty-rank" in self.exclude:
+                self.static[r] = False
         self.shrink()
 
     def shrink(self):
@@ -661,6 +663,7 @@ FEATURES = {
     "bool-mask": "i1 inputs: named select, or a custom region with an i1 operand",
     "extra-output": "a second cascade result (an intermediate, or an earlier structure's)",
     "empty-rank": "extent 0",
+    "static-empty-rank": "extent 0 written in the types (tensor<0x...>)",
     "loose-static": "an input typed '?' along a rank whose extent is static elsewhere",
     "tile-like-rank-name": "ranks m and m0 in one cascade",
 }
@@ -685,7 +688,7 @@ def _source(b: Builder, ranks: Sequence[str], *, dist: str = "normal", scale: fl
     pool = [v for v in b.pool if set(v.ranks) == set(ranks) and v.elt == "f32"
             and b.value(v).size and np.all(np.isfinite(b.value(v)))
             and np.max(np.abs(b.value(v))) <= bound]
-    if pool and b.may("chained", 0.6):
+    if pool and b.may("chained", 0.8):
         x = b.pick(pool)
         b.structures.append("chained")
     else:
@@ -760,6 +763,15 @@ def _pick_ranks(b: Builder, *, need_f: bool = False, need_e: bool = False,
                 min_kept: int = 0):
     """(r, kept, f, e): the reduced rank, the kept (parallel) ranks, and
     optionally a value rank f and a contraction rank e, all distinct."""
+    last = b.pool[-1].ranks if b.pool else ()
+    if len(last) > min_kept and b.may("chained", 0.5):
+        # over the ranks of the last structure's result, so that it can read it
+        kept = b.shuffled(last)
+        r = kept.pop()
+        others = b.shuffled(x for x in b.ranks if x not in last)
+        f = others.pop() if need_f and others and b.chance(0.75) else None
+        e = others.pop() if need_e and others else None
+        return r, kept, f, e
     names = b.shuffled(b.ranks)
     r = names.pop()
     if len(names) < min_kept:
@@ -880,16 +892,24 @@ def _weighted_sum(b: Builder, p: Val, kept, r, f, tags: List[str], init=None) ->
     return b.einsum("mul", ops, out, reduce="sum", init=init)
 
 
-def s_softmax(b: Builder, what: Optional[str] = None):
+def s_softmax(b: Builder, what: Optional[str] = None, given: Optional[Val] = None):
     """Softmax over r and what follows it: the probabilities themselves
     (3 passes), a weighted sum (attention-like), a log-softmax, a
     cross-entropy. Barrier max or min (softmin), several exp spellings,
-    temperature, exp2, guards, inits."""
+    temperature, exp2, guards, inits. `given`: the scores (a softmax over
+    one of its ranks)."""
     if what is None:
         what = _choose(b, [("probs", 1.5), ("attention", 3), ("attention-deferred", 1),
                            ("log-softmax", 1.2), ("cross-entropy", 1)])
-    r, kept, f, e = _pick_ranks(b, need_f=what.startswith("attention"),
-                                need_e=b.may("scores", 0.3))
+    if given is not None:
+        kept = b.shuffled(given.ranks)
+        r = kept.pop()
+        others = b.shuffled(x for x in b.ranks if x not in given.ranks)
+        f = others.pop() if what.startswith("attention") and others else None
+        e = None
+    else:
+        r, kept, f, e = _pick_ranks(b, need_f=what.startswith("attention"),
+                                    need_e=b.may("scores", 0.3))
     tags: List[str] = []
     barrier = "min" if b.may("min-barrier", 0.2) else "max"
     if barrier == "min" and what in ("log-softmax", "cross-entropy"):
@@ -903,6 +923,8 @@ def s_softmax(b: Builder, what: Optional[str] = None):
             x = b.einsum("custom", [b.read(x)], b.order(list(kept) + [r]),
                          region=Arg(0) * b.pick([0.125, 0.5, 0.3]))
         tags.append("scores")
+    elif given is not None:
+        x = given
     else:
         x = _source(b, list(kept) + [r], dist="uniform", scale=b.pick([1.0, 3.0, 8.0, 20.0]))
     # The barrier, maybe with an init (then it is never -inf).
@@ -966,17 +988,13 @@ def s_two_softmax(b: Builder):
     """Two chained softmaxes: the probabilities of one feed the next (over
     the same or another rank)."""
     p = s_softmax(b, "probs")
-    b.pool.append(p)
+    if not b.value(p).size:
+        raise Unsuitable("empty probabilities")
     nxt = _choose(b, [("probs", 1), ("attention", 1), ("log-softmax", 1)])
-    # the second one reads the first one's probabilities
-    saved = b.exclude
-    b.exclude = saved - {"chained"}
-    pool, b.pool = b.pool, [p]
-    try:
-        return s_softmax(b, nxt)
-    finally:
-        b.exclude = saved
-        b.pool = pool
+    # the second one reads the first one's probabilities (scaled up a bit)
+    if b.chance(0.5):
+        p = b.einsum("custom", [b.read(p)], b.order(p.ranks), region=Arg(0) * 4.0)
+    return s_softmax(b, nxt, given=p)
 
 
 def s_masked_attention(b: Builder):
@@ -1064,7 +1082,7 @@ def s_layer_norm(b: Builder):
         var = b.einsum("custom", [b.read(x), b.read(mu)], b.order(kept), reduce="sum",
                        init=ss_init, region=dd * dd)
         tags.append("square-region")
-        d = b.einsum("sub", d_ops, b.order(list(kept) + [r]))
+        d = None  # made below if the normalisation needs it
     else:
         d = b.einsum("sub", d_ops, b.order(list(kept) + [r]))
         if b.chance(0.6):
@@ -1081,6 +1099,8 @@ def s_layer_norm(b: Builder):
     vr = _mean_region(b, r)
     rstd = b.einsum("custom", [b.read(var)], b.order(kept),
                     region=rsqrt(vr if ss_init is not None else vr + eps))
+    if d is None:
+        d = b.einsum("sub", d_ops, b.order(list(kept) + [r]))
     ops = [b.read(d), b.read(rstd)]
     if b.may("affine", 0.6):
         affine = b.pick(["gamma", "beta", "both"])
@@ -1322,21 +1342,30 @@ def _generate(seed: int, attempt: int, exclude: frozenset) -> Case:
     names = [n for n in STRUCTURES if n not in exclude]
     weights = np.array([STRUCTURES[n][1] for n in names])
     count = int(b.rng.choice([1, 2, 3], p=[0.55, 0.33, 0.12]))
-    last: Optional[Val] = None
+    results: List[Val] = []
     extras: List[Val] = []
     for _ in range(count):
         name = names[int(b.rng.choice(len(names), p=weights / weights.sum()))]
         b.extra = []
-        last = STRUCTURES[name][0](b)
-        b.pool.append(last)
+        results.append(STRUCTURES[name][0](b))
+        b.pool.append(results[-1])
         extras += b.extra
-    outputs = [last]
+    # The result of every structure that no later one reads (no dead code).
+    read = {id(v) for op in b.ops for v, _ in op.operands}
+    outputs = [v for v in results if id(v) not in read]
     # Sometimes yield an intermediate too (a denominator, a max, a mean), or
     # an earlier structure's result.
-    more = [v for v in extras + b.pool[:-1] if v is not last and v not in outputs]
+    more = [v for v in extras + results if v not in outputs]
     if more and b.may("extra-output", 0.3):
         outputs.append(b.pick(more))
         b.structures.append("extra-output")
+    # (Structures leave no dead values; should one, it is a result too.)
+    read = {id(v) for op in b.ops for v, _ in op.operands}
+    dead = [op.out for op in b.ops if id(op.out) not in read and op.out not in outputs]
+    if dead:
+        outputs += dead
+        b.structures.append("dead-value")
+    b.rng.shuffle(outputs)
     useful = False  # some output has finite elements
     for v in outputs:
         a, nb = b.env64[v.name], b.env32[v.name]

@@ -83,12 +83,18 @@ func.func @cross_entropy(%x: tensor<8x?xf32>, %onehot: tensor<8x?xf32>) -> tenso
 
 // -----
 
-// Softmax writes a result along c that needs the final max and sum: 3
-// passes, and the online form only removes the max barrier.
+// Softmax writes a result along c that needs the final max and sum: the
+// 2-pass online normaliser. The running max and sum are one iteration (pass
+// 0); the output is written in pass 1 from the final state (3 -> 2 passes).
 // CHECK-LABEL: func @softmax
-// CHECK-NOT: ein.iterate
+// CHECK: %[[IT:.*]]:2 = ein.iterate c tile 32 as c0 tiles(%arg0 dim 1 : tensor<8x?xf32>) init({{.*}}) combine [max, rescaled_sum(0, -1.0)] {
+// CHECK: ein.yield
+// CHECK: %[[E:.*]] = ein.einsum custom(%arg0[n, c], %[[IT]]#0[n]) -> [n, c]
+// CHECK: math.exp
+// CHECK: %[[Y:.*]] = ein.einsum div(%[[E]][n, c], %[[IT]]#1[n]) -> [n, c]
+// CHECK: ein.yield %[[Y]]
+// PASSES: remark: 2 passes over rank 'c'
 func.func @softmax(%x: tensor<8x?xf32>) -> tensor<8x?xf32> {
-  // expected-remark @below {{no online form over rank 'c': 3 passes: the online form removes one max barrier; run --ein-deferred-normalize first}}
   %y = ein.cascade [n, c] -> (tensor<8x?xf32>) {
     %mx = ein.einsum copy(%x[n, c]) -> [n] max[c] : (tensor<8x?xf32>) -> tensor<8xf32>
     %e = ein.einsum custom(%x[n, c], %mx[n]) -> [n, c] {
@@ -110,9 +116,9 @@ func.func @softmax(%x: tensor<8x?xf32>) -> tensor<8x?xf32> {
 // CHECK-LABEL: func @max_not_in_exp
 // CHECK-NOT: ein.iterate
 func.func @max_not_in_exp(%x: tensor<8x?xf32>) -> tensor<8xf32> {
-  // expected-remark @below {{no online form over rank 'c': the max over 'c' is used other than through exp(y - max)}}
   %r = ein.cascade [n, c] -> (tensor<8xf32>) {
     %mx = ein.einsum copy(%x[n, c]) -> [n] max[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    // expected-remark @below {{no online form over rank 'c': this Einsum reads the max over 'c' other than as a factor exp(w * max + y), so no correction exists when the max moves}}
     %d = ein.einsum sub(%x[n, c], %mx[n]) -> [n, c] : (tensor<8x?xf32>, tensor<8xf32>) -> tensor<8x?xf32>
     %s = ein.einsum copy(%d[n, c]) -> [n] sum[c] : (tensor<8x?xf32>) -> tensor<8xf32>
     ein.yield %s : tensor<8xf32>
@@ -201,7 +207,7 @@ func.func @variance(%x: tensor<8x?xf32>) -> tensor<8xf32> {
 // CHECK-LABEL: func @not_a_variance
 // CHECK-NOT: ein.iterate
 func.func @not_a_variance(%x: tensor<8x?xf32>) -> tensor<8xf32> {
-  // expected-remark @below {{no online form over rank 'c': no max barrier over 'c', and no mean and variance for Welford's update: no sum over 'c' and sum of squares about it}}
+  // expected-remark @below {{no online form over rank 'c': no max or min over 'c' is read again along it, and no sum over it has a sum of squares about it (Welford's update)}}
   %r = ein.cascade [n, c] -> (tensor<8xf32>) {
     %mu = ein.einsum copy(%x[n, c]) -> [n] sum[c] : (tensor<8x?xf32>) -> tensor<8xf32>
     %d = ein.einsum sub(%x[n, c], %mu[n]) -> [n, c] : (tensor<8x?xf32>, tensor<8xf32>) -> tensor<8x?xf32>
@@ -218,16 +224,176 @@ func.func @not_a_variance(%x: tensor<8x?xf32>) -> tensor<8xf32> {
 
 // -----
 
-// A min barrier has no correction.
+// A min barrier read other than through exp has no correction.
 // CHECK-LABEL: func @min_barrier
 // CHECK-NOT: ein.iterate
 func.func @min_barrier(%x: tensor<8x?xf32>) -> tensor<8xf32> {
-  // expected-remark @below {{no online form over rank 'c': no correction exists for a 'min' barrier}}
   %r = ein.cascade [n, c] -> (tensor<8xf32>) {
     %mn = ein.einsum copy(%x[n, c]) -> [n] min[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    // expected-remark @below {{no online form over rank 'c': this Einsum reads the min over 'c' other than as a factor exp(w * min + y), so no correction exists when the min moves}}
     %d = ein.einsum sub(%x[n, c], %mn[n]) -> [n, c] : (tensor<8x?xf32>, tensor<8xf32>) -> tensor<8x?xf32>
     %s = ein.einsum copy(%d[n, c]) -> [n] sum[c] : (tensor<8x?xf32>) -> tensor<8xf32>
     ein.yield %s : tensor<8xf32>
   }
   return %r : tensor<8xf32>
+}
+
+// -----
+
+// Softmin-weighted sum over a min barrier, written mu - x: exp(mu - x) has
+// the correction of a max's exp(x - mu), with the signs turned. The running
+// min starts at +inf and the sums carry weight +1.
+// CHECK-LABEL: func @softmin
+// CHECK: %[[IT:.*]]:3 = ein.iterate c tile 32 as c0 {{.*}} combine [min, rescaled_sum(0, 1.0), rescaled_sum(0, 1.0)] {
+// CHECK: ein.einsum min(%{{.*}}[n], %{{.*}}[n]) -> [n]
+// CHECK: ein.einsum custom(%[[IT]]#2[n], %[[IT]]#1[n]) -> [n]
+// PASSES: remark: 1 pass over rank 'c'
+func.func @softmin(%x: tensor<8x?xf32>, %v: tensor<8x?xf32>) -> tensor<8xf32> {
+  %r = ein.cascade [n, c] -> (tensor<8xf32>) {
+    %mn = ein.einsum copy(%x[n, c]) -> [n] min[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    %e = ein.einsum custom(%x[n, c], %mn[n]) -> [n, c] {
+    ^bb0(%a: f32, %b: f32):
+      %d = arith.subf %b, %a : f32
+      %y = math.exp %d : f32
+      ein.yield %y : f32
+    } : (tensor<8x?xf32>, tensor<8xf32>) -> tensor<8x?xf32>
+    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    %w = ein.einsum mul(%e[n, c], %v[n, c]) -> [n] sum[c] : (tensor<8x?xf32>, tensor<8x?xf32>) -> tensor<8xf32>
+    %o = ein.einsum custom(%w[n], %s[n]) -> [n] {
+    ^bb0(%a: f32, %b: f32):
+      %q = arith.divf %a, %b : f32
+      ein.yield %q : f32
+    } : (tensor<8xf32>, tensor<8xf32>) -> tensor<8xf32>
+    ein.yield %o : tensor<8xf32>
+  }
+  return %r : tensor<8xf32>
+}
+
+// -----
+
+// exp(min - x) over a max (or exp(x - max) over a min) grows as the barrier
+// moves: refused, with the reason.
+// CHECK-LABEL: func @wrong_sign
+// CHECK-NOT: ein.iterate
+func.func @wrong_sign(%x: tensor<8x?xf32>) -> tensor<8xf32> {
+  %r = ein.cascade [n, c] -> (tensor<8xf32>) {
+    %mx = ein.einsum copy(%x[n, c]) -> [n] max[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    // expected-remark @below {{no online form over rank 'c': this Einsum reads the max over 'c' as exp(+max), which grows as the max moves: the rescaled terms would overflow}}
+    %e = ein.einsum custom(%x[n, c], %mx[n]) -> [n, c] {
+    ^bb0(%a: f32, %b: f32):
+      %d = arith.subf %b, %a : f32
+      %y = math.exp %d : f32
+      ein.yield %y : f32
+    } : (tensor<8x?xf32>, tensor<8xf32>) -> tensor<8x?xf32>
+    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    ein.yield %s : tensor<8xf32>
+  }
+  return %r : tensor<8xf32>
+}
+
+// -----
+
+// Softmax with a temperature, exp2 and the max subtracted on the left:
+// exp2((x - max) / T) is exp(w * max + y) with w = -ln 2 / T.
+// CHECK-LABEL: func @temperature
+// CHECK: ein.iterate c tile 32 as c0 {{.*}} combine [max, rescaled_sum(0, -0.17328679513998632)]
+// PASSES: remark: 1 pass over rank 'c'
+func.func @temperature(%x: tensor<8x?xf32>, %v: tensor<8x?xf32>) -> tensor<8xf32> {
+  %r = ein.cascade [n, c] -> (tensor<8xf32>) {
+    %mx = ein.einsum copy(%x[n, c]) -> [n] max[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    %e = ein.einsum custom(%x[n, c], %mx[n]) -> [n, c] {
+    ^bb0(%a: f32, %b: f32):
+      %nb = arith.negf %b : f32
+      %d = arith.addf %nb, %a : f32
+      %t = arith.constant 4.0 : f32
+      %q = arith.divf %d, %t : f32
+      %y = math.exp2 %q : f32
+      ein.yield %y : f32
+    } : (tensor<8x?xf32>, tensor<8xf32>) -> tensor<8x?xf32>
+    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    ein.yield %s : tensor<8xf32>
+  }
+  return %r : tensor<8xf32>
+}
+
+// -----
+
+// Log-softmax: the running max and sum, then x - max - log(sum) written
+// along c from the final state: 2 passes (it used to ask for
+// --ein-deferred-normalize, which has nothing to do here).
+// CHECK-LABEL: func @log_softmax
+// CHECK: %[[IT:.*]]:2 = ein.iterate c tile 32 as c0
+// CHECK: ein.yield
+// CHECK: ein.einsum custom(%arg0[n, c], %[[IT]]#0[n], %[[IT]]#1[n]) -> [n, c]
+// PASSES: remark: 2 passes over rank 'c'
+func.func @log_softmax(%x: tensor<8x?xf32>) -> tensor<8x?xf32> {
+  %y = ein.cascade [n, c] -> (tensor<8x?xf32>) {
+    %mx = ein.einsum copy(%x[n, c]) -> [n] max[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    %e = ein.einsum custom(%x[n, c], %mx[n]) -> [n, c] {
+    ^bb0(%a: f32, %b: f32):
+      %d = arith.subf %a, %b : f32
+      %r = math.exp %d : f32
+      ein.yield %r : f32
+    } : (tensor<8x?xf32>, tensor<8xf32>) -> tensor<8x?xf32>
+    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    %y = ein.einsum custom(%x[n, c], %mx[n], %s[n]) -> [n, c] {
+    ^bb0(%a: f32, %b: f32, %c: f32):
+      %l = math.log %c : f32
+      %d = arith.subf %a, %b : f32
+      %r = arith.subf %d, %l : f32
+      ein.yield %r : f32
+    } : (tensor<8x?xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<8x?xf32>
+    ein.yield %y : tensor<8x?xf32>
+  }
+  return %y : tensor<8x?xf32>
+}
+
+// -----
+
+// Two chained softmaxes over the same rank: one iteration per barrier, in
+// sequence; the second reads the first's final state (5 -> 3 passes).
+// CHECK-LABEL: func @two_softmaxes
+// CHECK: %[[A:.*]]:2 = ein.iterate c tile 32 as c0
+// CHECK: %[[B:.*]]:2 = ein.iterate c tile 32 as c0_
+// CHECK-NOT: ein.iterate
+// PASSES: remark: 3 passes over rank 'c'
+func.func @two_softmaxes(%x: tensor<8x?xf32>) -> tensor<8x?xf32> {
+  %y = ein.cascade [n, c] -> (tensor<8x?xf32>) {
+    %m1 = ein.einsum copy(%x[n, c]) -> [n] max[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    %e1 = ein.einsum custom(%x[n, c], %m1[n]) -> [n, c] {
+    ^bb0(%a: f32, %b: f32):
+      %d = arith.subf %a, %b : f32
+      %r = math.exp %d : f32
+      ein.yield %r : f32
+    } : (tensor<8x?xf32>, tensor<8xf32>) -> tensor<8x?xf32>
+    %s1 = ein.einsum copy(%e1[n, c]) -> [n] sum[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    %y1 = ein.einsum div(%e1[n, c], %s1[n]) -> [n, c] : (tensor<8x?xf32>, tensor<8xf32>) -> tensor<8x?xf32>
+    %m2 = ein.einsum copy(%y1[n, c]) -> [n] max[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    %e2 = ein.einsum custom(%y1[n, c], %m2[n]) -> [n, c] {
+    ^bb0(%a: f32, %b: f32):
+      %d = arith.subf %a, %b : f32
+      %r = math.exp %d : f32
+      ein.yield %r : f32
+    } : (tensor<8x?xf32>, tensor<8xf32>) -> tensor<8x?xf32>
+    %s2 = ein.einsum copy(%e2[n, c]) -> [n] sum[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    %y2 = ein.einsum div(%e2[n, c], %s2[n]) -> [n, c] : (tensor<8x?xf32>, tensor<8xf32>) -> tensor<8x?xf32>
+    ein.yield %y2 : tensor<8x?xf32>
+  }
+  return %y : tensor<8x?xf32>
+}
+
+// -----
+
+// A max-pool-and-subtract writes along c from the final max: iterating it
+// would remove no pass, and the remark says so at the max.
+// CHECK-LABEL: func @max_subtract
+// CHECK-NOT: ein.iterate
+func.func @max_subtract(%x: tensor<8x?xf32>) -> tensor<8x?xf32> {
+  %y = ein.cascade [n, c] -> (tensor<8x?xf32>) {
+    // expected-remark @below {{no online form over rank 'c': no sum over 'c' is scaled by exp of this barrier: iterating it removes no pass}}
+    %mx = ein.einsum copy(%x[n, c]) -> [n] max[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    %y = ein.einsum sub(%x[n, c], %mx[n]) -> [n, c] : (tensor<8x?xf32>, tensor<8xf32>) -> tensor<8x?xf32>
+    ein.yield %y : tensor<8x?xf32>
+  }
+  return %y : tensor<8x?xf32>
 }

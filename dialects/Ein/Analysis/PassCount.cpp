@@ -127,8 +127,17 @@ const RankPasses &CascadePassAnalysis::getPasses(StringRef rank) {
                                      return llvm::is_contained(
                                          e.getRankNames(), rank);
                                    });
+      // What it reads: its operands, and the cascade's values its body
+      // captures (an earlier iteration's state, a guard's operand).
+      SmallVector<Value> reads(it->getOperands());
+      it.getBody().walk([&](Operation *inner) {
+        for (Value v : inner->getOperands())
+          if (Operation *def = v.getDefiningOp();
+              def && def->getBlock() == &cascade.getBodyBlock())
+            reads.push_back(v);
+      });
       bool dependsOnR = false;
-      int64_t pass = passOf(it->getOperands(), iterates, dependsOnR);
+      int64_t pass = passOf(reads, iterates, dependsOnR);
       result.opPass[it] = pass;
       if (iterates)
         lastPass = std::max(lastPass, pass);

@@ -19,7 +19,9 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/SetVector.h"
 
+#include <cmath>
 #include <limits>
+#include <map>
 
 namespace einfuse::ein {
 #define GEN_PASS_DEF_EINONLINENORMALIZE
@@ -40,29 +42,63 @@ bool reducesOnly(EinsumOp e, StringRef rank) {
   return reduced.size() == 1 && e.getRankNames()[reduced[0]] == rank;
 }
 
-/// Whether block argument `g` of a custom map enters only as exp(y - g)
-/// on a multiplicative path to the yield.
-bool entersAsExpOfDifference(EinsumOp e, unsigned operand) {
-  if (e.getMap() != MapKind::custom)
-    return false;
-  Block &body = e.getBody().front();
-  BlockArgument g = body.getArgument(operand);
-  if (!g.hasOneUse())
-    return false;
-  OpOperand &use = *g.getUses().begin();
-  auto sub = dyn_cast<arith::SubFOp>(use.getOwner());
-  if (!sub || use.getOperandNumber() != 1 || !sub->getResult(0).hasOneUse())
-    return false;
-  auto exp = dyn_cast<math::ExpOp>(*sub->getResult(0).getUsers().begin());
-  if (!exp)
-    return false;
-  // From exp to the yield: only multiplicative steps.
-  return reachesYieldMultiplicatively(exp.getResult(),
-                                      cast<YieldOp>(body.getTerminator()));
+bool reducesRank(EinsumOp e, StringRef rank) {
+  return llvm::any_of(e.getReducedRankPositions(), [&](unsigned p) {
+    return e.getRankNames()[p] == rank;
+  });
 }
 
-/// Whether `op` is an Einsum `x == -inf ? c : x` (identity where finite).
-bool isInfGuard(Operation *op) {
+/// The canonical form of how block argument `operand` of a custom map
+/// enters it: exp(c * g + y), y free of g, followed by a path that only
+/// scales (so the mapped value is proportional to exp(c * g)). The chain
+/// from g to the exp may add or subtract terms (either side: `x - g` and
+/// `g - x` alike), negate, and multiply or divide by constants (a
+/// temperature); exp2 is exp of ln 2 times its operand. Returns c, or
+/// nothing when g enters otherwise.
+std::optional<double> expCoefficient(EinsumOp e, unsigned operand) {
+  if (e.getMap() != MapKind::custom)
+    return std::nullopt;
+  Block &body = e.getBody().front();
+  auto yield = cast<YieldOp>(body.getTerminator());
+  Value v = body.getArgument(operand);
+  double c = 1.0;
+  while (true) {
+    if (!v.hasOneUse())
+      return std::nullopt;
+    OpOperand &use = *v.getUses().begin();
+    Operation *user = use.getOwner();
+    unsigned idx = use.getOperandNumber();
+    FloatAttr k;
+    auto constantOther = [&] {
+      return matchPattern(user->getOperand(1 - idx), m_Constant(&k));
+    };
+    if (isa<arith::AddFOp>(user)) {
+    } else if (isa<arith::SubFOp>(user)) {
+      if (idx == 1)
+        c = -c;
+    } else if (isa<arith::NegFOp>(user)) {
+      c = -c;
+    } else if (isa<arith::MulFOp>(user) && constantOther()) {
+      c *= k.getValueAsDouble();
+    } else if (isa<arith::DivFOp>(user) && idx == 0 && constantOther()) {
+      c /= k.getValueAsDouble();
+    } else if (isa<math::ExpOp, math::Exp2Op>(user)) {
+      if (isa<math::Exp2Op>(user))
+        c *= std::log(2.0);
+      if (c == 0.0 || !std::isfinite(c) ||
+          !reachesYieldMultiplicatively(user->getResult(0), yield))
+        return std::nullopt;
+      return c;
+    } else {
+      return std::nullopt;
+    }
+    v = user->getResult(0);
+  }
+}
+
+/// Whether `op` is an Einsum `x == e ? c : x` (identity except at e, the
+/// identity of the barrier: -inf for a max, +inf for a min).
+bool isInfGuard(Operation *op, double identity) {
   auto e = dyn_cast<EinsumOp>(op);
   if (!e || e.getMap() != MapKind::custom || e.getInputs().size() != 1)
     return false;
@@ -78,17 +114,37 @@ bool isInfGuard(Operation *op) {
     return false;
   FloatAttr inf;
   return matchPattern(cmp.getRhs(), m_Constant(&inf)) &&
-         inf.getValue().isInfinity() && inf.getValue().isNegative();
+         inf.getValueAsDouble() == identity;
+}
+
+/// A refusal: the reason, what it is about, and the op it concerns.
+struct Refusal : OnlineRefusalInfo {
+  explicit operator bool() const { return reason != OnlineRefusal::None; }
+};
+
+Refusal refuse(OnlineRefusal reason, Operation *at = nullptr,
+               std::string detail = "") {
+  Refusal r;
+  r.reason = reason;
+  r.detail = std::move(detail);
+  r.at = at;
+  return r;
 }
 
 /// What the rewrite found in a cascade, for one rank.
 struct Plan {
-  EinsumOp barrier;                    ///< G = max over r of X
-  SmallVector<EinsumOp> iterating;     ///< every Einsum over r, block order
+  EinsumOp barrier;                    ///< G = max (or min) over r of X
+  CombineKind barrierKind = CombineKind::max;
+  /// The Einsums over r computed in the iteration, block order: the
+  /// barrier, the running states and what they read along r.
+  SmallVector<EinsumOp> inside;
   llvm::SetVector<Operation *> guards; ///< r-free Einsums between G and pass 1
   Value g;                             ///< the value pass 1 sees for G
-  SmallVector<EinsumOp> sums;          ///< sums over r: the running state
-  SmallVector<bool> scaled;            ///< per sum: rescaled by exp(-G)
+  /// The running states after the barrier: sums over r (with the weight of
+  /// their exp(w * G) factor, 0 for a plain sum) and other maxes and mins
+  /// over r that nothing reads along r.
+  SmallVector<EinsumOp> states;
+  SmallVector<double> weights;
   llvm::MapVector<Value, int64_t> tiled; ///< outside values over r -> dim
 };
 
@@ -141,12 +197,12 @@ public:
   OnlineRewriter(CascadeOp cascade, StringRef rank, int64_t tileSize)
       : cascade(cascade), rank(rank), tileSize(tileSize) {}
 
-  /// Why the cascade has no online form over the rank, or "" if it has one.
-  std::string analyse(Plan &plan);
-  void rewrite(Plan &plan);
+  /// Why the cascade has no online form over the rank, or no refusal.
+  Refusal analyse(Plan &plan);
+  void rewrite(RewriterBase &b, Plan &plan);
   /// The same for a mean and a variance about it (Welford's update).
-  std::string analyseWelford(WelfordPlan &plan);
-  void rewriteWelford(WelfordPlan &plan);
+  Refusal analyseWelford(WelfordPlan &plan);
+  void rewriteWelford(RewriterBase &b, WelfordPlan &plan);
 
 private:
   bool inCascade(Value v) {
@@ -155,8 +211,6 @@ private:
   }
   EinsumOp cloneOverTile(OpBuilder &b, EinsumOp e, IRMapping &mapping,
                          StringRef tileRank);
-  /// Adds a fresh tile rank for `rank` to the cascade and returns it.
-  std::string addTileRank();
   /// A tensor shaped like `like`'s result (with `elementType` if given),
   /// filled with `value`.
   Value splatLike(OpBuilder &b, Location loc, EinsumOp like, double value,
@@ -167,117 +221,174 @@ private:
   int64_t tileSize;
 };
 
-std::string OnlineRewriter::analyse(Plan &plan) {
+Refusal OnlineRewriter::analyse(Plan &plan) {
   CascadePassAnalysis analysis(cascade);
   const RankPasses &passes = analysis.getPasses(rank);
   if (passes.passes < 2)
-    return "already 1 pass";
-  if (passes.passes > 2)
-    return std::to_string(passes.passes) +
-           " passes: the online form removes one max barrier; run "
-           "--ein-deferred-normalize first";
+    return refuse(OnlineRefusal::AlreadyOnePass);
+  Block &block = cascade.getBodyBlock();
 
-  llvm::DenseSet<Value> pass1Values, sumValues;
-  for (Operation &op : cascade.getBodyBlock()) {
+  // An earlier iteration may run before this one, if its states do not
+  // carry the rank (they are then values like any r-free input).
+  for (IterateOp it : block.getOps<IterateOp>())
+    for (Value v : cast<YieldOp>(it.getBodyBlock().getTerminator()).getValues())
+      if (auto e = v.getDefiningOp<EinsumOp>();
+          !e || llvm::is_contained(*namesOf(e, -1), StringRef(rank)))
+        return refuse(OnlineRefusal::IterationCarriesRank, it,
+                      it.getRank().str());
+
+  // The barrier: a max or min over r alone, in some pass k, that an
+  // Einsum over r reads (through r-free Einsums) in pass k + 1; the
+  // earliest one (the next rewrite takes the next).
+  SmallVector<EinsumOp> overR;
+  for (EinsumOp e : block.getOps<EinsumOp>())
+    if (hasRank(e, rank))
+      overR.push_back(e);
+  // r-free values derived from each reduction over r alone.
+  llvm::DenseMap<Value, llvm::SmallPtrSet<Operation *, 2>> derivedFrom;
+  for (Operation &op : block) {
     auto e = dyn_cast<EinsumOp>(op);
-    if (!e) {
-      if (isa<IterateOp>(op))
-        return "the cascade already iterates a rank";
+    if (!e)
+      continue;
+    if (hasRank(e, rank)) {
+      if (reducesOnly(e, rank))
+        derivedFrom[e.getResult()].insert(e);
       continue;
     }
-    if (!hasRank(e, rank))
+    for (Value in : e.getInputs())
+      if (auto it = derivedFrom.find(in); it != derivedFrom.end()) {
+        auto from = it->second; // copy: the map may grow
+        derivedFrom[e.getResult()].insert(from.begin(), from.end());
+      }
+  }
+  auto readersAlongR = [&](EinsumOp red) {
+    SmallVector<EinsumOp> readers;
+    for (EinsumOp u : overR)
+      if (llvm::any_of(u.getInputs(), [&](Value in) {
+            auto it = derivedFrom.find(in);
+            return it != derivedFrom.end() && it->second.contains(red);
+          }))
+        readers.push_back(u);
+    return readers;
+  };
+  for (EinsumOp e : overR) {
+    if (!reducesOnly(e, rank) ||
+        (e.getReduce() != ReduceKind::max && e.getReduce() != ReduceKind::min))
       continue;
-    plan.iterating.push_back(e);
-    int64_t pass = passes.opPass.lookup(e);
-    bool reduces = !llvm::is_contained(
-        llvm::map_to_vector(e.getOutputMap().getResults(),
-                            [&](AffineExpr x) {
-                              return e.getRankNames()[cast<AffineDimExpr>(x)
-                                                          .getPosition()];
-                            }),
-        StringRef(rank));
-    if (reduces && !reducesOnly(e, rank))
-      return "an Einsum reduces over '" + rank + "' and other ranks at once";
-    if (reduces && e.getReduce() == ReduceKind::max && pass == 0) {
-      if (plan.barrier)
-        return "more than one max barrier over '" + rank + "'";
+    int64_t k = passes.opPass.lookup(e);
+    bool read = llvm::any_of(readersAlongR(e), [&](EinsumOp u) {
+      return passes.opPass.lookup(u) == k + 1;
+    });
+    if (read && (!plan.barrier || k < passes.opPass.lookup(plan.barrier)))
       plan.barrier = e;
-      continue;
-    }
-    if (reduces && e.getReduce() == ReduceKind::sum) {
-      plan.sums.push_back(e);
-      sumValues.insert(e.getResult());
-      continue;
-    }
-    if (reduces)
-      return "no correction exists for a '" +
-             stringifyReduceKind(e.getReduce()).str() + "' barrier";
-    if (pass == 1)
-      pass1Values.insert(e.getResult());
   }
   if (!plan.barrier)
-    return "no max barrier over '" + rank + "'";
+    return refuse(OnlineRefusal::NoBarrier);
+  int64_t k = passes.opPass.lookup(plan.barrier);
+  plan.barrierKind = plan.barrier.getReduce() == ReduceKind::max
+                         ? CombineKind::max
+                         : CombineKind::min;
+
+  // The running states: the barrier and the other reductions over r alone
+  // in passes k and k + 1 (a reduction over r and another rank stays where
+  // it is, after the iteration).
+  llvm::DenseSet<Operation *> states = {plan.barrier};
+  for (EinsumOp e : overR) {
+    int64_t pass = passes.opPass.lookup(e);
+    if (e == plan.barrier || !reducesOnly(e, rank) || pass < k || pass > k + 1)
+      continue;
+    plan.states.push_back(e);
+    states.insert(e);
+  }
+
+  // Inside: the states and the Einsums over r they read, transitively.
+  llvm::DenseSet<Operation *> inside(states.begin(), states.end());
+  SmallVector<Operation *> work(states.begin(), states.end());
+  while (!work.empty()) {
+    Operation *op = work.pop_back_val();
+    for (Value in : op->getOperands()) {
+      auto def = in.getDefiningOp<EinsumOp>();
+      if (def && def->getBlock() == &block && hasRank(def, rank) &&
+          inside.insert(def).second)
+        work.push_back(def);
+    }
+  }
+  for (EinsumOp e : overR)
+    if (inside.count(e))
+      plan.inside.push_back(e);
+  // Inside, nothing may read a state other than the barrier: that would be
+  // a second barrier in the same sweep.
+  for (EinsumOp e : plan.inside)
+    for (Value in : e.getInputs())
+      if (auto it = derivedFrom.find(in); it != derivedFrom.end())
+        for (Operation *from : it->second)
+          if (from != plan.barrier && states.count(from))
+            return refuse(cast<EinsumOp>(from).getReduce() == ReduceKind::sum
+                              ? OnlineRefusal::SumReadAlongRank
+                              : OnlineRefusal::SeveralBarriers,
+                          e);
 
   // Values derived from G without iterating r: recomputed from the running
-  // max inside the iteration.
+  // state inside the iteration.
   llvm::DenseSet<Value> fromG = {plan.barrier.getResult()};
-  for (Operation &op : cascade.getBodyBlock()) {
-    auto e = dyn_cast<EinsumOp>(op);
-    if (!e || hasRank(e, rank))
+  for (EinsumOp e : block.getOps<EinsumOp>()) {
+    if (hasRank(e, rank))
       continue;
     if (llvm::any_of(e.getInputs(), [&](Value v) { return fromG.count(v); }))
       fromG.insert(e.getResult());
   }
 
-  // Pass-1 Einsums: G enters once as exp(y - g); everything else scales.
-  llvm::DenseSet<Value> scaledValues;
-  for (EinsumOp e : plan.iterating) {
-    if (e == plan.barrier || passes.opPass.lookup(e) != 1)
-      continue;
-    int scaledOperands = 0;
+  // Inside Einsums of pass 1: G enters once as exp(w * G + y); what it
+  // scales flows multiplicatively into sums, each then carrying exp(w * G).
+  llvm::DenseMap<Value, double> scaled;
+  for (EinsumOp e : plan.inside) {
+    if (states.count(e) && !llvm::is_contained(plan.states, e))
+      continue; // the barrier
+    std::optional<double> weight;
     for (auto [i, in] : llvm::enumerate(e.getInputs())) {
-      if (sumValues.count(in))
-        return "a sum over '" + rank + "' is read again along '" + rank +
-               "' (a sum barrier)";
       if (fromG.count(in)) {
-        if (!entersAsExpOfDifference(e, i))
-          return "the max over '" + rank +
-                 "' is used other than through exp(y - max)";
+        std::optional<double> c = expCoefficient(e, i);
+        std::string kind = stringifyReduceKind(plan.barrier.getReduce()).str();
+        if (!c)
+          return refuse(OnlineRefusal::MaxNotThroughExp, e, kind);
+        if ((plan.barrierKind == CombineKind::max) != (*c < 0))
+          return refuse(OnlineRefusal::ExpOfWrongSign, e, kind);
         if (plan.g && plan.g != in)
-          return "pass 1 reads the max through two different values";
+          return refuse(OnlineRefusal::TwoReadsOfMax, e);
         plan.g = in;
-        ++scaledOperands;
-      } else if (scaledValues.count(in)) {
+        if (weight)
+          return refuse(OnlineRefusal::TwoScaledOperands, e);
+        weight = *c;
+      } else if (auto it = scaled.find(in); it != scaled.end()) {
         if (!isMultiplicativeIn(e, i))
-          return "a value scaled by exp(-max) enters a map that is not "
-                 "multiplicative in it";
-        ++scaledOperands;
+          return refuse(OnlineRefusal::ScaledNotMultiplicative, e);
+        if (weight)
+          return refuse(OnlineRefusal::TwoScaledOperands, e);
+        weight = it->second;
       }
     }
-    if (scaledOperands > 1)
-      return "an Einsum multiplies two values scaled by exp(-max)";
-    if (scaledOperands == 1)
-      scaledValues.insert(e.getResult());
-  }
-  for (EinsumOp s : plan.sums)
-    plan.scaled.push_back(scaledValues.count(s.getResult()));
-
-  // Streamed values of pass 1 live only inside the iteration.
-  for (EinsumOp e : plan.iterating) {
-    if (e == plan.barrier || llvm::is_contained(plan.sums, e))
-      continue;
-    for (Operation *user : e.getResult().getUsers()) {
-      auto ue = dyn_cast<EinsumOp>(user);
-      if (!ue || !hasRank(ue, rank))
-        return "a value streamed along '" + rank +
-               "' is needed after the last pass";
+    if (weight) {
+      if (reducesRank(e, rank) && e.getReduce() != ReduceKind::sum)
+        return refuse(OnlineRefusal::ScaledNotMultiplicative, e);
+      scaled[e.getResult()] = *weight;
     }
   }
+  bool anyScaled = false;
+  for (EinsumOp s : plan.states) {
+    auto it = scaled.find(s.getResult());
+    plan.weights.push_back(it == scaled.end() ? 0.0 : it->second);
+    anyScaled |= it != scaled.end();
+  }
+  // Without a sum that G rescales, iterating gains no pass (a max-pool and
+  // subtract writes along r from the final max anyway).
+  if (!anyScaled)
+    return refuse(OnlineRefusal::NoRescaledSum, plan.barrier);
+
   // Guards: the r-free chain from G to the value pass 1 reads.
   if (plan.g && plan.g != plan.barrier.getResult()) {
-    SmallVector<Value> work = {plan.g};
-    while (!work.empty()) {
-      Value v = work.pop_back_val();
+    SmallVector<Value> chain = {plan.g};
+    while (!chain.empty()) {
+      Value v = chain.pop_back_val();
       if (v == plan.barrier.getResult())
         continue;
       Operation *def = v.getDefiningOp();
@@ -285,34 +396,29 @@ std::string OnlineRewriter::analyse(Plan &plan) {
         continue;
       if (plan.guards.insert(def))
         for (Value in : def->getOperands())
-          work.push_back(in);
+          chain.push_back(in);
     }
   }
   // G's ranks must index every rescaled sum, so the correction applies.
-  SmallVector<StringRef> gNames = plan.barrier.getRankNames();
-  for (auto [s, scaled] : llvm::zip(plan.sums, plan.scaled)) {
-    if (!scaled)
-      continue;
-    for (AffineExpr x : plan.barrier.getOutputMap().getResults())
-      if (!hasRank(s, gNames[cast<AffineDimExpr>(x).getPosition()]))
-        return "a rescaled sum lacks a rank of the max";
-  }
-  // The running state is shaped like the max and the sums: each dynamic
-  // dim needs a tensor from outside the cascade to take its size from.
+  SmallVector<StringRef> gNames = *namesOf(plan.barrier, -1);
+  for (auto [s, w] : llvm::zip(plan.states, plan.weights))
+    if (w != 0.0)
+      for (StringRef n : gNames)
+        if (!hasRank(s, n))
+          return refuse(OnlineRefusal::RescaledLacksRank, s, n.str());
+  // The running state is shaped like the states: each dynamic dim needs a
+  // tensor from outside the cascade to take its size from.
   SmallVector<EinsumOp> stateOps = {plan.barrier};
-  llvm::append_range(stateOps, plan.sums);
+  llvm::append_range(stateOps, plan.states);
   for (EinsumOp e : stateOps) {
-    SmallVector<StringRef> names = e.getRankNames();
-    for (auto [i, x] : llvm::enumerate(e.getOutputMap().getResults()))
+    SmallVector<StringRef> names = *namesOf(e, -1);
+    for (auto [i, n] : llvm::enumerate(names))
       if (e.getResult().getType().isDynamicDim(i) &&
-          !findOutsideExtent(cascade,
-                             names[cast<AffineDimExpr>(x).getPosition()]))
-        return "cannot size the running state: no input gives the extent of "
-               "rank '" +
-               names[cast<AffineDimExpr>(x).getPosition()].str() + "'";
+          !findOutsideExtent(cascade, n))
+        return refuse(OnlineRefusal::CannotSizeState, e, n.str());
   }
   // Inputs along r: tiled along the one dim r indexes plainly.
-  for (EinsumOp e : plan.iterating) {
+  for (EinsumOp e : plan.inside) {
     SmallVector<StringRef> names = e.getRankNames();
     unsigned r = llvm::find(names, rank) - names.begin();
     for (auto [i, in] : llvm::enumerate(e.getInputs())) {
@@ -329,14 +435,13 @@ std::string OnlineRewriter::analyse(Plan &plan) {
           dim = -2;
       }
       if (dim < 0)
-        return "an input is indexed by '" + rank +
-               "' other than as one plain dimension";
+        return refuse(OnlineRefusal::InputIndexedNotPlain, e);
       auto [it, inserted] = plan.tiled.try_emplace(in, dim);
       if (!inserted && it->second != dim)
-        return "an input is indexed by '" + rank + "' in two dimensions";
+        return refuse(OnlineRefusal::InputIndexedTwice, e);
     }
   }
-  return "";
+  return {};
 }
 
 EinsumOp OnlineRewriter::cloneOverTile(OpBuilder &b, EinsumOp e,
@@ -361,20 +466,6 @@ EinsumOp OnlineRewriter::cloneOverTile(OpBuilder &b, EinsumOp e,
   return clone;
 }
 
-std::string OnlineRewriter::addTileRank() {
-  Builder b(cascade.getContext());
-  std::string tileRank = rank + "0";
-  while (cascade.lookupRank(tileRank) >= 0)
-    tileRank += "_";
-  SmallVector<Attribute> ranks(cascade.getRanks().getValue());
-  ranks.push_back(b.getStringAttr(tileRank));
-  SmallVector<int64_t> extents(cascade.getExtents());
-  extents.push_back(ShapedType::kDynamic);
-  cascade.setRanksAttr(b.getArrayAttr(ranks));
-  cascade.setExtents(extents);
-  return tileRank;
-}
-
 Value OnlineRewriter::splatLike(OpBuilder &b, Location loc, EinsumOp like,
                                 double value, Type elementType) {
   RankedTensorType type = like.getResult().getType();
@@ -394,25 +485,36 @@ Value OnlineRewriter::splatLike(OpBuilder &b, Location loc, EinsumOp like,
   return tensor::SplatOp::create(b, loc, type, cst, dynSizes);
 }
 
-void OnlineRewriter::rewrite(Plan &plan) {
+void OnlineRewriter::rewrite(RewriterBase &b, Plan &plan) {
   MLIRContext *ctx = cascade.getContext();
+  OpBuilder::InsertionGuard guard(b);
   Location loc = plan.barrier.getLoc();
   Block &block = cascade.getBodyBlock();
-  OpBuilder b(ctx);
 
-  std::string tileRank = addTileRank();
+  std::string tileRank = addCascadeRank(cascade, rank + "0", ShapedType::kDynamic);
 
-  // Initial state: -inf for the running max, 0 for the sums, shaped from
-  // the inputs that carry the same ranks.
+  // Initial state: the identity of each state (-inf for a running max,
+  // +inf for a min, 0 for a sum), shaped from the inputs that carry the
+  // same ranks.
   auto yield = cast<YieldOp>(block.getTerminator());
   b.setInsertionPoint(yield);
-  auto splat = [&](EinsumOp like, double value) {
-    return splatLike(b, loc, like, value);
+  auto identityOf = [](EinsumOp e) {
+    switch (e.getReduce()) {
+    case ReduceKind::max:
+      return CombineKind::max;
+    case ReduceKind::min:
+      return CombineKind::min;
+    default:
+      return CombineKind::sum;
+    }
   };
-  SmallVector<Value> inits = {
-      splat(plan.barrier, -std::numeric_limits<double>::infinity())};
-  for (EinsumOp s : plan.sums)
-    inits.push_back(splat(s, 0.0));
+  SmallVector<EinsumOp> stateOps = {plan.barrier};
+  llvm::append_range(stateOps, plan.states);
+  SmallVector<Value> inits;
+  for (EinsumOp s : stateOps)
+    inits.push_back(splatLike(
+        b, loc, s, CombineAttr::get(ctx, identityOf(s)).getIdentity()));
+  double gIdentity = CombineAttr::get(ctx, plan.barrierKind).getIdentity();
 
   SmallVector<Value> tiles;
   SmallVector<int64_t> tileDims;
@@ -421,16 +523,16 @@ void OnlineRewriter::rewrite(Plan &plan) {
     tileDims.push_back(d);
   }
   // How partial states combine; only stated when pass 1 sees the max
-  // unchanged where it is finite (guards that only replace -inf), so that
-  // rescaling by exp(Ma - M) is exact.
+  // unchanged where it is finite (guards that only replace the identity),
+  // so that rescaling by exp(w * (G - Ga)) is exact.
   ArrayAttr combineAttr;
-  if (llvm::all_of(plan.guards, [](Operation *g) { return isInfGuard(g); })) {
-    MLIRContext *c = b.getContext();
-    SmallVector<Attribute> combine = {CombineAttr::get(c, CombineKind::max)};
-    for (bool scaled : plan.scaled)
-      combine.push_back(
-          scaled ? CombineAttr::get(c, CombineKind::rescaled_sum, 0, -1, -1.0)
-                 : CombineAttr::get(c, CombineKind::sum));
+  if (llvm::all_of(plan.guards,
+                   [&](Operation *g) { return isInfGuard(g, gIdentity); })) {
+    SmallVector<Attribute> combine = {CombineAttr::get(ctx, plan.barrierKind)};
+    for (auto [s, w] : llvm::zip(plan.states, plan.weights))
+      combine.push_back(w != 0.0 ? CombineAttr::get(
+                                       ctx, CombineKind::rescaled_sum, 0, -1, w)
+                                 : CombineAttr::get(ctx, identityOf(s)));
     combineAttr = b.getArrayAttr(combine);
   }
   auto iterate = IterateOp::create(
@@ -448,7 +550,7 @@ void OnlineRewriter::rewrite(Plan &plan) {
   unsigned numTiles = tiles.size();
   Value rmOld = body->getArgument(numTiles);
 
-  // The tile: every Einsum over r, on tiles, in block order; pass 1 reads
+  // The tile: every inside Einsum, on tiles, in block order; pass 1 reads
   // the running max through the guards.
   IRMapping mapping, oldMapping;
   for (auto [i, v] : llvm::enumerate(tiles))
@@ -458,22 +560,26 @@ void OnlineRewriter::rewrite(Plan &plan) {
       plan.barrier.getOutputMap().getResults());
   SmallVector<SmallVector<AffineExpr>> twoG = {gExprs, gExprs};
   Value gNew, gOld;
-  SmallVector<Value> partials;
-  for (EinsumOp e : plan.iterating) {
+  llvm::DenseMap<Operation *, Value> partials;
+  for (EinsumOp e : plan.inside) {
     EinsumOp c = cloneOverTile(b, e, mapping, tileRank);
     if (e != plan.barrier) {
-      if (llvm::is_contained(plan.sums, e)) {
+      if (llvm::is_contained(plan.states, e)) {
         // A sum's `init` joins once, after the iteration (below), not once
-        // per tile. (A max's init may repeat: max is idempotent.)
-        c.removeInitAttr();
-        partials.push_back(c.getResult());
+        // per tile. (An extremum's init may repeat: it is idempotent.)
+        if (e.getReduce() == ReduceKind::sum)
+          c.removeInitAttr();
+        partials[e] = c.getResult();
       }
       continue;
     }
     // RM' = max(RM, max over the tile); then the guards at RM and RM'.
     Value rmNew = buildEinsum(b, loc, e.getResult().getType(),
                               {rmOld, c.getResult()}, gNames, twoG, gExprs,
-                              MapKind::max, ReduceKind::none);
+                              plan.barrierKind == CombineKind::max
+                                  ? MapKind::max
+                                  : MapKind::min,
+                              ReduceKind::none);
     mapping.map(e.getResult(), rmNew);
     oldMapping.map(e.getResult(), rmOld);
     for (Operation *guard : plan.guards) {
@@ -484,34 +590,50 @@ void OnlineRewriter::rewrite(Plan &plan) {
     gNew = mapping.lookup(g);
     gOld = oldMapping.lookup(g);
   }
-  // PRM = exp(G(RM) - G(RM')), and 0 while the state is still empty
-  // (RM = -inf): the sums are 0 then, and a guard may have mapped -inf to a
-  // value whose difference overflows exp.
+  // Per weight w: PRM = exp(w * (G(RM') - G(RM))), and 0 while the state
+  // is still empty (RM the identity): the sums are 0 then, and a guard may
+  // have mapped the identity to a value whose difference overflows exp.
   SmallVector<SmallVector<AffineExpr>> threeG = {gExprs, gExprs, gExprs};
-  Value prm = buildEinsum(
-      b, loc, cast<RankedTensorType>(gNew.getType()), {rmOld, gOld, gNew},
-      gNames, threeG, gExprs, MapKind::custom, ReduceKind::none,
-      [](OpBuilder &bb, Location l, ValueRange a) -> Value {
-        Type t = a[0].getType();
-        Value minusInf = arith::ConstantOp::create(
-            bb, l,
-            FloatAttr::get(t, -std::numeric_limits<double>::infinity()));
-        Value zero = arith::ConstantOp::create(bb, l, FloatAttr::get(t, 0.0));
-        Value empty = arith::CmpFOp::create(bb, l, arith::CmpFPredicate::OEQ,
-                                            a[0], minusInf);
-        Value factor = math::ExpOp::create(
-            bb, l, arith::SubFOp::create(bb, l, a[1], a[2]));
-        return arith::SelectOp::create(bb, l, empty, zero, factor);
-      });
+  std::map<double, Value> factors;
+  auto factor = [&](double w) {
+    Value &f = factors[w];
+    if (f)
+      return f;
+    f = buildEinsum(
+        b, loc, cast<RankedTensorType>(gNew.getType()), {rmOld, gOld, gNew},
+        gNames, threeG, gExprs, MapKind::custom, ReduceKind::none,
+        [&](OpBuilder &bb, Location l, ValueRange a) -> Value {
+          Type t = a[0].getType();
+          Value identity =
+              arith::ConstantOp::create(bb, l, FloatAttr::get(t, gIdentity));
+          Value zero = arith::ConstantOp::create(bb, l, FloatAttr::get(t, 0.0));
+          Value empty = arith::CmpFOp::create(bb, l, arith::CmpFPredicate::OEQ,
+                                              a[0], identity);
+          // exp(G(RM) - G(RM')) for the usual weight -1, without a multiply.
+          Value diff = w == -1.0 ? Value(arith::SubFOp::create(bb, l, a[1], a[2]))
+                                 : Value(arith::MulFOp::create(
+                                       bb, l,
+                                       arith::ConstantOp::create(
+                                           bb, l, FloatAttr::get(t, w)),
+                                       arith::SubFOp::create(bb, l, a[2], a[1])));
+          Value e = math::ExpOp::create(bb, l, diff);
+          return arith::SelectOp::create(bb, l, empty, zero, e);
+        });
+    return f;
+  };
   SmallVector<Value> next = {mapping.lookup(plan.barrier.getResult())};
-  for (auto [j, s] : llvm::enumerate(plan.sums)) {
+  for (auto [j, s] : llvm::enumerate(plan.states)) {
     Value state = body->getArgument(numTiles + 1 + j);
+    Value partial = partials.lookup(s);
     SmallVector<StringRef> sNames = s.getRankNames();
     SmallVector<AffineExpr> sExprs = llvm::to_vector(s.getOutputMap().getResults());
-    if (!plan.scaled[j]) {
+    if (plan.weights[j] == 0.0) {
+      MapKind merge = s.getReduce() == ReduceKind::max   ? MapKind::max
+                      : s.getReduce() == ReduceKind::min ? MapKind::min
+                                                         : MapKind::add;
       next.push_back(buildEinsum(b, loc, s.getResult().getType(),
-                                 {state, partials[j]}, sNames, {sExprs, sExprs},
-                                 sExprs, MapKind::add, ReduceKind::none));
+                                 {state, partial}, sNames, {sExprs, sExprs},
+                                 sExprs, merge, ReduceKind::none));
       continue;
     }
     // S' = S * PRM + tile sum, PRM indexed by the max's ranks.
@@ -521,8 +643,9 @@ void OnlineRewriter::rewrite(Plan &plan) {
       pExprs.push_back(getAffineDimExpr(llvm::find(sNames, n) - sNames.begin(), ctx));
     }
     next.push_back(buildEinsum(
-        b, loc, s.getResult().getType(), {state, prm, partials[j]}, sNames,
-        {sExprs, pExprs, sExprs}, sExprs, MapKind::custom, ReduceKind::none,
+        b, loc, s.getResult().getType(), {state, factor(plan.weights[j]), partial},
+        sNames, {sExprs, pExprs, sExprs}, sExprs, MapKind::custom,
+        ReduceKind::none,
         [](OpBuilder &bb, Location l, ValueRange a) -> Value {
           return arith::AddFOp::create(bb, l,
                                        arith::MulFOp::create(bb, l, a[0], a[1]),
@@ -531,25 +654,20 @@ void OnlineRewriter::rewrite(Plan &plan) {
   }
   YieldOp::create(b, loc, next);
 
-  // Results replace the barrier and the sums; the rest over r goes away.
-  // A sum with an init gets it added once to the iteration's total.
+  // Results replace the states. A sum with an init gets it added once to
+  // the iteration's total.
   llvm::DenseSet<Value> after(iterate.getResults().begin(),
                               iterate.getResults().end());
-  plan.barrier.getResult().replaceAllUsesWith(iterate.getResult(0));
   b.setInsertionPointAfter(iterate);
-  for (auto [j, s] : llvm::enumerate(plan.sums)) {
+  b.replaceAllUsesWith(plan.barrier.getResult(), iterate.getResult(0));
+  for (auto [j, s] : llvm::enumerate(plan.states)) {
     Value total = iterate.getResult(1 + j);
-    if (auto init = dyn_cast_or_null<FloatAttr>(s.getInitAttr())) {
-      SmallVector<StringRef> sNames = s.getRankNames();
-      SmallVector<AffineExpr> sExprs =
-          llvm::to_vector(s.getOutputMap().getResults());
-      // Only the ranks of the result: the reduced one is gone.
-      SmallVector<StringRef> outNames;
+    if (auto init = dyn_cast_or_null<FloatAttr>(s.getInitAttr());
+        init && s.getReduce() == ReduceKind::sum) {
+      SmallVector<StringRef> outNames = *namesOf(s, -1);
       SmallVector<AffineExpr> outExprs;
-      for (auto [i, x] : llvm::enumerate(sExprs)) {
-        outNames.push_back(sNames[cast<AffineDimExpr>(x).getPosition()]);
+      for (unsigned i = 0; i < outNames.size(); ++i)
         outExprs.push_back(getAffineDimExpr(i, ctx));
-      }
       total = buildEinsum(
           b, loc, s.getResult().getType(), {total}, outNames, {outExprs},
           outExprs, MapKind::custom, ReduceKind::none,
@@ -559,10 +677,14 @@ void OnlineRewriter::rewrite(Plan &plan) {
           });
       after.insert(total);
     }
-    s.getResult().replaceAllUsesWith(total);
+    b.replaceAllUsesWith(s.getResult(), total);
   }
-  for (EinsumOp e : llvm::reverse(plan.iterating))
-    e.erase();
+  // Inside Einsums that nothing else reads go; the others (read by the
+  // Einsums after the iteration, such as softmax's exp(x - max) that the
+  // normalised output divides) stay, now reading the final state.
+  for (EinsumOp e : llvm::reverse(plan.inside))
+    if (e.getResult().use_empty())
+      b.eraseOp(e);
   // Ops that now read the iteration's results move after it.
   SmallVector<Operation *> toMove;
   for (Operation &op : block) {
@@ -574,10 +696,10 @@ void OnlineRewriter::rewrite(Plan &plan) {
     }
   }
   for (Operation *op : toMove)
-    op->moveBefore(yield);
+    b.moveOpBefore(op, yield);
 }
 
-std::string OnlineRewriter::analyseWelford(WelfordPlan &plan) {
+Refusal OnlineRewriter::analyseWelford(WelfordPlan &plan) {
   // S = sum_r X and V = sum_r D * D, each reducing r alone.
   for (Operation &op : cascade.getBodyBlock()) {
     auto e = dyn_cast<EinsumOp>(op);
@@ -593,33 +715,32 @@ std::string OnlineRewriter::analyseWelford(WelfordPlan &plan) {
       plan.var = e;
   }
   if (!plan.sum || !plan.var)
-    return "no sum over '" + rank + "' and sum of squares about it";
+    return refuse(OnlineRefusal::NoBarrierNoVariance);
   plan.diff = plan.var.getInputs()[0].getDefiningOp<EinsumOp>();
   if (!plan.diff || plan.diff->getBlock() != &cascade.getBodyBlock() ||
       plan.diff.getMap() != MapKind::sub)
-    return "the sum of squares over '" + rank + "' is not of a difference";
+    return refuse(OnlineRefusal::VarianceNotOfDifference, plan.var);
   plan.x = plan.sum.getInputs()[0];
   plan.m = plan.diff.getInputs()[1];
   if (plan.diff.getInputs()[0] != plan.x)
-    return "the variance is about a value other than the summed one";
+    return refuse(OnlineRefusal::VarianceAboutOtherValue, plan.diff);
   if (cascade->isAncestor(plan.x.getParentRegion()->getParentOp()))
-    return "the summed value is computed in the cascade (Welford's update "
-           "reads it from an input)";
+    return refuse(OnlineRefusal::SummedValueComputed, plan.sum);
   auto xSum = namesOf(plan.sum, 0), xDiff = namesOf(plan.diff, 0);
   auto sOut = namesOf(plan.sum, -1), vOut = namesOf(plan.var, -1),
        mIn = namesOf(plan.diff, 1), dOut = namesOf(plan.diff, -1),
        vIn = namesOf(plan.var, 0);
   if (!xSum || !xDiff || !sOut || !vOut || !mIn || !dOut || !vIn ||
       *xSum != *xDiff || *sOut != *vOut || *sOut != *mIn || *dOut != *vIn)
-    return "the mean and the variance are not indexed alike";
+    return refuse(OnlineRefusal::VarianceIndexedDifferently, plan.var);
   plan.xDim = llvm::find(*xSum, rank) - xSum->begin();
   if (llvm::count(*xSum, StringRef(rank)) != 1)
-    return "the summed input is indexed by '" + rank + "' more than once";
+    return refuse(OnlineRefusal::InputIndexedTwice, plan.sum);
   auto type = cast<RankedTensorType>(plan.x.getType());
   if (!type.getElementType().isF32() ||
       !plan.sum.getResult().getType().getElementType().isF32() ||
       !plan.var.getResult().getType().getElementType().isF32())
-    return "Welford's update is built for f32";
+    return refuse(OnlineRefusal::WelfordNotF32, plan.var);
   // M is r-free and derived from S; S feeds only r-free Einsums.
   // (The identity holds for any r-free M; M must come after S so that
   // the new variance can read it where the old one was.)
@@ -627,11 +748,11 @@ std::string OnlineRewriter::analyseWelford(WelfordPlan &plan) {
   if (!mDef || (mDef != plan.sum &&
                 (mDef->getBlock() != &cascade.getBodyBlock() ||
                  hasRank(mDef, rank) || !plan.sum->isBeforeInBlock(mDef))))
-    return "the variance is not about a value derived from the sum";
+    return refuse(OnlineRefusal::VarianceNotAboutSum, plan.diff);
   for (Operation *user : plan.sum.getResult().getUsers())
     if (auto ue = dyn_cast<EinsumOp>(user);
         !ue || (hasRank(ue, rank) && ue != plan.diff))
-      return "the sum over '" + rank + "' is read again along '" + rank + "'";
+      return refuse(OnlineRefusal::SumReadAlongRank, user);
   for (Value v : {plan.sum.getResult(), plan.var.getResult()}) {
     EinsumOp e = v.getDefiningOp<EinsumOp>();
     SmallVector<StringRef> names = e.getRankNames();
@@ -639,16 +760,18 @@ std::string OnlineRewriter::analyseWelford(WelfordPlan &plan) {
       if (e.getResult().getType().isDynamicDim(i) &&
           !findOutsideExtent(cascade,
                              names[cast<AffineDimExpr>(x).getPosition()]))
-        return "cannot size the running state";
+        return refuse(OnlineRefusal::CannotSizeState, e,
+                      names[cast<AffineDimExpr>(x).getPosition()].str());
   }
-  return "";
+  return {};
 }
 
-void OnlineRewriter::rewriteWelford(WelfordPlan &plan) {
+void OnlineRewriter::rewriteWelford(RewriterBase &b, WelfordPlan &plan) {
   Location loc = plan.sum.getLoc();
   MLIRContext *ctx = cascade.getContext();
-  OpBuilder b(ctx);
-  std::string tileRank = addTileRank();
+  OpBuilder::InsertionGuard guard(b);
+  std::string tileRank =
+      addCascadeRank(cascade, rank + "0", ShapedType::kDynamic);
   b.setInsertionPoint(plan.sum);
   // Count, mean and M2 all start at 0. They are carried in f64: the mean
   // of rows whose mean is large against their spread (1000 +- 2) would
@@ -776,8 +899,8 @@ void OnlineRewriter::rewriteWelford(WelfordPlan &plan) {
           .getResult();
   if (plan.m == plan.sum.getResult())
     plan.m = sNew;
-  plan.sum.getResult().replaceAllUsesWith(sNew);
-  plan.sum.erase();
+  b.replaceAllUsesWith(plan.sum.getResult(), sNew);
+  b.eraseOp(plan.sum);
   // V = init + M2 + count * (mean - M)^2, where V was (M is defined by
   // then).
   b.setInsertionPoint(plan.var);
@@ -804,10 +927,10 @@ void OnlineRewriter::rewriteWelford(WelfordPlan &plan) {
                     return v;
                   })
           .getResult();
-  plan.var.getResult().replaceAllUsesWith(vNew);
-  plan.var.erase();
+  b.replaceAllUsesWith(plan.var.getResult(), vNew);
+  b.eraseOp(plan.var);
   if (plan.diff.getResult().use_empty())
-    plan.diff.erase();
+    b.eraseOp(plan.diff);
 }
 
 struct EinOnlineNormalizePass
@@ -826,10 +949,12 @@ struct EinOnlineNormalizePass
       return signalPassFailure();
     SmallVector<CascadeOp> cascades;
     getOperation()->walk([&](CascadeOp c) { cascades.push_back(c); });
+    IRRewriter rewriter(&getContext());
     for (CascadeOp cascade : cascades) {
       SmallVector<std::string> ranks;
       if (!rank.empty()) {
-        ranks.push_back(rank);
+        if (cascade.lookupRank(rank) >= 0)
+          ranks.push_back(rank);
       } else {
         // Every rank that needs more than one pass.
         CascadePassAnalysis analysis(cascade);
@@ -838,31 +963,21 @@ struct EinOnlineNormalizePass
             ranks.push_back(r);
       }
       for (const std::string &r : ranks) {
-        OnlineRewriter rewriter(cascade, r, tileSize);
-        Plan plan;
-        std::string why = rewriter.analyse(plan);
-        if (why == "already 1 pass")
-          continue;
-        if (!why.empty() && !plan.barrier) {
-          // No max barrier: a mean and a variance have Welford's update.
-          WelfordPlan welford;
-          std::string whyNot = rewriter.analyseWelford(welford);
-          if (whyNot.empty()) {
-            rewriter.rewriteWelford(welford);
+        // One iteration per barrier along r, in sequence (two chained
+        // softmaxes get two); the bound only guards against a cycle.
+        for (int step = 0; step < 16; ++step) {
+          OnlineRefusalInfo why;
+          if (succeeded(
+                  buildOnlineIteration(rewriter, cascade, r, tileSize, &why)))
             continue;
-          }
-          if (StringRef(why).starts_with("no max barrier"))
-            why = "no max barrier over '" + r +
-                  "', and no mean and variance for Welford's update: " +
-                  whyNot;
+          // After a first iteration, what is left is said by the pass
+          // analysis; a refusal is news only when nothing was rewritten.
+          if (remarks && step == 0 && why.reason != OnlineRefusal::AlreadyOnePass)
+            (why.at ? why.at : cascade.getOperation())
+                    ->emitRemark("no online form over rank '")
+                << r << "': " << describe(why.reason, r, why.detail);
+          break;
         }
-        if (!why.empty()) {
-          if (remarks)
-            cascade.emitRemark("no online form over rank '")
-                << r << "': " << why;
-          continue;
-        }
-        rewriter.rewrite(plan);
       }
     }
   }
@@ -870,3 +985,113 @@ struct EinOnlineNormalizePass
 
 } // namespace
 
+
+FailureOr<IterateOp>
+einfuse::ein::buildOnlineIteration(RewriterBase &rewriter, CascadeOp cascade,
+                                   StringRef rank, int64_t tileSize,
+                                   OnlineRefusalInfo *why) {
+  OnlineRewriter online(cascade, rank, tileSize);
+  auto fail = [&](const Refusal &r) {
+    if (why)
+      *why = r;
+    return failure();
+  };
+  auto created = [&]() -> FailureOr<IterateOp> {
+    // The iteration is the last one in the block (both forms create it
+    // there or at the sum, before the Einsums that read it).
+    IterateOp last;
+    for (IterateOp it : cascade.getBodyBlock().getOps<IterateOp>())
+      if (!last || last->isBeforeInBlock(it))
+        last = it;
+    return last;
+  };
+  Plan plan;
+  Refusal refusal = online.analyse(plan);
+  if (!refusal) {
+    online.rewrite(rewriter, plan);
+    return created();
+  }
+  if (refusal.reason != OnlineRefusal::NoBarrier)
+    return fail(refusal);
+  // No extremum barrier: a mean and a variance have Welford's update.
+  WelfordPlan welford;
+  Refusal whyNot = online.analyseWelford(welford);
+  if (whyNot)
+    return fail(whyNot);
+  online.rewriteWelford(rewriter, welford);
+  return created();
+}
+
+std::string einfuse::ein::describe(OnlineRefusal why, StringRef rankRef,
+                                   StringRef detail) {
+  std::string r = rankRef.str(), d = detail.str();
+  switch (why) {
+  case OnlineRefusal::None:
+    return "no refusal";
+  case OnlineRefusal::AlreadyOnePass:
+    return "already 1 pass";
+  case OnlineRefusal::IterationCarriesRank:
+    return "an iteration over '" + d + "' carries '" + r +
+           "' in its state (nested iterations are not derived)";
+  case OnlineRefusal::NoBarrier:
+    return "no max or min over '" + r + "' is read again along '" + r + "'";
+  case OnlineRefusal::SeveralBarriers:
+    return "two maxes or mins over '" + r + "' are read again along '" + r +
+           "' (one running state corrects one barrier)";
+  case OnlineRefusal::ReducesSeveralRanks:
+    return "this Einsum reduces '" + r +
+           "' and other ranks at once (online forms are per rank)";
+  case OnlineRefusal::MaxNotThroughExp:
+    return "this Einsum reads the " + d + " over '" + r +
+           "' other than as a factor exp(w * " + d +
+           " + y), so no correction exists when the " + d + " moves";
+  case OnlineRefusal::ExpOfWrongSign:
+    return "this Einsum reads the " + d + " over '" + r + "' as exp(" +
+           (d == "max" ? "+" : "-") + d + "), which grows as the " + d +
+           " moves: the rescaled terms would overflow";
+  case OnlineRefusal::TwoReadsOfMax:
+    return "pass 1 reads the barrier over '" + r +
+           "' through two different values";
+  case OnlineRefusal::TwoScaledOperands:
+    return "this Einsum multiplies two values scaled by the barrier over '" +
+           r + "'";
+  case OnlineRefusal::ScaledNotMultiplicative:
+    return "a value scaled by exp(w * barrier) enters this Einsum other than "
+           "multiplicatively (or a max or min reduces it)";
+  case OnlineRefusal::NoRescaledSum:
+    return "no sum over '" + r +
+           "' is scaled by exp of this barrier: iterating it removes no pass";
+  case OnlineRefusal::RescaledLacksRank:
+    return "this rescaled sum lacks rank '" + d + "' of the barrier";
+  case OnlineRefusal::CannotSizeState:
+    return "cannot size the running state: no input gives the extent of "
+           "rank '" + d + "'";
+  case OnlineRefusal::InputIndexedNotPlain:
+    return "an input of this Einsum is indexed by '" + r +
+           "' other than as one plain dimension";
+  case OnlineRefusal::InputIndexedTwice:
+    return "an input of this Einsum is indexed by '" + r +
+           "' in two dimensions";
+  case OnlineRefusal::NoBarrierNoVariance:
+    return "no max or min over '" + r +
+           "' is read again along it, and no sum over it has a sum of "
+           "squares about it (Welford's update)";
+  case OnlineRefusal::VarianceNotOfDifference:
+    return "this sum of squares over '" + r + "' is not of a difference";
+  case OnlineRefusal::VarianceAboutOtherValue:
+    return "this difference is of a value other than the summed one";
+  case OnlineRefusal::SummedValueComputed:
+    return "this sum's value is computed in the cascade (Welford's update "
+           "reads it from an input)";
+  case OnlineRefusal::VarianceIndexedDifferently:
+    return "the mean and the variance are not indexed alike";
+  case OnlineRefusal::WelfordNotF32:
+    return "Welford's update is built for f32";
+  case OnlineRefusal::VarianceNotAboutSum:
+    return "this difference is not about a value derived from the sum";
+  case OnlineRefusal::SumReadAlongRank:
+    return "this Einsum reads the sum over '" + r + "' again along '" + r +
+           "'";
+  }
+  llvm_unreachable("unknown refusal");
+}

@@ -22,6 +22,58 @@ void populateEinDecomposePatterns(mlir::RewritePatternSet &patterns);
 /// (`--ein-deferred-normalize`).
 void populateEinDeferredNormalizePatterns(mlir::RewritePatternSet &patterns);
 
+/// Why a cascade has no online form over a rank (`--ein-online-normalize`).
+enum class OnlineRefusal {
+  None,
+  AlreadyOnePass,        ///< nothing to remove
+  IterationCarriesRank,  ///< an earlier iteration's state has the rank
+  NoBarrier,             ///< no max or min over the rank read again along it
+  SeveralBarriers,       ///< two extrema over the rank are read along it
+  ReducesSeveralRanks,   ///< a running state reduces the rank and another
+  MaxNotThroughExp,      ///< the extremum enters other than exp(w * G + y)
+  ExpOfWrongSign,        ///< exp(w * G) with w of the sign that overflows
+  TwoReadsOfMax,         ///< pass 1 reads the extremum through two values
+  TwoScaledOperands,     ///< a map multiplies two values scaled by exp(w*G)
+  ScaledNotMultiplicative, ///< a scaled value enters a non-multiplicative map
+  NoRescaledSum,         ///< no sum carries exp(w * G): nothing to gain
+  RescaledLacksRank,     ///< a rescaled sum lacks a rank of the extremum
+  CannotSizeState,       ///< no input gives a dynamic extent of a state
+  InputIndexedNotPlain,  ///< an input is indexed by the rank in an expression
+  InputIndexedTwice,     ///< an input is indexed by the rank in two dims
+  // Welford's update (a sum and a variance about a value derived from it):
+  NoBarrierNoVariance,        ///< neither an extremum nor a variance
+  VarianceNotOfDifference,    ///< the sum of squares is not of x - m
+  VarianceAboutOtherValue,    ///< the variance is of another value than x
+  SummedValueComputed,        ///< x is computed in the cascade
+  VarianceIndexedDifferently, ///< the mean and variance index differently
+  WelfordNotF32,              ///< Welford's update is built for f32
+  VarianceNotAboutSum,        ///< m is not derived from the sum
+  SumReadAlongRank,           ///< the sum is read again along the rank
+};
+
+/// The refusal `why`, of rank `rank`, in words; `detail` names the rank or
+/// iteration a reason concerns.
+std::string describe(OnlineRefusal why, llvm::StringRef rank,
+                     llvm::StringRef detail = "");
+
+/// A refusal with the op it concerns (null: the cascade).
+struct OnlineRefusalInfo {
+  OnlineRefusal reason = OnlineRefusal::None;
+  std::string detail;
+  mlir::Operation *at = nullptr;
+};
+
+/// Rewrites `cascade` into its online form over `rank`: one `ein.iterate`
+/// over tiles of `tileSize` carrying the running states (a running max or
+/// min and the sums it rescales, or Welford's count, mean and M2). Einsums
+/// along `rank` that need the final state stay after the iteration (the
+/// 2-pass online normaliser of softmax). Returns the iteration, or fails
+/// with the IR unchanged and the reason in `why`.
+mlir::FailureOr<IterateOp>
+buildOnlineIteration(mlir::RewriterBase &rewriter, CascadeOp cascade,
+                     llvm::StringRef rank, int64_t tileSize,
+                     OnlineRefusalInfo *why = nullptr);
+
 /// Why an iteration is not split across workers.
 enum class PartitionRefusal {
   NoCombine,         ///< no `combine`: how states merge is unknown
