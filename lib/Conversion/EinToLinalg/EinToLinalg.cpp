@@ -929,6 +929,12 @@ bool analyseTiledRank(CascadeOp cascade, RankTiling &t) {
   // tiling cannot express (the rank reduced, indexed by a compound
   // expression, or static along the rank).
   bool ok = true;
+  // An iteration over the rank needs all of it (the 2-pass online
+  // normaliser leaves Einsums along the rank after one).
+  cascade.walk([&](IterateOp it) {
+    if (it.getRank() == rank)
+      ok = false;
+  });
   cascade.walk([&](EinsumOp e) {
     SmallVector<StringRef> names = e.getRankNames();
     auto *it = llvm::find(names, rank);
