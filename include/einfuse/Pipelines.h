@@ -40,6 +40,12 @@ struct CPUPipelineOptions
                      "split; at most 1024. The workers are one parallel loop "
                      "(on threads with threads=true)"),
       llvm::cl::init(1)};
+  Option<std::string> splitRank{
+      *this, "split-rank",
+      llvm::cl::desc("With workers > 1, also split the sums over this rank "
+                     "that no online iteration carries (split-K of a "
+                     "matmul, a qmatmul's K, sums at decode)"),
+      llvm::cl::init("")};
   Option<bool> threads{
       *this, "threads",
       llvm::cl::desc("Run the parallel loops (batch, heads, queries, ...) on "

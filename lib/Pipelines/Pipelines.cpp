@@ -95,6 +95,8 @@ void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   if (options.workers != 1) {
     ein::EinPartitionOptions partition;
     partition.workers = options.workers;
+    partition.rank = options.splitRank;
+    partition.tileSize = options.tileSize;
     pm.addPass(ein::createEinPartition(partition));
   }
   if (options.kernelABI) {
@@ -132,6 +134,9 @@ LogicalResult validateCPUPipelineOptions(const CPUPipelineOptions &options,
   if (options.parallelTile < 1 || options.parallelTile > ein::kMaxTileSize)
     return fail("parallel-tile must be in [1, 2^31], got " +
                 Twine(int64_t(options.parallelTile)));
+  if (!options.splitRank.empty() && options.workers == 1)
+    return fail("split-rank '" + options.splitRank +
+                "' needs workers > 1 (the chunks to split it into)");
   if (options.parallelRank.empty())
     return fail("parallel-rank must be auto, none or a rank name");
   if (!llvm::is_contained({0, 4, 8, 16}, int64_t(options.vectorWidth)))

@@ -182,3 +182,67 @@ def test_rewrites_fire():
     b = compiled(SOFTMAX, "tile-size=5 workers=64").f
     x = np.random.default_rng(0).standard_normal((4, 300)).astype(np.float32)
     np.testing.assert_allclose(a(x, x), b(x, x), rtol=1e-5, atol=1e-6)
+
+
+# Split-K (split-rank): the sums over k of a 1-pass cascade become a plain
+# iteration split across workers; the init joins once.
+MATVEC = """
+func.func @f(%x: tensor<3x?xf32>, %w: tensor<?x16xf32>) -> tensor<3x16xf32> {
+  %r = ein.cascade [m, k, n] -> (tensor<3x16xf32>) {
+    %y = ein.einsum mul(%x[m, k], %w[k, n]) -> [m, n] sum[k] init(0.5 : f32) : (tensor<3x?xf32>, tensor<?x16xf32>) -> tensor<3x16xf32>
+    ein.yield %y : tensor<3x16xf32>
+  }
+  return %r : tensor<3x16xf32>
+}
+"""
+
+SIGMOID_ATTENTION = """
+func.func @f(%s: tensor<1x?xf32>, %v: tensor<?x16xf32>) -> tensor<1x16xf32> {
+  %r = ein.cascade [p, k, f] -> (tensor<1x16xf32>) {
+    %g = ein.einsum custom(%s[p, k]) -> [p, k] {
+    ^bb0(%a: f32):
+      %n = arith.negf %a : f32
+      %e = math.exp %n : f32
+      %one = arith.constant 1.0 : f32
+      %d = arith.addf %one, %e : f32
+      %y = arith.divf %one, %d : f32
+      ein.yield %y : f32
+    } : (tensor<1x?xf32>) -> tensor<1x?xf32>
+    %o = ein.einsum mul(%g[p, k], %v[k, f]) -> [p, f] sum[k] : (tensor<1x?xf32>, tensor<?x16xf32>) -> tensor<1x16xf32>
+    ein.yield %o : tensor<1x16xf32>
+  }
+  return %r : tensor<1x16xf32>
+}
+"""
+
+def naive_matmul(a, b):
+    """The same-dtype result summed in order (the contract's naive code;
+    NumPy's matmul blocks its sums and is more accurate than that)."""
+    acc = np.zeros((a.shape[0], b.shape[1]), a.dtype)
+    for j in range(a.shape[1]):
+        acc += a[:, j, None] * b[j]
+    return acc
+
+
+SPLIT_OPTIONS = ["", "split-rank=k workers=2", "split-rank=k workers=7 tile-size=3",
+                 "split-rank=k workers=64 tile-size=1"]
+
+
+@pytest.mark.parametrize("options", SPLIT_OPTIONS)
+@pytest.mark.parametrize("size", [1, 5, 300])
+def test_split_k(options, size):
+    rng = np.random.default_rng(size)
+    x = rng.standard_normal((3, size)).astype(np.float32)
+    w = rng.standard_normal((size, 16)).astype(np.float32)
+    out = np.full((3, 16), np.nan, np.float32)
+    compiled(MATVEC, options).f(x, w, out=out)
+    ref = np.matmul(x.astype(np.float64), w.astype(np.float64)) + 0.5
+    check(out, ref, naive_matmul(x, w) + np.float32(0.5), floor=1e-6, what=options)
+
+    s = rng.standard_normal((1, size)).astype(np.float32) * 2
+    v = rng.standard_normal((size, 16)).astype(np.float32)
+    out = np.full((1, 16), np.nan, np.float32)
+    compiled(SIGMOID_ATTENTION, options).f(s, v, out=out)
+    g64 = 1 / (1 + np.exp(-s.astype(np.float64)))
+    g32 = (1 / (1 + np.exp(-s))).astype(np.float32)
+    check(out, g64 @ v.astype(np.float64), naive_matmul(g32, v), floor=1e-6, what=options)

@@ -200,11 +200,19 @@ public:
   /// Why the cascade has no online form over the rank, or no refusal.
   Refusal analyse(Plan &plan);
   void rewrite(RewriterBase &b, Plan &plan);
+  /// A plain iteration of the sums (maxes, mins) over the rank of a 1-pass
+  /// cascade, so that --ein-partition can split them (split-K).
+  Refusal analysePlain(Plan &plan);
   /// The same for a mean and a variance about it (Welford's update).
   Refusal analyseWelford(WelfordPlan &plan);
   void rewriteWelford(RewriterBase &b, WelfordPlan &plan);
 
 private:
+  /// The checks on what the iteration computes (plan.inside, closed under
+  /// the Einsums along the rank the states read unless `closed`): state
+  /// shapes and tiled inputs.
+  Refusal analyseInside(Plan &plan, ArrayRef<EinsumOp> overR,
+                        bool closed = false);
   bool inCascade(Value v) {
     Operation *def = v.getDefiningOp();
     return def && def->getBlock() == &cascade.getBodyBlock();
@@ -406,9 +414,38 @@ Refusal OnlineRewriter::analyse(Plan &plan) {
       for (StringRef n : gNames)
         if (!hasRank(s, n))
           return refuse(OnlineRefusal::RescaledLacksRank, s, n.str());
+  return analyseInside(plan, overR, /*closed=*/true);
+  return {};
+}
+
+Refusal OnlineRewriter::analyseInside(Plan &plan, ArrayRef<EinsumOp> overR,
+                                      bool closed) {
+  Block &block = cascade.getBodyBlock();
+  if (!closed) {
+    // Inside: the states and the Einsums over r they read, transitively.
+    llvm::DenseSet<Operation *> inside;
+    SmallVector<Operation *> work;
+    for (EinsumOp e : plan.states)
+      if (inside.insert(e).second)
+        work.push_back(e);
+    while (!work.empty()) {
+      Operation *op = work.pop_back_val();
+      for (Value in : op->getOperands()) {
+        auto def = in.getDefiningOp<EinsumOp>();
+        if (def && def->getBlock() == &block && hasRank(def, rank) &&
+            inside.insert(def).second)
+          work.push_back(def);
+      }
+    }
+    for (EinsumOp e : overR)
+      if (inside.count(e))
+        plan.inside.push_back(e);
+  }
   // The running state is shaped like the states: each dynamic dim needs a
   // tensor from outside the cascade to take its size from.
-  SmallVector<EinsumOp> stateOps = {plan.barrier};
+  SmallVector<EinsumOp> stateOps;
+  if (plan.barrier)
+    stateOps.push_back(plan.barrier);
   llvm::append_range(stateOps, plan.states);
   for (EinsumOp e : stateOps) {
     SmallVector<StringRef> names = *namesOf(e, -1);
@@ -442,6 +479,30 @@ Refusal OnlineRewriter::analyse(Plan &plan) {
     }
   }
   return {};
+}
+
+Refusal OnlineRewriter::analysePlain(Plan &plan) {
+  CascadePassAnalysis analysis(cascade);
+  const RankPasses &passes = analysis.getPasses(rank);
+  if (passes.passes > 1)
+    return refuse(OnlineRefusal::NotOnePass, nullptr,
+                  std::to_string(passes.passes));
+  Block &block = cascade.getBodyBlock();
+  for (IterateOp it : block.getOps<IterateOp>())
+    if (it.getRank() == rank)
+      return refuse(OnlineRefusal::AlreadyIterated, it);
+  SmallVector<EinsumOp> overR;
+  for (EinsumOp e : block.getOps<EinsumOp>())
+    if (hasRank(e, rank)) {
+      overR.push_back(e);
+      if (reducesOnly(e, rank)) {
+        plan.states.push_back(e);
+        plan.weights.push_back(0.0);
+      }
+    }
+  if (plan.states.empty())
+    return refuse(OnlineRefusal::NoReduction);
+  return analyseInside(plan, overR);
 }
 
 EinsumOp OnlineRewriter::cloneOverTile(OpBuilder &b, EinsumOp e,
@@ -488,7 +549,11 @@ Value OnlineRewriter::splatLike(OpBuilder &b, Location loc, EinsumOp like,
 void OnlineRewriter::rewrite(RewriterBase &b, Plan &plan) {
   MLIRContext *ctx = cascade.getContext();
   OpBuilder::InsertionGuard guard(b);
-  Location loc = plan.barrier.getLoc();
+  // Without a barrier (a plain iteration of sums, for split-K), the states
+  // are the sums alone.
+  bool barrier = static_cast<bool>(plan.barrier);
+  unsigned first = barrier ? 1 : 0; // index of plan.states[0] in the state
+  Location loc = barrier ? plan.barrier.getLoc() : plan.states.front().getLoc();
   Block &block = cascade.getBodyBlock();
 
   std::string tileRank = addCascadeRank(cascade, rank + "0", ShapedType::kDynamic);
@@ -508,7 +573,9 @@ void OnlineRewriter::rewrite(RewriterBase &b, Plan &plan) {
       return CombineKind::sum;
     }
   };
-  SmallVector<EinsumOp> stateOps = {plan.barrier};
+  SmallVector<EinsumOp> stateOps;
+  if (barrier)
+    stateOps.push_back(plan.barrier);
   llvm::append_range(stateOps, plan.states);
   SmallVector<Value> inits;
   for (EinsumOp s : stateOps)
@@ -528,7 +595,9 @@ void OnlineRewriter::rewrite(RewriterBase &b, Plan &plan) {
   ArrayAttr combineAttr;
   if (llvm::all_of(plan.guards,
                    [&](Operation *g) { return isInfGuard(g, gIdentity); })) {
-    SmallVector<Attribute> combine = {CombineAttr::get(ctx, plan.barrierKind)};
+    SmallVector<Attribute> combine;
+    if (barrier)
+      combine.push_back(CombineAttr::get(ctx, plan.barrierKind));
     for (auto [s, w] : llvm::zip(plan.states, plan.weights))
       combine.push_back(w != 0.0 ? CombineAttr::get(
                                        ctx, CombineKind::rescaled_sum, 0, -1, w)
@@ -548,16 +617,18 @@ void OnlineRewriter::rewrite(RewriterBase &b, Plan &plan) {
   Block *body = b.createBlock(&iterate.getBody(), {}, argTypes,
                               SmallVector<Location>(argTypes.size(), loc));
   unsigned numTiles = tiles.size();
-  Value rmOld = body->getArgument(numTiles);
+  Value rmOld = barrier ? body->getArgument(numTiles) : Value();
 
   // The tile: every inside Einsum, on tiles, in block order; pass 1 reads
   // the running max through the guards.
   IRMapping mapping, oldMapping;
   for (auto [i, v] : llvm::enumerate(tiles))
     mapping.map(v, body->getArgument(i));
-  SmallVector<StringRef> gNames = plan.barrier.getRankNames();
-  SmallVector<AffineExpr> gExprs = llvm::to_vector(
-      plan.barrier.getOutputMap().getResults());
+  SmallVector<StringRef> gNames =
+      barrier ? plan.barrier.getRankNames() : SmallVector<StringRef>();
+  SmallVector<AffineExpr> gExprs =
+      barrier ? llvm::to_vector(plan.barrier.getOutputMap().getResults())
+              : SmallVector<AffineExpr>();
   SmallVector<SmallVector<AffineExpr>> twoG = {gExprs, gExprs};
   Value gNew, gOld;
   llvm::DenseMap<Operation *, Value> partials;
@@ -621,9 +692,11 @@ void OnlineRewriter::rewrite(RewriterBase &b, Plan &plan) {
         });
     return f;
   };
-  SmallVector<Value> next = {mapping.lookup(plan.barrier.getResult())};
+  SmallVector<Value> next;
+  if (barrier)
+    next.push_back(mapping.lookup(plan.barrier.getResult()));
   for (auto [j, s] : llvm::enumerate(plan.states)) {
-    Value state = body->getArgument(numTiles + 1 + j);
+    Value state = body->getArgument(numTiles + first + j);
     Value partial = partials.lookup(s);
     SmallVector<StringRef> sNames = s.getRankNames();
     SmallVector<AffineExpr> sExprs = llvm::to_vector(s.getOutputMap().getResults());
@@ -659,9 +732,10 @@ void OnlineRewriter::rewrite(RewriterBase &b, Plan &plan) {
   llvm::DenseSet<Value> after(iterate.getResults().begin(),
                               iterate.getResults().end());
   b.setInsertionPointAfter(iterate);
-  b.replaceAllUsesWith(plan.barrier.getResult(), iterate.getResult(0));
+  if (barrier)
+    b.replaceAllUsesWith(plan.barrier.getResult(), iterate.getResult(0));
   for (auto [j, s] : llvm::enumerate(plan.states)) {
-    Value total = iterate.getResult(1 + j);
+    Value total = iterate.getResult(first + j);
     if (auto init = dyn_cast_or_null<FloatAttr>(s.getInitAttr());
         init && s.getReduce() == ReduceKind::sum) {
       SmallVector<StringRef> outNames = *namesOf(s, -1);
@@ -1089,9 +1163,37 @@ std::string einfuse::ein::describe(OnlineRefusal why, StringRef rankRef,
     return "Welford's update is built for f32";
   case OnlineRefusal::VarianceNotAboutSum:
     return "this difference is not about a value derived from the sum";
+  case OnlineRefusal::NotOnePass:
+    return "the cascade takes " + d + " passes over '" + r +
+           "': split-K needs its online form (--ein-online-normalize) "
+           "first";
+  case OnlineRefusal::AlreadyIterated:
+    return "an iteration already runs over '" + r + "'";
+  case OnlineRefusal::NoReduction:
+    return "no Einsum reduces '" + r + "' alone";
   case OnlineRefusal::SumReadAlongRank:
     return "this Einsum reads the sum over '" + r + "' again along '" + r +
            "'";
   }
   llvm_unreachable("unknown refusal");
+}
+
+FailureOr<IterateOp>
+einfuse::ein::buildPlainIteration(RewriterBase &rewriter, CascadeOp cascade,
+                                  StringRef rank, int64_t tileSize,
+                                  OnlineRefusalInfo *why) {
+  OnlineRewriter online(cascade, rank, tileSize);
+  Plan plan;
+  Refusal refusal = online.analysePlain(plan);
+  if (refusal) {
+    if (why)
+      *why = refusal;
+    return failure();
+  }
+  online.rewrite(rewriter, plan);
+  IterateOp last;
+  for (IterateOp it : cascade.getBodyBlock().getOps<IterateOp>())
+    if (it.getRank() == rank)
+      last = it;
+  return last;
 }

@@ -235,12 +235,37 @@ struct EinPartitionPass
           << kMaxWorkers << "], got " << static_cast<int64_t>(workers);
       return signalPassFailure();
     }
+    if (tileSize <= 0 || tileSize > kMaxTileSize) {
+      emitError(getOperation()->getLoc(),
+                "ein-partition: tile-size must be in [1, 2^31], got ")
+          << static_cast<int64_t>(tileSize);
+      return signalPassFailure();
+    }
+    if (!rank.empty() &&
+        failed(checkRankOption(getOperation(), rank, "ein-partition: rank")))
+      return signalPassFailure();
+    IRRewriter rewriter(&getContext());
+    if (!rank.empty() && workers > 1) {
+      // Split-K: the sums over the rank become an iteration first.
+      SmallVector<CascadeOp> cascades;
+      getOperation()->walk([&](CascadeOp c) {
+        if (c.lookupRank(rank) >= 0)
+          cascades.push_back(c);
+      });
+      for (CascadeOp c : cascades) {
+        OnlineRefusalInfo why;
+        if (failed(buildPlainIteration(rewriter, c, rank, tileSize, &why)) &&
+            why.reason != OnlineRefusal::AlreadyIterated)
+          (why.at ? why.at : c.getOperation())
+                  ->emitRemark("no split over rank '")
+              << rank << "': " << describe(why.reason, rank, why.detail);
+      }
+    }
     SmallVector<IterateOp> iterates;
     getOperation()->walk([&](IterateOp it) {
       if (!it.getWorkers())
         iterates.push_back(it);
     });
-    IRRewriter rewriter(&getContext());
     for (IterateOp it : iterates) {
       // One worker is the iteration itself.
       if (workers == 1)

@@ -49,6 +49,10 @@ enum class OnlineRefusal {
   WelfordNotF32,              ///< Welford's update is built for f32
   VarianceNotAboutSum,        ///< m is not derived from the sum
   SumReadAlongRank,           ///< the sum is read again along the rank
+  // A plain iteration (split-K of sums):
+  NotOnePass,      ///< the rank needs several passes: an online form first
+  AlreadyIterated, ///< an iteration already runs over the rank
+  NoReduction,     ///< nothing reduces the rank alone
 };
 
 /// The refusal `why`, of rank `rank`, in words; `detail` names the rank or
@@ -73,6 +77,16 @@ mlir::FailureOr<IterateOp>
 buildOnlineIteration(mlir::RewriterBase &rewriter, CascadeOp cascade,
                      llvm::StringRef rank, int64_t tileSize,
                      OnlineRefusalInfo *why = nullptr);
+
+/// Rewrites the reductions over `rank` alone (sums, maxes, mins) of a
+/// cascade that takes 1 pass over it into one `ein.iterate` whose states
+/// are those reductions, combined by `sum`/`max`/`min`, so that
+/// partitionIteration can split them (split-K of a matmul or a sum at
+/// decode). Fails with the reason, IR unchanged.
+mlir::FailureOr<IterateOp>
+buildPlainIteration(mlir::RewriterBase &rewriter, CascadeOp cascade,
+                    llvm::StringRef rank, int64_t tileSize,
+                    OnlineRefusalInfo *why = nullptr);
 
 /// Why an iteration is not split across workers.
 enum class PartitionRefusal {

@@ -120,10 +120,23 @@ def EinPartition : Pass<"ein-partition"> {
     of Einsums (so their ranks are unknown), is left unchanged with a
     remark that says why. The same rewrite is available as
     `partitionIteration` (Ein/Transforms/Passes.h) on a `RewriterBase`.
+
+    `rank=k` also splits a rank that no iteration runs over, in a cascade
+    that takes 1 pass over it (split-K of a matmul or a quantized matmul
+    with a long K, the sums of sigmoid attention at decode): its sums (and
+    maxes and mins) over `k` alone first become a plain iteration in tiles
+    of `tile-size` (`buildPlainIteration`), which is then split. A cascade
+    that cannot (several passes over `k` with no online form, nothing
+    reducing `k`) gets a remark that says why.
   }];
   let options = [
     Option<"workers", "workers", "int64_t", /*default=*/"2",
-           "Number of workers (chunks of the iterated rank), 1 to 1024">
+           "Number of workers (chunks of the iterated rank), 1 to 1024">,
+    Option<"rank", "rank", "std::string", /*default=*/"\"\"",
+           "Also split the sums over this rank that no iteration carries "
+           "(split-K); a rank no cascade declares is an error">,
+    Option<"tileSize", "tile-size", "int64_t", /*default=*/"64",
+           "Tile size of the iteration built for `rank`, 1 to 2^31">
   ];
   let dependentDialects = ["::mlir::tensor::TensorDialect",
                            "::mlir::math::MathDialect"];
