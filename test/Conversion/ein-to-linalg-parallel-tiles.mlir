@@ -45,3 +45,18 @@ func.func @reduces_p(%x: tensor<?x8xf32>) -> tensor<8xf32> {
   }
   return %r : tensor<8xf32>
 }
+
+// -----
+
+// A static extent 0 in a tensor the tiles would slice: nothing to compute,
+// and upstream rejects a slice at offset 0 of a 0-sized dim, so the cascade
+// is not tiled (it used to fail to compile: "offset 1 is out-of-bounds").
+// CHECK-LABEL: func @static_zero
+// CHECK-NOT: scf.forall
+func.func @static_zero(%x: tensor<?x0xf32>) -> tensor<?x0xf32> {
+  %r = ein.cascade [p, j] -> (tensor<?x0xf32>) {
+    %m = ein.einsum copy(%x[p, j]) -> [p, j] : (tensor<?x0xf32>) -> tensor<?x0xf32>
+    ein.yield %m : tensor<?x0xf32>
+  }
+  return %r : tensor<?x0xf32>
+}

@@ -992,6 +992,17 @@ bool analyseTiledRank(CascadeOp cascade, RankTiling &t) {
       ok = false;
     resultDims.push_back(dim);
   }
+  // A static extent 0 leaves nothing to compute, and a slice of it (offset
+  // 0 in a dim of size 0) does not verify upstream: no tiles then.
+  auto hasZero = [](Type t) {
+    return llvm::is_contained(cast<ShapedType>(t).getShape(), 0);
+  };
+  for (auto &[v, dim] : sliced)
+    if (hasZero(v.getType()))
+      ok = false;
+  for (Type t : cascade.getResultTypes())
+    if (hasZero(t))
+      ok = false;
   return ok && !sliced.empty();
 }
 } // namespace
