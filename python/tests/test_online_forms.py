@@ -246,3 +246,72 @@ def test_split_k(options, size):
     g64 = 1 / (1 + np.exp(-s.astype(np.float64)))
     g32 = (1 / (1 + np.exp(-s))).astype(np.float32)
     check(out, g64 @ v.astype(np.float64), naive_matmul(g32, v), floor=1e-6, what=options)
+
+
+# Welford's update for the variance in the forms users write: (x - mu)^2 in
+# one region, mu - x, with a beta after the normalisation; rows with a mean
+# large against their spread (the contract must hold there too).
+def variance_source(form):
+    if form == "region":
+        var = """
+    %v = ein.einsum custom(%x[n, c], %mu[n]) -> [n] sum[c] {
+    ^bb0(%a: f32, %b: f32):
+      %d = arith.subf %a, %b : f32
+      %q = arith.mulf %d, %d : f32
+      ein.yield %q : f32
+    } : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4xf32>"""
+    else:
+        var = """
+    %df = ein.einsum sub(%mu[n], %x[n, c]) -> [n, c] : (tensor<4xf32>, tensor<4x?xf32>) -> tensor<4x?xf32>
+    %v = ein.einsum mul(%df[n, c], %df[n, c]) -> [n] sum[c] : (tensor<4x?xf32>, tensor<4x?xf32>) -> tensor<4xf32>"""
+    return """
+func.func @f(%x: tensor<4x?xf32>, %beta: tensor<?xf32>) -> tensor<4x?xf32> {
+  %r = ein.cascade [n, c] -> (tensor<4x?xf32>) {
+    %s = ein.einsum copy(%x[n, c]) -> [n] sum[c] : (tensor<4x?xf32>) -> tensor<4xf32>
+    %mu = ein.einsum custom(%s[n]) -> [n] {
+    ^bb0(%a: f32):
+      %e = ein.extent "c" : index
+      %i = arith.index_cast %e : index to i64
+      %f = arith.sitofp %i : i64 to f32
+      %q = arith.divf %a, %f : f32
+      ein.yield %q : f32
+    } : (tensor<4xf32>) -> tensor<4xf32>""" + var + """
+    %y = ein.einsum custom(%x[n, c], %mu[n], %v[n], %beta[c]) -> [n, c] {
+    ^bb0(%a: f32, %m: f32, %w: f32, %b: f32):
+      %e = ein.extent "c" : index
+      %i = arith.index_cast %e : index to i64
+      %f = arith.sitofp %i : i64 to f32
+      %var = arith.divf %w, %f : f32
+      %eps = arith.constant 1.0e-5 : f32
+      %ve = arith.addf %var, %eps : f32
+      %rs = math.rsqrt %ve : f32
+      %dx = arith.subf %a, %m : f32
+      %t = arith.mulf %dx, %rs : f32
+      %o = arith.addf %t, %b : f32
+      ein.yield %o : f32
+    } : (tensor<4x?xf32>, tensor<4xf32>, tensor<4xf32>, tensor<?xf32>) -> tensor<4x?xf32>
+    ein.yield %y : tensor<4x?xf32>
+  }
+  return %r : tensor<4x?xf32>
+}
+"""
+
+
+def layer_norm_beta(x, beta, dtype):
+    x, beta = x.astype(dtype), beta.astype(dtype)
+    mu = x.sum(1, keepdims=True, dtype=dtype) / dtype(x.shape[1])
+    var = ((x - mu) ** 2).sum(1, keepdims=True, dtype=dtype) / dtype(x.shape[1])
+    return (x - mu) / np.sqrt(var + dtype(1e-5)) + beta
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+@pytest.mark.parametrize("form", ["region", "mu_minus_x"])
+@pytest.mark.parametrize("mean", [0.0, 1000.0])
+def test_variance_forms(form, options, mean):
+    rng = np.random.default_rng(7)
+    x = (mean + rng.uniform(-2, 2, (4, 200))).astype(np.float32)
+    beta = rng.standard_normal(200).astype(np.float32)
+    out = np.full(x.shape, np.nan, np.float32)
+    compiled(variance_source(form), options).f(x, beta, out=out)
+    check(out, layer_norm_beta(x, beta, np.float64), layer_norm_beta(x, beta, np.float32),
+          floor=1e-5, what=f"{form} {options}")

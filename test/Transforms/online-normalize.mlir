@@ -397,3 +397,47 @@ func.func @max_subtract(%x: tensor<8x?xf32>) -> tensor<8x?xf32> {
   }
   return %y : tensor<8x?xf32>
 }
+
+// -----
+
+// The variance written (x - mu)^2 in one region, and mu - x as a named
+// difference: the same Welford update as x - mu squared by a mul.
+// CHECK-LABEL: func @variance_in_region
+// CHECK: ein.iterate c tile 32 as c0 {{.*}} combine [sum, welford_mean(0), welford_m2(0, 1)]
+// CHECK-NOT: sum[c]
+func.func @variance_in_region(%x: tensor<8x?xf32>) -> tensor<8xf32> {
+  %r = ein.cascade [n, c] -> (tensor<8xf32>) {
+    %s = ein.einsum copy(%x[n, c]) -> [n] sum[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    %mu = ein.einsum custom(%s[n]) -> [n] {
+    ^bb0(%a: f32):
+      %e = ein.extent "c" : index
+      %i = arith.index_cast %e : index to i64
+      %f = arith.sitofp %i : i64 to f32
+      %q = arith.divf %a, %f : f32
+      ein.yield %q : f32
+    } : (tensor<8xf32>) -> tensor<8xf32>
+    %v = ein.einsum custom(%x[n, c], %mu[n]) -> [n] sum[c] {
+    ^bb0(%a: f32, %b: f32):
+      %d = arith.subf %a, %b : f32
+      %q = arith.mulf %d, %d : f32
+      ein.yield %q : f32
+    } : (tensor<8x?xf32>, tensor<8xf32>) -> tensor<8xf32>
+    ein.yield %v : tensor<8xf32>
+  }
+  return %r : tensor<8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @variance_mu_minus_x
+// CHECK: ein.iterate c tile 32 as c0 {{.*}} combine [sum, welford_mean(0), welford_m2(0, 1)]
+// CHECK-NOT: sum[c]
+func.func @variance_mu_minus_x(%x: tensor<8x?xf32>) -> tensor<8xf32> {
+  %r = ein.cascade [n, c] -> (tensor<8xf32>) {
+    %s = ein.einsum copy(%x[n, c]) -> [n] sum[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    %d = ein.einsum sub(%s[n], %x[n, c]) -> [n, c] : (tensor<8xf32>, tensor<8x?xf32>) -> tensor<8x?xf32>
+    %v = ein.einsum mul(%d[n, c], %d[n, c]) -> [n] sum[c] : (tensor<8x?xf32>, tensor<8x?xf32>) -> tensor<8xf32>
+    ein.yield %v : tensor<8xf32>
+  }
+  return %r : tensor<8xf32>
+}

@@ -178,6 +178,28 @@ bool isSquare(EinsumOp e) {
          mul.getRhs() == body.getArgument(0);
 }
 
+/// `custom(X, M) { d = a - b (or b - a); yield d * d }`: a squared
+/// difference in one region (the variance written without a separate
+/// difference); a float `init` is allowed.
+bool isSquaredDifference(EinsumOp e) {
+  if (e.getMap() != MapKind::custom || e.getInputs().size() != 2 ||
+      (e.getInitAttr() && !isa<FloatAttr>(e.getInitAttr())))
+    return false;
+  Block &body = e.getBody().front();
+  auto mul = cast<YieldOp>(body.getTerminator())
+                 .getValues()
+                 .front()
+                 .getDefiningOp<arith::MulFOp>();
+  if (!mul || mul.getLhs() != mul.getRhs())
+    return false;
+  auto sub = mul.getLhs().getDefiningOp<arith::SubFOp>();
+  if (!sub)
+    return false;
+  Value a = body.getArgument(0), b = body.getArgument(1);
+  return (sub.getLhs() == a && sub.getRhs() == b) ||
+         (sub.getLhs() == b && sub.getRhs() == a);
+}
+
 /// The rank names an Einsum's input `i` (or, with i < 0, its output) is
 /// indexed by, when every index is a plain rank.
 std::optional<SmallVector<StringRef>> namesOf(EinsumOp e, int i) {
@@ -785,27 +807,43 @@ Refusal OnlineRewriter::analyseWelford(WelfordPlan &plan) {
       plan.sum = e;
       continue;
     }
-    if (!plan.var && isSquare(e))
+    if (!plan.var && (isSquare(e) || isSquaredDifference(e)))
       plan.var = e;
   }
   if (!plan.sum || !plan.var)
     return refuse(OnlineRefusal::NoBarrierNoVariance);
-  plan.diff = plan.var.getInputs()[0].getDefiningOp<EinsumOp>();
-  if (!plan.diff || plan.diff->getBlock() != &cascade.getBodyBlock() ||
-      plan.diff.getMap() != MapKind::sub)
-    return refuse(OnlineRefusal::VarianceNotOfDifference, plan.var);
   plan.x = plan.sum.getInputs()[0];
-  plan.m = plan.diff.getInputs()[1];
-  if (plan.diff.getInputs()[0] != plan.x)
-    return refuse(OnlineRefusal::VarianceAboutOtherValue, plan.diff);
+  // The difference: a named `sub` (either order: the square does not care)
+  // squared by the variance, or (x - m)^2 in the variance's own region.
+  int xAt = -1; // operand of the difference (or of the variance) that is x
+  EinsumOp holder; // the Einsum whose operands are x and m
+  if (isSquaredDifference(plan.var)) {
+    holder = plan.var;
+  } else {
+    plan.diff = plan.var.getInputs()[0].getDefiningOp<EinsumOp>();
+    if (!plan.diff || plan.diff->getBlock() != &cascade.getBodyBlock() ||
+        plan.diff.getMap() != MapKind::sub)
+      return refuse(OnlineRefusal::VarianceNotOfDifference, plan.var);
+    holder = plan.diff;
+  }
+  for (int i : {0, 1})
+    if (holder.getInputs()[i] == plan.x && xAt < 0)
+      xAt = i;
+  if (xAt < 0)
+    return refuse(OnlineRefusal::VarianceAboutOtherValue, holder);
+  plan.m = holder.getInputs()[1 - xAt];
   if (cascade->isAncestor(plan.x.getParentRegion()->getParentOp()))
     return refuse(OnlineRefusal::SummedValueComputed, plan.sum);
-  auto xSum = namesOf(plan.sum, 0), xDiff = namesOf(plan.diff, 0);
+  auto xSum = namesOf(plan.sum, 0), xDiff = namesOf(holder, xAt);
   auto sOut = namesOf(plan.sum, -1), vOut = namesOf(plan.var, -1),
-       mIn = namesOf(plan.diff, 1), dOut = namesOf(plan.diff, -1),
-       vIn = namesOf(plan.var, 0);
-  if (!xSum || !xDiff || !sOut || !vOut || !mIn || !dOut || !vIn ||
-      *xSum != *xDiff || *sOut != *vOut || *sOut != *mIn || *dOut != *vIn)
+       mIn = namesOf(holder, 1 - xAt);
+  bool alike = xSum && xDiff && sOut && vOut && mIn && *xSum == *xDiff &&
+               *sOut == *vOut && *sOut == *mIn;
+  if (alike && plan.diff) {
+    auto dOut = namesOf(plan.diff, -1), vIn = namesOf(plan.var, 0);
+    alike = dOut && vIn && *dOut == *vIn;
+  }
+  if (!alike)
     return refuse(OnlineRefusal::VarianceIndexedDifferently, plan.var);
   plan.xDim = llvm::find(*xSum, rank) - xSum->begin();
   if (llvm::count(*xSum, StringRef(rank)) != 1)
@@ -822,10 +860,10 @@ Refusal OnlineRewriter::analyseWelford(WelfordPlan &plan) {
   if (!mDef || (mDef != plan.sum &&
                 (mDef->getBlock() != &cascade.getBodyBlock() ||
                  hasRank(mDef, rank) || !plan.sum->isBeforeInBlock(mDef))))
-    return refuse(OnlineRefusal::VarianceNotAboutSum, plan.diff);
+    return refuse(OnlineRefusal::VarianceNotAboutSum, holder);
   for (Operation *user : plan.sum.getResult().getUsers())
     if (auto ue = dyn_cast<EinsumOp>(user);
-        !ue || (hasRank(ue, rank) && ue != plan.diff))
+        !ue || (hasRank(ue, rank) && ue != holder))
       return refuse(OnlineRefusal::SumReadAlongRank, user);
   for (Value v : {plan.sum.getResult(), plan.var.getResult()}) {
     EinsumOp e = v.getDefiningOp<EinsumOp>();
@@ -1003,7 +1041,7 @@ void OnlineRewriter::rewriteWelford(RewriterBase &b, WelfordPlan &plan) {
           .getResult();
   b.replaceAllUsesWith(plan.var.getResult(), vNew);
   b.eraseOp(plan.var);
-  if (plan.diff.getResult().use_empty())
+  if (plan.diff && plan.diff.getResult().use_empty())
     b.eraseOp(plan.diff);
 }
 
