@@ -315,3 +315,45 @@ def test_variance_forms(form, options, mean):
     compiled(variance_source(form), options).f(x, beta, out=out)
     check(out, layer_norm_beta(x, beta, np.float64), layer_norm_beta(x, beta, np.float32),
           floor=1e-5, what=f"{form} {options}")
+
+
+# The divide guard written inline in the normalising region: deferred, and
+# the result keeps the guard's 0 where the denominator is 0 (empty rows).
+INLINE_GUARD = """
+func.func @f(%x: tensor<4x?xf32>, %v: tensor<4x?xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [n, c] -> (tensor<4xf32>) {
+    %m = ein.einsum copy(%x[n, c]) -> [n] max[c] : (tensor<4x?xf32>) -> tensor<4xf32>
+    %e = ein.einsum custom(%x[n, c], %m[n]) -> [n, c] {""" + EXP_SUB + """
+    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] : (tensor<4x?xf32>) -> tensor<4xf32>
+    %p = ein.einsum custom(%e[n, c], %s[n]) -> [n, c] {
+    ^bb0(%a: f32, %b: f32):
+      %zero = arith.constant 0.0 : f32
+      %z = arith.cmpf oeq, %b, %zero : f32
+      %q = arith.divf %a, %b : f32
+      %g = arith.select %z, %zero, %q : f32
+      ein.yield %g : f32
+    } : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4x?xf32>
+    %t = ein.einsum mul(%p[n, c], %v[n, c]) -> [n] sum[c] : (tensor<4x?xf32>, tensor<4x?xf32>) -> tensor<4xf32>
+    ein.yield %t : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+"""
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+@pytest.mark.parametrize("size", [0, 1, 130])
+def test_inline_guard(options, size):
+    rng = np.random.default_rng(size)
+    x = (rng.standard_normal((4, size)) * 3).astype(np.float32)
+    v = rng.standard_normal((4, size)).astype(np.float32)
+
+    def ref(dtype):
+        if size == 0:
+            return np.zeros(4, dtype)
+        e = np.exp(x.astype(dtype) - x.max(1, keepdims=True))
+        return ((e / e.sum(1, keepdims=True, dtype=dtype)) * v).sum(1, dtype=dtype)
+
+    out = np.full(4, np.nan, np.float32)
+    compiled(INLINE_GUARD, options).f(x, v, out=out)
+    check(out, ref(np.float64), ref(np.float32), floor=1e-6, what=options)

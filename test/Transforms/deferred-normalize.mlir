@@ -149,3 +149,31 @@ func.func @deferred_init(%s: tensor<4x?xf32>, %v: tensor<?x16xf32>) -> tensor<4x
   }
   return %r : tensor<4x16xf32>
 }
+
+// -----
+
+// The divide guard written inline (D == 0 ? 0 : X / D): the same deferral,
+// and the normalisation keeps the guard (every term was 0 where D is 0).
+// CHECK-LABEL: func @inline_guard
+// CHECK: %[[O:.*]] = ein.einsum mul(%{{.*}}[n, c], %arg1[n, c]) -> [n] sum[c]
+// CHECK: ein.einsum custom(%[[O]][n], %{{.*}}[n]) -> [n]
+// CHECK: %[[Z:.*]] = arith.cmpf oeq, %{{.*}}, %{{.*}} : f32
+// CHECK: arith.divf
+// CHECK: arith.select %[[Z]]
+func.func @inline_guard(%x: tensor<4x?xf32>, %v: tensor<4x?xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [n, c] -> (tensor<4xf32>) {
+    %e = ein.einsum exp(%x[n, c]) -> [n, c] : (tensor<4x?xf32>) -> tensor<4x?xf32>
+    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] : (tensor<4x?xf32>) -> tensor<4xf32>
+    %p = ein.einsum custom(%e[n, c], %s[n]) -> [n, c] {
+    ^bb0(%a: f32, %b: f32):
+      %zero = arith.constant 0.0 : f32
+      %z = arith.cmpf oeq, %b, %zero : f32
+      %q = arith.divf %a, %b : f32
+      %g = arith.select %z, %zero, %q : f32
+      ein.yield %g : f32
+    } : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4x?xf32>
+    %t = ein.einsum mul(%p[n, c], %v[n, c]) -> [n] sum[c] : (tensor<4x?xf32>, tensor<4x?xf32>) -> tensor<4xf32>
+    ein.yield %t : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}

@@ -57,8 +57,17 @@ def EinDeferredNormalize : Pass<"ein-deferred-normalize"> {
     unchanged up to rounding: the reduction's own `init` is added after the
     normalisation (it was never scaled by `D`), and `0 / D` is taken as 0,
     so that an empty `R` keeps its result (the init, or 0) where `D`, a sum
-    over the same `R`, is 0 too.
+    over the same `R`, is 0 too. A guard written inline,
+    `D == 0 ? 0 : X / D`, is recognised and kept on the normalisation.
+
+    With `remarks=true`, each normalisation that reads a factor computed by
+    a reduction, invariant along a sum that reads it, and that stays (an
+    added beta, a non-linear use of the factor) gets a remark saying why.
   }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Say with a remark why a normalisation stays before a sum">
+  ];
 }
 
 def EinOnlineNormalize : Pass<"ein-online-normalize"> {
