@@ -441,3 +441,40 @@ func.func @variance_mu_minus_x(%x: tensor<8x?xf32>) -> tensor<8xf32> {
   }
   return %r : tensor<8xf32>
 }
+
+// -----
+
+// SDPA's guard written `m != -inf ? m : 0` and stored transposed ([j, h]
+// where the max is [h, j]): the correction factor reads the recomputed
+// guards by their own ranks (it used to read them as [h, j], out of
+// bounds; found by the property test), and the guard only replaces -inf,
+// so the states say how they combine.
+// CHECK-LABEL: func @guard_transposed
+// CHECK: ein.iterate s tile 32 as s0 {{.*}} combine [max, rescaled_sum(0, -1.0), rescaled_sum(0, -1.0)] {
+// CHECK: %[[GN:.*]] = ein.einsum custom(%{{.*}}[h, j]) -> [j, h]
+// CHECK: %[[GO:.*]] = ein.einsum custom(%{{.*}}[h, j]) -> [j, h]
+// CHECK: ein.einsum custom(%{{.*}}[h, j], %[[GO]][j, h], %[[GN]][j, h]) -> [h, j]
+func.func @guard_transposed(%x: tensor<?x3x?xf32>, %v: tensor<?x3x?xf32>) -> tensor<3x?xf32> {
+  %r = ein.cascade [s, h, j] -> (tensor<3x?xf32>) {
+    %m = ein.einsum copy(%x[s, h, j]) -> [h, j] max[s] : (tensor<?x3x?xf32>) -> tensor<3x?xf32>
+    %g = ein.einsum custom(%m[h, j]) -> [j, h] {
+    ^bb0(%a: f32):
+      %ninf = arith.constant 0xFF800000 : f32
+      %finite = arith.cmpf one, %a, %ninf : f32
+      %zero = arith.constant 0.0 : f32
+      %y = arith.select %finite, %a, %zero : f32
+      ein.yield %y : f32
+    } : (tensor<3x?xf32>) -> tensor<?x3xf32>
+    %e = ein.einsum custom(%x[s, h, j], %g[j, h]) -> [s, h, j] {
+    ^bb0(%a: f32, %b: f32):
+      %d = arith.subf %a, %b : f32
+      %y = math.exp %d : f32
+      ein.yield %y : f32
+    } : (tensor<?x3x?xf32>, tensor<?x3xf32>) -> tensor<?x3x?xf32>
+    %sum = ein.einsum copy(%e[s, h, j]) -> [h, j] sum[s] : (tensor<?x3x?xf32>) -> tensor<3x?xf32>
+    %nv = ein.einsum mul(%e[s, h, j], %v[s, h, j]) -> [h, j] sum[s] : (tensor<?x3x?xf32>, tensor<?x3x?xf32>) -> tensor<3x?xf32>
+    %o = ein.einsum div(%nv[h, j], %sum[h, j]) -> [h, j] : (tensor<3x?xf32>, tensor<3x?xf32>) -> tensor<3x?xf32>
+    ein.yield %o : tensor<3x?xf32>
+  }
+  return %r : tensor<3x?xf32>
+}

@@ -96,8 +96,9 @@ std::optional<double> expCoefficient(EinsumOp e, unsigned operand) {
   }
 }
 
-/// Whether `op` is an Einsum `x == e ? c : x` (identity except at e, the
-/// identity of the barrier: -inf for a max, +inf for a min).
+/// Whether `op` is an Einsum that is the identity except at e, the
+/// identity of the barrier (-inf for a max, +inf for a min): `x == e ? c :
+/// x`, or written the other way round, `x != e ? x : c`.
 bool isInfGuard(Operation *op, double identity) {
   auto e = dyn_cast<EinsumOp>(op);
   if (!e || e.getMap() != MapKind::custom || e.getInputs().size() != 1)
@@ -106,11 +107,17 @@ bool isInfGuard(Operation *op, double identity) {
   Value x = body.getArgument(0);
   auto yield = cast<YieldOp>(body.getTerminator());
   auto sel = yield.getValues().front().getDefiningOp<arith::SelectOp>();
-  if (!sel || sel.getFalseValue() != x)
+  if (!sel)
     return false;
   auto cmp = sel.getCondition().getDefiningOp<arith::CmpFOp>();
-  if (!cmp || cmp.getPredicate() != arith::CmpFPredicate::OEQ ||
-      cmp.getLhs() != x)
+  if (!cmp || cmp.getLhs() != x)
+    return false;
+  bool equal = cmp.getPredicate() == arith::CmpFPredicate::OEQ ||
+               cmp.getPredicate() == arith::CmpFPredicate::UEQ;
+  bool differs = cmp.getPredicate() == arith::CmpFPredicate::ONE ||
+                 cmp.getPredicate() == arith::CmpFPredicate::UNE;
+  if (!(equal && sel.getFalseValue() == x) &&
+      !(differs && sel.getTrueValue() == x))
     return false;
   FloatAttr inf;
   return matchPattern(cmp.getRhs(), m_Constant(&inf)) &&
@@ -429,6 +436,19 @@ Refusal OnlineRewriter::analyse(Plan &plan) {
           chain.push_back(in);
     }
   }
+  // What pass 1 reads for G keeps G's ranks (in any order).
+  if (plan.g && plan.g != plan.barrier.getResult()) {
+    auto ge = plan.g.getDefiningOp<EinsumOp>();
+    std::optional<SmallVector<StringRef>> gOut =
+        ge ? namesOf(ge, -1) : std::nullopt;
+    SmallVector<StringRef> bOut = *namesOf(plan.barrier, -1);
+    if (!gOut || gOut->size() != bOut.size() ||
+        !llvm::all_of(*gOut, [&](StringRef n) {
+          return llvm::is_contained(bOut, n);
+        }))
+      return refuse(OnlineRefusal::GuardChangesRanks,
+                    ge ? ge.getOperation() : plan.barrier.getOperation());
+  }
   // G's ranks must index every rescaled sum, so the correction applies.
   SmallVector<StringRef> gNames = *namesOf(plan.barrier, -1);
   for (auto [s, w] : llvm::zip(plan.states, plan.weights))
@@ -686,14 +706,25 @@ void OnlineRewriter::rewrite(RewriterBase &b, Plan &plan) {
   // Per weight w: PRM = exp(w * (G(RM') - G(RM))), and 0 while the state
   // is still empty (RM the identity): the sums are 0 then, and a guard may
   // have mapped the identity to a value whose difference overflows exp.
-  SmallVector<SmallVector<AffineExpr>> threeG = {gExprs, gExprs, gExprs};
+  // The guarded value may keep the max's ranks in another order (a guard
+  // written transposed): read it by its own output ranks.
+  SmallVector<AffineExpr> guardExprs = gExprs;
+  if (barrier && plan.g && plan.g != plan.barrier.getResult())
+    if (auto ge = plan.g.getDefiningOp<EinsumOp>()) {
+      guardExprs.clear();
+      for (StringRef n : *namesOf(ge, -1))
+        guardExprs.push_back(getAffineDimExpr(
+            llvm::find(gNames, n) - gNames.begin(), ctx));
+    }
+  SmallVector<SmallVector<AffineExpr>> threeG = {gExprs, guardExprs,
+                                                 guardExprs};
   std::map<double, Value> factors;
   auto factor = [&](double w) {
     Value &f = factors[w];
     if (f)
       return f;
     f = buildEinsum(
-        b, loc, cast<RankedTensorType>(gNew.getType()), {rmOld, gOld, gNew},
+        b, loc, plan.barrier.getResult().getType(), {rmOld, gOld, gNew},
         gNames, threeG, gExprs, MapKind::custom, ReduceKind::none,
         [&](OpBuilder &bb, Location l, ValueRange a) -> Value {
           Type t = a[0].getType();
@@ -1161,6 +1192,9 @@ std::string einfuse::ein::describe(OnlineRefusal why, StringRef rankRef,
     return "this Einsum reads the " + d + " over '" + r + "' as exp(" +
            (d == "max" ? "+" : "-") + d + "), which grows as the " + d +
            " moves: the rescaled terms would overflow";
+  case OnlineRefusal::GuardChangesRanks:
+    return "pass 1 reads the barrier over '" + r +
+           "' through this Einsum, which does not keep the barrier's ranks";
   case OnlineRefusal::TwoReadsOfMax:
     return "pass 1 reads the barrier over '" + r +
            "' through two different values";

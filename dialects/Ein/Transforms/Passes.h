@@ -33,6 +33,7 @@ enum class OnlineRefusal {
   MaxNotThroughExp,      ///< the extremum enters other than exp(w * G + y)
   ExpOfWrongSign,        ///< exp(w * G) with w of the sign that overflows
   TwoReadsOfMax,         ///< pass 1 reads the extremum through two values
+  GuardChangesRanks,     ///< what pass 1 reads for it has other ranks
   TwoScaledOperands,     ///< a map multiplies two values scaled by exp(w*G)
   ScaledNotMultiplicative, ///< a scaled value enters a non-multiplicative map
   NoRescaledSum,         ///< no sum carries exp(w * G): nothing to gain

@@ -1,0 +1,95 @@
+"""Threads and workers on the CPU: does threads=true help the online and
+partitioned forms? Decode attention (one query row per head, L keys) and a
+split-K matvec, each compiled serial and with threads=true (plain, and
+split across P workers), timed in one run on 1 and on 2 OpenMP threads
+(OMP_NUM_THREADS is read when libomp starts, so each thread count runs in
+its own process). Prints milliseconds and the speed-up of 2 threads over
+the serial kernel.
+
+    usage: .venv/bin/python bench/cpu/threads_bench.py [--keys 32768] [--reps 20]
+
+Needs the einfuse package (scripts/python-test.sh installs it in .venv, or
+set EINFUSE_LIBRARY and PYTHONPATH=python). Results: docs/performance.md.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+
+def measure(args):
+    import numpy as np
+    import einfuse
+
+    rng = np.random.default_rng(0)
+    L, H, D = args.keys, args.heads, 128
+    q = rng.standard_normal((1, H, 1, D)).astype(np.float32)
+    k = rng.standard_normal((1, H, L, D)).astype(np.float32)
+    v = rng.standard_normal((1, H, L, D)).astype(np.float32)
+    attention = einfuse.ops.attention(batch=1, heads=H, head_dim=D, seq_q=1, dtype="f32")
+    K = args.keys * 8
+    x = rng.standard_normal((1, K)).astype(np.float32)
+    w = rng.standard_normal((K, 64)).astype(np.float32)
+    matvec = """
+func.func @matvec(%x: tensor<1x?xf32>, %w: tensor<?x64xf32>) -> tensor<1x64xf32> {
+  %r = ein.cascade [m, k, n] -> (tensor<1x64xf32>) {
+    %y = ein.einsum mul(%x[m, k], %w[k, n]) -> [m, n] sum[k] : (tensor<1x?xf32>, tensor<?x64xf32>) -> tensor<1x64xf32>
+    ein.yield %y : tensor<1x64xf32>
+  }
+  return %r : tensor<1x64xf32>
+}
+"""
+    rows = {}
+    for label, source, fn, call, options in [
+        ("attention decode", attention, "attention", (q, k, v), args.attention_options),
+        ("matvec split-K", matvec, "matvec", (x, w), args.matvec_options),
+    ]:
+        for opts in options:
+            kernel = getattr(einfuse.compile(source, options=opts), fn)
+            kernel(*call)
+            best = float("inf")
+            for _ in range(args.reps):
+                t = time.perf_counter()
+                kernel(*call)
+                best = min(best, time.perf_counter() - t)
+            rows[f"{label} | {opts or '(serial)'}"] = best * 1e3
+    return rows
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--keys", type=int, default=32768)
+    p.add_argument("--heads", type=int, default=1)
+    p.add_argument("--reps", type=int, default=20)
+    p.add_argument("--child", action="store_true")
+    args = p.parse_args()
+    args.attention_options = ["", "threads=true", "workers=2 threads=true",
+                              "workers=8 threads=true"]
+    args.matvec_options = ["", "threads=true", "split-rank=k workers=2 threads=true",
+                           "split-rank=k workers=8 threads=true"]
+    if args.child:
+        print(json.dumps(measure(args)))
+        return
+    runs = {}
+    for threads in (1, 2):
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+        out = subprocess.run([sys.executable, __file__, "--child", "--keys", str(args.keys),
+                              "--heads", str(args.heads), "--reps", str(args.reps)],
+                             env=env, check=True, capture_output=True, text=True).stdout
+        runs[threads] = json.loads(out.strip().splitlines()[-1])
+    print(f"keys={args.keys} heads={args.heads} reps={args.reps} (best of reps, ms)")
+    print(f"{'kernel | options':58} {'1 thread':>10} {'2 threads':>10} {'serial/2T':>10}")
+    serial = {}
+    for name in runs[1]:
+        label = name.split(" | ")[0]
+        if name.endswith("(serial)"):
+            serial[label] = runs[1][name]
+        base = serial[label]
+        print(f"{name:58} {runs[1][name]:10.3f} {runs[2][name]:10.3f} "
+              f"{base / runs[2][name]:9.2f}x")
+
+
+if __name__ == "__main__":
+    main()
