@@ -478,3 +478,68 @@ func.func @guard_transposed(%x: tensor<?x3x?xf32>, %v: tensor<?x3x?xf32>) -> ten
   }
   return %r : tensor<3x?xf32>
 }
+
+// -----
+
+// A max with an init next to a softmax over the same rank is carried as a
+// plain max state that starts from its init (over an empty c it is the
+// init, as without the rewrite; it was -inf; found by the property test).
+// CHECK-LABEL: func @max_state_init
+// CHECK: %[[FIVE:.*]] = arith.constant 5.000000e+00 : f32
+// CHECK: %[[START:.*]] = tensor.splat %[[FIVE]] : tensor<8xf32>
+// CHECK: ein.iterate c tile 32 as c0 {{.*}} init(%{{.*}} : tensor<8xf32>, %{{.*}} : tensor<8xf32>, %[[START]] : tensor<8xf32>) combine [max, rescaled_sum(0, -1.0), max]
+func.func @max_state_init(%x: tensor<8x?xf32>, %y: tensor<8x?xf32>) -> (tensor<8xf32>, tensor<8xf32>) {
+  %r:2 = ein.cascade [n, c] -> (tensor<8xf32>, tensor<8xf32>) {
+    %mx = ein.einsum copy(%x[n, c]) -> [n] max[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    %e = ein.einsum custom(%x[n, c], %mx[n]) -> [n, c] {
+    ^bb0(%a: f32, %b: f32):
+      %d = arith.subf %a, %b : f32
+      %q = math.exp %d : f32
+      ein.yield %q : f32
+    } : (tensor<8x?xf32>, tensor<8xf32>) -> tensor<8x?xf32>
+    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    %other = ein.einsum copy(%y[n, c]) -> [n] max[c] init(5.0 : f32) : (tensor<8x?xf32>) -> tensor<8xf32>
+    ein.yield %s, %other : tensor<8xf32>, tensor<8xf32>
+  }
+  return %r#0, %r#1 : tensor<8xf32>, tensor<8xf32>
+}
+
+// -----
+
+// Two ranks, each with its barrier, in sequence: the iteration over n takes
+// %nv (streamed along n) into its body, then the one over k moves %e, which
+// %nv reads, after itself; the n iteration moves with it (it failed to
+// verify: operand does not dominate; found by the property test).
+// CHECK-LABEL: func @two_iterations
+// CHECK: ein.iterate k tile 32 as k0
+// CHECK: ein.iterate n tile 32 as n0
+func.func @two_iterations(%x: tensor<?xf32>, %v: tensor<?x?xf32>) -> tensor<f32> {
+  %r = ein.cascade [n, k] -> (tensor<f32>) {
+    %m = ein.einsum copy(%x[k]) -> [] max[k] : (tensor<?xf32>) -> tensor<f32>
+    %e = ein.einsum custom(%x[k], %m[]) -> [k] {
+    ^bb0(%a: f32, %b: f32):
+      %d = arith.subf %a, %b : f32
+      %y = math.exp %d : f32
+      ein.yield %y : f32
+    } : (tensor<?xf32>, tensor<f32>) -> tensor<?xf32>
+    %s = ein.einsum copy(%e[k]) -> [] sum[k] : (tensor<?xf32>) -> tensor<f32>
+    %nv = ein.einsum mul(%e[k], %v[k, n]) -> [n] sum[k] : (tensor<?xf32>, tensor<?x?xf32>) -> tensor<?xf32>
+    %o = ein.einsum div(%nv[n], %s[]) -> [n] : (tensor<?xf32>, tensor<f32>) -> tensor<?xf32>
+    %m2 = ein.einsum copy(%o[n]) -> [] max[n] : (tensor<?xf32>) -> tensor<f32>
+    %e2 = ein.einsum custom(%o[n], %m2[]) -> [n] {
+    ^bb0(%a: f32, %b: f32):
+      %d = arith.subf %a, %b : f32
+      %y = math.exp %d : f32
+      ein.yield %y : f32
+    } : (tensor<?xf32>, tensor<f32>) -> tensor<?xf32>
+    %s2 = ein.einsum copy(%e2[n]) -> [] sum[n] : (tensor<?xf32>) -> tensor<f32>
+    %lse = ein.einsum custom(%s2[], %m2[]) -> [] {
+    ^bb0(%a: f32, %b: f32):
+      %l = math.log %a : f32
+      %y = arith.addf %l, %b : f32
+      ein.yield %y : f32
+    } : (tensor<f32>, tensor<f32>) -> tensor<f32>
+    ein.yield %lse : tensor<f32>
+  }
+  return %r : tensor<f32>
+}

@@ -255,12 +255,7 @@ struct DeferNormalization : OpRewritePattern<EinsumOp> {
     auto init = dyn_cast_or_null<FloatAttr>(red.getInitAttr());
     bool divides = factor.divides, guarded = factor.guard != nullptr;
     Value norm;
-    if (!divides && !init) {
-      norm = buildEinsum(rewriter, loc, red.getResult().getType(),
-                         {newRed.getResult(), a.getInputs()[factor.operand]},
-                         redNames, {outExprs, llvm::to_vector(dExprs)},
-                         outExprs, MapKind::mul, ReduceKind::none);
-    } else {
+    {
       norm = buildEinsum(
           rewriter, loc, red.getResult().getType(),
           {newRed.getResult(), a.getInputs()[factor.operand]}, redNames,
@@ -279,7 +274,14 @@ struct DeferNormalization : OpRewritePattern<EinsumOp> {
                   b, l, empty, guarded ? zero : o,
                   arith::DivFOp::create(b, l, o, d));
             } else {
-              r = arith::MulFOp::create(b, l, o, d);
+              // O' * D, and O' where O' is 0: an empty R with D = 1 / 0
+              // (a reciprocal factor) stays 0 instead of 0 * inf = NaN.
+              Value zero = arith::ConstantOp::create(
+                  b, l, b.getFloatAttr(o.getType(), 0.0));
+              Value empty = arith::CmpFOp::create(
+                  b, l, arith::CmpFPredicate::OEQ, o, zero);
+              r = arith::SelectOp::create(b, l, empty, o,
+                                          arith::MulFOp::create(b, l, o, d));
             }
             if (init)
               r = arith::AddFOp::create(b, l, r,

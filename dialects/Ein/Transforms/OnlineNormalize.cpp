@@ -619,10 +619,16 @@ void OnlineRewriter::rewrite(RewriterBase &b, Plan &plan) {
   if (barrier)
     stateOps.push_back(plan.barrier);
   llvm::append_range(stateOps, plan.states);
+  // A max or min with an init starts from it (they are idempotent, so it
+  // may also stay on each tile's reduction); a sum's init joins once, after.
   SmallVector<Value> inits;
-  for (EinsumOp s : stateOps)
-    inits.push_back(splatLike(
-        b, loc, s, CombineAttr::get(ctx, identityOf(s)).getIdentity()));
+  for (EinsumOp s : stateOps) {
+    double start = CombineAttr::get(ctx, identityOf(s)).getIdentity();
+    if (auto init = dyn_cast_or_null<FloatAttr>(s.getInitAttr());
+        init && s.getReduce() != ReduceKind::sum)
+      start = init.getValueAsDouble();
+    inits.push_back(splatLike(b, loc, s, start));
+  }
   double gIdentity = CombineAttr::get(ctx, plan.barrierKind).getIdentity();
 
   SmallVector<Value> tiles;
@@ -817,7 +823,13 @@ void OnlineRewriter::rewrite(RewriterBase &b, Plan &plan) {
   for (Operation &op : block) {
     if (&op == iterate || op.isBeforeInBlock(iterate) == false)
       break;
-    if (llvm::any_of(op.getOperands(), [&](Value v) { return after.count(v); })) {
+    // Operands, and values an earlier iteration's body captures.
+    bool reads = false;
+    op.walk([&](Operation *inner) {
+      reads |= llvm::any_of(inner->getOperands(),
+                            [&](Value v) { return after.count(v); });
+    });
+    if (reads) {
       toMove.push_back(&op);
       after.insert(op.getResults().begin(), op.getResults().end());
     }
