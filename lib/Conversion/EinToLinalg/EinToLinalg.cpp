@@ -801,7 +801,13 @@ static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
               offsets.push_back(offset);
               sizes.push_back(size);
             } else {
-              offsets.push_back(b.getIndexAttr(0));
+              // A static extent 0 takes its offset as a value: upstream's
+              // verifier rejects a static offset 0 in a dim of size 0.
+              offsets.push_back(type.getDimSize(i) == 0
+                                    ? OpFoldResult(arith::ConstantIndexOp::create(
+                                                       b, l, 0)
+                                                       .getResult())
+                                    : OpFoldResult(b.getIndexAttr(0)));
               sizes.push_back(type.isDynamicDim(i)
                                   ? OpFoldResult(tensor::DimOp::create(b, l, v, i)
                                                      .getResult())
