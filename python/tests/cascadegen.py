@@ -411,8 +411,9 @@ class Case:
         return [env[v.name] for v in self.outputs]
 
     def describe(self) -> str:
+        used = {r for op in self.ops for r in op.loop_ranks()}
         ext = ", ".join(f"{r}={n}{'' if self.static[r] else '(?)'}"
-                        for r, n in self.extents.items())
+                        for r, n in self.extents.items() if r in used)
         return f"seed {self.seed} [{'; '.join(self.structures)}] extents {ext}"
 
 

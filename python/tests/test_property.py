@@ -68,9 +68,6 @@ from helpers import check
 # compiler has a known bug with them: name -> the bug, and its reproducer.
 # Remove an entry to re-enable the feature once the bug is fixed.
 KNOWN_BUGS: Dict[str, str] = {
-    "large-mean": "Welford's online form: with tiles smaller than the row, the variance of "
-                  "rows of 1000 +- 2 is 100-200x less accurate than the naive f32 two-pass "
-                  "(per-tile f32 means) (/tmp/property-bugs/welford-large-mean-tiles)",
 }
 
 OFF = "deferred-normalize=false online-normalize=false"
@@ -387,7 +384,8 @@ class Run:
     def plan(self, i: int, cases: Sequence[cascadegen.Case]) -> List[Tuple[str, Job]]:
         funcs = {c.name: c.text for c in cases}
         calls = {c.name: (c.inputs, c.output_shapes) for c in cases}
-        ranks = {c.name: set(c.extents) for c in cases}
+        # the ranks each cascade declares (the case may have more)
+        ranks = {c.name: {r for op in c.ops for r in op.loop_ranks()} for c in cases}
 
         def applies(options, n):
             rank = parse_options(options).get("split-rank")

@@ -157,3 +157,43 @@ def test_welford_large_mean(options):
     x = (1000 + np.random.default_rng(1).uniform(-2, 2, (8, 200))).astype(np.float32)
     out = compiled(LAYER_NORM, options).ln(x)
     check(out, layer_norm_ref(x, np.float64), layer_norm_ref(x, np.float32), floor=1e-5)
+
+
+SQUARED_DEVIATIONS = """
+func.func @var(%x: tensor<4x?xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [n, c] -> (tensor<4xf32>) {
+    %s = ein.einsum copy(%x[n, c]) -> [n] sum[c] : (tensor<4x?xf32>) -> tensor<4xf32>
+    %mu = ein.einsum custom(%s[n]) -> [n] {
+    ^bb0(%a: f32):
+      %e = ein.extent "c" : index
+      %ei = arith.index_cast %e : index to i64
+      %ef = arith.sitofp %ei : i64 to f32
+      %m = arith.divf %a, %ef : f32
+      ein.yield %m : f32
+    } : (tensor<4xf32>) -> tensor<4xf32>
+    %d = ein.einsum sub(%x[n, c], %mu[n]) -> [n, c] : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4x?xf32>
+    %v = ein.einsum mul(%d[n, c], %d[n, c]) -> [n] sum[c] : (tensor<4x?xf32>, tensor<4x?xf32>) -> tensor<4xf32>
+    ein.yield %v : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+"""
+
+
+@pytest.mark.parametrize("options", OPTIONS + ["tile-size=2", "tile-size=16 workers=4 threads=true"])
+@pytest.mark.parametrize("c", [7, 200, 1000])
+def test_welford_large_mean_variance(options, c):
+    """The sum of squared deviations itself, as a result, over rows of
+    1000 +- 2: each tile's mean used to be f32, and Chan's merge took its
+    rounding to first order (tile-size=2, 7 elements: 1.97e-4 against a
+    bound of 1.02e-4; tiles of 16 over 200 elements: 190x the naive
+    error). The contract's absolute floor, 1e-5, not a relative one."""
+    x = (1000 + np.random.default_rng(c).uniform(-2, 2, (4, c))).astype(np.float32)
+
+    def var(dt):
+        y = x.astype(dt)
+        d = y - y.sum(1, keepdims=True, dtype=dt) / dt(c)
+        return (d * d).sum(1, dtype=dt)
+
+    out = compiled(SQUARED_DEVIATIONS, options).var(x, out=np.full(4, np.nan, np.float32))
+    check(out, var(np.float64), var(np.float32), floor=1e-5)

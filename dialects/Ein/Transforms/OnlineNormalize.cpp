@@ -718,7 +718,10 @@ void OnlineRewriter::rewrite(RewriterBase &b, Plan &plan) {
   if (barrier && plan.g && plan.g != plan.barrier.getResult())
     if (auto ge = plan.g.getDefiningOp<EinsumOp>()) {
       guardExprs.clear();
-      for (StringRef n : *namesOf(ge, -1))
+      // Keep the optional alive: a range-for over `*namesOf(...)` would
+      // iterate a destroyed temporary (its lifetime ends before C++23).
+      auto guardNames = namesOf(ge, -1);
+      for (StringRef n : *guardNames)
         guardExprs.push_back(getAffineDimExpr(
             llvm::find(gNames, n) - gNames.begin(), ctx));
     }
@@ -932,7 +935,7 @@ void OnlineRewriter::rewriteWelford(RewriterBase &b, WelfordPlan &plan) {
   // of rows whose mean is large against their spread (1000 +- 2) would
   // otherwise take one f32 rounding of its magnitude per tile, which for
   // small tiles is many times the error of the two-pass code it replaces.
-  // Only these per-row states are f64; the tiles' sums stay f32.
+  // Each tile's statistics are f64 as well (below).
   Type f64 = b.getF64Type();
   Value zero = splatLike(b, loc, plan.sum, 0.0, f64);
   SmallVector<Value> inits = {zero, zero, zero};
@@ -974,9 +977,6 @@ void OnlineRewriter::rewriteWelford(RewriterBase &b, WelfordPlan &plan) {
                        MapKind::custom, ReduceKind::none, fn)
         .getResult();
   };
-  auto f32 = [](OpBuilder &bb, Location l, double v) -> Value {
-    return arith::ConstantOp::create(bb, l, bb.getF32FloatAttr(v));
-  };
   // Scalars of a custom region, widened to f64.
   auto wide = [](OpBuilder &bb, Location l, ValueRange a) {
     return llvm::map_to_vector(a, [&](Value v) -> Value {
@@ -985,27 +985,38 @@ void OnlineRewriter::rewriteWelford(RewriterBase &b, WelfordPlan &plan) {
       return arith::ExtFOp::create(bb, l, bb.getF64Type(), v);
     });
   };
-  // The tile's count, mean and sum of squares about its own mean (f32).
-  Value st = buildEinsum(b, loc, stateType, {xt}, tNames, {xExprs}, oExprs,
-                         MapKind::copy, ReduceKind::sum)
-                 .getResult();
-  Value nt = buildEinsum(b, loc, stateType, {xt}, tNames, {xExprs}, oExprs,
+  // The tile's count, mean and sum of squares about its own mean, in f64
+  // too: in f32 the tile's mean of values near 1000 is rounded by ~6e-5,
+  // and Chan's merge below adds (mean_t - mean)^2 * n n_t / n', to which
+  // that rounding contributes to first order (190x the two-pass error on
+  // rows of 1000 +- 2 with tiles of 16). Widening the tile makes every term
+  // exact to f64 rounding, at the cost of f64 arithmetic on the tile.
+  Value st = buildEinsum(b, loc, wideType, {xt}, tNames, {xExprs}, oExprs,
                          MapKind::custom, ReduceKind::sum,
-                         [&](OpBuilder &bb, Location l, ValueRange) {
-                           return f32(bb, l, 1.0);
+                         [&](OpBuilder &bb, Location l, ValueRange a) {
+                           return wide(bb, l, a)[0];
                          })
                  .getResult();
-  Value mt = rowWise(stateType, {st, nt},
+  Value nt = buildEinsum(b, loc, wideType, {xt}, tNames, {xExprs}, oExprs,
+                         MapKind::custom, ReduceKind::sum,
+                         [&](OpBuilder &bb, Location l, ValueRange) -> Value {
+                           return arith::ConstantOp::create(
+                               bb, l, bb.getF64FloatAttr(1.0));
+                         })
+                 .getResult();
+  Value mt = rowWise(wideType, {st, nt},
                      [](OpBuilder &bb, Location l, ValueRange a) {
                        return arith::DivFOp::create(bb, l, a[0], a[1])
                            .getResult();
                      });
-  Value dt = buildEinsum(b, loc, tileType, {xt, mt}, tNames, {xExprs, oExprs},
-                         xExprs, MapKind::sub, ReduceKind::none)
-                 .getResult();
-  Value qt = buildEinsum(b, loc, stateType, {dt, dt}, tNames,
-                         {xExprs, xExprs}, oExprs, MapKind::mul,
-                         ReduceKind::sum)
+  Value qt = buildEinsum(b, loc, wideType, {xt, mt}, tNames, {xExprs, oExprs},
+                         oExprs, MapKind::custom, ReduceKind::sum,
+                         [&](OpBuilder &bb, Location l, ValueRange in) {
+                           auto a = wide(bb, l, in);
+                           Value d = arith::SubFOp::create(bb, l, a[0], a[1]);
+                           return arith::MulFOp::create(bb, l, d, d)
+                               .getResult();
+                         })
                  .getResult();
   // Chan et al.'s combine of (count, mean, M2) with the tile's, in f64.
   Value n1 = rowWise(wideType, {cnt, nt},
