@@ -17,6 +17,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
 #include "llvm/ADT/SetVector.h"
 
 #include <cmath>
@@ -1099,6 +1101,37 @@ void OnlineRewriter::rewriteWelford(RewriterBase &b, WelfordPlan &plan) {
     b.eraseOp(plan.diff);
 }
 
+/// The online rewrite of a cascade as a pattern: every rank that takes
+/// more than one pass (or the option's rank), one iteration per barrier.
+/// Fails, with the refusals, when it builds none; with `remarks`, each
+/// refusal is also a remark at the Einsum concerned (meant for one walk:
+/// a greedy driver would repeat them).
+struct OnlineNormalizeCascade : public OpRewritePattern<CascadeOp> {
+  OnlineNormalizeCascade(MLIRContext *ctx, EinOnlineNormalizeOptions options)
+      : OpRewritePattern(ctx), options(std::move(options)) {}
+
+  LogicalResult matchAndRewrite(CascadeOp cascade,
+                                PatternRewriter &rewriter) const override {
+    SmallVector<std::pair<std::string, OnlineRefusalInfo>> refusals;
+    int64_t built = normalizeOnline(rewriter, cascade, options.rank,
+                                    options.tileSize, &refusals);
+    if (options.remarks)
+      for (auto &[r, why] : refusals)
+        (why.at ? why.at : cascade.getOperation())
+                ->emitRemark("no online form over rank '")
+            << r << "': " << describe(why.reason, r, why.detail);
+    if (built > 0)
+      return success();
+    return rewriter.notifyMatchFailure(cascade, [&](Diagnostic &d) {
+      d << "no online form";
+      for (auto &[r, why] : refusals)
+        d << "; over '" << r << "': " << describe(why.reason, r, why.detail);
+    });
+  }
+
+  EinOnlineNormalizeOptions options;
+};
+
 struct EinOnlineNormalizePass
     : public einfuse::ein::impl::EinOnlineNormalizeBase<EinOnlineNormalizePass> {
   using Base::Base;
@@ -1113,44 +1146,55 @@ struct EinOnlineNormalizePass
         failed(checkRankOption(getOperation(), rank,
                                "ein-online-normalize: rank")))
       return signalPassFailure();
-    SmallVector<CascadeOp> cascades;
-    getOperation()->walk([&](CascadeOp c) { cascades.push_back(c); });
-    IRRewriter rewriter(&getContext());
-    for (CascadeOp cascade : cascades) {
-      SmallVector<std::string> ranks;
-      if (!rank.empty()) {
-        if (cascade.lookupRank(rank) >= 0)
-          ranks.push_back(rank);
-      } else {
-        // Every rank that needs more than one pass.
-        CascadePassAnalysis analysis(cascade);
-        for (const std::string &r : analysis.getReducedRanks())
-          if (analysis.getPasses(r).passes > 1)
-            ranks.push_back(r);
-      }
-      for (const std::string &r : ranks) {
-        // One iteration per barrier along r, in sequence (two chained
-        // softmaxes get two); the bound only guards against a cycle.
-        for (int step = 0; step < 16; ++step) {
-          OnlineRefusalInfo why;
-          if (succeeded(
-                  buildOnlineIteration(rewriter, cascade, r, tileSize, &why)))
-            continue;
-          // After a first iteration, what is left is said by the pass
-          // analysis; a refusal is news only when nothing was rewritten.
-          if (remarks && step == 0 && why.reason != OnlineRefusal::AlreadyOnePass)
-            (why.at ? why.at : cascade.getOperation())
-                    ->emitRemark("no online form over rank '")
-                << r << "': " << describe(why.reason, r, why.detail);
-          break;
-        }
-      }
-    }
+    RewritePatternSet patterns(&getContext());
+    populateEinOnlineNormalizePatterns(
+        patterns, EinOnlineNormalizeOptions{tileSize, rank, remarks});
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
 
 } // namespace
 
+
+int64_t einfuse::ein::normalizeOnline(
+    RewriterBase &rewriter, CascadeOp cascade, StringRef rank,
+    int64_t tileSize,
+    SmallVectorImpl<std::pair<std::string, OnlineRefusalInfo>> *refusals) {
+  SmallVector<std::string> ranks;
+  if (!rank.empty()) {
+    if (cascade.lookupRank(rank) >= 0)
+      ranks.push_back(rank.str());
+  } else {
+    // Every rank that needs more than one pass.
+    CascadePassAnalysis analysis(cascade);
+    for (const std::string &r : analysis.getReducedRanks())
+      if (analysis.getPasses(r).passes > 1)
+        ranks.push_back(r);
+  }
+  int64_t built = 0;
+  for (const std::string &r : ranks) {
+    // One iteration per barrier along r, in sequence (two chained
+    // softmaxes get two); the bound only guards against a cycle.
+    for (int step = 0; step < 16; ++step) {
+      OnlineRefusalInfo why;
+      if (succeeded(buildOnlineIteration(rewriter, cascade, r, tileSize, &why))) {
+        ++built;
+        continue;
+      }
+      // After a first iteration, what is left is said by the pass
+      // analysis; a refusal is news only when nothing was rewritten.
+      if (refusals && step == 0 && why.reason != OnlineRefusal::AlreadyOnePass)
+        refusals->emplace_back(r, why);
+      break;
+    }
+  }
+  return built;
+}
+
+void einfuse::ein::populateEinOnlineNormalizePatterns(
+    RewritePatternSet &patterns, const EinOnlineNormalizeOptions &options) {
+  patterns.add<OnlineNormalizeCascade>(patterns.getContext(), options);
+}
 
 FailureOr<IterateOp>
 einfuse::ein::buildOnlineIteration(RewriterBase &rewriter, CascadeOp cascade,

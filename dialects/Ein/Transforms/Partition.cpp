@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
 namespace einfuse::ein {
 #define GEN_PASS_DEF_EINPARTITION
@@ -224,6 +225,53 @@ einfuse::ein::partitionIteration(RewriterBase &rewriter, IterateOp it,
 
 namespace {
 
+/// Split-K: the plain sums over `rank` of a 1-pass cascade become an
+/// iteration, for PartitionIteration to split.
+struct PlainIterationOverRank : public OpRewritePattern<CascadeOp> {
+  PlainIterationOverRank(MLIRContext *ctx, EinPartitionOptions options)
+      : OpRewritePattern(ctx), options(std::move(options)) {}
+
+  LogicalResult matchAndRewrite(CascadeOp cascade,
+                                PatternRewriter &rewriter) const override {
+    if (options.workers <= 1 || options.rank.empty() ||
+        cascade.lookupRank(options.rank) < 0)
+      return rewriter.notifyMatchFailure(cascade, "no split-K asked here");
+    OnlineRefusalInfo why;
+    if (succeeded(buildPlainIteration(rewriter, cascade, options.rank,
+                                      options.tileSize, &why)))
+      return success();
+    std::string text = describe(why.reason, options.rank, why.detail);
+    if (options.remarks && why.reason != OnlineRefusal::AlreadyIterated)
+      (why.at ? why.at : cascade.getOperation())
+              ->emitRemark("no split over rank '")
+          << options.rank << "': " << text;
+    return rewriter.notifyMatchFailure(cascade, text);
+  }
+
+  EinPartitionOptions options;
+};
+
+/// One iteration split across `workers`, its states combined.
+struct PartitionIteration : public OpRewritePattern<IterateOp> {
+  PartitionIteration(MLIRContext *ctx, EinPartitionOptions options)
+      : OpRewritePattern(ctx), options(std::move(options)) {}
+
+  LogicalResult matchAndRewrite(IterateOp it,
+                                PatternRewriter &rewriter) const override {
+    // One worker is the iteration itself.
+    if (options.workers <= 1 || it.getWorkers())
+      return rewriter.notifyMatchFailure(it, "nothing to split");
+    PartitionRefusal why;
+    if (succeeded(partitionIteration(rewriter, it, options.workers, &why)))
+      return success();
+    if (options.remarks)
+      it.emitRemark("not partitioned: ") << describe(why);
+    return rewriter.notifyMatchFailure(it, describe(why));
+  }
+
+  EinPartitionOptions options;
+};
+
 struct EinPartitionPass
     : public einfuse::ein::impl::EinPartitionBase<EinPartitionPass> {
   using Base::Base;
@@ -244,37 +292,26 @@ struct EinPartitionPass
     if (!rank.empty() &&
         failed(checkRankOption(getOperation(), rank, "ein-partition: rank")))
       return signalPassFailure();
-    IRRewriter rewriter(&getContext());
-    if (!rank.empty() && workers > 1) {
-      // Split-K: the sums over the rank become an iteration first.
-      SmallVector<CascadeOp> cascades;
-      getOperation()->walk([&](CascadeOp c) {
-        if (c.lookupRank(rank) >= 0)
-          cascades.push_back(c);
-      });
-      for (CascadeOp c : cascades) {
-        OnlineRefusalInfo why;
-        if (failed(buildPlainIteration(rewriter, c, rank, tileSize, &why)) &&
-            why.reason != OnlineRefusal::AlreadyIterated)
-          (why.at ? why.at : c.getOperation())
-                  ->emitRemark("no split over rank '")
-              << rank << "': " << describe(why.reason, rank, why.detail);
-      }
-    }
-    SmallVector<IterateOp> iterates;
-    getOperation()->walk([&](IterateOp it) {
-      if (!it.getWorkers())
-        iterates.push_back(it);
-    });
-    for (IterateOp it : iterates) {
-      // One worker is the iteration itself.
-      if (workers == 1)
-        continue;
-      PartitionRefusal why;
-      if (failed(partitionIteration(rewriter, it, workers, &why)))
-        it.emitRemark("not partitioned: ") << describe(why);
-    }
+    EinPartitionOptions options{workers, rank, tileSize, remarks};
+    // Two walks: the split-K iterations are built inside cascades, which a
+    // (post-order) walk visits after their iterations.
+    RewritePatternSet splitK(&getContext());
+    populateEinSplitKPatterns(splitK, options);
+    walkAndApplyPatterns(getOperation(), std::move(splitK));
+    RewritePatternSet split(&getContext());
+    populateEinPartitionPatterns(split, options);
+    walkAndApplyPatterns(getOperation(), std::move(split));
   }
 };
 
 } // namespace
+
+void einfuse::ein::populateEinSplitKPatterns(
+    RewritePatternSet &patterns, const EinPartitionOptions &options) {
+  patterns.add<PlainIterationOverRank>(patterns.getContext(), options);
+}
+
+void einfuse::ein::populateEinPartitionPatterns(
+    RewritePatternSet &patterns, const EinPartitionOptions &options) {
+  patterns.add<PartitionIteration>(patterns.getContext(), options);
+}

@@ -79,6 +79,25 @@ buildOnlineIteration(mlir::RewriterBase &rewriter, CascadeOp cascade,
                      llvm::StringRef rank, int64_t tileSize,
                      OnlineRefusalInfo *why = nullptr);
 
+/// The online rewrite of one cascade (what `--ein-online-normalize` does
+/// to each): over `rank`, or every rank that takes more than one pass when
+/// `rank` is empty, one iteration per barrier, in sequence. Returns the
+/// number of iterations built; `refusals` gets, per rank rewritten not at
+/// all, why.
+int64_t normalizeOnline(
+    mlir::RewriterBase &rewriter, CascadeOp cascade, llvm::StringRef rank,
+    int64_t tileSize,
+    llvm::SmallVectorImpl<std::pair<std::string, OnlineRefusalInfo>>
+        *refusals = nullptr);
+
+/// A pattern on `ein.cascade` doing normalizeOnline with `options` (the
+/// pass's); it fails, saying why, when it builds no iteration, so a greedy
+/// driver reaches a fixpoint. `options.remarks` also emits each refusal as
+/// a remark (the pass drives it with one walk).
+void populateEinOnlineNormalizePatterns(
+    mlir::RewritePatternSet &patterns,
+    const EinOnlineNormalizeOptions &options);
+
 /// Rewrites the reductions over `rank` alone (sums, maxes, mins) of a
 /// cascade that takes 1 pass over it into one `ein.iterate` whose states
 /// are those reductions, combined by `sum`/`max`/`min`, so that
@@ -105,6 +124,18 @@ llvm::StringRef describe(PartitionRefusal reason);
 mlir::FailureOr<llvm::SmallVector<mlir::Value>>
 partitionIteration(mlir::RewriterBase &rewriter, IterateOp it, int64_t workers,
                    PartitionRefusal *why = nullptr);
+
+/// A pattern on `ein.cascade` that, when `options.workers` > 1 and
+/// `options.rank` is set, turns the plain sums over that rank into an
+/// iteration (buildPlainIteration) for the partition patterns to split.
+void populateEinSplitKPatterns(mlir::RewritePatternSet &patterns,
+                               const EinPartitionOptions &options);
+
+/// A pattern on `ein.iterate` without `workers` that splits it across
+/// `options.workers` (partitionIteration); it fails, saying why, where it
+/// does not apply. With `options.remarks` the refusal is also a remark.
+void populateEinPartitionPatterns(mlir::RewritePatternSet &patterns,
+                                  const EinPartitionOptions &options);
 
 #define GEN_PASS_REGISTRATION
 #include "Ein/Transforms/Passes.h.inc"

@@ -73,32 +73,40 @@ def EinDeferredNormalize : Pass<"ein-deferred-normalize"> {
 def EinOnlineNormalize : Pass<"ein-online-normalize"> {
   let summary = "Rewrite 2-pass cascades into the 1-pass online form";
   let description = [{
-    For a rank `r` whose cascade needs 2 passes because of a max barrier
-    (`G = max over r of X`) whose consumers use `G` only through a factor
-    `exp(Y - G)`, and whose second pass ends in sums over `r`, builds an
-    `ein.iterate` over tiles of `r` carrying the running state
-    (running max, running sums) with correction factors
-    `exp(G_old - G_new)`: FlashAttention, derived. Sums over `r` that do not
-    depend on `G` are carried as plain running sums. r-free Einsums between
-    `G` and its consumers (such as the guard for fully masked rows) are
-    recomputed inside the iteration from the running max. A sum's `init`
-    is added once, to the iteration's total (not to each tile's sum).
+    For a rank `r` whose cascade needs several passes because of a max
+    (or min) barrier `G` over `r` whose consumers read it only through a
+    factor `exp(w * G + y)` (w < 0 for a max, w > 0 for a min; a
+    subtraction in either order, a negation, a constant scale or `exp2`
+    all count), builds an `ein.iterate` over tiles of `r` carrying the
+    running barrier and the sums it rescales, with correction factors
+    `exp(w * (G_new - G_old))`: FlashAttention, derived from the algebra of
+    the map regions. Sums over `r` that do not depend on `G` are carried as
+    plain running sums; a sum's `init` is added once, to the total. r-free
+    Einsums between `G` and its consumers (the guard for fully masked rows,
+    inline or separate) are recomputed inside the iteration. Einsums along
+    `r` that need the final state stay after the iteration: the 2-pass
+    online normaliser of softmax and log-softmax. Each barrier gets its own
+    iteration, in sequence (two chained softmaxes), and every rank that
+    needs several passes gets its own (attention, a projection and an RMS
+    norm: 1 pass over each reduced rank).
 
     A sum barrier with a variance about it (`S = sum over r of X`,
-    `M` derived from `S`, `V = sum over r of (X - M)^2`, as in layer norm)
-    gets Welford's update instead: an `ein.iterate` carrying the running
-    count, mean and M2 (in f64, so that a mean large against the spread
-    loses nothing to per-tile rounding), each tile's f32 statistics merged
-    by Chan et al.'s formula; afterwards `S = mean * count` and
+    `M` derived from `S`, `V = sum over r of (X - M)^2`, written with a
+    separate difference or in one region, `X - M` or `M - X`, as in layer
+    norm) gets Welford's update instead: an `ein.iterate` carrying the
+    running count, mean and M2, each tile's statistics merged by Chan et
+    al.'s formula, all in f64 (a mean large against the spread loses
+    nothing to rounding); afterwards `S = mean * count` and
     `V = M2 + count * (mean - M)^2`. That removes the pass that computes
     `V` (layer norm: 3 -> 2 passes; the normalisation still reads `X`).
-    Its `combine` kinds (`sum`, `welford_mean:0`, `welford_m2:0,1`) let
+    Its `combine` kinds (`sum`, `welford_mean(0)`, `welford_m2(0, 1)`) let
     `--ein-partition` split it across workers with Chan's merge.
 
-    Where no correction exists (a min barrier, a max used other than
-    through exp, a sum that is no mean of a variance, a result streamed
-    along `r` that is needed after the last pass) the cascade is left
-    unchanged with a remark that says why.
+    Where no correction exists the cascade is left unchanged, with a remark
+    at the Einsum concerned that says why (`remarks=false` silences them).
+    The rewrite is `normalizeOnline` / `buildOnlineIteration`
+    (Ein/Transforms/Passes.h) on a `RewriterBase`, and a pattern
+    (`populateEinOnlineNormalizePatterns`).
   }];
   let options = [
     Option<"tileSize", "tile-size", "int64_t", /*default=*/"64",
@@ -128,7 +136,8 @@ def EinPartition : Pass<"ein-partition"> {
     An iteration without `combine`, or whose state values are not results
     of Einsums (so their ranks are unknown), is left unchanged with a
     remark that says why. The same rewrite is available as
-    `partitionIteration` (Ein/Transforms/Passes.h) on a `RewriterBase`.
+    `partitionIteration` (Ein/Transforms/Passes.h) on a `RewriterBase`, and
+    as patterns (`populateEinSplitKPatterns`, `populateEinPartitionPatterns`).
 
     `rank=k` also splits a rank that no iteration runs over, in a cascade
     that takes 1 pass over it (split-K of a matmul or a quantized matmul
@@ -145,7 +154,10 @@ def EinPartition : Pass<"ein-partition"> {
            "Also split the sums over this rank that no iteration carries "
            "(split-K); a rank no cascade declares is an error">,
     Option<"tileSize", "tile-size", "int64_t", /*default=*/"64",
-           "Tile size of the iteration built for `rank`, 1 to 2^31">
+           "Tile size of the iteration built for `rank`, 1 to 2^31">,
+    Option<"remarks", "remarks", "bool", /*default=*/"true",
+           "Explain, in a remark, why an iteration is not split or a rank "
+           "gets no split-K iteration">
   ];
   let dependentDialects = ["::mlir::tensor::TensorDialect",
                            "::mlir::math::MathDialect"];
