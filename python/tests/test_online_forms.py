@@ -357,3 +357,121 @@ def test_inline_guard(options, size):
     out = np.full(4, np.nan, np.float32)
     compiled(INLINE_GUARD, options).f(x, v, out=out)
     check(out, ref(np.float64), ref(np.float32), floor=1e-6, what=options)
+
+
+# Reductions over two ranks at once: the iteration runs over one of them,
+# the other is reduced whole inside each tile. A softmax over (c, d)
+# weighting v[c, d, j]; a group norm (mean and variance over (c, d),
+# Welford's update); a sum over (k, g) split along k.
+SOFTMAX_2D = """
+func.func @f(%x: tensor<4x?x3xf32>, %v: tensor<?x3x5xf32>) -> tensor<4x5xf32> {
+  %r = ein.cascade [n, c, d, j] -> (tensor<4x5xf32>) {
+    %m = ein.einsum copy(%x[n, c, d]) -> [n] max[c, d] : (tensor<4x?x3xf32>) -> tensor<4xf32>
+    %e = ein.einsum custom(%x[n, c, d], %m[n]) -> [n, c, d] {
+    ^bb0(%a: f32, %b: f32):
+      %s = arith.subf %a, %b : f32
+      %y = math.exp %s : f32
+      ein.yield %y : f32
+    } : (tensor<4x?x3xf32>, tensor<4xf32>) -> tensor<4x?x3xf32>
+    %s = ein.einsum copy(%e[n, c, d]) -> [n] sum[c, d] : (tensor<4x?x3xf32>) -> tensor<4xf32>
+    %p = ein.einsum div(%e[n, c, d], %s[n]) -> [n, c, d] : (tensor<4x?x3xf32>, tensor<4xf32>) -> tensor<4x?x3xf32>
+    %o = ein.einsum mul(%p[n, c, d], %v[c, d, j]) -> [n, j] sum[c, d] : (tensor<4x?x3xf32>, tensor<?x3x5xf32>) -> tensor<4x5xf32>
+    ein.yield %o : tensor<4x5xf32>
+  }
+  return %r : tensor<4x5xf32>
+}
+"""
+
+GROUP_NORM = """
+func.func @f(%x: tensor<4x?x3xf32>) -> tensor<4x?x3xf32> {
+  %r = ein.cascade [n, c, d] -> (tensor<4x?x3xf32>) {
+    %s = ein.einsum copy(%x[n, c, d]) -> [n] sum[c, d] : (tensor<4x?x3xf32>) -> tensor<4xf32>
+    %mu = ein.einsum custom(%s[n]) -> [n] {
+    ^bb0(%a: f32):
+      %ec = ein.extent "c" : index
+      %ed = ein.extent "d" : index
+      %e = arith.muli %ec, %ed : index
+      %i = arith.index_cast %e : index to i64
+      %f = arith.sitofp %i : i64 to f32
+      %q = arith.divf %a, %f : f32
+      ein.yield %q : f32
+    } : (tensor<4xf32>) -> tensor<4xf32>
+    %dx = ein.einsum sub(%x[n, c, d], %mu[n]) -> [n, c, d] : (tensor<4x?x3xf32>, tensor<4xf32>) -> tensor<4x?x3xf32>
+    %v = ein.einsum mul(%dx[n, c, d], %dx[n, c, d]) -> [n] sum[c, d] : (tensor<4x?x3xf32>, tensor<4x?x3xf32>) -> tensor<4xf32>
+    %rs = ein.einsum custom(%v[n]) -> [n] {
+    ^bb0(%a: f32):
+      %ec = ein.extent "c" : index
+      %ed = ein.extent "d" : index
+      %e = arith.muli %ec, %ed : index
+      %i = arith.index_cast %e : index to i64
+      %f = arith.sitofp %i : i64 to f32
+      %q = arith.divf %a, %f : f32
+      %eps = arith.constant 1.0e-5 : f32
+      %qe = arith.addf %q, %eps : f32
+      %y = math.rsqrt %qe : f32
+      ein.yield %y : f32
+    } : (tensor<4xf32>) -> tensor<4xf32>
+    %y = ein.einsum mul(%dx[n, c, d], %rs[n]) -> [n, c, d] : (tensor<4x?x3xf32>, tensor<4xf32>) -> tensor<4x?x3xf32>
+    ein.yield %y : tensor<4x?x3xf32>
+  }
+  return %r : tensor<4x?x3xf32>
+}
+"""
+
+SUM_2D = """
+func.func @f(%x: tensor<2x?x3xf32>, %w: tensor<?x3x4xf32>) -> tensor<2x4xf32> {
+  %r = ein.cascade [m, k, g, n] -> (tensor<2x4xf32>) {
+    %y = ein.einsum mul(%x[m, k, g], %w[k, g, n]) -> [m, n] sum[k, g] : (tensor<2x?x3xf32>, tensor<?x3x4xf32>) -> tensor<2x4xf32>
+    ein.yield %y : tensor<2x4xf32>
+  }
+  return %r : tensor<2x4xf32>
+}
+"""
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+@pytest.mark.parametrize("size", [0, 1, 7, 130])
+def test_two_ranks(options, size):
+    rng = np.random.default_rng(size + 11)
+    x = (rng.standard_normal((4, size, 3)) * 3).astype(np.float32)
+    v = rng.standard_normal((size, 3, 5)).astype(np.float32)
+
+    def softmax_2d(dt):
+        xx, vv = x.astype(dt), v.astype(dt)
+        if size == 0:
+            return np.zeros((4, 5), dt)
+        e = np.exp(xx - xx.max(axis=(1, 2), keepdims=True))
+        p = e / e.sum(axis=(1, 2), keepdims=True, dtype=dt)
+        return np.einsum("ncd,cdj->nj", p, vv).astype(dt)
+
+    out = np.full((4, 5), np.nan, np.float32)
+    compiled(SOFTMAX_2D, options).f(x, v, out=out)
+    check(out, softmax_2d(np.float64), softmax_2d(np.float32), floor=1e-6,
+          what=f"softmax over (c, d) {options}")
+
+    if size == 0:
+        return  # a group norm of no elements divides 0 by 0 either way
+    xm = (x + 1000).astype(np.float32)
+
+    def group_norm(dt):
+        xx = xm.astype(dt)
+        d = xx - xx.sum(axis=(1, 2), keepdims=True, dtype=dt) / dt(3 * size)
+        var = (d * d).sum(axis=(1, 2), keepdims=True, dtype=dt) / dt(3 * size)
+        return d / np.sqrt(var + dt(1e-5))
+
+    out = np.full(xm.shape, np.nan, np.float32)
+    compiled(GROUP_NORM, options).f(xm, out=out)
+    check(out, group_norm(np.float64), group_norm(np.float32), floor=1e-5,
+          what=f"group norm {options}")
+
+
+@pytest.mark.parametrize("options", SPLIT_OPTIONS)
+@pytest.mark.parametrize("size", [1, 5, 300])
+def test_split_k_two_ranks(options, size):
+    rng = np.random.default_rng(size)
+    x = rng.standard_normal((2, size, 3)).astype(np.float32)
+    w = rng.standard_normal((size, 3, 4)).astype(np.float32)
+    out = np.full((2, 4), np.nan, np.float32)
+    compiled(SUM_2D, options).f(x, w, out=out)
+    ref = np.einsum("mkg,kgn->mn", x.astype(np.float64), w.astype(np.float64))
+    check(out, ref, naive_matmul(x.reshape(2, -1), w.reshape(-1, 4)), floor=1e-6, what=options)

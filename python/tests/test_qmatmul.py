@@ -81,3 +81,49 @@ def test_signature_shapes(int4):
     assert args["w"]["dtype"] == "i8" and args["w"]["shape"] == [16, 64]
     assert args["scales"]["shape"] == [16, 4]
     assert args["x"]["shape"] == [None, 128]
+
+
+# Split-K of ein.qmatmul (split-rank=k): the packed weights (k floordiv 2)
+# and the group scales and zeros (k floordiv group) are tiled with every
+# tile and worker chunk starting at a multiple of each divisor (the tile
+# size rounded up to their lcm). Small M with a long K, as at decode.
+SPLITS = ["", "split-rank=k workers=4", "split-rank=k workers=3 tile-size=10",
+          "split-rank=k workers=64 tile-size=1", "split-rank=k workers=7 threads=true"]
+
+
+@pytest.mark.parametrize("options", SPLITS)
+@pytest.mark.parametrize("kind,group,zero", [("int4", 32, True), ("uint4", 128, False),
+                                             ("int8", 64, False)])
+@pytest.mark.parametrize("m", [1, 3])
+def test_split_k(options, kind, group, zero, m):
+    n, k = 8, 1024
+    src = ops.qmatmul("qmm", n=n, k=k, kind=kind, group_size=group, zero_point=zero)
+    kernel = _split_compiled(src, options)
+    rng = np.random.default_rng(m + group)
+    lo, hi = {"int4": (-8, 7), "uint4": (0, 15), "int8": (-128, 127)}[kind]
+    x = rng.standard_normal((m, k), dtype=np.float32)
+    q = rng.integers(lo, hi + 1, size=(n, k))
+    scales = rng.uniform(0.01, 0.1, size=(n, k // group)).astype(np.float32)
+    args = [x, helpers.pack_int4(q) if kind != "int8" else q.astype(np.int8), scales]
+    zeros = None
+    if zero:
+        zeros = rng.uniform(-1, 1, size=(n, k // group)).astype(np.float32)
+        args.append(zeros)
+    out = kernel(*args, out=helpers.poisoned((m, n)))
+    ref = x.astype(np.float64) @ helpers.dequantize(q, scales, zeros).T
+    # The contract's naive code sums in order (BLAS blocks its sums).
+    w32 = helpers.dequantize(q, scales, zeros, dtype=np.float32)
+    naive = np.zeros((m, n), np.float32)
+    for j in range(k):
+        naive += x[:, j, None] * w32[None, :, j]
+    helpers.check(out, ref, naive, FLOOR, what=f"{kind} {options}")
+
+
+_split_cache = {}
+
+
+def _split_compiled(src, options):
+    key = (str(src), options)
+    if key not in _split_cache:
+        _split_cache[key] = einfuse.compile(src, options=options).qmm
+    return _split_cache[key]

@@ -1,8 +1,10 @@
 // RUN: einfuse-opt %s --convert-ein-to-linalg --split-input-file -verify-diagnostics
 
 func.func @compound_only_rank(%x: tensor<8x256xf32>) -> tensor<8x4xf32> {
-  %r = ein.cascade [n, m1, m0 = 64] -> (tensor<8x4xf32>) {
-    // expected-error @+1 {{'ein.einsum' op unsupported: rank 'm0' only appears inside compound index expressions; lowering needs it to index some tensor as a plain rank}}
+  // A rank only compound expressions index needs a declared extent (or a
+  // tensor another Einsum indexes by it plainly).
+  %r = ein.cascade [n, m1, m0] -> (tensor<8x4xf32>) {
+    // expected-error @+1 {{'ein.einsum' op cannot infer the extent of rank 'm0': no tensor before it in the cascade is indexed by it as a plain rank and the cascade declares no extent for it}}
     %y = ein.einsum copy(%x[n, m1 * 64 + m0]) -> [n, m1] max[m0] : (tensor<8x256xf32>) -> tensor<8x4xf32>
     ein.yield %y : tensor<8x4xf32>
   }

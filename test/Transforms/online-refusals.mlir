@@ -304,13 +304,36 @@ func.func @cannot_size_state(%x: tensor<?x?xf32>) -> tensor<?x4xf32> {
 
 // -----
 
-// InputIndexedNotPlain (online form): a softmax over scores upsampled 2x
-// along c, read as x[n, c floordiv 2]. A tile of c is no slice of x.
+// InputIndexedNotPlain (online form): a softmax over every other score,
+// read as x[n, c * 2]. A tile of c is no slice of x.
 // CHECK-LABEL: func @input_indexed_not_plain
 // CHECK-NOT: ein.iterate
 func.func @input_indexed_not_plain(%x: tensor<8x?xf32>) -> tensor<8xf32> {
   %r = ein.cascade [n, c] -> (tensor<8xf32>) {
     // expected-remark @below {{no online form over rank 'c': an input of this Einsum is indexed by 'c' other than as one plain dimension}}
+    %mx = ein.einsum copy(%x[n, c * 2]) -> [n] max[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    %e = ein.einsum custom(%x[n, c * 2], %mx[n]) -> [n, c] {
+    ^bb0(%a: f32, %m: f32):
+      %d = arith.subf %a, %m : f32
+      %y = math.exp %d : f32
+      ein.yield %y : f32
+    } : (tensor<8x?xf32>, tensor<8xf32>) -> tensor<8x?xf32>
+    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    ein.yield %s : tensor<8xf32>
+  }
+  return %r : tensor<8xf32>
+}
+
+// -----
+
+// NoPlainInput (online form): a softmax over scores upsampled 2x along c,
+// read as x[n, c floordiv 2] only. Such an input tiles (every tile starts
+// at an even c), but no input gives the extent of c.
+// CHECK-LABEL: func @no_plain_input
+// CHECK-NOT: ein.iterate
+func.func @no_plain_input(%x: tensor<8x?xf32>) -> tensor<8xf32> {
+  // expected-remark @below {{no online form over rank 'c': no input is indexed by 'c' as a plain dimension, so none gives its extent}}
+  %r = ein.cascade [n, c] -> (tensor<8xf32>) {
     %mx = ein.einsum copy(%x[n, c floordiv 2]) -> [n] max[c] : (tensor<8x?xf32>) -> tensor<8xf32>
     %e = ein.einsum custom(%x[n, c floordiv 2], %mx[n]) -> [n, c] {
     ^bb0(%a: f32, %m: f32):
@@ -588,4 +611,78 @@ func.func @welford_cannot_size_state(%x: tensor<?xf32>) -> tensor<?xf32> {
     ein.yield %v : tensor<?xf32>
   }
   return %r : tensor<?xf32>
+}
+
+// -----
+
+// InputIndexedNotPlain (Welford): a mean and variance of an input read as
+// x[n, c floordiv 2] (upsampled along c): the sum, the difference and the
+// variance index it alike, but a tile of c is no slice of x.
+// CHECK-LABEL: func @upsampled_ln
+// CHECK-NOT: ein.iterate
+func.func @upsampled_ln(%x: tensor<8x?xf32>) -> tensor<8xf32> {
+  %r = ein.cascade [n, c] -> (tensor<8xf32>) {
+    // expected-remark @below {{no online form over rank 'c': an input of this Einsum is indexed by 'c' other than as one plain dimension}}
+    %s = ein.einsum copy(%x[n, c floordiv 2]) -> [n] sum[c] : (tensor<8x?xf32>) -> tensor<8xf32>
+    %mu = ein.einsum custom(%s[n]) -> [n] {
+    ^bb0(%a: f32):
+      %e = ein.extent "c" : index
+      %i = arith.index_cast %e : index to i64
+      %f = arith.sitofp %i : i64 to f32
+      %q = arith.divf %a, %f : f32
+      ein.yield %q : f32
+    } : (tensor<8xf32>) -> tensor<8xf32>
+    %d = ein.einsum sub(%x[n, c floordiv 2], %mu[n]) -> [n, c] : (tensor<8x?xf32>, tensor<8xf32>) -> tensor<8x?xf32>
+    %v = ein.einsum mul(%d[n, c], %d[n, c]) -> [n] sum[c] : (tensor<8x?xf32>, tensor<8x?xf32>) -> tensor<8xf32>
+    ein.yield %v : tensor<8xf32>
+  }
+  return %r : tensor<8xf32>
+}
+
+// -----
+
+// InputNotPlain (Welford): rows viewed as blocks, x[n1 * 4 + n0, c]; c is
+// plain but the Welford state is sliced along plain dimensions only.
+// CHECK-LABEL: func @blocks_ln
+// CHECK-NOT: ein.iterate
+func.func @blocks_ln(%x: tensor<?x?xf32>) -> tensor<?x4xf32> {
+  %r = ein.cascade [n1, n0 = 4, c] -> (tensor<?x4xf32>) {
+    // expected-remark @below {{no online form over rank 'c': an input of this Einsum is indexed by an expression of ranks (Welford's update slices plain dimensions)}}
+    %s = ein.einsum copy(%x[n1 * 4 + n0, c]) -> [n1, n0] sum[c] : (tensor<?x?xf32>) -> tensor<?x4xf32>
+    %d = ein.einsum sub(%x[n1 * 4 + n0, c], %s[n1, n0]) -> [n1, n0, c] : (tensor<?x?xf32>, tensor<?x4xf32>) -> tensor<?x4x?xf32>
+    %v = ein.einsum mul(%d[n1, n0, c], %d[n1, n0, c]) -> [n1, n0] sum[c] : (tensor<?x4x?xf32>, tensor<?x4x?xf32>) -> tensor<?x4xf32>
+    ein.yield %v : tensor<?x4xf32>
+  }
+  return %r : tensor<?x4xf32>
+}
+
+// -----
+
+// IterationStateUnknown: an earlier iteration over k yields a state passed
+// through unchanged from a function argument, whose ranks are unknown, so
+// whether an iteration over c may follow it is not decided.
+// CHECK-LABEL: func @passthrough
+// CHECK-COUNT-1: ein.iterate
+// CHECK-NOT: ein.iterate
+func.func @passthrough(%x: tensor<4x?xf32>, %w: tensor<?xf32>, %y0: tensor<4xf32>, %z: tensor<4x?xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [n, k, c, k0] -> (tensor<4xf32>) {
+    // expected-remark @below {{no online form over rank 'c': an iteration over 'k' yields a state that is not an Einsum's result, so whether it carries 'c' is unknown}}
+    %y:2 = ein.iterate k tile 64 as k0 tiles(%x dim 1 : tensor<4x?xf32>, %w dim 0 : tensor<?xf32>) init(%y0 : tensor<4xf32>, %y0 : tensor<4xf32>) {
+    ^bb0(%xt: tensor<4x?xf32>, %wt: tensor<?xf32>, %acc: tensor<4xf32>, %keep: tensor<4xf32>):
+      %p = ein.einsum mul(%xt[n, k0], %wt[k0]) -> [n] sum[k0] : (tensor<4x?xf32>, tensor<?xf32>) -> tensor<4xf32>
+      %a = ein.einsum add(%acc[n], %p[n]) -> [n] : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+      ein.yield %a, %keep : tensor<4xf32>, tensor<4xf32>
+    }
+    %mx = ein.einsum copy(%z[n, c]) -> [n] max[c] : (tensor<4x?xf32>) -> tensor<4xf32>
+    %e = ein.einsum custom(%z[n, c], %mx[n]) -> [n, c] {
+    ^bb0(%a: f32, %m: f32):
+      %d = arith.subf %a, %m : f32
+      %q = math.exp %d : f32
+      ein.yield %q : f32
+    } : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4x?xf32>
+    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] : (tensor<4x?xf32>) -> tensor<4xf32>
+    %o = ein.einsum add(%s[n], %y#0[n]) -> [n] : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+    ein.yield %o : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
 }

@@ -73,7 +73,7 @@ func.func @softmax(%x: tensor<4x?xf32>) -> tensor<4x?xf32> {
 // k only indexes the output: nothing to split, said out loud.
 // CHECK-LABEL: func @no_sum
 func.func @no_sum(%x: tensor<4x?xf32>) -> tensor<4x?xf32> {
-  // expected-remark @below {{no split over rank 'k': no Einsum reduces 'k' alone}}
+  // expected-remark @below {{no split over rank 'k': no Einsum reduces 'k'}}
   %y = ein.cascade [n, k] -> (tensor<4x?xf32>) {
     %e = ein.einsum exp(%x[n, k]) -> [n, k] : (tensor<4x?xf32>) -> tensor<4x?xf32>
     ein.yield %e : tensor<4x?xf32>
@@ -83,12 +83,34 @@ func.func @no_sum(%x: tensor<4x?xf32>) -> tensor<4x?xf32> {
 
 // -----
 
-// A packed int4 weight indexes k as k floordiv 2: a tile cannot slice it,
-// and the remark names the Einsum (split-K of ein.qmatmul is not derived).
+// A packed int4 weight indexes k as k floordiv 2: every tile (tile size
+// 16) and every worker's chunk starts at an even k, so its tile is the
+// slice [k / 2, ...) of w, read as k0 floordiv 2 inside.
+// CHECK-LABEL: func @packed
+// CHECK: ein.iterate k tile 16 as k0 tiles(%arg0 dim 1 : tensor<2x?xf32>, %arg1 dim 1 / 2 : tensor<4x?xi8>)
+// CHECK-SAME: combine [sum] workers 4
+// CHECK: ein.einsum custom(%{{.*}}[m, k0], %{{.*}}[n, k0 floordiv 2]) -> [m, n] sum[k0]
 func.func @packed(%x: tensor<2x?xf32>, %w: tensor<4x?xi8>) -> tensor<2x4xf32> {
   %r = ein.cascade [m, k, n] -> (tensor<2x4xf32>) {
-    // expected-remark @below {{no split over rank 'k': an input of this Einsum is indexed by 'k' other than as one plain dimension}}
     %y = ein.einsum custom(%x[m, k], %w[n, k floordiv 2]) -> [m, n] sum[k] {
+    ^bb0(%a: f32, %b: i8):
+      %f = arith.sitofp %b : i8 to f32
+      %p = arith.mulf %a, %f : f32
+      ein.yield %p : f32
+    } : (tensor<2x?xf32>, tensor<4x?xi8>) -> tensor<2x4xf32>
+    ein.yield %y : tensor<2x4xf32>
+  }
+  return %r : tensor<2x4xf32>
+}
+
+// -----
+
+// A weight read at every other k, w[n, k * 2]: a tile of k is no slice of
+// it, and the remark names the Einsum.
+func.func @strided(%x: tensor<2x?xf32>, %w: tensor<4x?xi8>) -> tensor<2x4xf32> {
+  %r = ein.cascade [m, k, n] -> (tensor<2x4xf32>) {
+    // expected-remark @below {{no split over rank 'k': an input of this Einsum is indexed by 'k' other than as one plain dimension}}
+    %y = ein.einsum custom(%x[m, k], %w[n, k * 2]) -> [m, n] sum[k] {
     ^bb0(%a: f32, %b: i8):
       %f = arith.sitofp %b : i8 to f32
       %p = arith.mulf %a, %f : f32

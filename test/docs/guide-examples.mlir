@@ -184,10 +184,9 @@ func.func @layer_norm(%x: tensor<?x768xf32>, %gamma: tensor<768xf32>,
 // CHECK-LABEL: func.func @two_level_sum
 // CHECK:         ein.cascade [n, m1, m0 = 64] -> (tensor<?xf32>)
 // CHECK:         ein.einsum copy(%{{.*}}[n, m1 * 64 + m0]) -> [n, m1] sum[m0]
-// CPU-NOT:       llvm.func @_mlir_ciface_two_level_sum(
+// CPU-LABEL:     llvm.func @_mlir_ciface_two_level_sum(
 func.func @two_level_sum(%x: tensor<?x256xf32>) -> tensor<?xf32> {
   %r = ein.cascade [n, m1, m0 = 64] -> (tensor<?xf32>) {
-// expected-error@+1 {{rank 'm0' only appears inside compound index expressions}}
     %t = ein.einsum copy(%x[n, m1 * 64 + m0]) -> [n, m1] sum[m0]
         : (tensor<?x256xf32>) -> tensor<?x4xf32>
     %s = ein.einsum copy(%t[n, m1]) -> [n] sum[m1]

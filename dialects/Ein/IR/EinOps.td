@@ -298,13 +298,22 @@ def Ein_IterateOp : Ein_Op<"iterate", [
     `RM[m1 + 1] = max(RM[m1], LM[m1])` is written as a block argument `%rm`
     (RM[m1]) and a yielded value (RM[m1 + 1]).
 
+    A tiled operand may be indexed along its tile dim by `rank floordiv d`
+    (a packed int4 weight, `d` = 2; a group scale, `d` = the group size),
+    written `%w dim 1 / 2`: its tile is the slice that holds the tile's
+    positions, indexed by `tile_rank floordiv d` inside the body. Every
+    tile (and every worker's chunk) then starts at a multiple of `d`, so
+    `tile_size` must be a multiple of each `d`; the extent of `rank` comes
+    from an operand tiled plainly (`d` = 1), of which there must be one.
+
     `combine` (optional) says how two partial states of disjoint ranges
     combine, one `#ein.combine` kind per state value, written without the
     `#ein.combine<>`: `combine [max, rescaled_sum(0, -1.0)]`. The
     partition rewrite uses it to split the iteration across workers.
 
     `workers = P` (optional) splits the rank into P contiguous chunks
-    (ceil(extent / P) elements each; the last ones may be short or empty)
+    of whole tiles (ceil(extent / P) elements rounded up to a multiple of
+    `tile_size`; the last ones may be short or empty)
     that are iterated independently, in parallel where the target can:
     chunk 0 starts from the initial state, the others from the identity of
     their combine kinds (so `combine` is required). Result #i is then the
@@ -324,6 +333,7 @@ def Ein_IterateOp : Ein_Op<"iterate", [
                        Variadic<AnyRankedTensor>:$inits,
                        StrAttr:$rank, StrAttr:$tile_rank,
                        I64Attr:$tile_size, DenseI64ArrayAttr:$tile_dims,
+                       OptionalAttr<DenseI64ArrayAttr>:$tile_divisors,
                        OptionalAttr<TypedArrayAttrBase<Ein_CombineAttr,
                            "combine kinds">>:$combine,
                        OptionalAttr<I64Attr>:$workers);
@@ -355,6 +365,12 @@ def Ein_IterateOp : Ein_Op<"iterate", [
     /// leading dim of `workers` when that is positive.
     static ::mlir::RankedTensorType getResultType(::mlir::RankedTensorType state,
                                                   int64_t workers);
+    /// The divisor of tiled operand #i (`rank floordiv d` indexes it; 1
+    /// when plain).
+    int64_t getTileDivisor(unsigned i) {
+      auto divisors = getTileDivisors();
+      return divisors ? (*divisors)[i] : 1;
+    }
     /// Type of the tile of `tiled` (its tile dim made dynamic).
     static ::mlir::RankedTensorType getTileType(::mlir::RankedTensorType tiled,
                                                 int64_t dim);

@@ -32,17 +32,23 @@ ParseResult IterateOp::parse(OpAsmParser &parser, OperationState &result) {
     return failure();
   SmallVector<OpAsmParser::UnresolvedOperand> tiles, inits;
   SmallVector<Type> tileTypes, initTypes;
-  SmallVector<int64_t> dims;
+  SmallVector<int64_t> dims, divisors;
   if (parser.parseCommaSeparatedList(
           OpAsmParser::Delimiter::Paren, [&]() -> ParseResult {
             OpAsmParser::UnresolvedOperand operand;
-            int64_t dim;
+            int64_t dim, divisor = 1;
             Type type;
             if (parser.parseOperand(operand) || parser.parseKeyword("dim") ||
-                parser.parseInteger(dim) || parser.parseColonType(type))
+                parser.parseInteger(dim))
+              return failure();
+            if (succeeded(parser.parseOptionalSlash()) &&
+                parser.parseInteger(divisor))
+              return failure();
+            if (parser.parseColonType(type))
               return failure();
             tiles.push_back(operand);
             dims.push_back(dim);
+            divisors.push_back(divisor);
             tileTypes.push_back(type);
             return success();
           }))
@@ -88,6 +94,8 @@ ParseResult IterateOp::parse(OpAsmParser &parser, OperationState &result) {
   result.addAttribute("tile_rank", b.getStringAttr(tileRank));
   result.addAttribute("tile_size", b.getI64IntegerAttr(tileSize));
   result.addAttribute("tile_dims", b.getDenseI64ArrayAttr(dims));
+  if (llvm::any_of(divisors, [](int64_t d) { return d != 1; }))
+    result.addAttribute("tile_divisors", b.getDenseI64ArrayAttr(divisors));
   result.addAttribute("operandSegmentSizes",
                       b.getDenseI32ArrayAttr({static_cast<int32_t>(tiles.size()),
                                               static_cast<int32_t>(inits.size())}));
@@ -102,9 +110,13 @@ ParseResult IterateOp::parse(OpAsmParser &parser, OperationState &result) {
 void IterateOp::print(OpAsmPrinter &p) {
   p << " " << getRank() << " tile " << getTileSize() << " as " << getTileRank()
     << " tiles(";
-  llvm::interleaveComma(llvm::zip(getTiles(), getTileDims()), p, [&](auto it) {
-    p << std::get<0>(it) << " dim " << std::get<1>(it) << " : "
-      << std::get<0>(it).getType();
+  llvm::interleaveComma(llvm::enumerate(getTiles(), getTileDims()), p,
+                        [&](auto it) {
+    auto [i, tiled, dim] = it;
+    p << tiled << " dim " << dim;
+    if (int64_t d = getTileDivisor(i); d != 1)
+      p << " / " << d;
+    p << " : " << tiled.getType();
   });
   p << ") init(";
   llvm::interleaveComma(getInits(), p, [&](Value v) {
@@ -122,7 +134,7 @@ void IterateOp::print(OpAsmPrinter &p) {
     p << " workers " << *workers;
   p.printOptionalAttrDictWithKeyword(
       (*this)->getAttrs(), {"rank", "tile_rank", "tile_size", "tile_dims",
-                            "combine", "workers", "operandSegmentSizes"});
+                            "tile_divisors", "combine", "workers", "operandSegmentSizes"});
   p << " ";
   p.printRegion(getBody(), /*printEntryBlockArgs=*/true,
                 /*printBlockTerminators=*/true);
@@ -144,6 +156,20 @@ LogicalResult IterateOp::verify() {
     if (cascade.lookupRank(r) < 0)
       return emitOpError("uses rank '")
              << r << "', which the enclosing cascade does not declare";
+  if (auto divisors = getTileDivisors()) {
+    if (divisors->size() != getTiles().size())
+      return emitOpError("needs one tile divisor per tiled operand");
+    for (auto [i, d] : llvm::enumerate(*divisors))
+      if (d < 1 || getTileSize() % d != 0)
+        return emitOpError("tile divisor ")
+               << d << " of tiled operand #" << i
+               << " must be positive and divide the tile size "
+               << getTileSize() << " (every tile starts at a multiple of it)";
+    if (llvm::none_of(*divisors, [](int64_t d) { return d == 1; }))
+      return emitOpError("needs an operand tiled plainly (divisor 1): the "
+                         "extent of rank '")
+             << getRank() << "' comes from it";
+  }
   int64_t extent = ShapedType::kDynamic;
   for (auto [i, tiled, dim] :
        llvm::enumerate(getTiles(), getTileDims())) {
@@ -151,6 +177,8 @@ LogicalResult IterateOp::verify() {
     if (dim < 0 || dim >= type.getRank())
       return emitOpError("tile dim ")
              << dim << " of tiled operand #" << i << " is out of range";
+    if (getTileDivisor(i) != 1)
+      continue; // holds ceil(extent / d) or more along that dim
     int64_t size = type.getDimSize(dim);
     if (!ShapedType::isDynamic(size) && !ShapedType::isDynamic(extent) &&
         size != extent)

@@ -24,6 +24,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <numeric>
 
 namespace einfuse::ein {
 #define GEN_PASS_DEF_EINONLINENORMALIZE
@@ -37,11 +38,6 @@ namespace {
 
 bool hasRank(EinsumOp e, StringRef rank) {
   return llvm::is_contained(e.getRankNames(), rank);
-}
-
-bool reducesOnly(EinsumOp e, StringRef rank) {
-  SmallVector<unsigned> reduced = e.getReducedRankPositions();
-  return reduced.size() == 1 && e.getRankNames()[reduced[0]] == rank;
 }
 
 bool reducesRank(EinsumOp e, StringRef rank) {
@@ -155,6 +151,9 @@ struct Plan {
   SmallVector<EinsumOp> states;
   SmallVector<double> weights;
   llvm::MapVector<Value, int64_t> tiled; ///< outside values over r -> dim
+  /// Values indexed by `r floordiv d` along that dim (packed or grouped
+  /// inputs) -> d; absent: plain.
+  llvm::DenseMap<Value, int64_t> divisors;
 };
 
 /// A sum barrier and a variance about a value derived from it:
@@ -207,6 +206,21 @@ bool isSquaredDifference(EinsumOp e) {
   Value a = body.getArgument(0), b = body.getArgument(1);
   return (sub.getLhs() == a && sub.getRhs() == b) ||
          (sub.getLhs() == b && sub.getRhs() == a);
+}
+
+/// d when `x` is dim `r` (d = 1) or `r floordiv d` with a constant d > 0;
+/// 0 otherwise.
+int64_t floorDivisorOf(AffineExpr x, unsigned r) {
+  if (auto d = dyn_cast<AffineDimExpr>(x))
+    return d.getPosition() == r ? 1 : 0;
+  auto bin = dyn_cast<AffineBinaryOpExpr>(x);
+  if (!bin || bin.getKind() != AffineExprKind::FloorDiv)
+    return 0;
+  auto lhs = dyn_cast<AffineDimExpr>(bin.getLHS());
+  auto rhs = dyn_cast<AffineConstantExpr>(bin.getRHS());
+  if (!lhs || lhs.getPosition() != r || !rhs || rhs.getValue() <= 0)
+    return 0;
+  return rhs.getValue();
 }
 
 /// The rank names an Einsum's input `i` (or, with i < 0, its output) is
@@ -270,27 +284,40 @@ Refusal OnlineRewriter::analyse(Plan &plan) {
   // An earlier iteration may run before this one, if its states do not
   // carry the rank (they are then values like any r-free input).
   for (IterateOp it : block.getOps<IterateOp>())
-    for (Value v : cast<YieldOp>(it.getBodyBlock().getTerminator()).getValues())
-      if (auto e = v.getDefiningOp<EinsumOp>();
-          !e || llvm::is_contained(*namesOf(e, -1), StringRef(rank)))
+    for (auto [i, v] : llvm::enumerate(
+             cast<YieldOp>(it.getBodyBlock().getTerminator()).getValues())) {
+      // A state passed through unchanged has the ranks of its init.
+      Value def = v;
+      if (def == it.getStateArgs()[i])
+        def = it.getInits()[i];
+      auto e = def.getDefiningOp<EinsumOp>();
+      std::optional<SmallVector<StringRef>> names;
+      if (e)
+        names = namesOf(e, -1);
+      if (!names)
+        return refuse(OnlineRefusal::IterationStateUnknown, it,
+                      it.getRank().str());
+      if (llvm::is_contained(*names, StringRef(rank)))
         return refuse(OnlineRefusal::IterationCarriesRank, it,
                       it.getRank().str());
+    }
 
-  // The barrier: a max or min over r alone, in some pass k, that an
+  // The barrier: a max or min over r (and maybe other ranks, reduced
+  // whole inside each tile of r), in some pass k, that an
   // Einsum over r reads (through r-free Einsums) in pass k + 1; the
   // earliest one (the next rewrite takes the next).
   SmallVector<EinsumOp> overR;
   for (EinsumOp e : block.getOps<EinsumOp>())
     if (hasRank(e, rank))
       overR.push_back(e);
-  // r-free values derived from each reduction over r alone.
+  // r-free values derived from each reduction over r.
   llvm::DenseMap<Value, llvm::SmallPtrSet<Operation *, 2>> derivedFrom;
   for (Operation &op : block) {
     auto e = dyn_cast<EinsumOp>(op);
     if (!e)
       continue;
     if (hasRank(e, rank)) {
-      if (reducesOnly(e, rank))
+      if (reducesRank(e, rank))
         derivedFrom[e.getResult()].insert(e);
       continue;
     }
@@ -311,7 +338,7 @@ Refusal OnlineRewriter::analyse(Plan &plan) {
     return readers;
   };
   for (EinsumOp e : overR) {
-    if (!reducesOnly(e, rank) ||
+    if (!reducesRank(e, rank) ||
         (e.getReduce() != ReduceKind::max && e.getReduce() != ReduceKind::min))
       continue;
     int64_t k = passes.opPass.lookup(e);
@@ -328,13 +355,13 @@ Refusal OnlineRewriter::analyse(Plan &plan) {
                          ? CombineKind::max
                          : CombineKind::min;
 
-  // The running states: the barrier and the other reductions over r alone
-  // in passes k and k + 1 (a reduction over r and another rank stays where
-  // it is, after the iteration).
+  // The running states: the barrier and the other reductions over r in
+  // passes k and k + 1 (other ranks they reduce are reduced whole in each
+  // tile of r).
   llvm::DenseSet<Operation *> states = {plan.barrier};
   for (EinsumOp e : overR) {
     int64_t pass = passes.opPass.lookup(e);
-    if (e == plan.barrier || !reducesOnly(e, rank) || pass < k || pass > k + 1)
+    if (e == plan.barrier || !reducesRank(e, rank) || pass < k || pass > k + 1)
       continue;
     plan.states.push_back(e);
     states.insert(e);
@@ -498,7 +525,9 @@ Refusal OnlineRewriter::analyseInside(Plan &plan, ArrayRef<EinsumOp> overR,
           !findOutsideExtent(cascade, n))
         return refuse(OnlineRefusal::CannotSizeState, e, n.str());
   }
-  // Inputs along r: tiled along the one dim r indexes plainly.
+  // Inputs along r: tiled along the one dim r indexes, plainly or as
+  // `r floordiv d` (a packed int4 weight, a group scale: each tile starts
+  // at a multiple of d, so the tile of the input is a slice too).
   for (EinsumOp e : plan.inside) {
     SmallVector<StringRef> names = e.getRankNames();
     unsigned r = llvm::find(names, rank) - names.begin();
@@ -508,20 +537,27 @@ Refusal OnlineRewriter::analyseInside(Plan &plan, ArrayRef<EinsumOp> overR,
         continue;
       if (inCascade(in))
         continue; // produced along r inside the cascade: recomputed per tile
-      int64_t dim = -1;
+      int64_t dim = -1, divisor = 1;
       for (auto [d, x] : llvm::enumerate(map.getResults())) {
-        if (auto de = dyn_cast<AffineDimExpr>(x); de && de.getPosition() == r)
-          dim = dim < 0 ? static_cast<int64_t>(d) : -2;
-        else if (x.isFunctionOfDim(r))
-          dim = -2;
+        if (!x.isFunctionOfDim(r))
+          continue;
+        int64_t by = floorDivisorOf(x, r);
+        dim = dim == -1 && by > 0 ? static_cast<int64_t>(d) : -2;
+        divisor = by;
       }
       if (dim < 0)
         return refuse(OnlineRefusal::InputIndexedNotPlain, e);
       auto [it, inserted] = plan.tiled.try_emplace(in, dim);
-      if (!inserted && it->second != dim)
+      auto [dt, dInserted] = plan.divisors.try_emplace(in, divisor);
+      if ((!inserted && it->second != dim) ||
+          (!dInserted && dt->second != divisor))
         return refuse(OnlineRefusal::InputIndexedTwice, e);
     }
   }
+  // The extent of r comes from an input tiled plainly.
+  if (!plan.tiled.empty() &&
+      llvm::none_of(plan.divisors, [](auto &kv) { return kv.second == 1; }))
+    return refuse(OnlineRefusal::NoPlainInput);
   return {};
 }
 
@@ -539,7 +575,7 @@ Refusal OnlineRewriter::analysePlain(Plan &plan) {
   for (EinsumOp e : block.getOps<EinsumOp>())
     if (hasRank(e, rank)) {
       overR.push_back(e);
-      if (reducesOnly(e, rank)) {
+      if (reducesRank(e, rank)) {
         plan.states.push_back(e);
         plan.weights.push_back(0.0);
       }
@@ -634,11 +670,20 @@ void OnlineRewriter::rewrite(RewriterBase &b, Plan &plan) {
   double gIdentity = CombineAttr::get(ctx, plan.barrierKind).getIdentity();
 
   SmallVector<Value> tiles;
-  SmallVector<int64_t> tileDims;
+  SmallVector<int64_t> tileDims, tileDivisors;
+  int64_t lcm = 1;
   for (auto [v, d] : plan.tiled) {
     tiles.push_back(v);
     tileDims.push_back(d);
+    tileDivisors.push_back(plan.divisors.lookup(v));
+    lcm = std::lcm(lcm, tileDivisors.back());
   }
+  // Every tile starts at a multiple of each divisor: the tile size is
+  // rounded up to a multiple of their lcm.
+  int64_t size = llvm::divideCeil(tileSize, lcm) * lcm;
+  DenseI64ArrayAttr divisorsAttr;
+  if (lcm != 1)
+    divisorsAttr = b.getDenseI64ArrayAttr(tileDivisors);
   // How partial states combine; only stated when pass 1 sees the max
   // unchanged where it is finite (guards that only replace the identity),
   // so that rescaling by exp(w * (G - Ga)) is exact.
@@ -656,8 +701,9 @@ void OnlineRewriter::rewrite(RewriterBase &b, Plan &plan) {
   }
   auto iterate = IterateOp::create(
       b, loc, TypeRange(ValueRange(inits)), tiles, inits, b.getStringAttr(rank),
-      b.getStringAttr(tileRank), b.getI64IntegerAttr(tileSize),
-      b.getDenseI64ArrayAttr(tileDims), combineAttr, /*workers=*/nullptr);
+      b.getStringAttr(tileRank), b.getI64IntegerAttr(size),
+      b.getDenseI64ArrayAttr(tileDims), divisorsAttr, combineAttr,
+      /*workers=*/nullptr);
   SmallVector<Type> argTypes;
   for (auto [v, d] : plan.tiled)
     argTypes.push_back(
@@ -844,10 +890,11 @@ void OnlineRewriter::rewrite(RewriterBase &b, Plan &plan) {
 }
 
 Refusal OnlineRewriter::analyseWelford(WelfordPlan &plan) {
-  // S = sum_r X and V = sum_r D * D, each reducing r alone.
+  // S = sum_r X and V = sum_r D * D (with any other reduced ranks, whole
+  // in each tile).
   for (Operation &op : cascade.getBodyBlock()) {
     auto e = dyn_cast<EinsumOp>(op);
-    if (!e || !hasRank(e, rank) || !reducesOnly(e, rank) ||
+    if (!e || !hasRank(e, rank) || !reducesRank(e, rank) ||
         e.getReduce() != ReduceKind::sum)
       continue;
     if (e.getMap() == MapKind::copy && e.getInputs().size() == 1 &&
@@ -885,6 +932,20 @@ Refusal OnlineRewriter::analyseWelford(WelfordPlan &plan) {
   auto xSum = namesOf(plan.sum, 0), xDiff = namesOf(holder, xAt);
   auto sOut = namesOf(plan.sum, -1), vOut = namesOf(plan.var, -1),
        mIn = namesOf(holder, 1 - xAt);
+  // The tiles are slices of x along one plain dim per rank.
+  if (!xSum || !xDiff || !mIn) {
+    EinsumOp at = !xSum ? plan.sum : holder;
+    int in = !xSum ? 0 : !xDiff ? xAt : 1 - xAt;
+    AffineMap map = at.getInputMap(in);
+    SmallVector<StringRef> names = at.getRankNames();
+    unsigned r = llvm::find(names, rank) - names.begin();
+    bool overR = llvm::any_of(map.getResults(), [&](AffineExpr x) {
+      return !isa<AffineDimExpr>(x) && x.isFunctionOfDim(r);
+    });
+    return refuse(overR ? OnlineRefusal::InputIndexedNotPlain
+                        : OnlineRefusal::InputNotPlain,
+                  at);
+  }
   bool alike = xSum && xDiff && sOut && vOut && mIn && *xSum == *xDiff &&
                *sOut == *vOut && *sOut == *mIn;
   if (alike && plan.diff) {
@@ -946,6 +1007,7 @@ void OnlineRewriter::rewriteWelford(RewriterBase &b, WelfordPlan &plan) {
       b, loc, TypeRange(ValueRange(inits)), ValueRange{plan.x}, inits,
       b.getStringAttr(rank), b.getStringAttr(tileRank),
       b.getI64IntegerAttr(tileSize), b.getDenseI64ArrayAttr({plan.xDim}),
+      /*tile_divisors=*/nullptr,
       b.getArrayAttr(
           {CombineAttr::get(ctx, CombineKind::sum),
            CombineAttr::get(ctx, CombineKind::welford_mean, 0, -1, 0.0),
@@ -1243,14 +1305,15 @@ std::string einfuse::ein::describe(OnlineRefusal why, StringRef rankRef,
   case OnlineRefusal::IterationCarriesRank:
     return "an iteration over '" + d + "' carries '" + r +
            "' in its state (nested iterations are not derived)";
+  case OnlineRefusal::IterationStateUnknown:
+    return "an iteration over '" + d +
+           "' yields a state that is not an Einsum's result, so whether it "
+           "carries '" + r + "' is unknown";
   case OnlineRefusal::NoBarrier:
     return "no max or min over '" + r + "' is read again along '" + r + "'";
   case OnlineRefusal::SeveralBarriers:
     return "two maxes or mins over '" + r + "' are read again along '" + r +
            "' (one running state corrects one barrier)";
-  case OnlineRefusal::ReducesSeveralRanks:
-    return "this Einsum reduces '" + r +
-           "' and other ranks at once (online forms are per rank)";
   case OnlineRefusal::MaxNotThroughExp:
     return "this Einsum reads the " + d + " over '" + r +
            "' other than as a factor exp(w * " + d +
@@ -1281,7 +1344,14 @@ std::string einfuse::ein::describe(OnlineRefusal why, StringRef rankRef,
            "rank '" + d + "'";
   case OnlineRefusal::InputIndexedNotPlain:
     return "an input of this Einsum is indexed by '" + r +
-           "' other than as one plain dimension";
+           "' other than as one plain dimension (or one '" + r +
+           " floordiv d')";
+  case OnlineRefusal::InputNotPlain:
+    return "an input of this Einsum is indexed by an expression of ranks "
+           "(Welford's update slices plain dimensions)";
+  case OnlineRefusal::NoPlainInput:
+    return "no input is indexed by '" + r +
+           "' as a plain dimension, so none gives its extent";
   case OnlineRefusal::InputIndexedTwice:
     return "an input of this Einsum is indexed by '" + r +
            "' in two dimensions";
@@ -1309,7 +1379,7 @@ std::string einfuse::ein::describe(OnlineRefusal why, StringRef rankRef,
   case OnlineRefusal::AlreadyIterated:
     return "an iteration already runs over '" + r + "'";
   case OnlineRefusal::NoReduction:
-    return "no Einsum reduces '" + r + "' alone";
+    return "no Einsum reduces '" + r + "'";
   case OnlineRefusal::SumReadAlongRank:
     return "this Einsum reads the sum over '" + r + "' again along '" + r +
            "'";

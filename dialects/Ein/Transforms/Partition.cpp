@@ -102,7 +102,7 @@ einfuse::ein::partitionIteration(RewriterBase &rewriter, IterateOp it,
   auto split = IterateOp::create(
       rewriter, loc, resultTypes, it.getTiles(), it.getInits(),
       it.getRankAttr(), it.getTileRankAttr(), it.getTileSizeAttr(),
-      it.getTileDimsAttr(), it.getCombineAttr(),
+      it.getTileDimsAttr(), it.getTileDivisorsAttr(), it.getCombineAttr(),
       rewriter.getI64IntegerAttr(workers));
   rewriter.inlineRegionBefore(it.getBody(), split.getBody(),
                               split.getBody().end());

@@ -27,9 +27,9 @@ enum class OnlineRefusal {
   None,
   AlreadyOnePass,        ///< nothing to remove
   IterationCarriesRank,  ///< an earlier iteration's state has the rank
+  IterationStateUnknown, ///< an earlier iteration's state has unknown ranks
   NoBarrier,             ///< no max or min over the rank read again along it
   SeveralBarriers,       ///< two extrema over the rank are read along it
-  ReducesSeveralRanks,   ///< a running state reduces the rank and another
   MaxNotThroughExp,      ///< the extremum enters other than exp(w * G + y)
   ExpOfWrongSign,        ///< exp(w * G) with w of the sign that overflows
   TwoReadsOfMax,         ///< pass 1 reads the extremum through two values
@@ -39,8 +39,11 @@ enum class OnlineRefusal {
   NoRescaledSum,         ///< no sum carries exp(w * G): nothing to gain
   RescaledLacksRank,     ///< a rescaled sum lacks a rank of the extremum
   CannotSizeState,       ///< no input gives a dynamic extent of a state
-  InputIndexedNotPlain,  ///< an input is indexed by the rank in an expression
+  InputIndexedNotPlain,  ///< an input is indexed by the rank in an
+                         ///< expression other than `r floordiv d`
   InputIndexedTwice,     ///< an input is indexed by the rank in two dims
+  InputNotPlain,         ///< an input is indexed by an expression of ranks
+  NoPlainInput,          ///< no input indexed plainly gives the extent
   // Welford's update (a sum and a variance about a value derived from it):
   NoBarrierNoVariance,        ///< neither an extremum nor a variance
   VarianceNotOfDifference,    ///< the sum of squares is not of x - m
@@ -53,7 +56,7 @@ enum class OnlineRefusal {
   // A plain iteration (split-K of sums):
   NotOnePass,      ///< the rank needs several passes: an online form first
   AlreadyIterated, ///< an iteration already runs over the rank
-  NoReduction,     ///< nothing reduces the rank alone
+  NoReduction,     ///< nothing reduces the rank
 };
 
 /// The refusal `why`, of rank `rank`, in words; `detail` names the rank or
@@ -98,7 +101,8 @@ void populateEinOnlineNormalizePatterns(
     mlir::RewritePatternSet &patterns,
     const EinOnlineNormalizeOptions &options);
 
-/// Rewrites the reductions over `rank` alone (sums, maxes, mins) of a
+/// Rewrites the reductions over `rank` (sums, maxes, mins; other reduced
+/// ranks are reduced whole in each tile) of a
 /// cascade that takes 1 pass over it into one `ein.iterate` whose states
 /// are those reductions, combined by `sum`/`max`/`min`, so that
 /// partitionIteration can split them (split-K of a matmul or a sum at

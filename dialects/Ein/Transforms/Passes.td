@@ -88,7 +88,9 @@ def EinOnlineNormalize : Pass<"ein-online-normalize"> {
     online normaliser of softmax and log-softmax. Each barrier gets its own
     iteration, in sequence (two chained softmaxes), and every rank that
     needs several passes gets its own (attention, a projection and an RMS
-    norm: 1 pass over each reduced rank).
+    norm: 1 pass over each reduced rank). A reduction over `r` and other
+    ranks at once (a softmax over two ranks, a group norm) is carried the
+    same way: the other ranks are reduced whole inside each tile of `r`.
 
     A sum barrier with a variance about it (`S = sum over r of X`,
     `M` derived from `S`, `V = sum over r of (X - M)^2`, written with a
@@ -142,7 +144,7 @@ def EinPartition : Pass<"ein-partition"> {
     `rank=k` also splits a rank that no iteration runs over, in a cascade
     that takes 1 pass over it (split-K of a matmul or a quantized matmul
     with a long K, the sums of sigmoid attention at decode): its sums (and
-    maxes and mins) over `k` alone first become a plain iteration in tiles
+    maxes and mins) over `k` first become a plain iteration in tiles
     of `tile-size` (`buildPlainIteration`), which is then split. A cascade
     that cannot (several passes over `k` with no online form, nothing
     reducing `k`) gets a remark that says why.

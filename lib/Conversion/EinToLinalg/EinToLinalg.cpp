@@ -237,8 +237,11 @@ public:
     for (Operation &op : block) {
       index[&op] = pos++;
       if (auto it = dyn_cast<IterateOp>(op)) {
-        // The iterated rank has the extent of the tiled dims.
-        for (auto [v, d] : llvm::zip(it.getTiles(), it.getTileDims())) {
+        // The iterated rank has the extent of the dims tiled plainly.
+        for (auto [i, v, d] :
+             llvm::enumerate(it.getTiles(), it.getTileDims())) {
+          if (it.getTileDivisor(i) != 1)
+            continue;
           auto type = cast<ShapedType>(v.getType());
           if (!type.isDynamicDim(d))
             staticSizes.try_emplace(it.getRank(), type.getDimSize(d));
@@ -292,6 +295,10 @@ public:
     auto st = staticSizes.find(rank);
     if (st != staticSizes.end())
       return Value(arith::ConstantIndexOp::create(b, loc, st->second));
+    // Inside an iteration, the tile rank has the size of the current tile
+    // (defined at the top of the loop body), whatever indexes it.
+    if (tileExtent && rank == tileRank)
+      return tileExtent;
     unsigned pos = index.lookup(at);
     for (const Source &src : sources.lookup(rank)) {
       if (src.availableAt > pos)
@@ -316,7 +323,7 @@ public:
   /// the iterated rank, its tile rank and the offset of the current tile.
   Operation *parentAt = nullptr;
   std::string iteratedRank, tileRank;
-  Value tileOffset;
+  Value tileOffset, tileExtent;
   /// For a cascade lowered on a tile of a parallel rank: the extent of the
   /// whole rank (what ein.extent means) and the offset of the tile (added
   /// to ein.index).
@@ -344,7 +351,10 @@ LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
   unsigned numRanks = names.size();
 
   // linalg infers loop bounds from operand dims indexed by a plain loop; a
-  // rank that only appears inside compound expressions has none.
+  // rank that only appears inside compound expressions (a split rank,
+  // `x[m1 * 64 + m0]`) has none. Such a rank gets a shape-only operand
+  // below: an unread tensor of its extent, indexed by it plainly.
+  SmallVector<unsigned> compoundOnly;
   for (unsigned r = 0; r < numRanks; ++r) {
     bool plain = false;
     for (Attribute m : op.getIndexingMaps())
@@ -352,10 +362,7 @@ LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
         if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() == r)
           plain = true;
     if (!plain)
-      return op.emitOpError("unsupported: rank '")
-             << names[r] << "' only appears inside compound index "
-             << "expressions; lowering needs it to index some tensor "
-             << "as a plain rank";
+      compoundOnly.push_back(r);
   }
 
   // An operand indexed out of its static bounds would make linalg.generic
@@ -455,12 +462,29 @@ LogicalResult lowerEinsum(RewriterBase &rewriter, EinsumOp op,
     return m.replaceDimsAndSymbols(toLoop, {}, numRanks, 0);
   });
   SmallVector<Value> inputs(op.getInputs());
+  // Shape-only operands for the ranks only compound expressions index
+  // (not read by the body; linalg takes the loop bound from them).
+  for (unsigned r : compoundOnly) {
+    OpFoldResult size;
+    if (int64_t st = extents.getStatic(names[r]); !ShapedType::isDynamic(st)) {
+      size = rewriter.getIndexAttr(st);
+    } else {
+      FailureOr<Value> dyn = extents.get(rewriter, loc, names[r], op);
+      if (failed(dyn))
+        return failure();
+      size = *dyn;
+    }
+    inputs.push_back(tensor::EmptyOp::create(
+        rewriter, loc, ArrayRef<OpFoldResult>{size}, rewriter.getI8Type()));
+    maps.insert(maps.end() - 1, AffineMap::get(numRanks, 0, toLoop[r]));
+  }
+  unsigned numIns = op.getInputs().size();
 
   LogicalResult bodyResult = success();
   auto generic = linalg::GenericOp::create(
       rewriter, loc, resultType, inputs, ValueRange{init}, maps, iterators,
       [&](OpBuilder &b, Location l, ValueRange args) {
-        ValueRange ins = args.drop_back();
+        ValueRange ins = args.take_front(numIns);
         Value acc = args.back();
         Value mapped;
         if (op.getMap() == MapKind::custom) {
@@ -679,8 +703,13 @@ static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
   Location loc = it.getLoc();
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(it);
-  Value first = it.getTiles().front();
-  int64_t dim0 = it.getTileDims().front();
+  // The extent of the rank: from an operand tiled plainly (the verifier
+  // ensures one).
+  unsigned plain = 0;
+  while (it.getTileDivisor(plain) != 1)
+    ++plain;
+  Value first = it.getTiles()[plain];
+  int64_t dim0 = it.getTileDims()[plain];
   auto firstType = cast<RankedTensorType>(first.getType());
   Value extent =
       firstType.isDynamicDim(dim0)
@@ -731,8 +760,15 @@ static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
           dyn);
       inits[i] = arith::SelectOp::create(rewriter, loc, first, init, identity);
     }
+    // Chunks of whole tiles, so that every tile starts at a multiple of
+    // the tile size (and of each tile divisor).
     Value p = arith::ConstantIndexOp::create(rewriter, loc, *numWorkers);
-    Value chunk = arith::CeilDivUIOp::create(rewriter, loc, extent, p);
+    Value chunk = arith::MulIOp::create(
+        rewriter, loc,
+        arith::CeilDivUIOp::create(
+            rewriter, loc, arith::CeilDivUIOp::create(rewriter, loc, extent, p),
+            tile),
+        tile);
     begin = arith::MinSIOp::create(
         rewriter, loc, arith::MulIOp::create(rewriter, loc, w, chunk), extent);
     end = arith::MinSIOp::create(
@@ -783,7 +819,7 @@ static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
   }
 
   SmallVector<Value> slices;
-  Value offset;
+  Value offset, tileExtent;
   Operation *placeholder = nullptr;
   auto forOp = scf::ForOp::create(
       rewriter, loc, firstTile, lastTile, c1, inits,
@@ -792,12 +828,31 @@ static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
                                        arith::MulIOp::create(b, l, iv, tile));
         Value rest = arith::SubIOp::create(b, l, end, offset);
         Value size = arith::MinSIOp::create(b, l, tile, rest);
-        for (auto [v, d] : llvm::zip(it.getTiles(), it.getTileDims())) {
+        tileExtent = size;
+        for (auto [t, v, d] :
+             llvm::enumerate(it.getTiles(), it.getTileDims())) {
           auto type = cast<RankedTensorType>(v.getType());
           SmallVector<OpFoldResult> offsets, sizes, strides;
           for (int64_t i = 0; i < type.getRank(); ++i) {
             strides.push_back(b.getIndexAttr(1));
-            if (i == d) {
+            if (i == d && it.getTileDivisor(t) != 1) {
+              // Indexed by `rank floordiv div`: the tile starts at a
+              // multiple of div, so it holds [offset / div, that +
+              // ceil(size / div)), clamped to the operand.
+              Value div =
+                  arith::ConstantIndexOp::create(b, l, it.getTileDivisor(t));
+              Value dimSize = tensor::DimOp::create(b, l, v, i);
+              Value lo = arith::MinSIOp::create(
+                  b, l, arith::DivUIOp::create(b, l, offset, div), dimSize);
+              Value n = arith::CeilDivUIOp::create(b, l, size, div);
+              Value avail = arith::SubIOp::create(b, l, dimSize, lo);
+              offsets.push_back(lo);
+              sizes.push_back(arith::MaxSIOp::create(
+                                  b, l,
+                                  arith::MinSIOp::create(b, l, n, avail),
+                                  arith::ConstantIndexOp::create(b, l, 0))
+                                  .getResult());
+            } else if (i == d) {
               offsets.push_back(offset);
               sizes.push_back(size);
             } else {
@@ -834,6 +889,7 @@ static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
   child.iteratedRank = it.getRank().str();
   child.tileRank = it.getTileRank().str();
   child.tileOffset = offset;
+  child.tileExtent = tileExtent;
   if (failed(lowerBlock(rewriter, *forOp.getBody(), child)))
     return failure();
   SmallVector<Value> results(forOp.getResults());

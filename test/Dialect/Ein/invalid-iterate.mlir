@@ -339,3 +339,45 @@ func.func @workers_result(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf3
   }
   return %r : tensor<4xf32>
 }
+
+// -----
+
+func.func @divisor_not_dividing(%x: tensor<2x?xf32>, %w: tensor<4x?xi8>, %i: tensor<2xf32>) -> tensor<2xf32> {
+  %r = ein.cascade [m, k, n, k0] -> (tensor<2xf32>) {
+    // expected-error @+1 {{'ein.iterate' op tile divisor 3 of tiled operand #1 must be positive and divide the tile size 16 (every tile starts at a multiple of it)}}
+    %y = ein.iterate k tile 16 as k0 tiles(%x dim 1 : tensor<2x?xf32>, %w dim 1 / 3 : tensor<4x?xi8>) init(%i : tensor<2xf32>) {
+    ^bb0(%xt: tensor<2x?xf32>, %wt: tensor<4x?xi8>, %acc: tensor<2xf32>):
+      ein.yield %acc : tensor<2xf32>
+    }
+    ein.yield %y : tensor<2xf32>
+  }
+  return %r : tensor<2xf32>
+}
+
+// -----
+
+func.func @no_plain_operand(%w: tensor<4x?xi8>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [k, n, k0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op needs an operand tiled plainly (divisor 1): the extent of rank 'k' comes from it}}
+    %y = ein.iterate k tile 16 as k0 tiles(%w dim 1 / 2 : tensor<4x?xi8>) init(%i : tensor<4xf32>) {
+    ^bb0(%wt: tensor<4x?xi8>, %acc: tensor<4xf32>):
+      ein.yield %acc : tensor<4xf32>
+    }
+    ein.yield %y : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @divisor_count(%x: tensor<2x?xf32>, %i: tensor<2xf32>) -> tensor<2xf32> {
+  %r = ein.cascade [m, k, k0] -> (tensor<2xf32>) {
+    // expected-error @+1 {{'ein.iterate' op needs one tile divisor per tiled operand}}
+    %y = "ein.iterate"(%x, %i) <{rank = "k", tile_rank = "k0", tile_size = 8 : i64, tile_dims = array<i64: 1>, tile_divisors = array<i64: 1, 2>, operandSegmentSizes = array<i32: 1, 1>}> ({
+    ^bb0(%xt: tensor<2x?xf32>, %acc: tensor<2xf32>):
+      ein.yield %acc : tensor<2xf32>
+    }) : (tensor<2x?xf32>, tensor<2xf32>) -> tensor<2xf32>
+    ein.yield %y : tensor<2xf32>
+  }
+  return %r : tensor<2xf32>
+}

@@ -45,3 +45,26 @@ func.func @workers(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<3x4xf32> {
   }
   return %r : tensor<3x4xf32>
 }
+
+// A packed operand (two values per byte along k) and a group scale (one
+// per 8 k), tiled with divisors: their tiles start at k / 2 and k / 8.
+// CHECK-LABEL: func @divisors
+// CHECK: ein.iterate k tile 16 as k0 tiles(%{{.*}} dim 1 : tensor<2x?xf32>, %{{.*}} dim 1 / 2 : tensor<4x?xi8>, %{{.*}} dim 1 / 8 : tensor<4x?xf32>) init(
+func.func @divisors(%x: tensor<2x?xf32>, %w: tensor<4x?xi8>, %s: tensor<4x?xf32>, %i: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %r = ein.cascade [m, k, n, k0] -> (tensor<2x4xf32>) {
+    %y = ein.iterate k tile 16 as k0 tiles(%x dim 1 : tensor<2x?xf32>, %w dim 1 / 2 : tensor<4x?xi8>, %s dim 1 / 8 : tensor<4x?xf32>) init(%i : tensor<2x4xf32>) combine [sum] {
+    ^bb0(%xt: tensor<2x?xf32>, %wt: tensor<4x?xi8>, %st: tensor<4x?xf32>, %acc: tensor<2x4xf32>):
+      %p = ein.einsum custom(%xt[m, k0], %wt[n, k0 floordiv 2], %st[n, k0 floordiv 8]) -> [m, n] sum[k0] {
+      ^bb0(%a: f32, %b: i8, %c: f32):
+        %f = arith.sitofp %b : i8 to f32
+        %q = arith.mulf %f, %c : f32
+        %t = arith.mulf %a, %q : f32
+        ein.yield %t : f32
+      } : (tensor<2x?xf32>, tensor<4x?xi8>, tensor<4x?xf32>) -> tensor<2x4xf32>
+      %a = ein.einsum add(%acc[m, n], %p[m, n]) -> [m, n] : (tensor<2x4xf32>, tensor<2x4xf32>) -> tensor<2x4xf32>
+      ein.yield %a : tensor<2x4xf32>
+    }
+    ein.yield %y : tensor<2x4xf32>
+  }
+  return %r : tensor<2x4xf32>
+}
