@@ -84,6 +84,10 @@ static std::string cpuTail(const CPUPipelineOptions &options) {
 
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   pm.addPass(ein::createEinDecompose());
+  // Threads tile the leading parallel ranks (parallel-rank=auto), which
+  // needs their dims dynamic: static heads of decode attention too.
+  if (options.threads && options.parallelRank == "auto")
+    pm.addPass(ein::createEinDynamicRanks());
   if (options.deferredNormalize)
     pm.addPass(ein::createEinDeferredNormalize());
   if (options.onlineNormalize) {

@@ -41,6 +41,35 @@ def EinPassAnalysis : Pass<"ein-pass-analysis"> {
   ];
 }
 
+def EinDynamicRanks : Pass<"ein-dynamic-ranks"> {
+  let summary = "Make the static extents of parallel ranks dynamic, so they "
+                "can be tiled across threads";
+  let description = [{
+    `--convert-ein-to-linalg` tiles a parallel rank across threads by
+    slicing the cascade's inputs along it, which needs the rank's dims to be
+    dynamic (a slice of a static dim has another type). With static heads
+    and one query row (decode attention: `[1, 8, 1, D]`), no rank qualifies
+    and every head runs on one thread. This pass makes the extents of the
+    chosen ranks dynamic inside each cascade: the inputs they index are
+    cast (`tensor.cast`) to types with those dims dynamic before the
+    cascade, the Einsums' result types follow, and the results are cast
+    back to their static types after it. What is computed is unchanged.
+
+    `ranks=auto` (the default) takes the ranks `--convert-ein-to-linalg`
+    tiles with `parallel-rank=auto`: every rank of the first result but the
+    last (or the only one). A rank with a declared extent, one that a
+    compound index expression uses, one an Einsum reduces, or a cascade
+    that holds anything but Einsums (an `ein.iterate` already built) is
+    left as it is. The CPU pipeline runs it with `threads=true`.
+  }];
+  let options = [
+    Option<"ranks", "ranks", "std::string", /*default=*/"\"auto\"",
+           "`auto`, or a comma-separated list of rank names (each a rank of "
+           "some cascade)">
+  ];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def EinDeferredNormalize : Pass<"ein-deferred-normalize"> {
   let summary = "Defer normalisation past sum reductions (one pass fewer)";
   let description = [{

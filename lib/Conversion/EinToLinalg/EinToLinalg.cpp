@@ -1196,6 +1196,36 @@ FailureOr<bool> einfuse::lowerCascadeTiled(
                                             sizes, strides);
     }
   }
+  // The initial states of the iterations (splats the online rewrite sized
+  // from the inputs) take the tile's size along each tiled rank: a
+  // canonicalisation between that rewrite and this lowering may have
+  // folded their sizes to the whole extents, which the mapping above does
+  // not reach.
+  clone.walk([&](IterateOp it) {
+    auto yield = cast<YieldOp>(it.getBodyBlock().getTerminator());
+    for (auto [init, next] : llvm::zip(it.getInits(), yield.getValues())) {
+      auto splat = init.getDefiningOp<tensor::SplatOp>();
+      auto e = next.getDefiningOp<EinsumOp>();
+      if (!splat || !e || splat->getParentOp() != clone.getOperation())
+        continue;
+      SmallVector<StringRef> names = e.getRankNames();
+      RankedTensorType type = splat.getType();
+      SmallVector<Value> dyn(splat.getDynamicSizes());
+      unsigned k = 0;
+      for (auto [d, x] : llvm::enumerate(e.getOutputMap().getResults())) {
+        if (!type.isDynamicDim(d))
+          continue;
+        StringRef r = names[cast<AffineDimExpr>(x).getPosition()];
+        for (RankTiling &t : tilings)
+          if (t.rank == r)
+            dyn[k] = t.size;
+        ++k;
+      }
+      rewriter.modifyOpInPlace(splat, [&] {
+        splat.getDynamicSizesMutable().assign(dyn);
+      });
+    }
+  });
   llvm::StringMap<Value> full, offsets;
   for (RankTiling &t : tilings) {
     full[t.rank] = t.extent;
