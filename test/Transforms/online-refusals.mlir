@@ -10,8 +10,10 @@
 // ExpOfWrongSign, NoRescaledSum, NoBarrierNoVariance in
 // online-normalize.mlir; NotOnePass, NoReduction, InputIndexedNotPlain (of a
 // plain iteration) in partition-split-k.mlir; AlreadyIterated in
-// partition-refusals.mlir. NoBarrier and ReducesSeveralRanks are never
-// reported (see the report that came with this file).
+// partition-refusals.mlir. NoBarrier is never reported: without a max or
+// min barrier the rewrite tries Welford's update, whose reason is given
+// (NoBarrierNoVariance). Reductions over several ranks at once are carried
+// (online-normalize-two-ranks.mlir).
 
 // AlreadyOnePass: a plain row sum takes 1 pass over c; there is nothing to
 // remove, and asking for the rank (second RUN line) says nothing either: the

@@ -29,6 +29,8 @@ enum class OnlineRefusal {
   IterationCarriesRank,  ///< an earlier iteration's state has the rank
   IterationStateUnknown, ///< an earlier iteration's state has unknown ranks
   NoBarrier,             ///< no max or min over the rank read again along it
+                         ///< (internal: buildOnlineIteration then tries
+                         ///< Welford and reports NoBarrierNoVariance)
   SeveralBarriers,       ///< two extrema over the rank are read along it
   MaxNotThroughExp,      ///< the extremum enters other than exp(w * G + y)
   ExpOfWrongSign,        ///< exp(w * G) with w of the sign that overflows
@@ -117,7 +119,8 @@ enum class PartitionRefusal {
   NoCombine,         ///< no `combine`: how states merge is unknown
   StateNotEinsum,    ///< a state is not an Einsum's result: ranks unknown
   RescaledLacksRank, ///< a rescaled sum lacks a rank of its max
-  AlreadySplit,      ///< the iteration already has `workers`
+  AlreadySplit,      ///< the iteration already has `workers` (from the
+                     ///< API: the pass and pattern skip such iterations)
 };
 llvm::StringRef describe(PartitionRefusal reason);
 
