@@ -3,6 +3,7 @@
 #define EINFUSE_DIALECTS_EIN_IR_EINDIALECT_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
@@ -22,6 +23,12 @@
 
 namespace einfuse::ein {
 class CascadeOp;
+// Upstream interface methods declared on Ein ops (AggregatedOpInterface)
+// name these unqualified.
+using mlir::OpBuilder;
+using mlir::Value;
+using llvm::FailureOr;
+using llvm::SmallVector;
 } // namespace einfuse::ein
 
 #define GET_OP_CLASSES

@@ -15,6 +15,7 @@ include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Dialect/Linalg/IR/LinalgInterfaces.td"
 
 def Ein_Dialect : Dialect {
   let name = "ein";
@@ -408,7 +409,8 @@ def Ein_YieldOp : Ein_Op<"yield", [
   let hasVerifier = 1;
 }
 
-def Ein_AttentionOp : Ein_Op<"attention", [Pure]> {
+def Ein_AttentionOp : Ein_Op<"attention", [Pure,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>]> {
   let summary = "scaled dot-product attention";
   let description = [{
     `out[b, h, p, f] = sum over m of softmax_m(score(p, m)) * V[b, h/G, m, f]`
@@ -447,7 +449,8 @@ def Ein_AttentionOp : Ein_Op<"attention", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Ein_QMatmulOp : Ein_Op<"qmatmul", [Pure]> {
+def Ein_QMatmulOp : Ein_Op<"qmatmul", [Pure,
+    DeclareOpInterfaceMethods<AggregatedOpInterface, ["decomposeOperation"]>]> {
   let summary = "matmul with quantized weights: out[m, n] = sum over k of x[m, k] * w[n, k]";
   let description = [{
     * `input`: `[M, K]` of f32, f16, bf16, i8 or f8E4M3FN (M may be dynamic).

@@ -14,6 +14,11 @@ def EinDecompose : Pass<"ein-decompose"> {
     regions, so every later analysis and lowering sees one form.
 
     Masking follows PyTorch SDPA: rows whose keys are all masked produce 0.
+
+    Both ops implement upstream's `AggregatedOpInterface`
+    (`decomposeOperation`, in Ein/IR/Decomposition.cpp); this pass is a thin
+    driver over it (`populateEinDecomposePatterns`), and a driver written
+    for that interface decomposes them too.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
