@@ -49,7 +49,9 @@ struct CPUPipelineOptions
   Option<bool> threads{
       *this, "threads",
       llvm::cl::desc("Run the parallel loops (batch, heads, queries, ...) on "
-                     "OpenMP threads; the kernels then need libomp (-lomp)"),
+                     "OpenMP threads (static parallel ranks are made dynamic "
+                     "first, --ein-dynamic-ranks, so that they tile); the "
+                     "kernels then need libomp (-lomp)"),
       llvm::cl::init(false)};
   Option<std::string> parallelRank{
       *this, "parallel-rank",

@@ -84,10 +84,13 @@ static std::string cpuTail(const CPUPipelineOptions &options) {
 
 void buildCPUPipeline(OpPassManager &pm, const CPUPipelineOptions &options) {
   pm.addPass(ein::createEinDecompose());
-  // Threads tile the leading parallel ranks (parallel-rank=auto), which
+  // Threads tile the leading parallel ranks (or the one asked for), which
   // needs their dims dynamic: static heads of decode attention too.
-  if (options.threads && options.parallelRank == "auto")
-    pm.addPass(ein::createEinDynamicRanks());
+  if (options.threads && options.parallelRank != "none") {
+    ein::EinDynamicRanksOptions dynamic;
+    dynamic.ranks = options.parallelRank;
+    pm.addPass(ein::createEinDynamicRanks(dynamic));
+  }
   if (options.deferredNormalize)
     pm.addPass(ein::createEinDeferredNormalize());
   if (options.onlineNormalize) {
