@@ -761,7 +761,13 @@ static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
       // Sizes before the terminator: its region takes only the inserts.
       rewriter.setInsertionPoint(workers.getTerminator());
       for (int64_t d = 0; d < stateType.getRank(); ++d) {
-        offsets.push_back(rewriter.getIndexAttr(0));
+        // A static extent 0 takes its offset as a value (upstream rejects a
+        // static offset 0 in a dim of size 0), as for the tiles.
+        offsets.push_back(stateType.getDimSize(d) == 0
+                              ? OpFoldResult(arith::ConstantIndexOp::create(
+                                                 rewriter, loc, 0)
+                                                 .getResult())
+                              : OpFoldResult(rewriter.getIndexAttr(0)));
         sizes.push_back(tensor::getMixedSize(rewriter, loc, state, d));
       }
       rewriter.setInsertionPointToEnd(workers.getTerminator().getBody());
