@@ -234,6 +234,20 @@ public:
       fullExtents = parent->fullExtents;
       indexOffsets = parent->indexOffsets;
     }
+    // A value from outside the cascade, or an argument of this block, sizes
+    // a rank anywhere in the block (an Einsum the online rewrite moved
+    // before the iteration that reads it first, say); a value made in the
+    // block, only after its op.
+    auto availableFrom = [&](Value v, unsigned at) -> unsigned {
+      if (auto arg = dyn_cast<BlockArgument>(v))
+        if (arg.getOwner() == &block)
+          return 0;
+      Operation *def = v.getDefiningOp();
+      Region *region = def ? def->getParentRegion() : v.getParentRegion();
+      if (!cascade->isAncestor(region->getParentOp()))
+        return 0;
+      return at;
+    };
     unsigned pos = 0;
     for (Operation &op : block) {
       index[&op] = pos++;
@@ -248,7 +262,7 @@ public:
             staticSizes.try_emplace(it.getRank(), type.getDimSize(d));
           else
             sources[it.getRank()].push_back(
-                {v, static_cast<unsigned>(d), pos - 1});
+                {v, static_cast<unsigned>(d), availableFrom(v, pos - 1)});
         }
         continue;
       }
@@ -266,7 +280,8 @@ public:
           if (!type.isDynamicDim(i))
             staticSizes.try_emplace(rank, type.getDimSize(i));
           else
-            sources[rank].push_back({v, static_cast<unsigned>(i), availableAt});
+            sources[rank].push_back(
+                {v, static_cast<unsigned>(i), availableFrom(v, availableAt)});
         }
       };
       for (auto [i, in] : llvm::enumerate(e.getInputs()))
