@@ -15,7 +15,10 @@ log-softmax and cross-entropy, layer norm (with and without gamma/beta,
 `mu - x`, the variance in one region, an init of C * eps), RMS norm and
 L2-normalise feeding a matmul, sigmoid-weighted sums, max-pool-and-subtract,
 min-max norm, masked attention with SDPA's guards, plain reductions over one
-or two ranks, and random elementwise maps (named and custom), each reading
+or two ranks (one of them sometimes static and small; a sum with a group
+scale s[.., r floordiv d], a dequantised matmul's), reductions over the
+inner rank of a split rank x[.., o * B + i] (then over the tiles o), and
+random elementwise maps (named and custom; a per-group bias), each reading
 values of earlier structures or fresh inputs, with r-free values broadcast
 along the reduced rank. Ranks (2 to 4, random names), their extents (0, 1,
 primes, 131, ...), static or dynamic dims and the storage order of every
@@ -286,6 +289,31 @@ def render_region(e: Ex, arg_types: Sequence[str], indent: str) -> List[str]:
 # Values and Einsums
 # ---------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class RankExpr:
+    """A compound rank expression indexing one dim of an operand: a grouped
+    rank `r floordiv c` (ranks (r,)), or a split rank `outer * c + inner`
+    (ranks (outer, inner))."""
+    kind: str  # "floordiv" or "split"
+    ranks: Tuple[str, ...]
+    c: int
+
+    def __str__(self) -> str:
+        if self.kind == "floordiv":
+            return f"{self.ranks[0]} floordiv {self.c}"
+        return f"{self.ranks[0]} * {self.c} + {self.ranks[1]}"
+
+    def positions(self, index_of: Callable[[str], np.ndarray]) -> np.ndarray:
+        if self.kind == "floordiv":
+            return index_of(self.ranks[0]) // self.c
+        return index_of(self.ranks[0]) * self.c + index_of(self.ranks[1])
+
+
+def _expr_ranks(e) -> Tuple[str, ...]:
+    """The ranks of an operand's index: a plain rank or a RankExpr."""
+    return e.ranks if isinstance(e, RankExpr) else (e,)
+
+
 @dataclass(eq=False)
 class Val:
     name: str              # SSA name without '%'
@@ -299,7 +327,7 @@ class Val:
 class Einsum:
     out: Val
     map: str
-    operands: List[Tuple[Val, Tuple[str, ...]]]  # (value, one rank per dim)
+    operands: List[Tuple[Val, tuple]]  # (value, one rank or RankExpr per dim)
     reduce: Optional[str] = None
     init: Optional[float] = None
     region: Optional[Ex] = None
@@ -307,9 +335,10 @@ class Einsum:
     def loop_ranks(self) -> List[str]:
         ranks: List[str] = []
         for _, idx in self.operands:
-            for r in idx:
-                if r not in ranks:
-                    ranks.append(r)
+            for e in idx:
+                for r in _expr_ranks(e):
+                    if r not in ranks:
+                        ranks.append(r)
         for r in self.out.ranks:
             if r not in ranks:
                 ranks.append(r)
@@ -333,18 +362,24 @@ def _sequential_sum(a: np.ndarray, axes: Sequence[int], initial: float, dtype) -
 def eval_einsum(op: Einsum, env: Dict[str, np.ndarray], extents: Dict[str, int], dtype):
     loop = op.loop_ranks()
     shape = tuple(extents[r] for r in loop)
-    args = []
-    for val, idx in op.operands:
-        a = env[val.name]
-        order = sorted(range(len(idx)), key=lambda d: loop.index(idx[d]))
-        a = np.transpose(a, order)
-        a = a.reshape(tuple(extents[r] if r in idx else 1 for r in loop))
-        args.append(a if val.elt == "i1" else a.astype(dtype))
 
     def index_of(rank):
         pos = loop.index(rank)
         return np.arange(extents[rank], dtype=np.int64).reshape(
             tuple(-1 if i == pos else 1 for i in range(len(loop))))
+
+    args = []
+    for val, idx in op.operands:
+        a = env[val.name]
+        if any(isinstance(e, RankExpr) for e in idx):
+            # a gather: every dim's positions over the loop ranks
+            a = a[tuple(e.positions(index_of) if isinstance(e, RankExpr) else index_of(e)
+                        for e in idx)]
+        else:
+            order = sorted(range(len(idx)), key=lambda d: loop.index(idx[d]))
+            a = np.transpose(a, order)
+            a = a.reshape(tuple(extents[r] if r in idx else 1 for r in loop))
+        args.append(a if val.elt == "i1" else a.astype(dtype))
 
     with np.errstate(all="ignore"):
         m = op.map
@@ -447,6 +482,11 @@ class Builder:
         self.exclude: frozenset = frozenset()
         self.extra: List[Val] = []
         self.cur_red: List[str] = []  # the ranks the current structure reduces
+        # Dims indexed by a compound rank expression: a pseudo rank name (a key
+        # of extent and static, never a rank of the cascade) -> the expression.
+        self.pseudo: Dict[str, RankExpr] = {}
+        self.more_ranks: List[str] = []  # ranks beyond `ranks` (split ranks)
+        self.declared: Dict[str, int] = {}  # ranks the cascade declares `r = N`
 
     # -- random helpers ----------------------------------------------------
     def chance(self, p: float) -> bool:
@@ -494,12 +534,39 @@ class Builder:
             big = max(self.ranks, key=lambda r: self.extent[r])
             self.extent[big] = max(1, self.extent[big] // 2 - 1)
 
+    def used(self, r: str) -> bool:
+        """Whether an input is indexed by rank r (plainly or in an expression):
+        then its extent is fixed."""
+        return any(r in v.ranks or any(r in self.pseudo[p].ranks for p in v.ranks
+                                       if p in self.pseudo) for v in self.args)
+
     def nonempty(self, r: str, at_least: int = 1):
         """Makes rank r at least `at_least` long (only while nothing uses it)."""
         if self.extent[r] < at_least:
-            if any(r in v.ranks for v in self.args):
+            if self.used(r):
                 raise Unsuitable(f"rank {r} is already used with extent {self.extent[r]}")
             self.extent[r] = at_least
+
+    def small_static(self, ranks: Sequence[str]) -> Optional[str]:
+        """Makes one of `ranks` that nothing uses yet static and small (1 to 8);
+        the rank, or None where every one is in use (or too long a space)."""
+        for r in self.shuffled(ranks):
+            if self.used(r):
+                continue
+            n = self.pick([1, 2, 3, 4, 5, 8])
+            others = math.prod(max(1, self.extent[x]) for x in self.ranks if x != r)
+            if others * n > MAX_POINTS:
+                continue
+            self.extent[r], self.static[r] = n, True
+            return r
+        return None
+
+    def pseudo_rank(self, e: RankExpr, extent: int, static: bool) -> str:
+        """The pseudo rank of a dim indexed by `e` (for input())."""
+        name = str(e)
+        self.pseudo[name] = e
+        self.extent[name], self.static[name] = extent, static
+        return name
 
     # -- values --------------------------------------------------------------
     def fresh(self, prefix: str) -> str:
@@ -564,8 +631,9 @@ class Builder:
         return val
 
     def read(self, v: Val, ranks: Optional[Sequence[str]] = None):
-        """An operand reading `v` (by its own ranks)."""
-        return (v, tuple(v.ranks if ranks is None else ranks))
+        """An operand reading `v` (by its own ranks; a pseudo rank by its
+        expression)."""
+        return (v, tuple(self.pseudo.get(r, r) for r in (v.ranks if ranks is None else ranks)))
 
     def order(self, ranks: Sequence[str], feature: Optional[str] = None) -> Tuple[str, ...]:
         """A random storage order for a result (the given one if `feature`
@@ -593,14 +661,16 @@ class Builder:
             for r in op.loop_ranks():
                 if r not in used:
                     used.append(r)
-        ranks = ", ".join(self.shuffled(used))
+        ranks = ", ".join(f"{r} = {self.declared[r]}" if r in self.declared else r
+                          for r in self.shuffled(used))
         names = ", ".join(f"%r{i}" for i in range(len(outputs)))
         lines = [f"func.func @{self.name}({args}) -> ({res}) {{"]
         lines.append(f"  {names} = ein.cascade [{ranks}] -> ({res}) {{")
         types: Dict[str, str] = {v.name: t for v, t in zip(self.args, self.arg_types)}
         for op in self.ops:
             types[op.out.name] = self.ttype(op.out.ranks)
-            operands = ", ".join(f"%{v.name}[{', '.join(idx)}]" for v, idx in op.operands)
+            operands = ", ".join(f"%{v.name}[{', '.join(map(str, idx))}]"
+                                 for v, idx in op.operands)
             text = f"    %{op.out.name} = ein.einsum {op.map}({operands}) -> [{', '.join(op.out.ranks)}]"
             if op.reduce:
                 text += f" {op.reduce}[{', '.join(op.reduced())}]"
@@ -640,6 +710,9 @@ FEATURES = {
     "reduce": "a plain sum/max/min over one or two ranks",
     "softmax-2ranks": "softmax over two ranks at once",
     "elementwise": "elementwise maps only",
+    "split-rank": "a reduction over the inner rank of x[.., o * B + i] (i declared = B), "
+                  "then over the tiles o",
+    "split-rank-sized-earlier": "... o dynamic, sized only by earlier Einsums' plain reads",
     # softmax variants
     "min-barrier": "softmin: a min barrier with exp(min - x)",
     "barrier-init": "a max/min barrier with init(...)",
@@ -672,6 +745,9 @@ FEATURES = {
     # reductions
     "two-rank-reduce": "a reduction over two ranks",
     "reduce-init": "a plain reduction with init(...)",
+    "grouped-input": "an input indexed by r floordiv d (a group scale of a sum over r, a "
+                     "dequantised matmul's; or a per-group bias or scale of a source)",
+    "small-static-rank": "a reduction over two ranks, one of them static and small (1 to 8)",
     # everywhere
     "chained": "a structure reads an earlier structure's value",
     "chained-other-rank": "... and reduces a rank the earlier structure did not reduce",
@@ -715,7 +791,30 @@ def _source(b: Builder, ranks: Sequence[str], *, red: Sequence[str], dist: str =
         x = b.input(ranks, dist, scale, offset)
     if b.may("decorate", 0.25):
         x = _decorate(b, x, bound)
+    if len(red) == 1 and b.may("grouped-input", 0.07):
+        # a per-group bias (or scale) along the reduced rank: b[.., r floordiv d]
+        r = red[0]
+        scale = b.chance(0.4)
+        g = _grouped_input(b, r, [k for k in ranks if k != r],
+                           "positive" if scale else "uniform", prefix="gs" if scale else "gb")
+        ops = [b.read(x), b.read(g)]
+        region = Arg(0) * Arg(1) if scale else Arg(0) + Arg(1)
+        if b.chance(0.5):
+            ops.reverse()
+            region = _swap_args(region)
+        x = b.einsum("custom", ops, b.order(ranks), region=region)
+        b.structures.append("grouped-bias")
+        b.check_finite(x, bound * 4)
     return x
+
+
+def _grouped_input(b: Builder, r: str, others: Sequence[str], dist: str, prefix: str) -> Val:
+    """A new input indexed by `r floordiv d` (its dim ceil(extent(r) / d)
+    long) and by some of `others`."""
+    d = b.pick([2, 3, 4, 8])
+    dim = b.pseudo_rank(RankExpr("floordiv", (r,), d), -(-b.extent[r] // d), b.static[r])
+    sub = [k for k in others if b.chance(0.5)]
+    return b.input(sub + [dim], dist, 1.0, prefix=prefix)
 
 
 def _decorate(b: Builder, x: Val, bound: float) -> Val:
@@ -1270,16 +1369,50 @@ def s_reduce(b: Builder):
     without an init, of a copy, an abs, a product (a contraction) or a
     custom region; an r-free map follows sometimes."""
     names = b.shuffled(b.ranks)
-    two = len(names) >= 3 and b.may("two-rank-reduce", 0.3)
+    grouped = b.may("grouped-input", 0.3)
+    two = not grouped and len(names) >= 3 and b.may("two-rank-reduce", 0.3)
+    if grouped:
+        # the rank the split-rank option sets split (c, k), mostly
+        split = [n for n in names if n in ("c", "k")]
+        if split and b.chance(0.8):
+            names.remove(split[0])
+            names.append(split[0])
     red = [names.pop()] + ([names.pop()] if two else [])
     kept = names
-    kind = b.pick(["sum", "sum", "max", "min"])
-    x = _source(b, list(kept) + red, red=red, dist="uniform", scale=2.0)
+    if two and b.may("small-static-rank", 0.5) and b.small_static(red):
+        b.structures.append("small-static-rank")
+    kind = b.pick(["sum", "sum", "sum", "max"] if grouped else ["sum", "sum", "max", "min"])
+    form = b.pick(["scale", "custom", "qmatmul"] if grouped else ["copy", "abs", "mul", "custom"])
+    if form == "qmatmul" and not kept:
+        form = "scale"
+    f = kept[-1] if form == "qmatmul" else None
+    x = _source(b, [k for k in kept if k != f] + red, red=red, dist="uniform", scale=2.0)
     init = b.pick([0.0, 1.0, -0.5]) if b.may("reduce-init", 0.3) else None
     if kind != "sum" and "max-init-empty" in b.exclude and any(b.extent[r] == 0 for r in red):
         init = None
-    form = b.pick(["copy", "abs", "mul", "custom"])
-    if form == "copy":
+    if grouped:
+        # a group scale s[.., r floordiv d] (a dequantised matmul's, with a
+        # weight w[r, f]), the sum one that split-K tiles at multiples of d
+        r = red[0]
+        s = _grouped_input(b, r, [k for k in kept if k != f] if f is None else [f],
+                           b.pick(["positive", "uniform"]), prefix="s")
+        if form == "scale":
+            ops = [b.read(x), b.read(s)]
+            out = b.einsum("mul", ops if b.chance(0.5) else ops[::-1], b.order(kept),
+                           reduce=kind, init=init)
+        elif form == "custom":
+            a, c = Arg(0), Arg(1)
+            out = b.einsum("custom", [b.read(x), b.read(s)], b.order(kept), reduce=kind,
+                           init=init, region=b.pick([a * c, a * tanh(c), (a - c) * (a - c)]))
+        else:
+            w = b.input([r, f], "uniform", 1.0, prefix="w")
+            ops = [b.read(x), b.read(w), b.read(s)]
+            perm = b.shuffled(range(3))
+            out = b.einsum("custom", [ops[i] for i in perm], b.order(kept), reduce=kind,
+                           init=init, region=Arg(perm.index(0)) * Arg(perm.index(1))
+                           * Arg(perm.index(2)))
+        b.structures.append("grouped-input" + ("+qmatmul" if f else ""))
+    elif form == "copy":
         out = b.einsum("copy", [b.read(x)], b.order(kept), reduce=kind, init=init)
     elif form == "abs":
         out = b.einsum("abs", [b.read(x)], b.order(kept), reduce=kind, init=init)
@@ -1307,6 +1440,8 @@ def s_two_rank_softmax(b: Builder):
     names = b.shuffled(b.ranks)
     red = [names.pop(), names.pop()]
     kept = names
+    if b.may("small-static-rank", 0.5) and b.small_static(red):
+        b.structures.append("small-static-rank")
     x = _source(b, list(kept) + red, red=red, dist="uniform", scale=4.0)
     g = b.einsum("copy", [b.read(x)], b.order(kept), reduce="max")
     if any(b.extent[r] == 0 for r in red) and b.may("guard", 0.5):
@@ -1323,6 +1458,114 @@ def s_two_rank_softmax(b: Builder):
         out = p
         b.structures.append("softmax-2ranks")
     b.extra = [s]
+    return out
+
+
+def s_split_rank(b: Builder):
+    """A reduction over the inner rank of a split rank: x[.., o * B + i]
+    (x's dim extent(o) * B long, i declared `i = B`) reduced over i into
+    tiles t[.., o], then sometimes over the tiles o too. x is an input, or
+    an elementwise value over a plain rank of that length; o's extent comes
+    from a static type, an earlier use, a per-tile input w[o] in the same
+    Einsum, or a declaration `o = N`."""
+    names = b.shuffled(b.ranks)
+    o = names.pop()
+    kept = names
+    inner = next(n for n in b.shuffled([o + "0", o + "i", o + "_lo"]) + [o + "_in0"]
+                 if n not in b.ranks and n not in b.more_ranks)
+    rows = math.prod(max(1, b.extent[k]) for k in kept) * max(1, b.extent[o])
+    fits = [n for n in (2, 3, 4, 8, 16) if rows * n <= MAX_POINTS]
+    if not fits:
+        raise Unsuitable("no room for a split rank")
+    B = b.pick(fits)
+    b.extent[inner], b.static[inner] = B, True
+    b.declared[inner] = B
+    b.more_ranks.append(inner)
+    b.cur_red = [inner]
+    e = RankExpr("split", (o, inner), B)
+    tags: List[str] = []
+    # o has a size where its type is static or an earlier Einsum reads a
+    # tensor plainly by it; otherwise this Einsum reads w[o] (per tile), or
+    # o becomes static (nothing uses it yet). The cascade may declare a
+    # static o, `o = N` (never 0).
+    earlier = any(o in idx for op in b.ops for _, idx in op.operands)
+    sized = b.static[o] or (earlier and "split-rank-sized-earlier" not in b.exclude)
+    per_tile = b.chance(0.3)
+    if not b.static[o] and earlier and not per_tile:
+        if sized:
+            tags.append("sized-earlier")
+        else:
+            per_tile = True
+    if not sized and not per_tile:
+        if b.used(o) or (b.extent[o] == 0 and "static-empty-rank" in b.exclude) \
+                or b.chance(0.4):
+            per_tile = True
+        else:
+            b.static[o] = True
+    if b.static[o] and b.extent[o] > 0 and b.chance(0.3):
+        b.declared[o] = b.extent[o]
+        tags.append("declared")
+    if b.chance(0.3):
+        # an elementwise value over a plain rank of extent(o) * B, read split
+        flat = next(n for n in [o + "_flat", o + "_all"] if n not in b.more_ranks)
+        b.extent[flat], b.static[flat] = b.extent[o] * B, b.static[o]
+        b.more_ranks.append(flat)
+        x0 = b.input(list(kept) + [flat], "uniform", 2.0)
+        x = b.einsum("custom", [b.read(x0)], b.order(list(kept) + [flat]),
+                     region=b.pick([tanh(Arg(0)) * 2.0, Arg(0) * 0.5 + 1.0, fabs(Arg(0)) - 0.5]))
+        xr = (x, tuple(e if r == flat else r for r in x.ranks))
+        tags.append("flat")
+    else:
+        dim = b.pseudo_rank(e, b.extent[o] * B, b.static[o])
+        x = b.input(list(kept) + [dim], "uniform", 2.0)
+        xr = b.read(x)
+    kind = b.pick(["sum", "sum", "max"])
+    form = b.pick(["copy", "custom", "w-inner", "w-split"])
+    ops = [xr]
+    if form == "custom":
+        region = b.pick([Arg(0) * Arg(0), tanh(Arg(0)), Arg(0) * 0.5 - 0.25])
+    elif form == "copy":
+        region = None
+    else:
+        # a weight indexed by the inner rank alone (plainly), or like x
+        if form == "w-inner":
+            wr = [inner]
+        else:
+            wr = [b.pseudo_rank(e, b.extent[o] * B, b.static[o])]
+            if b.chance(0.5):
+                wr = list(kept) + wr
+        w = b.input(wr, "uniform", 1.0, prefix="w")
+        ops.append(b.read(w))
+        region = Arg(0) * Arg(1)
+    if per_tile:
+        wo = b.input(b.pick([[o], list(kept) + [o]]), "positive", prefix="wt")
+        ops.append(b.read(wo))
+        region = (Arg(0) if region is None else region) * Arg(len(ops) - 1)
+        tags.append("per-tile")
+    if region is None:
+        t = b.einsum("copy", ops, b.order(list(kept) + [o]), reduce=kind)
+    elif len(ops) == 2 and form.startswith("w") and not per_tile:
+        t = b.einsum("mul", ops if b.chance(0.5) else ops[::-1], b.order(list(kept) + [o]),
+                     reduce=kind)
+    else:
+        t = b.einsum("custom", ops, b.order(list(kept) + [o]), reduce=kind, region=region)
+    out = t
+    if b.chance(0.5):
+        # then over the tiles
+        b.cur_red = [o, inner]
+        kind2 = b.pick(["sum", "sum", "max"]) if kind == "max" else "sum"
+        if b.chance(0.5):
+            out = b.einsum("copy", [b.read(t)], b.order(kept), reduce=kind2)
+        else:
+            v = b.input(b.pick([[o], list(kept) + [o]]), "uniform", 1.0, prefix="v")
+            out = b.einsum("mul", [b.read(t), b.read(v)], b.order(kept), reduce=kind2)
+        if kind2 != "sum" and b.extent[o] == 0:
+            if "guard" in b.exclude:
+                raise Unsuitable("an empty max over the tiles needs the guard")
+            out = _guard_inf(b, out, kind2)
+        tags.append("tiles-" + kind2)
+    b.structures.append("+".join([f"split-rank-{kind}"] + tags))
+    b.extra = [t] if out is not t else []
     return out
 
 
@@ -1352,6 +1595,7 @@ STRUCTURES: Dict[str, Tuple[Callable[[Builder], Val], float]] = {
     "reduce": (s_reduce, 2.0),
     "softmax-2ranks": (s_two_rank_softmax, 1.0),
     "elementwise": (s_elementwise, 0.7),
+    "split-rank": (s_split_rank, 0.9),
 }
 
 
@@ -1422,4 +1666,5 @@ def _generate(seed: int, attempt: int, exclude: frozenset) -> Case:
                 input_names=[v.name for v in b.args],
                 output_shapes=[tuple(b.extent[r] for r in v.ranks) for v in outputs],
                 structures=b.structures, ops=b.ops, args=b.args, outputs=outputs,
-                extents={r: b.extent[r] for r in b.ranks}, static=dict(b.static))
+                extents={r: b.extent[r] for r in b.ranks + b.more_ranks},
+                static=dict(b.static))

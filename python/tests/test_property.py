@@ -14,9 +14,12 @@ rewrites change, with the rewrites off (OFF) too. einfuse-opt tells which
 cases the rewrites change (it runs the same passes as the pipeline, up to
 the rewrites); for the other cases the rewrites-on kernel is the
 rewrites-off kernel. Without einfuse-opt, every case is compiled both ways.
-Each batch of cases is one module (one compile), in a pool of JOBS
-processes that also run the kernels, so that a crash of the compiler or of
-a kernel fails the cases concerned (found by bisection), not the run.
+With OPTIONS "rotate", cases with a grouped input (`k floordiv d`) or a
+split rank (`k * B + k0`) whose IR a split-rank set of ON_SETS changes run
+with that set too, whatever their batch's. Each batch of cases is one
+module (one compile), in a pool of JOBS processes that also run the
+kernels, so that a crash of the compiler or of a kernel fails the cases
+concerned (found by bisection), not the run.
 
 Environment:
   EINFUSE_PROPERTY_CASES    number of cases (default 1000)
@@ -395,22 +398,35 @@ class Run:
             return (options, self.workers.submit({n: funcs[n] for n in names}, options,
                                                  f"prop{i}_{j}", {n: calls[n] for n in names}))
         sets = option_sets(i)
+        # Cases with a grouped input or a split rank (an input indexed by
+        # `k floordiv d` or `k * B + k0`) over a rank that a split-rank set of
+        # ON_SETS splits run with that set too, whatever the batch's sets
+        # (where the set changes them): split-K tiles such inputs.
+        split_cases = {c.name for c in cases
+                       if any(s.startswith(("grouped-input", "split-rank")) for s in c.structures)}
+        rotate = (OPTIONS_MODE or ("all" if ONLY else "rotate")) == "rotate"
+        extra = {o: [n for n in funcs if n in split_cases and applies(o, n)]
+                 for o in ON_SETS if rotate and "split-rank" in parse_options(o) and o not in sets}
+        extra = {o: names for o, names in extra.items() if names}
         # Every case with the first set (or DEFAULT), first, so that the workers start.
         first = {n: sets[0] if applies(sets[0], n) else DEFAULT for n in funcs}
         jobs = [submit(o, [n for n in funcs if first[n] == o], j)
                 for j, o in enumerate(dict.fromkeys(first.values()), 1)]
         wanted = {o: [n for n in funcs if applies(o, n)] for o in dict.fromkeys(sets + [DEFAULT])}
+        wanted.update(extra)
         changed, fired = self.changed_by_rewrites(funcs, wanted)
         self.fired.append(fired)
-        for j, options in enumerate(sets[1:], len(jobs) + 1):
+        for j, options in enumerate(sets[1:] + list(extra), len(jobs) + 1):
             todo = [n for n in wanted[options] if changed is None or n in changed[options]]
             if todo:
                 jobs.append(submit(options, todo, j))
+                if options in extra:
+                    self.stats["split_extra"] += len(todo)
         if changed is None:
             off = list(funcs)
         else:
             off = [n for n in funcs if n in changed[first[n]]
-                   or any(n in changed[o] for o in sets[1:])]
+                   or any(n in changed[o] for o in sets[1:] + list(extra))]
             self.stats["changed"] += len(off)
         if off:
             jobs.insert(0, submit(OFF, off, 0))
@@ -460,6 +476,9 @@ class Run:
         if OPT_ERRORS:
             lines.append(f"  einfuse-opt failed {len(OPT_ERRORS)} times (those batches ran every "
                          f"case on and off); the first:\n    {OPT_ERRORS[0][:1500]}")
+        if s["split_extra"]:
+            lines.append(f"  cases with a grouped input or a split rank also run with a split-rank "
+                         f"set that changes their IR: {s['split_extra']}")
         lines.append(f"  kernels with the rewrites on whose results differ (bitwise) from the "
                      f"rewrites-off kernel: {s['differs']} of {s['on_runs']}")
         top = ", ".join(f"{k} {v}" for k, v in self.structures.most_common())
