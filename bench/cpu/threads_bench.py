@@ -3,8 +3,9 @@ partitioned forms? Decode attention (one query row per head, L keys) and a
 split-K matvec, each compiled serial and with threads=true (plain, and
 split across P workers), timed in one run on 1 and on 2 OpenMP threads
 (OMP_NUM_THREADS is read when libomp starts, so each thread count runs in
-its own process). Prints milliseconds and the speed-up of 2 threads over
-the serial kernel.
+its own process), with NumPy (OpenBLAS, same thread count) timed in the
+same run as the anchor. Prints milliseconds and the speed-up of 2 threads
+over our serial kernel.
 
     usage: .venv/bin/python bench/cpu/threads_bench.py [--keys 32768] [--reps 20]
 
@@ -42,6 +43,26 @@ func.func @matvec(%x: tensor<1x?xf32>, %w: tensor<?x64xf32>) -> tensor<1x64xf32>
 }
 """
     rows = {}
+
+    def best_of(f):
+        f()
+        best = float("inf")
+        for _ in range(args.reps):
+            t = time.perf_counter()
+            f()
+            best = min(best, time.perf_counter() - t)
+        return best * 1e3
+
+    # Anchors, in the same process and thread count: NumPy (OpenBLAS) for
+    # the same decode attention and matvec.
+    def numpy_attention():
+        s = np.matmul(q, np.swapaxes(k, -1, -2)) * np.float32(1 / np.sqrt(D))
+        p = np.exp(s - s.max(-1, keepdims=True))
+        p /= p.sum(-1, keepdims=True)
+        return np.matmul(p, v)
+
+    rows["attention decode | numpy (anchor)"] = best_of(numpy_attention)
+    rows["matvec split-K | numpy (anchor)"] = best_of(lambda: x @ w)
     for label, source, fn, call, options in [
         ("attention decode", attention, "attention", (q, k, v), args.attention_options),
         ("matvec split-K", matvec, "matvec", (x, w), args.matvec_options),
@@ -74,7 +95,8 @@ def main():
         return
     runs = {}
     for threads in (1, 2):
-        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+                   OPENBLAS_NUM_THREADS=str(threads))
         out = subprocess.run([sys.executable, __file__, "--child", "--keys", str(args.keys),
                               "--heads", str(args.heads), "--reps", str(args.reps)],
                              env=env, check=True, capture_output=True, text=True).stdout
@@ -86,7 +108,8 @@ def main():
         label = name.split(" | ")[0]
         if name.endswith("(serial)"):
             serial[label] = runs[1][name]
-        base = serial[label]
+    for name in runs[1]:
+        base = serial[name.split(" | ")[0]]
         print(f"{name:58} {runs[1][name]:10.3f} {runs[2][name]:10.3f} "
               f"{base / runs[2][name]:9.2f}x")
 
