@@ -14,6 +14,7 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/ControlFlowInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/TilingInterface.h"
 
 #include "Ein/IR/EinDialect.h.inc"
 #include "Ein/IR/EinEnums.h.inc"
@@ -23,9 +24,14 @@
 
 namespace einfuse::ein {
 class CascadeOp;
-// Upstream interface methods declared on Ein ops (AggregatedOpInterface)
-// name these unqualified.
+// Upstream interface methods declared on Ein ops (AggregatedOpInterface,
+// TilingInterface, PartialReductionOpInterface) name these unqualified.
+using mlir::Location;
 using mlir::OpBuilder;
+using mlir::MergeResult;
+using mlir::ReductionTilingStrategy;
+using mlir::TilingResult;
+using mlir::ValueRange;
 using mlir::Value;
 using llvm::FailureOr;
 using llvm::SmallVector;

@@ -16,6 +16,7 @@ include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
 include "mlir/Dialect/Linalg/IR/LinalgInterfaces.td"
+include "mlir/Interfaces/TilingInterface.td"
 
 def Ein_Dialect : Dialect {
   let name = "ein";
@@ -285,7 +286,13 @@ def Ein_EinsumOp : Ein_Op<"einsum", [
 }
 
 def Ein_IterateOp : Ein_Op<"iterate", [
-    HasParent<"CascadeOp">, RecursiveMemoryEffects, AttrSizedOperandSegments]> {
+    HasParent<"CascadeOp">, RecursiveMemoryEffects, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<TilingInterface,
+        ["getLoopIteratorTypes", "getIterationDomain",
+         "getTiledImplementation", "getResultTilePosition"]>,
+    DeclareOpInterfaceMethods<PartialReductionOpInterface,
+        ["generateInitialTensorForPartialReduction", "tileToPartialReduction",
+         "mergeReductions", "getPartialResultTilePosition"]>]> {
   let summary = "iterate a rank tile by tile, carrying a running state";
   let description = [{
     The iterated rank of FuseMax's 1-pass cascades. Rank `rank` is split
@@ -312,6 +319,13 @@ def Ein_IterateOp : Ein_Op<"iterate", [
     `#ein.combine<>`: `combine [max, rescaled_sum(0, -1.0)]`. The
     partition rewrite uses it to split the iteration across workers.
 
+    `range(%offset, %size)` (optional, two `index` values) iterates only
+    the positions [offset, offset + size) of `rank` (clipped to its
+    extent): the first tile starts at `offset`, which must then be a
+    multiple of every tile divisor. `ein.index` of the rank still gives the
+    position along the whole rank, and `workers` split the range. The
+    partial-reduction methods (below) make one iteration per chunk this way.
+
     `workers = P` (optional) splits the rank into P contiguous chunks
     of whole tiles (ceil(extent / P) elements rounded up to a multiple of
     `tile_size`; the last ones may be short or empty)
@@ -320,6 +334,17 @@ def Ein_IterateOp : Ein_Op<"iterate", [
     their combine kinds (so `combine` is required). Result #i is then the
     state of every chunk, with a leading dim of size P. `ein.index` and
     `ein.extent` of the rank still refer to the whole rank.
+
+    `ein.iterate` implements upstream's `PartialReductionOpInterface`
+    (strategy `PartialReductionOuterParallel`) over its iteration domain,
+    the iterated rank (or its range): the initial partials are a tensor
+    with a leading dim of one partial state per chunk (chunk 0 holds the
+    initial state, the others the identities of their combine kinds), a
+    chunk is this iteration over the chunk's range, starting from its
+    partial, at position [chunk, 0, ...] of the partials, and the merge is
+    the combine of the partial states (the reduction `--ein-partition`
+    builds after a split across workers). Everything they build is Ein IR,
+    so they run inside a cascade.
 
     ```mlir
     %rm, %rd = ein.iterate m tile 64 as m0 tiles(%x : tensor<8x?xf32> dim 1)
@@ -332,6 +357,8 @@ def Ein_IterateOp : Ein_Op<"iterate", [
   }];
   let arguments = (ins Variadic<AnyRankedTensor>:$tiles,
                        Variadic<AnyRankedTensor>:$inits,
+                       Optional<Index>:$range_offset,
+                       Optional<Index>:$range_size,
                        StrAttr:$rank, StrAttr:$tile_rank,
                        I64Attr:$tile_size, DenseI64ArrayAttr:$tile_dims,
                        OptionalAttr<DenseI64ArrayAttr>:$tile_divisors,
@@ -372,6 +399,10 @@ def Ein_IterateOp : Ein_Op<"iterate", [
       auto divisors = getTileDivisors();
       return divisors ? (*divisors)[i] : 1;
     }
+    /// The ranks that index state #i: the output ranks of the Einsum that
+    /// yields it (failure when another op yields it).
+    ::mlir::FailureOr<::llvm::SmallVector<::llvm::StringRef>>
+    getStateRanks(unsigned i);
     /// Type of the tile of `tiled` (its tile dim made dynamic).
     static ::mlir::RankedTensorType getTileType(::mlir::RankedTensorType tiled,
                                                 int64_t dim);

@@ -28,7 +28,17 @@ ParseResult IterateOp::parse(OpAsmParser &parser, OperationState &result) {
   int64_t tileSize;
   if (parser.parseKeyword(&rank) || parser.parseKeyword("tile") ||
       parser.parseInteger(tileSize) || parser.parseKeyword("as") ||
-      parser.parseKeyword(&tileRank) || parser.parseKeyword("tiles"))
+      parser.parseKeyword(&tileRank))
+    return failure();
+  SmallVector<OpAsmParser::UnresolvedOperand> range;
+  if (succeeded(parser.parseOptionalKeyword("range"))) {
+    range.resize(2);
+    if (parser.parseLParen() || parser.parseOperand(range[0]) ||
+        parser.parseComma() || parser.parseOperand(range[1]) ||
+        parser.parseRParen())
+      return failure();
+  }
+  if (parser.parseKeyword("tiles"))
     return failure();
   SmallVector<OpAsmParser::UnresolvedOperand> tiles, inits;
   SmallVector<Type> tileTypes, initTypes;
@@ -88,7 +98,8 @@ ParseResult IterateOp::parse(OpAsmParser &parser, OperationState &result) {
     return failure();
   llvm::SMLoc loc = parser.getCurrentLocation();
   if (parser.resolveOperands(tiles, tileTypes, loc, result.operands) ||
-      parser.resolveOperands(inits, initTypes, loc, result.operands))
+      parser.resolveOperands(inits, initTypes, loc, result.operands) ||
+      parser.resolveOperands(range, b.getIndexType(), result.operands))
     return failure();
   result.addAttribute("rank", b.getStringAttr(rank));
   result.addAttribute("tile_rank", b.getStringAttr(tileRank));
@@ -98,7 +109,9 @@ ParseResult IterateOp::parse(OpAsmParser &parser, OperationState &result) {
     result.addAttribute("tile_divisors", b.getDenseI64ArrayAttr(divisors));
   result.addAttribute("operandSegmentSizes",
                       b.getDenseI32ArrayAttr({static_cast<int32_t>(tiles.size()),
-                                              static_cast<int32_t>(inits.size())}));
+                                              static_cast<int32_t>(inits.size()),
+                                              range.empty() ? 0 : 1,
+                                              range.empty() ? 0 : 1}));
   for (Type t : initTypes)
     result.addTypes(getResultType(cast<RankedTensorType>(t), workers));
   Region *body = result.addRegion();
@@ -108,8 +121,10 @@ ParseResult IterateOp::parse(OpAsmParser &parser, OperationState &result) {
 }
 
 void IterateOp::print(OpAsmPrinter &p) {
-  p << " " << getRank() << " tile " << getTileSize() << " as " << getTileRank()
-    << " tiles(";
+  p << " " << getRank() << " tile " << getTileSize() << " as " << getTileRank();
+  if (getRangeOffset())
+    p << " range(" << getRangeOffset() << ", " << getRangeSize() << ")";
+  p << " tiles(";
   llvm::interleaveComma(llvm::enumerate(getTiles(), getTileDims()), p,
                         [&](auto it) {
     auto [i, tiled, dim] = it;
@@ -151,6 +166,8 @@ LogicalResult IterateOp::verify() {
     return emitOpError("needs one tile dim per tiled operand");
   if (getRank() == getTileRank())
     return emitOpError("the tile rank must differ from the iterated rank");
+  if (!getRangeOffset() != !getRangeSize())
+    return emitOpError("a range needs both an offset and a size");
   CascadeOp cascade = (*this)->getParentOfType<CascadeOp>();
   for (StringRef r : {getRank(), getTileRank()})
     if (cascade.lookupRank(r) < 0)
@@ -260,6 +277,17 @@ LogicalResult IterateOp::verify() {
     }
   }
   return success();
+}
+
+FailureOr<SmallVector<StringRef>> IterateOp::getStateRanks(unsigned i) {
+  auto yield = cast<YieldOp>(getBodyBlock().getTerminator());
+  auto e = yield.getValues()[i].getDefiningOp<EinsumOp>();
+  if (!e)
+    return failure();
+  SmallVector<StringRef> names = e.getRankNames(), ranks;
+  for (AffineExpr x : e.getOutputMap().getResults())
+    ranks.push_back(names[cast<AffineDimExpr>(x).getPosition()]);
+  return ranks;
 }
 
 LogicalResult IterateOp::verifyRegions() {

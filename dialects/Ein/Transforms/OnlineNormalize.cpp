@@ -700,7 +700,8 @@ void OnlineRewriter::rewrite(RewriterBase &b, Plan &plan) {
     combineAttr = b.getArrayAttr(combine);
   }
   auto iterate = IterateOp::create(
-      b, loc, TypeRange(ValueRange(inits)), tiles, inits, b.getStringAttr(rank),
+      b, loc, TypeRange(ValueRange(inits)), tiles, inits,
+      /*range_offset=*/Value(), /*range_size=*/Value(), b.getStringAttr(rank),
       b.getStringAttr(tileRank), b.getI64IntegerAttr(size),
       b.getDenseI64ArrayAttr(tileDims), divisorsAttr, combineAttr,
       /*workers=*/nullptr);
@@ -1005,7 +1006,8 @@ void OnlineRewriter::rewriteWelford(RewriterBase &b, WelfordPlan &plan) {
   auto xType = cast<RankedTensorType>(plan.x.getType());
   auto iterate = IterateOp::create(
       b, loc, TypeRange(ValueRange(inits)), ValueRange{plan.x}, inits,
-      b.getStringAttr(rank), b.getStringAttr(tileRank),
+      /*range_offset=*/Value(), /*range_size=*/Value(), b.getStringAttr(rank),
+      b.getStringAttr(tileRank),
       b.getI64IntegerAttr(tileSize), b.getDenseI64ArrayAttr({plan.xDim}),
       /*tile_divisors=*/nullptr,
       b.getArrayAttr(

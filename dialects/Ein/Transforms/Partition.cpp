@@ -42,21 +42,6 @@ StringRef einfuse::ein::describe(PartitionRefusal reason) {
   llvm_unreachable("unknown refusal");
 }
 
-namespace {
-
-/// A state value, its combine kind and the ranks that index it (from the
-/// Einsum yielding it).
-struct StateInfo {
-  CombineAttr kind;
-  SmallVector<StringRef> ranks;
-};
-
-Value constFloat(OpBuilder &b, Location loc, Type t, double v) {
-  return arith::ConstantOp::create(b, loc, FloatAttr::get(t, v));
-}
-
-} // namespace
-
 FailureOr<SmallVector<Value>>
 einfuse::ein::partitionIteration(RewriterBase &rewriter, IterateOp it,
                                  int64_t workers, PartitionRefusal *why) {
@@ -69,30 +54,27 @@ einfuse::ein::partitionIteration(RewriterBase &rewriter, IterateOp it,
     return refuse(PartitionRefusal::AlreadySplit);
   if (!it.getCombine())
     return refuse(PartitionRefusal::NoCombine);
-  auto yield = cast<YieldOp>(it.getBodyBlock().getTerminator());
-  SmallVector<StateInfo> infos;
-  for (auto [i, v] : llvm::enumerate(yield.getValues())) {
-    auto e = v.getDefiningOp<EinsumOp>();
-    if (!e)
+  // The merge below (IterateOp::mergeReductions) needs every state's ranks,
+  // and each rescaled sum indexed by the ranks of the state it refers to.
+  SmallVector<SmallVector<StringRef>> ranks;
+  for (unsigned i = 0; i < it.getInits().size(); ++i) {
+    FailureOr<SmallVector<StringRef>> r = it.getStateRanks(i);
+    if (failed(r))
       return refuse(PartitionRefusal::StateNotEinsum);
-    SmallVector<StringRef> names = e.getRankNames();
-    StateInfo info{it.getCombineKind(i), {}};
-    for (AffineExpr x : e.getOutputMap().getResults())
-      info.ranks.push_back(names[cast<AffineDimExpr>(x).getPosition()]);
-    infos.push_back(info);
+    ranks.push_back(*r);
   }
-  for (const StateInfo &info : infos)
-    if (info.kind.getKind() == CombineKind::rescaled_sum)
-      for (StringRef r : infos[info.kind.getRef()].ranks)
-        if (!llvm::is_contained(info.ranks, r))
+  for (unsigned i = 0; i < ranks.size(); ++i) {
+    CombineAttr kind = it.getCombineKind(i);
+    if (kind.getKind() == CombineKind::rescaled_sum)
+      for (StringRef r : ranks[kind.getRef()])
+        if (!llvm::is_contained(ranks[i], r))
           return refuse(PartitionRefusal::RescaledLacksRank);
+  }
 
-  MLIRContext *ctx = it.getContext();
+  // One iteration over every chunk, its results along a leading dim (the
+  // partials of PartialReductionOpInterface, all chunks in one op), then
+  // their merge.
   Location loc = it.getLoc();
-  CascadeOp cascade = it->getParentOfType<CascadeOp>();
-  std::string w = addCascadeRank(cascade, it.getRank().str() + "_w", workers);
-
-  // One iteration over every chunk, its results along the new rank.
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(it);
   SmallVector<Type> resultTypes;
@@ -101,126 +83,20 @@ einfuse::ein::partitionIteration(RewriterBase &rewriter, IterateOp it,
         IterateOp::getResultType(it.getStateType(i), workers));
   auto split = IterateOp::create(
       rewriter, loc, resultTypes, it.getTiles(), it.getInits(),
-      it.getRankAttr(), it.getTileRankAttr(), it.getTileSizeAttr(),
-      it.getTileDimsAttr(), it.getTileDivisorsAttr(), it.getCombineAttr(),
+      it.getRangeOffset(), it.getRangeSize(), it.getRankAttr(),
+      it.getTileRankAttr(), it.getTileSizeAttr(), it.getTileDimsAttr(),
+      it.getTileDivisorsAttr(), it.getCombineAttr(),
       rewriter.getI64IntegerAttr(workers));
   rewriter.inlineRegionBefore(it.getBody(), split.getBody(),
                               split.getBody().end());
-
-  // The combine: a reduction over the workers' rank per state, in an order
-  // where the states a kind reads come first.
-  SmallVector<Value> out(infos.size());
-  auto dims = [&](ArrayRef<StringRef> ranks, ArrayRef<StringRef> over) {
-    return llvm::map_to_vector(ranks, [&](StringRef r) {
-      return getAffineDimExpr(llvm::find(over, r) - over.begin(), ctx);
-    });
-  };
-  auto build = [&](unsigned i) {
-    const StateInfo &info = infos[i];
-    SmallVector<StringRef> names = {w};
-    llvm::append_range(names, info.ranks);
-    SmallVector<AffineExpr> own = dims(info.ranks, names);
-    SmallVector<AffineExpr> perWorker = dims(names, names);
-    auto alongW = [&](unsigned j) { // state j of every worker
-      SmallVector<StringRef> ranks = {w};
-      llvm::append_range(ranks, infos[j].ranks);
-      return dims(ranks, names);
-    };
-    RankedTensorType type = it.getStateType(i);
-    Value mine = split.getResult(i);
-    CombineAttr kind = info.kind;
-    switch (kind.getKind()) {
-    case CombineKind::max:
-    case CombineKind::min:
-    case CombineKind::sum: {
-      ReduceKind r = kind.getKind() == CombineKind::max   ? ReduceKind::max
-                     : kind.getKind() == CombineKind::min ? ReduceKind::min
-                                                          : ReduceKind::sum;
-      return buildEinsum(rewriter, loc, type, {mine}, names, {perWorker}, own,
-                         MapKind::copy, r)
-          .getResult();
-    }
-    case CombineKind::rescaled_sum: {
-      // sum over workers of S_w * exp(weight * (G - G_w)); 0 for an empty
-      // worker (G_w the identity), whose exp could be inf * 0.
-      unsigned j = kind.getRef();
-      double identity = infos[j].kind.getIdentity(), weight = kind.getWeightValue();
-      return buildEinsum(
-                 rewriter, loc, type, {mine, split.getResult(j), out[j]},
-                 names, {perWorker, alongW(j), dims(infos[j].ranks, names)},
-                 own, MapKind::custom, ReduceKind::sum,
-                 [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                   Type t = a[0].getType();
-                   Value empty = arith::CmpFOp::create(
-                       b, l, arith::CmpFPredicate::OEQ, a[1],
-                       constFloat(b, l, t, identity));
-                   Value f = math::ExpOp::create(
-                       b, l,
-                       arith::MulFOp::create(
-                           b, l, constFloat(b, l, t, weight),
-                           arith::SubFOp::create(b, l, a[2], a[1])));
-                   return arith::SelectOp::create(
-                       b, l, empty, constFloat(b, l, t, 0.0),
-                       arith::MulFOp::create(b, l, a[0], f));
-                 })
-          .getResult();
-    }
-    case CombineKind::welford_mean: {
-      // sum over workers of mean_w * n_w / N; 0 where N is 0.
-      unsigned n = kind.getRef();
-      return buildEinsum(
-                 rewriter, loc, type, {mine, split.getResult(n), out[n]},
-                 names, {perWorker, alongW(n), dims(infos[n].ranks, names)},
-                 own, MapKind::custom, ReduceKind::sum,
-                 [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                   Type t = a[0].getType();
-                   Value zero = constFloat(b, l, t, 0.0);
-                   Value empty = arith::CmpFOp::create(
-                       b, l, arith::CmpFPredicate::OEQ, a[2], zero);
-                   Value v = arith::DivFOp::create(
-                       b, l, arith::MulFOp::create(b, l, a[0], a[1]), a[2]);
-                   return arith::SelectOp::create(b, l, empty, zero, v);
-                 })
-          .getResult();
-    }
-    case CombineKind::welford_m2: {
-      // Chan et al. over P parts: sum over workers of
-      // M2_w + n_w * (mean_w - mean)^2 (an empty worker adds 0).
-      unsigned n = kind.getRef(), m = kind.getRef2();
-      return buildEinsum(
-                 rewriter, loc, type,
-                 {mine, split.getResult(n), split.getResult(m), out[m]}, names,
-                 {perWorker, alongW(n), alongW(m),
-                  dims(infos[m].ranks, names)},
-                 own, MapKind::custom, ReduceKind::sum,
-                 [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                   Value d = arith::SubFOp::create(b, l, a[2], a[3]);
-                   Value c = arith::MulFOp::create(
-                       b, l, a[1], arith::MulFOp::create(b, l, d, d));
-                   return arith::AddFOp::create(b, l, a[0], c).getResult();
-                 })
-          .getResult();
-    }
-    }
-    llvm_unreachable("unknown combine kind");
-  };
-  auto rankOf = [](CombineKind k) {
-    switch (k) {
-    case CombineKind::welford_m2:
-      return 2;
-    case CombineKind::rescaled_sum:
-    case CombineKind::welford_mean:
-      return 1;
-    default:
-      return 0;
-    }
-  };
-  for (int level = 0; level < 3; ++level)
-    for (unsigned i = 0; i < infos.size(); ++i)
-      if (rankOf(infos[i].kind.getKind()) == level)
-        out[i] = build(i);
-  rewriter.replaceOp(it, out);
-  return out;
+  SetVector<unsigned> iterated;
+  iterated.insert(0);
+  FailureOr<MergeResult> merged =
+      split.mergeReductions(rewriter, loc, split.getResults(), iterated);
+  if (failed(merged)) // the checks above rule this out
+    return split.emitOpError("could not merge the workers' states");
+  rewriter.replaceOp(it, merged->replacements);
+  return merged->replacements;
 }
 
 namespace {

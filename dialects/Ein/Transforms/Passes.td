@@ -174,6 +174,7 @@ def EinPartition : Pass<"ein-partition"> {
     remark that says why. The same rewrite is available as
     `partitionIteration` (Ein/Transforms/Passes.h) on a `RewriterBase`, and
     as patterns (`populateEinSplitKPatterns`, `populateEinPartitionPatterns`).
+    The merge is `ein.iterate`'s `PartialReductionOpInterface::mergeReductions`.
 
     `rank=k` also splits a rank that no iteration runs over, in a cascade
     that takes 1 pass over it (split-K of a matmul or a quantized matmul
@@ -196,6 +197,29 @@ def EinPartition : Pass<"ein-partition"> {
            "gets no split-K iteration">
   ];
   let dependentDialects = ["::mlir::tensor::TensorDialect",
+                           "::mlir::math::MathDialect"];
+}
+
+def TestEinPartialReduction : Pass<"test-ein-partial-reduction"> {
+  let summary = "Split iterations chunk by chunk through PartialReductionOpInterface (a test driver)";
+  let description = [{
+    Drives the four `PartialReductionOpInterface` methods of every
+    `ein.iterate` that has `combine` and no workers, the way upstream's
+    `PartialReductionOuterParallel` tiling does, but in Ein IR: the initial
+    partials (`generateInitialTensorForPartialReduction`), one iteration
+    per chunk over the chunk's range (`tileToPartialReduction`), placed at
+    `getPartialResultTilePosition` of a tensor of partials, and their merge
+    (`mergeReductions`). The rank is split into `chunks` chunks of whole
+    tiles; it must have a static extent. Compile time grows with `chunks`;
+    `--ein-partition` is the production split (one iteration with
+    `workers`). An iteration the methods refuse fails the pass with their
+    error.
+  }];
+  let options = [
+    Option<"chunks", "chunks", "int64_t", /*default=*/"2",
+           "Number of chunks of the iterated rank, 1 to 64">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect"];
 }
 

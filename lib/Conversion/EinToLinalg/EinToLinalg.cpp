@@ -595,7 +595,19 @@ static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
   // across workers, worker w's chunk. The workers are one scf.forall whose
   // shared outputs hold every worker's state along a leading dim; worker 0
   // starts from the initial state, the others from the combine's identity.
+  // A range clips that to [offset, offset + size).
   Value begin = c0, end = extent;
+  if (Value offset = it.getRangeOffset()) {
+    begin = arith::MinSIOp::create(
+        rewriter, loc, arith::MaxSIOp::create(rewriter, loc, offset, c0),
+        extent);
+    Value last = arith::AddIOp::create(
+        rewriter, loc, offset,
+        arith::MaxSIOp::create(rewriter, loc, it.getRangeSize(), c0));
+    end = arith::MaxSIOp::create(
+        rewriter, loc, begin,
+        arith::MinSIOp::create(rewriter, loc, last, extent));
+  }
   SmallVector<Value> inits(it.getInits());
   scf::ForallOp workers;
   if (auto numWorkers = it.getWorkers()) {
@@ -635,17 +647,22 @@ static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
     // Chunks of whole tiles, so that every tile starts at a multiple of
     // the tile size (and of each tile divisor).
     Value p = arith::ConstantIndexOp::create(rewriter, loc, *numWorkers);
+    Value length = arith::SubIOp::create(rewriter, loc, end, begin);
     Value chunk = arith::MulIOp::create(
         rewriter, loc,
         arith::CeilDivUIOp::create(
-            rewriter, loc, arith::CeilDivUIOp::create(rewriter, loc, extent, p),
+            rewriter, loc, arith::CeilDivUIOp::create(rewriter, loc, length, p),
             tile),
         tile);
+    Value rangeEnd = end;
     begin = arith::MinSIOp::create(
-        rewriter, loc, arith::MulIOp::create(rewriter, loc, w, chunk), extent);
+        rewriter, loc,
+        arith::AddIOp::create(rewriter, loc, begin,
+                              arith::MulIOp::create(rewriter, loc, w, chunk)),
+        rangeEnd);
     end = arith::MinSIOp::create(
         rewriter, loc, arith::AddIOp::create(rewriter, loc, begin, chunk),
-        extent);
+        rangeEnd);
   }
   Value numTiles = arith::CeilDivUIOp::create(
       rewriter, loc, arith::SubIOp::create(rewriter, loc, end, begin), tile);

@@ -205,7 +205,7 @@ func.func @no_tiles(%i: tensor<4xf32>) -> tensor<4xf32> {
 func.func @generic_forms(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf16> {
   %r = ein.cascade [p, m, m0] -> (tensor<4xf16>) {
     // expected-error @+1 {{'ein.iterate' op result #0 must have type 'tensor<4xf32>' (the initial state's), got 'tensor<4xf16>'}}
-    %s = "ein.iterate"(%x, %i) <{rank = "m", tile_rank = "m0", tile_size = 8 : i64, tile_dims = array<i64: 1>, operandSegmentSizes = array<i32: 1, 1>}> ({
+    %s = "ein.iterate"(%x, %i) <{rank = "m", tile_rank = "m0", tile_size = 8 : i64, tile_dims = array<i64: 1>, operandSegmentSizes = array<i32: 1, 1, 0, 0>}> ({
     ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
       ein.yield %st : tensor<4xf32>
     }) : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4xf16>
@@ -219,7 +219,7 @@ func.func @generic_forms(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf16
 func.func @dims_count(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
   %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
     // expected-error @+1 {{'ein.iterate' op needs one tile dim per tiled operand}}
-    %s = "ein.iterate"(%x, %i) <{rank = "m", tile_rank = "m0", tile_size = 8 : i64, tile_dims = array<i64: 1, 0>, operandSegmentSizes = array<i32: 1, 1>}> ({
+    %s = "ein.iterate"(%x, %i) <{rank = "m", tile_rank = "m0", tile_size = 8 : i64, tile_dims = array<i64: 1, 0>, operandSegmentSizes = array<i32: 1, 1, 0, 0>}> ({
     ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
       ein.yield %st : tensor<4xf32>
     }) : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4xf32>
@@ -331,7 +331,7 @@ func.func @workers_range(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32
 func.func @workers_result(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
   %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
     // expected-error @+1 {{'ein.iterate' op result #0 must have type 'tensor<3x4xf32>' (the initial state's with a leading dim of 'workers'), got 'tensor<4xf32>'}}
-    %s = "ein.iterate"(%x, %i) <{rank = "m", tile_rank = "m0", tile_size = 8 : i64, tile_dims = array<i64: 1>, combine = [#ein.combine<sum>], workers = 3 : i64, operandSegmentSizes = array<i32: 1, 1>}> ({
+    %s = "ein.iterate"(%x, %i) <{rank = "m", tile_rank = "m0", tile_size = 8 : i64, tile_dims = array<i64: 1>, combine = [#ein.combine<sum>], workers = 3 : i64, operandSegmentSizes = array<i32: 1, 1, 0, 0>}> ({
     ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
       ein.yield %st : tensor<4xf32>
     }) : (tensor<4x?xf32>, tensor<4xf32>) -> tensor<4xf32>
@@ -373,11 +373,25 @@ func.func @no_plain_operand(%w: tensor<4x?xi8>, %i: tensor<4xf32>) -> tensor<4xf
 func.func @divisor_count(%x: tensor<2x?xf32>, %i: tensor<2xf32>) -> tensor<2xf32> {
   %r = ein.cascade [m, k, k0] -> (tensor<2xf32>) {
     // expected-error @+1 {{'ein.iterate' op needs one tile divisor per tiled operand}}
-    %y = "ein.iterate"(%x, %i) <{rank = "k", tile_rank = "k0", tile_size = 8 : i64, tile_dims = array<i64: 1>, tile_divisors = array<i64: 1, 2>, operandSegmentSizes = array<i32: 1, 1>}> ({
+    %y = "ein.iterate"(%x, %i) <{rank = "k", tile_rank = "k0", tile_size = 8 : i64, tile_dims = array<i64: 1>, tile_divisors = array<i64: 1, 2>, operandSegmentSizes = array<i32: 1, 1, 0, 0>}> ({
     ^bb0(%xt: tensor<2x?xf32>, %acc: tensor<2xf32>):
       ein.yield %acc : tensor<2xf32>
     }) : (tensor<2x?xf32>, tensor<2xf32>) -> tensor<2xf32>
     ein.yield %y : tensor<2xf32>
   }
   return %r : tensor<2xf32>
+}
+
+// -----
+
+func.func @half_range(%x: tensor<4x?xf32>, %i: tensor<4xf32>, %o: index) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op a range needs both an offset and a size}}
+    %s = "ein.iterate"(%x, %i, %o) <{rank = "m", tile_rank = "m0", tile_size = 8 : i64, tile_dims = array<i64: 1>, operandSegmentSizes = array<i32: 1, 1, 1, 0>}> ({
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }) : (tensor<4x?xf32>, tensor<4xf32>, index) -> tensor<4xf32>
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
 }

@@ -68,3 +68,17 @@ func.func @divisors(%x: tensor<2x?xf32>, %w: tensor<4x?xi8>, %s: tensor<4x?xf32>
   }
   return %r : tensor<2x4xf32>
 }
+
+// A range: only positions [%o, %o + %n) of m, split across 2 workers.
+// CHECK-LABEL: func @range
+// CHECK: ein.iterate m tile 4 as m0 range(%{{.*}}, %{{.*}}) tiles(%{{.*}} dim 1 : tensor<4x?xf32>) init(%{{.*}} : tensor<4xf32>) combine [sum] workers 2 {
+func.func @range(%x: tensor<4x?xf32>, %i: tensor<4xf32>, %o: index, %n: index) -> tensor<2x4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<2x4xf32>) {
+    %s = ein.iterate m tile 4 as m0 range(%o, %n) tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) combine [sum] workers 2 {
+    ^bb0(%t: tensor<4x?xf32>, %a: tensor<4xf32>):
+      ein.yield %a : tensor<4xf32>
+    }
+    ein.yield %s : tensor<2x4xf32>
+  }
+  return %r : tensor<2x4xf32>
+}
