@@ -4,15 +4,10 @@
 // parallel-tile, every rank before it in tiles of 1, static ranks (the
 // heads here) whole: attention runs over (batch, query tiles).
 // CHECK-LABEL: func @attention
-// CHECK: %[[B:.*]] = tensor.dim %arg0, %c0
-// CHECK: %[[NB:.*]] = arith.ceildivui %[[B]], %c1
-// CHECK: %[[S:.*]] = tensor.dim %arg0, %c2
-// CHECK: %[[NP:.*]] = arith.ceildivui %[[S]], %c32
-// CHECK: scf.forall (%[[IB:.*]], %[[IP:.*]]) in (%[[NB]], %[[NP]])
-// CHECK: %[[OB:.*]] = arith.muli %[[IB]], %c1
-// CHECK: %[[OP:.*]] = arith.muli %[[IP]], %c32
-// CHECK: tensor.extract_slice %arg0[%[[OB]], 0, %[[OP]], 0]
-// CHECK: tensor.parallel_insert_slice %{{.*}} into %{{.*}}[%[[OB]], 0, %[[OP]], 0]
+// CHECK: scf.forall (%[[IB:.*]], %[[IP:.*]]) = (0, 0) to (%{{.*}}, %{{.*}}) step (1, 32)
+// CHECK: %[[NP:.*]] = affine.min
+// CHECK: tensor.extract_slice %arg0[%[[IB]], 0, %[[IP]], 0] [%{{.*}}, 4, %[[NP]], 16]
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %{{.*}}[%[[IB]], 0, %[[IP]], 0] [%{{.*}}, 4, %[[NP]], 16]
 func.func @attention(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: tensor<?x4x?x16xf32>) -> tensor<?x4x?x16xf32> {
   %o = ein.attention %q, %k, %v
       : tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32> -> tensor<?x4x?x16xf32>
@@ -23,7 +18,7 @@ func.func @attention(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %v: ten
 
 // A row-wise softmax: rows in tiles (c is reduced, so it stays whole).
 // CHECK-LABEL: func @softmax
-// CHECK: scf.forall (%{{.*}}) in (%{{.*}})
+// CHECK: scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (32)
 // CHECK: tensor.extract_slice %arg0[%{{.*}}, 0] [%{{.*}}, %{{.*}}]
 func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
   %y = ein.cascade [n, c] -> (tensor<?x?xf32>) {
@@ -38,7 +33,7 @@ func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
 
 // A 1-D result: its only rank.
 // CHECK-LABEL: func @row_sums
-// CHECK: scf.forall (%{{.*}}) in (%{{.*}})
+// CHECK: scf.forall (%{{.*}}) = (0) to (%{{.*}}) step (32)
 func.func @row_sums(%x: tensor<?x?xf32>) -> tensor<?xf32> {
   %y = ein.cascade [n, c] -> (tensor<?xf32>) {
     %s = ein.einsum copy(%x[n, c]) -> [n] sum[c] : (tensor<?x?xf32>) -> tensor<?xf32>

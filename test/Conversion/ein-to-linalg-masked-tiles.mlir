@@ -5,8 +5,7 @@
 // stops there (tiles after it are -inf throughout: max -inf, exp 0, the
 // identity of the running state).
 // CHECK-LABEL: func @causal
-// CHECK: scf.forall (%[[T:.*]]) in
-// CHECK: %[[P0:.*]] = arith.muli %[[T]], %c32
+// CHECK: scf.forall (%[[P0:.*]]) = (0) to (%{{.*}}) step (32)
 // CHECK: %[[NT:.*]] = arith.ceildivui %{{.*}}, %c16
 // CHECK: %[[N:.*]] = tensor.dim %{{.*}}, %c2 : tensor<1x4x?xf32>
 // CHECK: %[[E:.*]] = arith.addi %[[P0]], %[[N]]
@@ -27,8 +26,7 @@ func.func @causal(%q: tensor<1x4x?x32xf32>, %k: tensor<1x4x?x32xf32>, %v: tensor
 // A sliding window (keys within 8 before the query, and causal): the first
 // key tile is the one holding key p0 - 8; the last as for causal.
 // CHECK-LABEL: func @window
-// CHECK: scf.forall (%[[T:.*]]) in
-// CHECK: %[[P0:.*]] = arith.muli %[[T]], %c32
+// CHECK: scf.forall (%[[P0:.*]]) = (0) to (%{{.*}}) step (32)
 // CHECK: arith.floordivsi
 // CHECK: arith.minsi
 // CHECK: %[[W:.*]] = arith.addi %[[P0]], %c-8

@@ -6,10 +6,8 @@
 // CHECK-LABEL: func @rows
 // CHECK-SAME: (%[[X:.*]]: tensor<?x8xf32>)
 // CHECK: %[[P:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x8xf32>
-// CHECK: %[[N:.*]] = arith.ceildivui %[[P]], %[[T:.*]] : index
 // CHECK: %[[OUT:.*]] = tensor.empty(%[[P]]) : tensor<?xf32>
-// CHECK: scf.forall (%[[I:.*]]) in (%[[N]]) shared_outs(%[[O:.*]] = %[[OUT]]) -> (tensor<?xf32>)
-// CHECK: %[[OFF:.*]] = arith.muli %[[I]], %[[T]] : index
+// CHECK: scf.forall (%[[OFF:.*]]) = (0) to (%{{.*}}) step (16) shared_outs(%[[O:.*]] = %[[OUT]]) -> (tensor<?xf32>)
 // CHECK: %[[S:.*]] = tensor.extract_slice %[[X]][%[[OFF]], 0]
 // CHECK: linalg.generic
 // CHECK: %[[L:.*]] = linalg.index 0 : index

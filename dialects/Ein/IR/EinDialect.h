@@ -14,6 +14,8 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/Interfaces/ControlFlowInterfaces.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "llvm/ADT/MapVector.h"
 #include "mlir/Interfaces/TilingInterface.h"
 
 #include "Ein/IR/EinDialect.h.inc"
@@ -30,6 +32,7 @@ using mlir::Location;
 using mlir::OpBuilder;
 using mlir::MergeResult;
 using mlir::ReductionTilingStrategy;
+using mlir::ReifiedRankedShapedTypeDims;
 using mlir::TilingResult;
 using mlir::ValueRange;
 using mlir::Value;
@@ -100,6 +103,21 @@ findOutsideExtent(CascadeOp cascade, llvm::StringRef rank);
 /// Valid anywhere the cascade's operands dominate.
 mlir::Value buildOutsideExtent(mlir::OpBuilder &b, mlir::Location loc,
                                CascadeOp cascade, llvm::StringRef rank);
+
+/// What tiling `cascade` along a rank slices: each tensor defined outside
+/// the cascade that the rank indexes (and the dim it indexes), and the dim
+/// of each result the rank indexes.
+struct RankSlices {
+  llvm::MapVector<mlir::Value, int64_t> sliced;
+  llvm::SmallVector<int64_t> resultDims;
+};
+
+/// The slices of tiling `cascade` along `rank`, or nullopt when it cannot
+/// be tiled along it: an Einsum reduces it, an iteration runs over it, it
+/// is indexed inside a compound expression or as a static dim, a result
+/// lacks it, or it indexes nothing outside the cascade.
+std::optional<RankSlices> analyseTiledRank(CascadeOp cascade,
+                                           llvm::StringRef rank);
 
 /// Declares a fresh rank in `cascade` (`base`, or `base` with '_'s appended
 /// until no rank has that name) with extent `extent` (kDynamic: taken from

@@ -193,6 +193,33 @@ ParseResult CascadeOp::parse(OpAsmParser &parser, OperationState &result) {
     return failure();
   result.addAttribute("ranks", b.getArrayAttr(ranks));
   result.addAttribute("extents", b.getDenseI64ArrayAttr(extents));
+  // tile(p = %offset of %extent, ...)
+  SmallVector<Attribute> tiled;
+  SmallVector<OpAsmParser::UnresolvedOperand> offsets, wholes;
+  if (succeeded(parser.parseOptionalKeyword("tile")) &&
+      parser.parseCommaSeparatedList(
+          OpAsmParser::Delimiter::Paren, [&]() -> ParseResult {
+            StringRef name;
+            OpAsmParser::UnresolvedOperand offset, whole;
+            if (parser.parseKeyword(&name) || parser.parseEqual() ||
+                parser.parseOperand(offset) || parser.parseKeyword("of") ||
+                parser.parseOperand(whole))
+              return failure();
+            tiled.push_back(b.getStringAttr(name));
+            offsets.push_back(offset);
+            wholes.push_back(whole);
+            return success();
+          }))
+    return failure();
+  if (!tiled.empty())
+    result.addAttribute("tiled_ranks", b.getArrayAttr(tiled));
+  if (parser.resolveOperands(offsets, b.getIndexType(), result.operands) ||
+      parser.resolveOperands(wholes, b.getIndexType(), result.operands))
+    return failure();
+  result.addAttribute("operandSegmentSizes",
+                      b.getDenseI32ArrayAttr(
+                          {static_cast<int32_t>(offsets.size()),
+                           static_cast<int32_t>(wholes.size())}));
   if (parser.parseOptionalAttrDictWithKeyword(result.attributes))
     return failure();
   SmallVector<Type> types;
@@ -215,8 +242,20 @@ void CascadeOp::print(OpAsmPrinter &p) {
       p << " = " << std::get<1>(it);
   });
   p << "]";
-  p.printOptionalAttrDictWithKeyword((*this)->getAttrs(),
-                                     {"ranks", "extents"});
+  if (!getTiledRanks().empty()) {
+    p << " tile(";
+    llvm::interleaveComma(
+        llvm::zip(getTiledRanks(), getTileOffsets(), getTileExtents()), p,
+        [&](auto it) {
+          auto [rank, offset, whole] = it;
+          p << cast<StringAttr>(rank).getValue() << " = " << offset << " of "
+            << whole;
+        });
+    p << ")";
+  }
+  p.printOptionalAttrDictWithKeyword(
+      (*this)->getAttrs(),
+      {"ranks", "extents", "tiled_ranks", "operandSegmentSizes"});
   p << " -> (";
   llvm::interleaveComma(getResultTypes(), p);
   p << ") ";
@@ -241,7 +280,27 @@ LogicalResult CascadeOp::verify() {
       return emitOpError("rank '") << name << "' has non-positive extent "
                                    << extent;
   }
+  if (getTileOffsets().size() != getTiledRanks().size() ||
+      getTileExtents().size() != getTiledRanks().size())
+    return emitOpError("needs one offset and one extent per tiled rank");
+  llvm::StringSet<> tiled;
+  for (Attribute r : getTiledRanks()) {
+    StringRef name = cast<StringAttr>(r).getValue();
+    if (!names.contains(name))
+      return emitOpError("is a tile of rank '")
+             << name << "', which it does not declare";
+    if (!tiled.insert(name).second)
+      return emitOpError("is a tile of rank '") << name << "' twice";
+  }
   return success();
+}
+
+std::pair<Value, Value> CascadeOp::getTileOf(StringRef rank) {
+  for (auto [r, offset, whole] :
+       llvm::zip(getTiledRanks(), getTileOffsets(), getTileExtents()))
+    if (cast<StringAttr>(r).getValue() == rank)
+      return {offset, whole};
+  return {};
 }
 
 LogicalResult CascadeOp::verifyRegions() {
@@ -773,16 +832,41 @@ einfuse::ein::findOutsideExtent(CascadeOp cascade, StringRef rank) {
       return;
     SmallVector<StringRef> names = e.getRankNames();
     for (auto [k, in] : llvm::enumerate(e.getInputs())) {
-      Region *region = in.getParentRegion();
+      // A tile of an iteration stands for the iteration's operand, except
+      // along the tile dim.
+      Value v = in;
+      int64_t tileDim = -1;
+      if (auto arg = dyn_cast<BlockArgument>(in))
+        if (auto it = dyn_cast<IterateOp>(arg.getOwner()->getParentOp()))
+          if (arg.getArgNumber() < it.getTiles().size()) {
+            v = it.getTiles()[arg.getArgNumber()];
+            tileDim = it.getTileDims()[arg.getArgNumber()];
+          }
+      Region *region = v.getParentRegion();
       if (region == &cascade.getBody() ||
           cascade->isProperAncestor(region->getParentOp()))
         continue;
       for (auto [d, x] : llvm::enumerate(e.getInputMap(k).getResults()))
         if (auto de = dyn_cast<AffineDimExpr>(x);
-            de && names[de.getPosition()] == rank && !found)
-          found = {in, static_cast<unsigned>(d)};
+            de && names[de.getPosition()] == rank && !found &&
+            static_cast<int64_t>(d) != tileDim)
+          found = {v, static_cast<unsigned>(d)};
     }
   });
+  // An iteration over the rank reads all of it along the tile dims of its
+  // plainly tiled operands.
+  if (!found)
+    cascade.walk([&](IterateOp it) {
+      if (found || it.getRank() != rank)
+        return;
+      for (auto [i, v, d] : llvm::enumerate(it.getTiles(), it.getTileDims())) {
+        Region *region = v.getParentRegion();
+        if (it.getTileDivisor(i) == 1 && !found &&
+            region != &cascade.getBody() &&
+            !cascade->isProperAncestor(region->getParentOp()))
+          found = {v, static_cast<unsigned>(d)};
+      }
+    });
   return found;
 }
 

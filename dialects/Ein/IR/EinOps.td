@@ -17,6 +17,7 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/ControlFlowInterfaces.td"
 include "mlir/Dialect/Linalg/IR/LinalgInterfaces.td"
 include "mlir/Interfaces/TilingInterface.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
 
 def Ein_Dialect : Dialect {
   let name = "ein";
@@ -199,7 +200,12 @@ class Ein_Op<string mnemonic, list<Trait> traits = []> :
     Op<Ein_Dialect, mnemonic, traits>;
 
 def Ein_CascadeOp : Ein_Op<"cascade", [
-    SingleBlock, RecursiveMemoryEffects]> {
+    SingleBlock, RecursiveMemoryEffects, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
+        ["reifyResultShapes"]>,
+    DeclareOpInterfaceMethods<TilingInterface,
+        ["getLoopIteratorTypes", "getIterationDomain",
+         "getTiledImplementation", "getResultTilePosition"]>]> {
   let summary = "a cascade of Einsums that share rank names";
   let description = [{
     Declares the ranks its Einsums may use and holds them in one block,
@@ -207,6 +213,19 @@ def Ein_CascadeOp : Ein_Op<"cascade", [
     static extent (`m0 = 64`); that is needed for a rank that only appears
     inside compound index expressions. Other extents come from the shapes
     of the tensors the rank indexes, and must agree across the cascade.
+
+    A cascade may compute one tile of some of its ranks:
+    `tile(p = %offset of %extent, ...)` says that rank `p` runs over
+    positions [%offset, %offset + its extent here) of a rank of extent
+    `%extent`; `ein.index "p"` gives the position in the whole rank and
+    `ein.extent "p"` the whole extent. Tiling makes these.
+
+    `ein.cascade` implements upstream's `TilingInterface` over its parallel
+    ranks (`getParallelRanks`, in the order of the first result's dims: the
+    ranks that index every result, that no Einsum reduces and no iteration
+    runs over, and that every Einsum indexes plainly as a dynamic dim), so
+    `scf::tileUsingSCF` tiles it: a tile slices the tensors the cascade
+    reads along the tiled ranks and is a cascade with a `tile(...)` clause.
 
     ```mlir
     %r = ein.cascade [p, m, e] -> tensor<?x64xf32> {
@@ -217,13 +236,32 @@ def Ein_CascadeOp : Ein_Op<"cascade", [
     }
     ```
   }];
-  let arguments = (ins StrArrayAttr:$ranks, DenseI64ArrayAttr:$extents);
+  let arguments = (ins Variadic<Index>:$tile_offsets,
+                       Variadic<Index>:$tile_extents,
+                       StrArrayAttr:$ranks, DenseI64ArrayAttr:$extents,
+                       DefaultValuedAttr<StrArrayAttr, "{}">:$tiled_ranks);
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let regions = (region SizedRegion<1>:$body);
   let hasCustomAssemblyFormat = 1;
   let hasVerifier = 1;
   let hasRegionVerifier = 1;
+  let builders = [
+    OpBuilder<(ins "::mlir::TypeRange":$results, "::mlir::ArrayAttr":$ranks,
+                   "::mlir::DenseI64ArrayAttr":$extents), [{
+      build($_builder, $_state, results, ::mlir::ValueRange(),
+            ::mlir::ValueRange(), ranks, extents,
+            $_builder.getStrArrayAttr({}));
+    }]>
+  ];
   let extraClassDeclaration = [{
+    /// Whether reifyResultShapes succeeds: every dynamic dim of a result is
+    /// indexed by a rank whose extent is known outside the cascade.
+    bool hasKnownResultSizes();
+    /// The parallel ranks, the iteration domain of TilingInterface.
+    ::llvm::SmallVector<::llvm::StringRef> getParallelRanks();
+    /// The offset and whole extent of `rank` when this cascade is a tile
+    /// of it (`tile(...)`), else null values.
+    std::pair<::mlir::Value, ::mlir::Value> getTileOf(::llvm::StringRef rank);
     /// Index of `rank` in the rank list, or -1.
     int64_t lookupRank(::llvm::StringRef rank);
     /// Declared static extent of `rank`, or ShapedType::kDynamic.

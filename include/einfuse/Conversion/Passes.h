@@ -23,11 +23,12 @@ llvm::LogicalResult lowerCascadeToLinalg(mlir::RewriterBase &rewriter,
                                          ein::CascadeOp cascade);
 
 /// Lowers `cascade` tile by tile along the parallel rank `rank` (tiles of
-/// `tile`): an scf.forall over the tiles, each lowering the cascade on
-/// slices of its inputs and inserting its slice of the results. Returns
-/// false (and does nothing) when the cascade does not qualify: the rank is
-/// reduced, indexed inside a compound expression, static, or absent from a
-/// result.
+/// `tile`): upstream's scf::tileUsingSCF over the cascade's TilingInterface
+/// (an scf.forall over the tiles, each a cascade on slices of the inputs
+/// that inserts its slice of the results), then each tile lowered. Returns
+/// false (and does nothing) when the rank is not one of the cascade's
+/// parallel ranks (CascadeOp::getParallelRanks: reduced, iterated, indexed
+/// inside a compound expression, static, or absent from a result).
 llvm::FailureOr<bool> lowerCascadeTiled(mlir::RewriterBase &rewriter,
                                         ein::CascadeOp cascade,
                                         llvm::StringRef rank, int64_t tile);

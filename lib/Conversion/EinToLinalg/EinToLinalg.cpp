@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
@@ -856,113 +857,18 @@ lowerCascadeWith(RewriterBase &rewriter, CascadeOp cascade,
 
 LogicalResult einfuse::lowerCascadeToLinalg(RewriterBase &rewriter,
                                             CascadeOp cascade) {
-  return lowerCascadeWith(rewriter, cascade, {}, {});
-}
-
-namespace {
-/// One rank of a tiled lowering: the outside values it slices (value ->
-/// dim), the dim of each result it indexes, and, once built, its tile.
-struct RankTiling {
-  std::string rank;
-  int64_t tile;
-  llvm::MapVector<Value, int64_t> sliced;
-  SmallVector<int64_t> resultDims;
-  Value extent, tileSize, offset, size;
-};
-
-/// Whether the cascade can be tiled along `t.rank`: not reduced, indexed as
-/// a plain dynamic dim everywhere, present in every result.
-bool analyseTiledRank(CascadeOp cascade, RankTiling &t) {
-  if (cascade.lookupRank(t.rank) < 0 || t.tile <= 0)
-    return false;
-  StringRef rank = t.rank;
-  llvm::MapVector<Value, int64_t> &sliced = t.sliced;
-  SmallVector<int64_t> &resultDims = t.resultDims;
-  auto definedInside = [&](Value v) {
-    return v.getParentRegion() == &cascade.getBody() ||
-           cascade->isProperAncestor(v.getParentRegion()->getParentOp());
-  };
-  // Which outside values to slice, and along which dim; refuse what the
-  // tiling cannot express (the rank reduced, indexed by a compound
-  // expression, or static along the rank).
-  bool ok = true;
-  // An iteration over the rank needs all of it (the 2-pass online
-  // normaliser leaves Einsums along the rank after one).
-  cascade.walk([&](IterateOp it) {
-    if (it.getRank() == rank)
-      ok = false;
-  });
-  cascade.walk([&](EinsumOp e) {
-    SmallVector<StringRef> names = e.getRankNames();
-    auto *it = llvm::find(names, rank);
-    if (it == names.end())
-      return;
-    unsigned r = it - names.begin();
-    if (e.isReducedRank(r))
-      ok = false;
-    for (auto [i, x] : llvm::enumerate(e.getOutputMap().getResults()))
-      if (cast<AffineDimExpr>(x).getPosition() == r &&
-          !e.getResult().getType().isDynamicDim(i))
-        ok = false;
-    for (auto [k, in] : llvm::enumerate(e.getInputs())) {
-      AffineMap map = e.getInputMap(k);
-      if (!map.isFunctionOfDim(r))
-        continue;
-      int64_t dim = -1;
-      for (auto [d, x] : llvm::enumerate(map.getResults())) {
-        auto de = dyn_cast<AffineDimExpr>(x);
-        if (de && de.getPosition() == r)
-          dim = dim < 0 ? static_cast<int64_t>(d) : -2;
-        else if (x.isFunctionOfDim(r))
-          dim = -2;
-      }
-      if (dim < 0) {
-        ok = false;
-        continue;
-      }
-      Value v = in;
-      // A tile of an iteration stands for the iteration's operand.
-      if (auto arg = dyn_cast<BlockArgument>(in))
-        if (auto iter = dyn_cast<IterateOp>(arg.getOwner()->getParentOp()))
-          if (arg.getArgNumber() < iter.getTiles().size())
-            v = iter.getTiles()[arg.getArgNumber()];
-      if (definedInside(v))
-        continue;
-      if (!cast<ShapedType>(v.getType()).isDynamicDim(dim))
-        ok = false;
-      auto [entry, inserted] = sliced.try_emplace(v, dim);
-      if (!inserted && entry->second != dim)
-        ok = false;
-    }
-  });
-  auto yield = cast<YieldOp>(cascade.getBodyBlock().getTerminator());
-  for (Value v : yield.getValues()) {
-    auto e = v.getDefiningOp<EinsumOp>();
-    int64_t dim = -1;
-    if (e && e->getBlock() == &cascade.getBodyBlock()) {
-      SmallVector<StringRef> names = e.getRankNames();
-      for (auto [i, x] : llvm::enumerate(e.getOutputMap().getResults()))
-        if (names[cast<AffineDimExpr>(x).getPosition()] == rank)
-          dim = i;
-    }
-    if (dim < 0)
-      ok = false;
-    resultDims.push_back(dim);
+  // A tile of its ranks (`tile(...)`): ein.index adds the tile's offset and
+  // ein.extent is the whole extent.
+  llvm::StringMap<Value> full, offsets;
+  for (auto [rank, offset, whole] :
+       llvm::zip(cascade.getTiledRanks(), cascade.getTileOffsets(),
+                 cascade.getTileExtents())) {
+    StringRef name = cast<StringAttr>(rank).getValue();
+    full[name] = whole;
+    offsets[name] = offset;
   }
-  // A static extent 0 leaves nothing to compute, and a slice of it (offset
-  // 0 in a dim of size 0) does not verify upstream: no tiles then.
-  auto hasZero = [](Type t) {
-    return llvm::is_contained(cast<ShapedType>(t).getShape(), 0);
-  };
-  for (auto &[v, dim] : sliced)
-    if (hasZero(v.getType()))
-      ok = false;
-  for (Type t : cascade.getResultTypes())
-    if (hasZero(t))
-      ok = false;
-  return ok && !sliced.empty();
+  return lowerCascadeWith(rewriter, cascade, full, offsets);
 }
-} // namespace
 
 FailureOr<bool> einfuse::lowerCascadeTiled(RewriterBase &rewriter,
                                            CascadeOp cascade, StringRef rank,
@@ -973,162 +879,35 @@ FailureOr<bool> einfuse::lowerCascadeTiled(RewriterBase &rewriter,
 FailureOr<bool> einfuse::lowerCascadeTiled(
     RewriterBase &rewriter, CascadeOp cascade,
     ArrayRef<std::pair<std::string, int64_t>> ranks) {
-  // The ranks that qualify; the others are left whole.
-  SmallVector<RankTiling> tilings;
+  // The cascade's TilingInterface, through upstream's tiling driver: tile
+  // sizes for the ranks asked for that qualify, the others left whole.
+  SmallVector<StringRef> domain = cascade.getParallelRanks();
+  SmallVector<OpFoldResult> tileSizes(domain.size(), rewriter.getIndexAttr(0));
+  bool any = false;
   for (auto &[rank, tile] : ranks) {
-    RankTiling t{rank, tile, {}, {}, {}, {}, {}, {}};
-    if (analyseTiledRank(cascade, t))
-      tilings.push_back(std::move(t));
+    auto *at = llvm::find(domain, rank);
+    if (tile <= 0 || at == domain.end() || !analyseTiledRank(cascade, rank))
+      continue;
+    tileSizes[at - domain.begin()] = rewriter.getIndexAttr(tile);
+    any = true;
   }
-  if (tilings.empty())
+  // The whole results must be sized outside the cascade (their tiles are
+  // inserted into them); when they cannot be, the cascade is lowered whole.
+  if (!any || !cascade.hasKnownResultSizes())
     return false;
-  auto yield = cast<YieldOp>(cascade.getBodyBlock().getTerminator());
-
-  Location loc = cascade.getLoc();
+  scf::SCFTilingOptions options;
+  options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  options.setTileSizes(tileSizes);
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(cascade);
-  SmallVector<OpFoldResult> numTiles;
-  llvm::StringMap<Value> extentOf;
-  for (RankTiling &t : tilings) {
-    auto [first, firstDim] = *t.sliced.begin();
-    t.extent = tensor::DimOp::create(rewriter, loc, first, firstDim);
-    extentOf[t.rank] = t.extent;
-    t.tileSize = arith::ConstantIndexOp::create(rewriter, loc, t.tile);
-    numTiles.push_back(
-        arith::CeilDivUIOp::create(rewriter, loc, t.extent, t.tileSize)
-            .getResult());
-  }
-
-  // Outputs: the cascade's results, whole.
-  SmallVector<Value> outs;
-  for (auto [k, v] : llvm::enumerate(yield.getValues())) {
-    auto e = v.getDefiningOp<EinsumOp>();
-    auto type = cast<RankedTensorType>(v.getType());
-    SmallVector<StringRef> names = e.getRankNames();
-    SmallVector<Value> dyn;
-    for (auto [i, x] : llvm::enumerate(e.getOutputMap().getResults())) {
-      if (!type.isDynamicDim(i))
-        continue;
-      StringRef r = names[cast<AffineDimExpr>(x).getPosition()];
-      Value size = extentOf.lookup(r);
-      if (!size)
-        size = buildOutsideExtent(rewriter, loc, cascade, r);
-      if (!size)
-        return false;
-      dyn.push_back(size);
-    }
-    outs.push_back(tensor::EmptyOp::create(rewriter, loc, type, dyn));
-  }
-
-  auto forall =
-      scf::ForallOp::create(rewriter, loc, numTiles, outs, std::nullopt);
-  Block *body = forall.getBody();
-  rewriter.setInsertionPointToStart(body);
-  for (auto [t, iv] : llvm::zip(tilings, forall.getInductionVars())) {
-    t.offset = arith::MulIOp::create(rewriter, loc, iv, t.tileSize);
-    t.size = arith::MinSIOp::create(
-        rewriter, loc, t.tileSize,
-        arith::SubIOp::create(rewriter, loc, t.extent, t.offset));
-  }
-  // Each outside value sliced along the dims of every tiled rank that
-  // indexes it, whole elsewhere.
-  llvm::MapVector<Value, SmallVector<std::pair<int64_t, RankTiling *>>> cuts;
-  for (RankTiling &t : tilings)
-    for (auto [v, dim] : t.sliced)
-      cuts[v].push_back({dim, &t});
-  IRMapping mapping;
-  for (auto &[v, dims] : cuts) {
-    auto type = cast<RankedTensorType>(v.getType());
-    SmallVector<OpFoldResult> offsets, sizes, strides;
-    for (int64_t i = 0; i < type.getRank(); ++i) {
-      strides.push_back(rewriter.getIndexAttr(1));
-      auto cut = llvm::find_if(dims, [&](auto &d) { return d.first == i; });
-      if (cut != dims.end()) {
-        offsets.push_back(cut->second->offset);
-        sizes.push_back(cut->second->size);
-        continue;
-      }
-      offsets.push_back(rewriter.getIndexAttr(0));
-      sizes.push_back(type.isDynamicDim(i)
-                          ? OpFoldResult(tensor::DimOp::create(rewriter, loc,
-                                                               v, i)
-                                             .getResult())
-                          : rewriter.getIndexAttr(type.getDimSize(i)));
-    }
-    mapping.map(v, tensor::ExtractSliceOp::create(rewriter, loc, type, v,
-                                                  offsets, sizes, strides));
-  }
-  auto clone = cast<CascadeOp>(rewriter.clone(*cascade, mapping));
-  // Insert each tile of a result into the whole result.
-  SmallVector<std::tuple<SmallVector<OpFoldResult>, SmallVector<OpFoldResult>,
-                         SmallVector<OpFoldResult>>>
-      inserts;
-  for (auto [k, tileResult] : llvm::enumerate(clone.getResults())) {
-    auto type = cast<RankedTensorType>(tileResult.getType());
-    SmallVector<OpFoldResult> offs, sizes, strides;
-    for (int64_t i = 0; i < type.getRank(); ++i) {
-      strides.push_back(rewriter.getIndexAttr(1));
-      OpFoldResult off = rewriter.getIndexAttr(0);
-      for (RankTiling &t : tilings)
-        if (t.resultDims[k] == i)
-          off = t.offset;
-      offs.push_back(off);
-      sizes.push_back(type.isDynamicDim(i)
-                          ? OpFoldResult(tensor::DimOp::create(
-                                             rewriter, loc, tileResult, i)
-                                             .getResult())
-                          : rewriter.getIndexAttr(type.getDimSize(i)));
-    }
-    inserts.push_back({offs, sizes, strides});
-  }
-  {
-    OpBuilder::InsertionGuard g(rewriter);
-    rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-    for (auto [k, tileResult] : llvm::enumerate(clone.getResults())) {
-      auto &[offs, sizes, strides] = inserts[k];
-      tensor::ParallelInsertSliceOp::create(rewriter, loc, tileResult,
-                                            forall.getRegionIterArgs()[k], offs,
-                                            sizes, strides);
-    }
-  }
-  // The initial states of the iterations (splats the online rewrite sized
-  // from the inputs) take the tile's size along each tiled rank: a
-  // canonicalisation between that rewrite and this lowering may have
-  // folded their sizes to the whole extents, which the mapping above does
-  // not reach.
-  clone.walk([&](IterateOp it) {
-    auto yield = cast<YieldOp>(it.getBodyBlock().getTerminator());
-    for (auto [init, next] : llvm::zip(it.getInits(), yield.getValues())) {
-      auto splat = init.getDefiningOp<tensor::SplatOp>();
-      auto e = next.getDefiningOp<EinsumOp>();
-      if (!splat || !e || splat->getParentOp() != clone.getOperation())
-        continue;
-      SmallVector<StringRef> names = e.getRankNames();
-      RankedTensorType type = splat.getType();
-      SmallVector<Value> dyn(splat.getDynamicSizes());
-      unsigned k = 0;
-      for (auto [d, x] : llvm::enumerate(e.getOutputMap().getResults())) {
-        if (!type.isDynamicDim(d))
-          continue;
-        StringRef r = names[cast<AffineDimExpr>(x).getPosition()];
-        for (RankTiling &t : tilings)
-          if (t.rank == r)
-            dyn[k] = t.size;
-        ++k;
-      }
-      rewriter.modifyOpInPlace(splat, [&] {
-        splat.getDynamicSizesMutable().assign(dyn);
-      });
-    }
-  });
-  llvm::StringMap<Value> full, offsets;
-  for (RankTiling &t : tilings) {
-    full[t.rank] = t.extent;
-    offsets[t.rank] = t.offset;
-  }
-  if (failed(lowerCascadeWith(rewriter, clone, full, offsets)))
+  FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
+      rewriter, cast<TilingInterface>(cascade.getOperation()), options);
+  if (failed(tiled))
+    return cascade.emitOpError("could not be tiled along its parallel ranks");
+  rewriter.replaceOp(cascade, tiled->replacements);
+  if (failed(lowerCascadeToLinalg(rewriter,
+                                  cast<CascadeOp>(tiled->tiledOps.back()))))
     return failure();
-  rewriter.replaceOp(cascade, forall.getResults());
   return true;
 }
 

@@ -7,7 +7,7 @@
 // GENERIC-LABEL: sym_name = "generic_einsum"
 func.func @generic_einsum(%a: tensor<4x16xf32>, %b: tensor<16x8xf32>) -> tensor<4x8xf32> {
   // CHECK: ein.cascade [i, j, k] -> (tensor<4x8xf32>)
-  // GENERIC: "ein.cascade"() <{extents = array<i64: {{-?[0-9]+}}, {{-?[0-9]+}}, {{-?[0-9]+}}>, ranks = ["i", "j", "k"]}>
+  // GENERIC: "ein.cascade"() <{extents = array<i64: {{-?[0-9]+}}, {{-?[0-9]+}}, {{-?[0-9]+}}>, operandSegmentSizes = array<i32: 0, 0>, ranks = ["i", "j", "k"], tiled_ranks = []}>
   %r = "ein.cascade"() <{ranks = ["i", "j", "k"], extents = array<i64: -9223372036854775808, -9223372036854775808, -9223372036854775808>}> ({
     // CHECK: ein.einsum mul(%{{.*}}[i, k], %{{.*}}[k, j]) -> [i, j] sum[k]
     // GENERIC: "ein.einsum"(%{{.*}}, %{{.*}}) <{indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], map = #ein.map<mul>, ranks = ["i", "j", "k"], reduce = #ein.reduce<sum>}>

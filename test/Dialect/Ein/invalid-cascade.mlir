@@ -162,3 +162,39 @@ func.func @foreign_op(%x: tensor<4x8xf32>) -> tensor<4xf32> {
   }
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// A tile of a rank the cascade does not declare.
+func.func @tile_unknown_rank(%x: tensor<?x8xf32>, %o: index, %n: index) -> tensor<?xf32> {
+  // expected-error @below {{'ein.cascade' op is a tile of rank 'q', which it does not declare}}
+  %r = ein.cascade [n, c] tile(q = %o of %n) -> (tensor<?xf32>) {
+    %s = ein.einsum copy(%x[n, c]) -> [n] sum[c] : (tensor<?x8xf32>) -> tensor<?xf32>
+    ein.yield %s : tensor<?xf32>
+  }
+  return %r : tensor<?xf32>
+}
+
+// -----
+
+// A tile of the same rank twice.
+func.func @tile_twice(%x: tensor<?x8xf32>, %o: index, %n: index) -> tensor<?xf32> {
+  // expected-error @below {{'ein.cascade' op is a tile of rank 'n' twice}}
+  %r = ein.cascade [n, c] tile(n = %o of %n, n = %o of %n) -> (tensor<?xf32>) {
+    %s = ein.einsum copy(%x[n, c]) -> [n] sum[c] : (tensor<?x8xf32>) -> tensor<?xf32>
+    ein.yield %s : tensor<?xf32>
+  }
+  return %r : tensor<?xf32>
+}
+
+// -----
+
+// The generic form needs one offset and one extent per tiled rank.
+func.func @tile_counts(%x: tensor<?x8xf32>, %o: index) -> tensor<?xf32> {
+  // expected-error @below {{'ein.cascade' op needs one offset and one extent per tiled rank}}
+  %r = "ein.cascade"(%o) <{ranks = ["n", "c"], extents = array<i64: -9223372036854775808, -9223372036854775808>, tiled_ranks = ["n"], operandSegmentSizes = array<i32: 1, 0>}> ({
+    %s = ein.einsum copy(%x[n, c]) -> [n] sum[c] : (tensor<?x8xf32>) -> tensor<?xf32>
+    ein.yield %s : tensor<?xf32>
+  }) : (index) -> tensor<?xf32>
+  return %r : tensor<?xf32>
+}

@@ -1,0 +1,392 @@
+//===- CascadeTiling.cpp - ein.cascade as a TilingInterface op ------------===//
+//
+// A cascade tiles along its parallel ranks: a tile reads slices of the
+// tensors the cascade reads (along the tiled ranks) and is itself a cascade
+// that knows which tile it is (`tile(p = %offset of %extent)`), so
+// `ein.index` and the masked-tile analysis keep meaning positions in the
+// whole rank. Upstream's scf::tileUsingSCF builds the loop around it (an
+// scf.forall on the CPU; the grid on GPUs); the Ein lowering then lowers
+// each tile.
+//
+//===----------------------------------------------------------------------===//
+#include "Ein/IR/EinDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
+
+using namespace mlir;
+using namespace einfuse::ein;
+
+std::optional<RankSlices> einfuse::ein::analyseTiledRank(CascadeOp cascade,
+                                                         StringRef rank) {
+  if (cascade.lookupRank(rank) < 0)
+    return std::nullopt;
+  RankSlices out;
+  auto definedInside = [&](Value v) {
+    return v.getParentRegion() == &cascade.getBody() ||
+           cascade->isProperAncestor(v.getParentRegion()->getParentOp());
+  };
+  // Which outside values to slice, and along which dim; refuse what the
+  // tiling cannot express (the rank reduced, indexed by a compound
+  // expression, or static along the rank).
+  bool ok = true;
+  // An iteration over the rank needs all of it (the 2-pass online
+  // normaliser leaves Einsums along the rank after one).
+  cascade.walk([&](IterateOp it) {
+    if (it.getRank() == rank)
+      ok = false;
+  });
+  cascade.walk([&](EinsumOp e) {
+    SmallVector<StringRef> names = e.getRankNames();
+    auto *it = llvm::find(names, rank);
+    if (it == names.end())
+      return;
+    unsigned r = it - names.begin();
+    if (e.isReducedRank(r))
+      ok = false;
+    for (auto [i, x] : llvm::enumerate(e.getOutputMap().getResults()))
+      if (cast<AffineDimExpr>(x).getPosition() == r &&
+          !e.getResult().getType().isDynamicDim(i))
+        ok = false;
+    for (auto [k, in] : llvm::enumerate(e.getInputs())) {
+      AffineMap map = e.getInputMap(k);
+      if (!map.isFunctionOfDim(r))
+        continue;
+      int64_t dim = -1;
+      for (auto [d, x] : llvm::enumerate(map.getResults())) {
+        auto de = dyn_cast<AffineDimExpr>(x);
+        if (de && de.getPosition() == r)
+          dim = dim < 0 ? static_cast<int64_t>(d) : -2;
+        else if (x.isFunctionOfDim(r))
+          dim = -2;
+      }
+      if (dim < 0) {
+        ok = false;
+        continue;
+      }
+      Value v = in;
+      // A tile of an iteration stands for the iteration's operand.
+      if (auto arg = dyn_cast<BlockArgument>(in))
+        if (auto iter = dyn_cast<IterateOp>(arg.getOwner()->getParentOp()))
+          if (arg.getArgNumber() < iter.getTiles().size())
+            v = iter.getTiles()[arg.getArgNumber()];
+      if (definedInside(v))
+        continue;
+      if (!cast<ShapedType>(v.getType()).isDynamicDim(dim))
+        ok = false;
+      auto [entry, inserted] = out.sliced.try_emplace(v, dim);
+      if (!inserted && entry->second != dim)
+        ok = false;
+    }
+  });
+  auto yield = cast<YieldOp>(cascade.getBodyBlock().getTerminator());
+  for (Value v : yield.getValues()) {
+    auto e = v.getDefiningOp<EinsumOp>();
+    int64_t dim = -1;
+    if (e && e->getBlock() == &cascade.getBodyBlock()) {
+      SmallVector<StringRef> names = e.getRankNames();
+      for (auto [i, x] : llvm::enumerate(e.getOutputMap().getResults()))
+        if (names[cast<AffineDimExpr>(x).getPosition()] == rank)
+          dim = i;
+    }
+    if (dim < 0)
+      ok = false;
+    out.resultDims.push_back(dim);
+  }
+  // A static extent 0 leaves nothing to compute, and a slice of it (offset
+  // 0 in a dim of size 0) does not verify upstream: no tiles then.
+  auto hasZero = [](Type t) {
+    return llvm::is_contained(cast<ShapedType>(t).getShape(), 0);
+  };
+  for (auto &[v, dim] : out.sliced)
+    if (hasZero(v.getType()))
+      ok = false;
+  for (Type t : cascade.getResultTypes())
+    if (hasZero(t))
+      ok = false;
+  if (!ok || out.sliced.empty())
+    return std::nullopt;
+  return out;
+}
+
+namespace {
+
+/// The rank that indexes dim `d` of result `k` (null if unknown).
+StringRef resultRank(CascadeOp cascade, unsigned k, unsigned d) {
+  auto yield = cast<YieldOp>(cascade.getBodyBlock().getTerminator());
+  auto e = yield.getValues()[k].getDefiningOp<EinsumOp>();
+  if (!e)
+    return {};
+  return e.getRankNames()[cast<AffineDimExpr>(e.getOutputMap().getResult(d))
+                              .getPosition()];
+}
+
+/// The extent of `rank` as seen outside the cascade: static (declared, or a
+/// static dim of a result it indexes), or a tensor.dim of a tensor the
+/// cascade reads; null when neither.
+OpFoldResult outsideExtent(OpBuilder &b, Location loc, CascadeOp cascade,
+                           StringRef rank) {
+  int64_t declared = cascade.getDeclaredExtent(rank);
+  if (!ShapedType::isDynamic(declared))
+    return b.getIndexAttr(declared);
+  for (auto [k, type] : llvm::enumerate(cascade.getResultTypes())) {
+    auto shaped = cast<RankedTensorType>(type);
+    for (int64_t d = 0; d < shaped.getRank(); ++d)
+      if (!shaped.isDynamicDim(d) && resultRank(cascade, k, d) == rank)
+        return b.getIndexAttr(shaped.getDimSize(d));
+  }
+  if (Value v = buildOutsideExtent(b, loc, cascade, rank))
+    return v;
+  return {};
+}
+
+/// Whether `size` is the whole extent of `rank` as getIterationDomain
+/// gives it.
+bool isWholeExtent(CascadeOp cascade, StringRef rank, OpFoldResult size) {
+  if (std::optional<int64_t> n = getConstantIntValue(size)) {
+    int64_t declared = cascade.getDeclaredExtent(rank);
+    if (declared == *n)
+      return true;
+    for (auto [k, type] : llvm::enumerate(cascade.getResultTypes())) {
+      auto shaped = cast<RankedTensorType>(type);
+      for (int64_t d = 0; d < shaped.getRank(); ++d)
+        if (!shaped.isDynamicDim(d) && resultRank(cascade, k, d) == rank)
+          return shaped.getDimSize(d) == *n;
+    }
+    return false;
+  }
+  auto dim = cast<Value>(size).getDefiningOp<tensor::DimOp>();
+  auto found = findOutsideExtent(cascade, rank);
+  std::optional<int64_t> index =
+      dim ? getConstantIntValue(dim.getDimension()) : std::nullopt;
+  return dim && found && index && dim.getSource() == found->first &&
+         *index == found->second;
+}
+
+} // namespace
+
+SmallVector<StringRef> CascadeOp::getParallelRanks() {
+  auto yield = cast<YieldOp>(getBodyBlock().getTerminator());
+  SmallVector<StringRef> ranks;
+  if (yield.getValues().empty())
+    return ranks;
+  auto first = cast<RankedTensorType>(yield.getValues()[0].getType());
+  for (int64_t d = 0; d < first.getRank(); ++d) {
+    StringRef rank = resultRank(*this, 0, d);
+    if (rank.empty())
+      break;
+    bool everywhere = true;
+    for (unsigned k = 1; k < getNumResults(); ++k) {
+      auto type = cast<RankedTensorType>(getResult(k).getType());
+      bool has = false;
+      for (int64_t e = 0; e < type.getRank(); ++e)
+        has |= resultRank(*this, k, e) == rank;
+      everywhere &= has;
+    }
+    // Tileable: its tiles are independent and typed like the whole, and
+    // its extent comes from a tensor read outside the cascade.
+    if (everywhere && analyseTiledRank(*this, rank) &&
+        findOutsideExtent(*this, rank))
+      ranks.push_back(rank);
+  }
+  return ranks;
+}
+
+bool CascadeOp::hasKnownResultSizes() {
+  for (auto [k, type] : llvm::enumerate(getResultTypes())) {
+    auto shaped = cast<RankedTensorType>(type);
+    for (int64_t d = 0; d < shaped.getRank(); ++d) {
+      if (!shaped.isDynamicDim(d))
+        continue;
+      StringRef rank = resultRank(*this, k, d);
+      if (rank.empty() ||
+          (ShapedType::isDynamic(getDeclaredExtent(rank)) &&
+           !findOutsideExtent(*this, rank)))
+        return false;
+    }
+  }
+  return true;
+}
+
+LogicalResult
+CascadeOp::reifyResultShapes(OpBuilder &b,
+                             ReifiedRankedShapedTypeDims &reified) {
+  for (auto [k, type] : llvm::enumerate(getResultTypes())) {
+    auto shaped = cast<RankedTensorType>(type);
+    SmallVector<OpFoldResult> sizes;
+    for (int64_t d = 0; d < shaped.getRank(); ++d) {
+      if (!shaped.isDynamicDim(d)) {
+        sizes.push_back(b.getIndexAttr(shaped.getDimSize(d)));
+        continue;
+      }
+      StringRef rank = resultRank(*this, k, d);
+      OpFoldResult size =
+          rank.empty() ? OpFoldResult() : outsideExtent(b, getLoc(), *this, rank);
+      if (!size)
+        return failure();
+      sizes.push_back(size);
+    }
+    reified.push_back(sizes);
+  }
+  return success();
+}
+
+SmallVector<utils::IteratorType> CascadeOp::getLoopIteratorTypes() {
+  return SmallVector<utils::IteratorType>(getParallelRanks().size(),
+                                          utils::IteratorType::parallel);
+}
+
+SmallVector<Range> CascadeOp::getIterationDomain(OpBuilder &b) {
+  SmallVector<Range> domain;
+  for (StringRef rank : getParallelRanks())
+    domain.push_back(Range{b.getIndexAttr(0),
+                           outsideExtent(b, getLoc(), *this, rank),
+                           b.getIndexAttr(1)});
+  return domain;
+}
+
+FailureOr<TilingResult>
+CascadeOp::getTiledImplementation(OpBuilder &b, ArrayRef<OpFoldResult> offsets,
+                                  ArrayRef<OpFoldResult> sizes) {
+  Location loc = getLoc();
+  SmallVector<StringRef> ranks = getParallelRanks();
+  if (offsets.size() != ranks.size() || sizes.size() != ranks.size())
+    return emitOpError("expects one offset and size per parallel rank (")
+           << ranks.size() << ")";
+  // The ranks actually tiled, with the values to slice along them.
+  struct Cut {
+    StringRef rank;
+    OpFoldResult offset, size;
+    RankSlices slices;
+  };
+  SmallVector<Cut> cuts;
+  for (auto [rank, offset, size] : llvm::zip(ranks, offsets, sizes)) {
+    if (isConstantIntValue(offset, 0) && isWholeExtent(*this, rank, size))
+      continue;
+    std::optional<RankSlices> slices = analyseTiledRank(*this, rank);
+    if (!slices)
+      return emitOpError("cannot be tiled along rank '")
+             << rank << "': an Einsum reduces it, an iteration runs over it, "
+             << "or it is not indexed plainly as a dynamic dim everywhere";
+    cuts.push_back({rank, offset, size, std::move(*slices)});
+  }
+
+  // Each outside value sliced along the dims of every tiled rank that
+  // indexes it, whole elsewhere.
+  llvm::MapVector<Value, SmallVector<std::pair<int64_t, Cut *>>> byValue;
+  for (Cut &c : cuts)
+    for (auto &[v, dim] : c.slices.sliced)
+      byValue[v].push_back({dim, &c});
+  IRMapping mapping;
+  SmallVector<Operation *> slices;
+  for (auto &[v, dims] : byValue) {
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<OpFoldResult> offs, szs, strides(type.getRank(),
+                                                 b.getIndexAttr(1));
+    for (int64_t i = 0; i < type.getRank(); ++i) {
+      auto cut = llvm::find_if(dims, [&](auto &d) { return d.first == i; });
+      if (cut != dims.end()) {
+        // As values: the slice keeps the operand's type (dynamic along the
+        // rank), which the cascade's Einsums are typed with.
+        offs.push_back(
+            getValueOrCreateConstantIndexOp(b, loc, cut->second->offset));
+        szs.push_back(getValueOrCreateConstantIndexOp(b, loc, cut->second->size));
+        continue;
+      }
+      offs.push_back(b.getIndexAttr(0));
+      szs.push_back(tensor::getMixedSize(b, loc, v, i));
+    }
+    auto slice =
+        tensor::ExtractSliceOp::create(b, loc, type, v, offs, szs, strides);
+    slices.push_back(slice);
+    mapping.map(v, slice.getResult());
+  }
+  // Which tile it is (values built before the tile): offsets compose with
+  // a tile's own.
+  SmallVector<Attribute> tiled(getTiledRanks().getValue());
+  SmallVector<Value> tileOffsets(getTileOffsets()), tileExtents(getTileExtents());
+  for (Cut &c : cuts) {
+    Value offset = getValueOrCreateConstantIndexOp(b, loc, c.offset);
+    auto [outer, whole] = getTileOf(c.rank);
+    if (outer) {
+      unsigned i = llvm::find(tiled, b.getStringAttr(c.rank)) - tiled.begin();
+      tileOffsets[i] = arith::AddIOp::create(b, loc, outer, offset);
+      continue;
+    }
+    OpFoldResult extent = outsideExtent(b, loc, *this, c.rank);
+    tiled.push_back(b.getStringAttr(c.rank));
+    tileOffsets.push_back(offset);
+    tileExtents.push_back(getValueOrCreateConstantIndexOp(b, loc, extent));
+  }
+  auto tile = cast<CascadeOp>(b.clone(*getOperation(), mapping));
+  tile.setTiledRanksAttr(b.getArrayAttr(tiled));
+  tile.getTileOffsetsMutable().assign(tileOffsets);
+  tile.getTileExtentsMutable().assign(tileExtents);
+  // The initial states of the iterations (splats the online rewrite sized
+  // from the inputs) take the tile's size along each tiled rank: a
+  // canonicalisation may have folded their sizes to the whole extents,
+  // which the mapping above does not reach.
+  tile.walk([&](IterateOp it) {
+    auto yield = cast<YieldOp>(it.getBodyBlock().getTerminator());
+    for (auto [init, next] : llvm::zip(it.getInits(), yield.getValues())) {
+      auto splat = init.getDefiningOp<tensor::SplatOp>();
+      auto e = next.getDefiningOp<EinsumOp>();
+      if (!splat || !e || splat->getParentOp() != tile.getOperation())
+        continue;
+      SmallVector<StringRef> names = e.getRankNames();
+      RankedTensorType type = splat.getType();
+      SmallVector<Value> dyn(splat.getDynamicSizes());
+      unsigned k = 0;
+      for (auto [d, x] : llvm::enumerate(e.getOutputMap().getResults())) {
+        if (!type.isDynamicDim(d))
+          continue;
+        StringRef r = names[cast<AffineDimExpr>(x).getPosition()];
+        for (Cut &c : cuts)
+          if (c.rank == r) {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPoint(tile);
+            dyn[k] = getValueOrCreateConstantIndexOp(b, loc, c.size);
+          }
+        ++k;
+      }
+      splat.getDynamicSizesMutable().assign(dyn);
+    }
+  });
+  return TilingResult{{tile.getOperation()},
+                      SmallVector<Value>(tile.getResults()), slices};
+}
+
+LogicalResult CascadeOp::getResultTilePosition(
+    OpBuilder &b, unsigned resultNumber, ArrayRef<OpFoldResult> offsets,
+    ArrayRef<OpFoldResult> sizes, SmallVector<OpFoldResult> &resultOffsets,
+    SmallVector<OpFoldResult> &resultSizes) {
+  SmallVector<StringRef> ranks = getParallelRanks();
+  auto type = cast<RankedTensorType>(getResult(resultNumber).getType());
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    StringRef rank = resultRank(*this, resultNumber, d);
+    auto *at = llvm::find(ranks, rank);
+    if (!rank.empty() && at != ranks.end()) {
+      // A dynamic dim of the tile's type takes its size as a value.
+      OpFoldResult size = sizes[at - ranks.begin()];
+      resultOffsets.push_back(offsets[at - ranks.begin()]);
+      resultSizes.push_back(
+          type.isDynamicDim(d)
+              ? OpFoldResult(getValueOrCreateConstantIndexOp(b, getLoc(), size))
+              : size);
+      continue;
+    }
+    OpFoldResult size =
+        type.isDynamicDim(d)
+            ? (rank.empty() ? OpFoldResult()
+                            : outsideExtent(b, getLoc(), *this, rank))
+            : OpFoldResult(b.getIndexAttr(type.getDimSize(d)));
+    if (!size)
+      return failure();
+    resultOffsets.push_back(b.getIndexAttr(0));
+    resultSizes.push_back(size);
+  }
+  return success();
+}

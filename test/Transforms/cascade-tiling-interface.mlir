@@ -1,0 +1,71 @@
+// RUN: einfuse-opt %s --transform-interpreter --split-input-file | FileCheck %s
+// RUN: einfuse-opt %s --transform-interpreter --split-input-file --mlir-print-local-scope | einfuse-opt --split-input-file | FileCheck %s --check-prefix=ROUNDTRIP
+
+// ein.cascade implements upstream's TilingInterface over its parallel ranks:
+// upstream's driver (transform.structured.tile_using_forall) tiles it. Each
+// tile reads slices of the cascade's inputs and is a cascade that knows
+// which tile it is, so ein.index keeps giving positions in the whole rank.
+// Causal attention over (batch, queries): the domain is [b, p] (the heads
+// and head dims are static, the keys reduced); queries in tiles of 16.
+// CHECK-LABEL: func @attention
+// CHECK: scf.forall (%[[B:.*]], %[[I:.*]]) in (%{{.*}}, %{{.*}}) shared_outs(%[[O:.*]] = %{{.*}})
+// CHECK: %[[P:.*]] = affine.apply #{{.*}}(%[[I]])
+// CHECK: %[[N:.*]] = affine.min
+// CHECK: %[[Q:.*]] = tensor.extract_slice %arg0[%[[B]], 0, %[[P]], 0] [%{{.*}}, 2, %[[N]], 8]
+// CHECK: %[[K:.*]] = tensor.extract_slice %arg1[%[[B]], 0, 0, 0]
+// CHECK: %[[SQ:.*]] = tensor.dim %arg0, %c2
+// CHECK: ein.cascade [b, h, p, m, e, f] tile(b = %[[B]] of %{{.*}}, p = %[[P]] of %[[SQ]])
+// CHECK: ein.einsum mul(%[[Q]][b, h, p, e], %[[K]][b, h, m, e])
+// CHECK: ein.index "p"
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[O]][%[[B]], 0, %[[P]], 0] [%{{.*}}, 2, %[[N]], 8]
+// ROUNDTRIP: ein.cascade [b, h, p, m, e, f] tile(b = %{{.*}} of %{{.*}}, p = %{{.*}} of %{{.*}})
+func.func @attention(%q: tensor<?x2x?x8xf32>, %k: tensor<?x2x?x8xf32>, %v: tensor<?x2x?x8xf32>) -> tensor<?x2x?x8xf32> {
+  %o = ein.attention %q, %k, %v {causal} : tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32>, tensor<?x2x?x8xf32> -> tensor<?x2x?x8xf32>
+  return %o : tensor<?x2x?x8xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %a = transform.structured.match ops{["ein.attention"]} in %root : (!transform.any_op) -> !transform.any_op
+    %c = transform.structured.decompose_interface %a : (!transform.any_op) -> !transform.any_op
+    %t, %l = transform.structured.tile_using_forall %c tile_sizes [1, 16] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
+
+// -----
+
+// Tiling a tile composes the offsets: rows of 8, then of 2 inside.
+// CHECK-LABEL: func @rows
+// CHECK: %[[ROWS:.*]] = tensor.dim %arg0, %c0
+// CHECK: scf.forall (%[[I1:.*]]) in
+// CHECK: %[[O1:.*]] = affine.apply #{{.*}}(%[[I1]])
+// CHECK: %[[WHOLE:.*]] = tensor.dim %arg0, %c0
+// CHECK: scf.forall (%[[I2:.*]]) in
+// CHECK: %[[O2:.*]] = affine.apply #{{.*}}(%[[I2]])
+// CHECK: %[[SUM:.*]] = arith.addi %[[O1]], %[[O2]] : index
+// CHECK: ein.cascade [n, c] tile(n = %[[SUM]] of %[[WHOLE]])
+// CHECK: ein.index "n"
+func.func @rows(%x: tensor<?x?xf32>) -> tensor<?xf32> {
+  %y = ein.cascade [n, c] -> (tensor<?xf32>) {
+    %s = ein.einsum custom(%x[n, c]) -> [n] sum[c] {
+    ^bb0(%a: f32):
+      %i = ein.index "n" : index
+      %ii = arith.index_cast %i : index to i64
+      %f = arith.sitofp %ii : i64 to f32
+      %r = arith.mulf %a, %f : f32
+      ein.yield %r : f32
+    } : (tensor<?x?xf32>) -> tensor<?xf32>
+    ein.yield %s : tensor<?xf32>
+  }
+  return %y : tensor<?xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %c = transform.structured.match ops{["ein.cascade"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %l = transform.structured.tile_using_forall %c tile_sizes [8] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    %t2, %l2 = transform.structured.tile_using_forall %t tile_sizes [2] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
