@@ -69,3 +69,27 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// The same tiles mapped to GPU blocks (what a GPU lowering maps to the
+// grid): the forall carries the mapping, the tile is unchanged.
+// CHECK-LABEL: func @blocks
+// CHECK: scf.forall (%{{.*}}) in (%{{.*}})
+// CHECK: ein.cascade [n, c] tile(n = %{{.*}} of %{{.*}})
+// CHECK: } {mapping = [#gpu.block<x>]}
+func.func @blocks(%x: tensor<?x?xf32>) -> tensor<?xf32> {
+  %y = ein.cascade [n, c] -> (tensor<?xf32>) {
+    %s = ein.einsum copy(%x[n, c]) -> [n] sum[c] : (tensor<?x?xf32>) -> tensor<?xf32>
+    ein.yield %s : tensor<?xf32>
+  }
+  return %y : tensor<?xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %c = transform.structured.match ops{["ein.cascade"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %l = transform.structured.tile_using_forall %c tile_sizes [1] (mapping = [#gpu.block<x>]) : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}
