@@ -72,7 +72,7 @@ func.func @state_not_einsum(%x: tensor<4x?xf32>, %m0: tensor<4xf32>, %b0: tensor
 // CHECK: ein.iterate k tile 8 as k0 {{.*}} combine [max, rescaled_sum(0, -1.0)] {
 func.func @rescaled_lacks_rank(%x: tensor<4x2x?xf32>, %m0: tensor<4x2xf32>, %s0: tensor<4xf32>) -> (tensor<4x2xf32>, tensor<4xf32>) {
   %r:2 = ein.cascade [p, h, k, k0] -> (tensor<4x2xf32>, tensor<4xf32>) {
-    // expected-remark @below {{not partitioned: a rescaled sum lacks a rank of the state it is rescaled by}}
+    // expected-remark @below {{not partitioned: a rescaled sum (or Welford mean or M2) lacks a rank of the state its merge reads}}
     %s:2 = ein.iterate k tile 8 as k0 tiles(%x dim 2 : tensor<4x2x?xf32>) init(%m0 : tensor<4x2xf32>, %s0 : tensor<4xf32>) combine [max, rescaled_sum(0, -1.0)] {
     ^bb0(%t: tensor<4x2x?xf32>, %rm: tensor<4x2xf32>, %rs: tensor<4xf32>):
       %lm = ein.einsum copy(%t[p, h, k0]) -> [p, h] max[k0] : (tensor<4x2x?xf32>) -> tensor<4x2xf32>

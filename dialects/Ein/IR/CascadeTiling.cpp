@@ -82,6 +82,68 @@ std::optional<RankSlices> einfuse::ein::analyseTiledRank(CascadeOp cascade,
         ok = false;
     }
   });
+  // Initial states read from outside the cascade are sliced like inputs
+  // (along the dim the rank indexes in the state).
+  cascade.walk([&](IterateOp it) {
+    for (auto [i, init] : llvm::enumerate(it.getInits())) {
+      if (definedInside(init))
+        continue;
+      FailureOr<SmallVector<StringRef>> ranks = it.getStateRanks(i);
+      if (failed(ranks)) {
+        ok = false;
+        continue;
+      }
+      auto *at = llvm::find(*ranks, rank);
+      if (at == ranks->end())
+        continue;
+      int64_t dim = at - ranks->begin();
+      if (!cast<ShapedType>(init.getType()).isDynamicDim(dim))
+        ok = false;
+      auto [entry, inserted] = out.sliced.try_emplace(init, dim);
+      if (!inserted && entry->second != dim)
+        ok = false;
+    }
+  });
+  // A sliced tensor must be read along that dim by this rank only: every
+  // other read (another rank there, as the self-attention Q = K does, or an
+  // iteration over that dim, or an initial state it does not index) would
+  // see the slice instead of the whole tensor.
+  auto slicedDim = [&](Value v) -> int64_t {
+    auto found = out.sliced.find(v);
+    return found == out.sliced.end() ? -1 : found->second;
+  };
+  cascade.walk([&](EinsumOp e) {
+    SmallVector<StringRef> names = e.getRankNames();
+    for (auto [k, in] : llvm::enumerate(e.getInputs())) {
+      Value v = in;
+      int64_t tileDim = -1;
+      if (auto arg = dyn_cast<BlockArgument>(in))
+        if (auto iter = dyn_cast<IterateOp>(arg.getOwner()->getParentOp()))
+          if (arg.getArgNumber() < iter.getTiles().size()) {
+            v = iter.getTiles()[arg.getArgNumber()];
+            tileDim = iter.getTileDims()[arg.getArgNumber()];
+          }
+      int64_t dim = slicedDim(v);
+      if (dim < 0)
+        continue;
+      auto de = dyn_cast<AffineDimExpr>(e.getInputMap(k).getResult(dim));
+      if (dim == tileDim || !de || names[de.getPosition()] != rank)
+        ok = false;
+    }
+  });
+  cascade.walk([&](IterateOp it) {
+    for (auto [v, d] : llvm::zip(it.getTiles(), it.getTileDims()))
+      if (slicedDim(v) == d)
+        ok = false;
+    for (auto [i, init] : llvm::enumerate(it.getInits())) {
+      int64_t dim = slicedDim(init);
+      if (dim < 0)
+        continue;
+      FailureOr<SmallVector<StringRef>> ranks = it.getStateRanks(i);
+      if (failed(ranks) || (*ranks)[dim] != rank)
+        ok = false;
+    }
+  });
   auto yield = cast<YieldOp>(cascade.getBodyBlock().getTerminator());
   for (Value v : yield.getValues()) {
     auto e = v.getDefiningOp<EinsumOp>();

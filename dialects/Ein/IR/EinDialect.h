@@ -119,6 +119,12 @@ struct RankSlices {
 std::optional<RankSlices> analyseTiledRank(CascadeOp cascade,
                                            llvm::StringRef rank);
 
+/// Whether every state of `it` that its combine kind rescales or merges by
+/// other states (rescaled_sum, welford_mean, welford_m2) is indexed by all
+/// the ranks of those states: the merge reads them per element. False
+/// without `combine` or when a state's ranks are unknown.
+bool combineReadsOwnRanks(IterateOp it);
+
 /// Declares a fresh rank in `cascade` (`base`, or `base` with '_'s appended
 /// until no rank has that name) with extent `extent` (kDynamic: taken from
 /// the tensors it indexes) and returns its name.

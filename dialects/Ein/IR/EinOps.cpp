@@ -295,6 +295,7 @@ LogicalResult CascadeOp::verify() {
   return success();
 }
 
+
 std::pair<Value, Value> CascadeOp::getTileOf(StringRef rank) {
   for (auto [r, offset, whole] :
        llvm::zip(getTiledRanks(), getTileOffsets(), getTileExtents()))
@@ -307,6 +308,11 @@ LogicalResult CascadeOp::verifyRegions() {
   Block &block = getBodyBlock();
   if (block.getNumArguments() != 0)
     return emitOpError("body takes no arguments");
+  // An iteration runs over all of its rank: it cannot be in a tile of it.
+  for (auto it : block.getOps<IterateOp>())
+    if (getTileOf(it.getRank()).first)
+      return it.emitOpError("iterates over rank '")
+             << it.getRank() << "', of which the enclosing cascade is a tile";
   auto yield = dyn_cast_or_null<YieldOp>(
       block.empty() ? nullptr : &block.back());
   if (!yield)

@@ -1,6 +1,7 @@
 //===- IterateOp.cpp - ein.iterate: parsing, printing, verification --------===//
 #include "Ein/IR/EinDialect.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
@@ -168,6 +169,19 @@ LogicalResult IterateOp::verify() {
     return emitOpError("the tile rank must differ from the iterated rank");
   if (!getRangeOffset() != !getRangeSize())
     return emitOpError("a range needs both an offset and a size");
+  if (getRangeOffset()) {
+    std::optional<int64_t> offset = getConstantIntValue(getRangeOffset());
+    std::optional<int64_t> size = getConstantIntValue(getRangeSize());
+    if ((offset && *offset < 0) || (size && *size < 0))
+      return emitOpError("range offset and size must not be negative");
+    if (offset)
+      for (unsigned i = 0; i < getTiles().size(); ++i)
+        if (*offset % getTileDivisor(i) != 0)
+          return emitOpError("range offset ")
+                 << *offset << " must be a multiple of tile divisor "
+                 << getTileDivisor(i) << " of tiled operand #" << i
+                 << " (the first tile starts there)";
+  }
   CascadeOp cascade = (*this)->getParentOfType<CascadeOp>();
   for (StringRef r : {getRank(), getTileRank()})
     if (cascade.lookupRank(r) < 0)

@@ -80,6 +80,31 @@ std::optional<int64_t> staticDomainSize(IterateOp it) {
 
 } // namespace
 
+bool einfuse::ein::combineReadsOwnRanks(IterateOp it) {
+  FailureOr<SmallVector<StateInfo>> infos = stateInfos(it);
+  if (failed(infos))
+    return false;
+  for (const StateInfo &info : *infos) {
+    SmallVector<int64_t> refs;
+    switch (info.kind.getKind()) {
+    case CombineKind::rescaled_sum:
+    case CombineKind::welford_mean:
+      refs = {info.kind.getRef()};
+      break;
+    case CombineKind::welford_m2:
+      refs = {info.kind.getRef(), info.kind.getRef2()};
+      break;
+    default:
+      break;
+    }
+    for (int64_t j : refs)
+      for (StringRef r : (*infos)[j].ranks)
+        if (!llvm::is_contained(info.ranks, r))
+          return false;
+  }
+  return true;
+}
+
 SmallVector<utils::IteratorType> IterateOp::getLoopIteratorTypes() {
   return {utils::IteratorType::reduction};
 }
@@ -90,9 +115,16 @@ SmallVector<Range> IterateOp::getIterationDomain(OpBuilder &b) {
   if (getRangeOffset())
     return {Range{getAsOpFoldResult(getRangeOffset()),
                   getAsOpFoldResult(getRangeSize()), one}};
+  // A plainly tiled operand, one with a static extent if there is one.
   unsigned plain = 0;
   while (getTileDivisor(plain) != 1)
     ++plain;
+  for (auto [i, tiled, dim] : llvm::enumerate(getTiles(), getTileDims()))
+    if (getTileDivisor(i) == 1 &&
+        !cast<RankedTensorType>(tiled.getType()).isDynamicDim(dim)) {
+      plain = i;
+      break;
+    }
   return {Range{b.getIndexAttr(0),
                 tensor::getMixedSize(b, loc, getTiles()[plain],
                                      getTileDims()[plain]),
@@ -247,19 +279,18 @@ IterateOp::mergeReductions(OpBuilder &b, Location loc, ValueRange partials,
   SmallVector<StateInfo> &infos = *found;
   int64_t parts = ShapedType::kDynamic;
   for (auto [i, p] : llvm::enumerate(partials)) {
-    auto type = cast<RankedTensorType>(p.getType());
-    if (type != getResultType(getStateType(i), type.getDimSize(0)) ||
+    auto type = dyn_cast<RankedTensorType>(p.getType());
+    if (!type || type.getRank() < 1 ||
+        type != getResultType(getStateType(i), type.getDimSize(0)) ||
         type.isDynamicDim(0) ||
         (!ShapedType::isDynamic(parts) && parts != type.getDimSize(0)))
       return failure();
     parts = type.getDimSize(0);
   }
-  // A rescaled sum is rescaled per element of the state it refers to.
-  for (const StateInfo &info : infos)
-    if (info.kind.getKind() == CombineKind::rescaled_sum)
-      for (StringRef r : infos[info.kind.getRef()].ranks)
-        if (!llvm::is_contained(info.ranks, r))
-          return failure();
+  // A state's merge reads the states its kind refers to per element, so
+  // they must be indexed by (a subset of) its ranks.
+  if (!combineReadsOwnRanks(*this))
+    return failure();
 
   MLIRContext *ctx = getContext();
   CascadeOp cascade = (*this)->getParentOfType<CascadeOp>();

@@ -596,8 +596,22 @@ EinsumOp OnlineRewriter::cloneOverTile(OpBuilder &b, EinsumOp e,
   for (auto [i, x] : llvm::enumerate(e.getOutputMap().getResults()))
     if (old[cast<AffineDimExpr>(x).getPosition()] == rank)
       shape[i] = ShapedType::kDynamic;
-  SmallVector<Value> inputs = llvm::map_to_vector(
-      e.getInputs(), [&](Value v) { return mapping.lookupOrDefault(v); });
+  // Inputs read along the rank take their tiles; a tensor tiled for one
+  // read but read here along other ranks only (self-attention's Q = K, read
+  // along the queries) stays whole.
+  auto *at = llvm::find(old, rank);
+  SmallVector<Value> inputs;
+  for (auto [k, v] : llvm::enumerate(e.getInputs())) {
+    Value m = mapping.lookupOrDefault(v);
+    auto arg = dyn_cast<BlockArgument>(m);
+    auto it = arg ? dyn_cast<IterateOp>(arg.getOwner()->getParentOp())
+                  : IterateOp();
+    if (it && arg.getArgNumber() < it.getTiles().size() &&
+        (at == old.end() ||
+         !e.getInputMap(k).isFunctionOfDim(at - old.begin())))
+      m = v;
+    inputs.push_back(m);
+  }
   auto clone = EinsumOp::create(
       b, e.getLoc(), RankedTensorType::get(shape, type.getElementType()),
       inputs, b.getArrayAttr(names), e.getIndexingMaps(), e.getMapAttr(),

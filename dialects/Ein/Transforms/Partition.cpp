@@ -35,7 +35,8 @@ StringRef einfuse::ein::describe(PartitionRefusal reason) {
     return "a state value is not the result of an Einsum, so its ranks are "
            "unknown";
   case PartitionRefusal::RescaledLacksRank:
-    return "a rescaled sum lacks a rank of the state it is rescaled by";
+    return "a rescaled sum (or Welford mean or M2) lacks a rank of the state "
+           "its merge reads";
   case PartitionRefusal::AlreadySplit:
     return "the iteration is already split across workers";
   }
@@ -63,13 +64,8 @@ einfuse::ein::partitionIteration(RewriterBase &rewriter, IterateOp it,
       return refuse(PartitionRefusal::StateNotEinsum);
     ranks.push_back(*r);
   }
-  for (unsigned i = 0; i < ranks.size(); ++i) {
-    CombineAttr kind = it.getCombineKind(i);
-    if (kind.getKind() == CombineKind::rescaled_sum)
-      for (StringRef r : ranks[kind.getRef()])
-        if (!llvm::is_contained(ranks[i], r))
-          return refuse(PartitionRefusal::RescaledLacksRank);
-  }
+  if (!combineReadsOwnRanks(it))
+    return refuse(PartitionRefusal::RescaledLacksRank);
 
   // One iteration over every chunk, its results along a leading dim (the
   // partials of PartialReductionOpInterface, all chunks in one op), then

@@ -118,7 +118,8 @@ buildPlainIteration(mlir::RewriterBase &rewriter, CascadeOp cascade,
 enum class PartitionRefusal {
   NoCombine,         ///< no `combine`: how states merge is unknown
   StateNotEinsum,    ///< a state is not an Einsum's result: ranks unknown
-  RescaledLacksRank, ///< a rescaled sum lacks a rank of its max
+  RescaledLacksRank, ///< a rescaled sum (Welford mean, M2) lacks a rank of
+                     ///< the state its merge reads (its max, its count)
   AlreadySplit,      ///< the iteration already has `workers` (from the
                      ///< API: the pass and pattern skip such iterations)
 };

@@ -602,12 +602,13 @@ static LogicalResult lowerIterate(RewriterBase &rewriter, IterateOp it,
     begin = arith::MinSIOp::create(
         rewriter, loc, arith::MaxSIOp::create(rewriter, loc, offset, c0),
         extent);
-    Value last = arith::AddIOp::create(
-        rewriter, loc, offset,
-        arith::MaxSIOp::create(rewriter, loc, it.getRangeSize(), c0));
-    end = arith::MaxSIOp::create(
+    // begin + min(size, extent - begin): no overflow for a huge size.
+    Value size = arith::MaxSIOp::create(rewriter, loc, it.getRangeSize(), c0);
+    end = arith::AddIOp::create(
         rewriter, loc, begin,
-        arith::MinSIOp::create(rewriter, loc, last, extent));
+        arith::MinSIOp::create(
+            rewriter, loc, size,
+            arith::SubIOp::create(rewriter, loc, extent, begin)));
   }
   SmallVector<Value> inits(it.getInits());
   scf::ForallOp workers;

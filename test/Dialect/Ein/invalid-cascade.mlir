@@ -198,3 +198,18 @@ func.func @tile_counts(%x: tensor<?x8xf32>, %o: index) -> tensor<?xf32> {
   }) : (index) -> tensor<?xf32>
   return %r : tensor<?xf32>
 }
+
+// -----
+
+// An iteration runs over all of its rank: not inside a tile of it.
+func.func @tile_of_iterated(%x: tensor<4x?xf32>, %i: tensor<4xf32>, %o: index, %n: index) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] tile(m = %o of %n) -> (tensor<4xf32>) {
+    // expected-error @+1 {{'ein.iterate' op iterates over rank 'm', of which the enclosing cascade is a tile}}
+    %s = ein.iterate m tile 8 as m0 tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) {
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}

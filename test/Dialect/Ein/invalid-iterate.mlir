@@ -395,3 +395,35 @@ func.func @half_range(%x: tensor<4x?xf32>, %i: tensor<4xf32>, %o: index) -> tens
   }
   return %r : tensor<4xf32>
 }
+
+// -----
+
+func.func @negative_range(%x: tensor<4x?xf32>, %i: tensor<4xf32>) -> tensor<4xf32> {
+  %r = ein.cascade [p, m, m0] -> (tensor<4xf32>) {
+    %o = arith.constant -1 : index
+    %n = arith.constant 8 : index
+    // expected-error @+1 {{'ein.iterate' op range offset and size must not be negative}}
+    %s = ein.iterate m tile 8 as m0 range(%o, %n) tiles(%x dim 1 : tensor<4x?xf32>) init(%i : tensor<4xf32>) {
+    ^bb0(%t: tensor<4x?xf32>, %st: tensor<4xf32>):
+      ein.yield %st : tensor<4xf32>
+    }
+    ein.yield %s : tensor<4xf32>
+  }
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @range_divisor(%x: tensor<2x?xf32>, %w: tensor<4x?xi8>, %i: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %r = ein.cascade [m, k, n, k0] -> (tensor<2x4xf32>) {
+    %o = arith.constant 3 : index
+    %n = arith.constant 16 : index
+    // expected-error @+1 {{'ein.iterate' op range offset 3 must be a multiple of tile divisor 2 of tiled operand #1 (the first tile starts there)}}
+    %y = ein.iterate k tile 16 as k0 range(%o, %n) tiles(%x dim 1 : tensor<2x?xf32>, %w dim 1 / 2 : tensor<4x?xi8>) init(%i : tensor<2x4xf32>) {
+    ^bb0(%xt: tensor<2x?xf32>, %wt: tensor<4x?xi8>, %acc: tensor<2x4xf32>):
+      ein.yield %acc : tensor<2x4xf32>
+    }
+    ein.yield %y : tensor<2x4xf32>
+  }
+  return %r : tensor<2x4xf32>
+}
