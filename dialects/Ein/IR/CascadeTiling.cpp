@@ -67,12 +67,9 @@ std::optional<RankSlices> einfuse::ein::analyseTiledRank(CascadeOp cascade,
         ok = false;
         continue;
       }
-      Value v = in;
       // A tile of an iteration stands for the iteration's operand.
-      if (auto arg = dyn_cast<BlockArgument>(in))
-        if (auto iter = dyn_cast<IterateOp>(arg.getOwner()->getParentOp()))
-          if (arg.getArgNumber() < iter.getTiles().size())
-            v = iter.getTiles()[arg.getArgNumber()];
+      int64_t tileDim;
+      Value v = tiledSource(in, tileDim);
       if (definedInside(v))
         continue;
       if (!cast<ShapedType>(v.getType()).isDynamicDim(dim))
@@ -115,14 +112,8 @@ std::optional<RankSlices> einfuse::ein::analyseTiledRank(CascadeOp cascade,
   cascade.walk([&](EinsumOp e) {
     SmallVector<StringRef> names = e.getRankNames();
     for (auto [k, in] : llvm::enumerate(e.getInputs())) {
-      Value v = in;
-      int64_t tileDim = -1;
-      if (auto arg = dyn_cast<BlockArgument>(in))
-        if (auto iter = dyn_cast<IterateOp>(arg.getOwner()->getParentOp()))
-          if (arg.getArgNumber() < iter.getTiles().size()) {
-            v = iter.getTiles()[arg.getArgNumber()];
-            tileDim = iter.getTileDims()[arg.getArgNumber()];
-          }
+      int64_t tileDim;
+      Value v = tiledSource(in, tileDim);
       int64_t dim = slicedDim(v);
       if (dim < 0)
         continue;

@@ -104,6 +104,11 @@ findOutsideExtent(CascadeOp cascade, llvm::StringRef rank);
 mlir::Value buildOutsideExtent(mlir::OpBuilder &b, mlir::Location loc,
                                CascadeOp cascade, llvm::StringRef rank);
 
+/// The tensor an Einsum input `in` reads: the operand of the iteration
+/// when `in` is one of its tiles (with that tile's dim in `tileDim`), else
+/// `in` itself (`tileDim` -1).
+mlir::Value tiledSource(mlir::Value in, int64_t &tileDim);
+
 /// What tiling `cascade` along a rank slices: each tensor defined outside
 /// the cascade that the rank indexes (and the dim it indexes), and the dim
 /// of each result the rank indexes.

@@ -830,6 +830,17 @@ EinsumOp einfuse::ein::buildEinsum(
   return op;
 }
 
+Value einfuse::ein::tiledSource(Value in, int64_t &tileDim) {
+  tileDim = -1;
+  if (auto arg = dyn_cast<BlockArgument>(in))
+    if (auto it = dyn_cast<IterateOp>(arg.getOwner()->getParentOp()))
+      if (arg.getArgNumber() < it.getTiles().size()) {
+        tileDim = it.getTileDims()[arg.getArgNumber()];
+        return it.getTiles()[arg.getArgNumber()];
+      }
+  return in;
+}
+
 std::optional<std::pair<Value, unsigned>>
 einfuse::ein::findOutsideExtent(CascadeOp cascade, StringRef rank) {
   std::optional<std::pair<Value, unsigned>> found;
@@ -840,14 +851,8 @@ einfuse::ein::findOutsideExtent(CascadeOp cascade, StringRef rank) {
     for (auto [k, in] : llvm::enumerate(e.getInputs())) {
       // A tile of an iteration stands for the iteration's operand, except
       // along the tile dim.
-      Value v = in;
-      int64_t tileDim = -1;
-      if (auto arg = dyn_cast<BlockArgument>(in))
-        if (auto it = dyn_cast<IterateOp>(arg.getOwner()->getParentOp()))
-          if (arg.getArgNumber() < it.getTiles().size()) {
-            v = it.getTiles()[arg.getArgNumber()];
-            tileDim = it.getTileDims()[arg.getArgNumber()];
-          }
+      int64_t tileDim;
+      Value v = tiledSource(in, tileDim);
       Region *region = v.getParentRegion();
       if (region == &cascade.getBody() ||
           cascade->isProperAncestor(region->getParentOp()))
