@@ -1,4 +1,5 @@
 // RUN: einfuse-opt %s --convert-ein-to-linalg="parallel-rank=p parallel-tile=16" --split-input-file | FileCheck %s
+// RUN: einfuse-opt %s --convert-ein-to-linalg="parallel-rank=p parallel-tile=16" --split-input-file --verify-diagnostics -o /dev/null
 
 // Tiles of p: an scf.forall whose body slices the inputs indexed by p,
 // lowers the cascade on the slices, and inserts its slice of the result.
@@ -32,11 +33,13 @@ func.func @rows(%x: tensor<?x8xf32>) -> tensor<?xf32> {
 
 // -----
 
-// A cascade that reduces p, or has it static, is lowered whole.
+// A cascade that reduces p, or has it static, is lowered whole, and a
+// remark says why.
 // CHECK-LABEL: func @reduces_p
 // CHECK-NOT: scf.forall
 // CHECK: linalg.generic
 func.func @reduces_p(%x: tensor<?x8xf32>) -> tensor<8xf32> {
+  // expected-remark @below {{parallel-rank 'p' does not tile this cascade: an Einsum reduces the rank, an iteration runs over it, a result lacks it, a tensor is read along it in another way (a static dim, a compound index, another rank), or a static extent 0 leaves nothing to compute; it is lowered whole}}
   %r = ein.cascade [p, c] -> (tensor<8xf32>) {
     %s = ein.einsum copy(%x[p, c]) -> [c] sum[p] : (tensor<?x8xf32>) -> tensor<8xf32>
     ein.yield %s : tensor<8xf32>
@@ -52,6 +55,7 @@ func.func @reduces_p(%x: tensor<?x8xf32>) -> tensor<8xf32> {
 // CHECK-LABEL: func @static_zero
 // CHECK-NOT: scf.forall
 func.func @static_zero(%x: tensor<?x0xf32>) -> tensor<?x0xf32> {
+  // expected-remark @below {{parallel-rank 'p' does not tile this cascade}}
   %r = ein.cascade [p, j] -> (tensor<?x0xf32>) {
     %m = ein.einsum copy(%x[p, j]) -> [p, j] : (tensor<?x0xf32>) -> tensor<?x0xf32>
     ein.yield %m : tensor<?x0xf32>

@@ -984,6 +984,20 @@ struct ConvertEinToLinalgPass
         if (failed(tiled))
           return signalPassFailure();
         done = *tiled;
+        // The rank asked for cannot tile this cascade: say so, and why.
+        if (!done && c.lookupRank(parallelRank) >= 0)
+          c.emitRemark("parallel-rank '")
+              << parallelRank.getValue() << "' does not tile this cascade: "
+              << (llvm::is_contained(c.getParallelRanks(),
+                                     StringRef(parallelRank))
+                      ? "the extents of its results are not known outside "
+                        "it"
+                      : "an Einsum reduces the rank, an iteration runs over "
+                        "it, a result lacks it, a tensor is read along it in "
+                        "another way (a static dim, a compound index, another "
+                        "rank), or a static extent 0 leaves nothing to "
+                        "compute")
+              << "; it is lowered whole";
       }
       if (done)
         continue;
