@@ -111,4 +111,28 @@ def EinfuseDynamicSchedule : Pass<"einfuse-dynamic-schedule"> {
   let dependentDialects = ["::mlir::omp::OpenMPDialect"];
 }
 
+def EinfuseGPUTargetHooks : Pass<"einfuse-gpu-target-hooks", "::mlir::ModuleOp"> {
+  let summary = "Give outlined GPU kernels their target: target attribute "
+                "and math instructions";
+  let description = [{
+    The step of `--einfuse-gpu-pipeline` where the target comes in, through
+    its GPUTargetInfo (include/einfuse/Target/GPU.h). Every `gpu.module`
+    gets the target's attribute (`#nvvm.target`, `#rocdl.target`). In the
+    kernels, `math.exp`, `math.exp2`, `math.log`, `math.log2`, `math.sqrt`
+    and `math.rsqrt` on f32 (f16/bf16 through f32) become the target's
+    instructions (NVIDIA ex2.approx/lg2.approx/sqrt.rn/rsqrt.approx, AMD
+    v_exp/v_log/v_sqrt/v_rsq); every other math function becomes upstream
+    MLIR's polynomial approximation; float min/max become LLVM's
+    minnum/maxnum/minimum/maximum. So no kernel calls a vendor math
+    library (libdevice, ocml), and compiling needs none.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"nvidia:sm_90a\"",
+           "The GPU: nvidia:sm_80, nvidia:sm_90a, amd:gfx942 or amd:gfx90a">
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 #endif

@@ -11,7 +11,22 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
+#include <memory>
+
+namespace mlir::gpu {
+class GPUModuleOp;
+} // namespace mlir::gpu
+namespace mlir::func {
+class FuncOp;
+} // namespace mlir::func
+
 namespace einfuse {
+
+struct KernelSignature;
+namespace gpu {
+class GPUTargetInfo;
+struct LaunchPlan;
+} // namespace gpu
 
 #define GEN_PASS_DECL
 #include "einfuse/Passes.h.inc"
@@ -100,6 +115,56 @@ void buildCPUPipeline(mlir::OpPassManager &pm,
 /// registered `--einfuse-cpu-pipeline` and einfuse::compileModule check.
 llvm::LogicalResult validateCPUPipelineOptions(const CPUPipelineOptions &options,
                                                std::string &error);
+
+/// Options of the GPU pipeline (`--einfuse-gpu-pipeline`).
+struct GPUPipelineOptions
+    : public mlir::PassPipelineOptions<GPUPipelineOptions> {
+  Option<std::string> target{
+      *this, "target",
+      llvm::cl::desc("The GPU: nvidia:sm_80, nvidia:sm_90a, amd:gfx942 or "
+                     "amd:gfx90a"),
+      llvm::cl::init("nvidia:sm_90a")};
+  Option<int64_t> threads{
+      *this, "threads",
+      llvm::cl::desc("Threads per block (0: the target's default)"),
+      llvm::cl::init(0)};
+  Option<int64_t> tileSize{
+      *this, "tile-size",
+      llvm::cl::desc("Tile of the online form's iterated rank (0: the "
+                     "target's default)"),
+      llvm::cl::init(0)};
+  Option<bool> lowerKernels{
+      *this, "lower-kernels",
+      llvm::cl::desc("Lower the outlined kernels to the LLVM dialect "
+                     "(NVVM/ROCDL); false stops after the target hooks"),
+      llvm::cl::init(true)};
+};
+
+/// The GPU target info of `target` (`nvidia:sm_90a`, `amd:gfx942`, ...),
+/// or null with `error` naming the chips there are.
+std::unique_ptr<gpu::GPUTargetInfo> getGPUTargetInfo(llvm::StringRef target,
+                                                     std::string &error);
+
+/// Ein -> GPU kernels, the shared GPU lowering (docs/gpu.md): decompose,
+/// dynamic ranks, online form, kernel ABI, convert-ein-to-gpu (tiles,
+/// one point per thread), linalg fusion, bufferization, buffers to
+/// registers, einfuse-gpu-map-tiles, loops, gpu-kernel-outlining, the
+/// target's hooks and lowering. The kernel functions are left as host
+/// functions of gpu.launch_func ops. Expects valid options.
+void buildGPUPipeline(mlir::OpPassManager &pm,
+                      const GPUPipelineOptions &options);
+
+/// Checks `options`; on failure `error` says what is wrong.
+llvm::LogicalResult validateGPUPipelineOptions(const GPUPipelineOptions &options,
+                                               std::string &error);
+
+/// einfuse-compile's builder of the kernels of one function through the
+/// shared GPU lowering: runs the GPU pipeline (lower-kernels=false) on a
+/// copy of `fn`, moves its kernels into `kernels` and reads the launch
+/// plan from the host function (gpu::planLaunches).
+llvm::FailureOr<gpu::LaunchPlan>
+buildCascadeKernels(mlir::gpu::GPUModuleOp kernels, mlir::func::FuncOp fn,
+                    const KernelSignature &sig, llvm::StringRef target);
 
 /// Registers the passes of lib/Pipelines and the pipelines above.
 void registerPipelines();

@@ -924,10 +924,17 @@ compileForGPU(ModuleOp module, ArrayRef<KernelSignature> kernels,
   for (const std::string &chip : target.chips) {
     if (options.onStage)
       options.onStage("device code for " + chip);
+    std::string name = (nv ? "nvidia:" : "amd:") + chip;
+    auto fromCascade = [&](mlir::gpu::GPUModuleOp kernels, func::FuncOp fn,
+                           const KernelSignature &sig) {
+      return buildCascadeKernels(kernels, fn, sig, name);
+    };
     FailureOr<gpu::GPUModule> compiled =
-        nv ? nvidia::compileModule(module, chip, options.assemblyOnly,
+        nv ? nvidia::compileModule(module, chip, fromCascade,
+                                   options.assemblyOnly,
                                    options.pipelineOptions)
-           : amd::compileModule(module, chip, options.assemblyOnly);
+           : amd::compileModule(module, chip, fromCascade,
+                                options.assemblyOnly);
     if (failed(compiled))
       return failure();
     chips.push_back({chip, std::move(*compiled)});

@@ -177,6 +177,24 @@ void registerPipelines() {
       [](function_ref<void(const detail::PassOptions &)> optHandler) {
         optHandler(CPUPipelineOptions());
       });
+  registerPassPipeline(
+      "einfuse-gpu-pipeline",
+      "Lower Ein to GPU kernels through the shared GPU lowering (every "
+      "cascade, every GPU target)",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        GPUPipelineOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        std::string error;
+        if (failed(validateGPUPipelineOptions(options, error)))
+          return errorHandler(error);
+        buildGPUPipeline(pm, options);
+        return success();
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(GPUPipelineOptions());
+      });
 }
 
 } // namespace einfuse

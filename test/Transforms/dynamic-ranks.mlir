@@ -5,7 +5,7 @@
 // RUN: einfuse-opt %s --split-input-file --einfuse-cpu-pipeline="threads=true parallel-tile=2" -o /dev/null 2>&1 | FileCheck %s --check-prefix=THREADS --allow-empty
 
 // TYPO: error: ein-dynamic-ranks: rank 'nn' is not a rank of any cascade
-// MIXED: error: ein-dynamic-ranks: 'auto' cannot be combined with rank names
+// MIXED: error: ein-dynamic-ranks: 'auto' and 'all' cannot be combined with rank names
 // The CPU pipeline with threads compiles these (no error, no remark that
 // the heads run on one thread).
 // THREADS-NOT: error

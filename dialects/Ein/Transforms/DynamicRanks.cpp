@@ -49,7 +49,8 @@ llvm::SmallDenseSet<int64_t> dimsOf(EinsumOp e, int i,
 }
 
 /// The ranks of `cascade` to make dynamic: `asked`, or with "auto" every
-/// rank of the first result but the last (the only one of a 1-D result);
+/// rank of the first result but the last (the only one of a 1-D result),
+/// with "all" every rank of the first result;
 /// those that qualify (not declared, never reduced, never inside a compound
 /// expression). Empty when the body holds anything but Einsums.
 llvm::StringSet<> chooseRanks(CascadeOp cascade, ArrayRef<std::string> asked) {
@@ -59,7 +60,8 @@ llvm::StringSet<> chooseRanks(CascadeOp cascade, ArrayRef<std::string> asked) {
     if (!isa<EinsumOp>(op))
       return ranks;
   SmallVector<std::string> candidates;
-  if (asked.size() == 1 && asked.front() == "auto") {
+  bool all = asked.size() == 1 && asked.front() == "all";
+  if (all || (asked.size() == 1 && asked.front() == "auto")) {
     auto yield = cast<YieldOp>(block.getTerminator());
     auto first = yield.getValues().empty()
                      ? EinsumOp()
@@ -70,7 +72,8 @@ llvm::StringSet<> chooseRanks(CascadeOp cascade, ArrayRef<std::string> asked) {
     SmallVector<std::string> dims;
     for (AffineExpr x : first.getOutputMap().getResults())
       dims.push_back(names[cast<AffineDimExpr>(x).getPosition()].str());
-    candidates.assign(dims.begin(), dims.size() > 1 ? dims.end() - 1 : dims.end());
+    candidates.assign(dims.begin(),
+                      dims.size() > 1 && !all ? dims.end() - 1 : dims.end());
   } else {
     candidates.assign(asked.begin(), asked.end());
   }
@@ -166,19 +169,22 @@ struct EinDynamicRanksPass
       r = r.trim();
       if (r.empty())
         continue;
-      if (r != "auto" &&
+      if (r != "auto" && r != "all" &&
           failed(checkRankOption(getOperation(), r, "ein-dynamic-ranks: rank")))
         return signalPassFailure();
       asked.push_back(r.str());
     }
     if (asked.empty()) {
       emitError(getOperation()->getLoc(),
-                "ein-dynamic-ranks: ranks must be 'auto' or rank names");
+                "ein-dynamic-ranks: ranks must be 'auto', 'all' or rank "
+                "names");
       return signalPassFailure();
     }
-    if (asked.size() > 1 && llvm::is_contained(asked, "auto")) {
+    if (asked.size() > 1 && (llvm::is_contained(asked, "auto") ||
+                             llvm::is_contained(asked, "all"))) {
       emitError(getOperation()->getLoc(),
-                "ein-dynamic-ranks: 'auto' cannot be combined with rank names");
+                "ein-dynamic-ranks: 'auto' and 'all' cannot be combined "
+                "with rank names");
       return signalPassFailure();
     }
     SmallVector<CascadeOp> cascades;

@@ -62,15 +62,16 @@ def EinDynamicRanks : Pass<"ein-dynamic-ranks"> {
 
     `ranks=auto` (the default) takes the ranks `--convert-ein-to-linalg`
     tiles with `parallel-rank=auto`: every rank of the first result but the
-    last (or the only one). A rank with a declared extent, one that a
+    last (or the only one); `ranks=all` takes every rank of the first
+    result (the GPU pipeline spreads them all over threads). A rank with a declared extent, one that a
     compound index expression uses, one an Einsum reduces, or a cascade
     that holds anything but Einsums (an `ein.iterate` already built) is
     left as it is. The CPU pipeline runs it with `threads=true`.
   }];
   let options = [
     Option<"ranks", "ranks", "std::string", /*default=*/"\"auto\"",
-           "`auto`, or a comma-separated list of rank names (each a rank of "
-           "some cascade)">
+           "`auto`, `all`, or a comma-separated list of rank names (each a "
+           "rank of some cascade)">
   ];
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }

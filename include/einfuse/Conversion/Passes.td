@@ -42,4 +42,57 @@ def ConvertEinToLinalg : Pass<"convert-ein-to-linalg"> {
                            "::mlir::math::MathDialect"];
 }
 
+def ConvertEinToGPU : Pass<"convert-ein-to-gpu"> {
+  let summary = "Tile Ein cascades into one point per GPU thread and lower "
+                "the tiles to linalg";
+  let description = [{
+    The first, target-independent step of the GPU lowering
+    (`--einfuse-gpu-pipeline`). Each cascade is tiled through its
+    TilingInterface (upstream `scf::tileUsingSCF`) over the parallel ranks
+    that every reducing Einsum indexes, in tiles of 1: one GPU thread per
+    point (a query row of attention, a row of softmax or a norm, an output
+    element of a matrix product). Ranks some reduction lacks (attention's
+    value dim, a norm's feature dim) stay whole in each thread so that no
+    reduction is computed twice. Each tile is lowered to linalg on tensors
+    as on the CPU; the tile loop (`scf.forall`) is marked
+    `ein.gpu_tile_ranks` for `--einfuse-gpu-map-tiles`. A cascade with no
+    such rank is lowered whole, with a remark: it runs on one thread.
+
+    Nothing here reads a named op: run `--ein-decompose` (and, for one pass
+    over the keys, `--ein-online-normalize`) first.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect"];
+}
+
+def EinfuseGPUMapTiles : Pass<"einfuse-gpu-map-tiles", "::mlir::func::FuncOp"> {
+  let summary = "Turn the tile loops of a bufferized kernel into GPU launches";
+  let description = [{
+    Runs after bufferization on kernel functions (memref arguments). Each
+    `scf.forall` marked by `--convert-ein-to-gpu` becomes a `gpu.launch`:
+    one thread per point of the loop, `threads` per block, a 1-D grid of
+    ceil(points / threads) blocks computed in the IR from the loop bounds
+    (so from the kernel's argument sizes); the thread's linear index is
+    delinearized into the loop's induction variables and threads past the
+    last point do nothing. A run of other ops with effects (a cascade no
+    rank of which could be tiled) becomes a one-thread launch. Upstream
+    `gpu-kernel-outlining` then outlines the launches into a `gpu.module`.
+
+    Errors, located at the op: a buffer allocated in the host function (an
+    intermediate shared by tiles), a buffer of run-time size inside a
+    kernel (a rank neither tiled across threads nor split into tiles).
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"128",
+           "Threads per block, 1 to 1024">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif

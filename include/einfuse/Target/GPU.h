@@ -20,6 +20,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,12 @@ llvm::FailureOr<AttentionSpec>
 readAttentionKernel(mlir::func::FuncOp fn, llvm::StringRef targetName,
                     llvm::ArrayRef<int64_t> supportedHeadDims);
 
+/// readAttentionKernel without its errors: nullopt when the hand-written
+/// kernels do not take `fn` (it then goes to the shared GPU lowering).
+std::optional<AttentionSpec>
+tryReadAttentionKernel(mlir::func::FuncOp fn, llvm::StringRef targetName,
+                       llvm::ArrayRef<int64_t> supportedHeadDims);
+
 /// One parameter of a device kernel, as the launcher passes it.
 struct LaunchParam {
   enum class Kind {
@@ -63,10 +70,16 @@ struct LaunchParam {
     Buffer,
     Int32, ///< `value` is a C expression of type int32_t
     Float, ///< `value` is a C expression of type float
+    /// A ranked memref in MLIR's default calling convention: (pointer,
+    /// pointer, 0, sizes..., row-major strides...). `value` is the C
+    /// pointer expression, `sizes` the C size expressions.
+    MemRef,
+    Int64, ///< `value` is a C expression of type int64_t (an index)
   };
   Kind kind;
   std::string value;
   std::string count;
+  std::vector<std::string> sizes = {};
 };
 
 /// One kernel launch. Grid sizes are C expressions over the host function's
@@ -122,6 +135,63 @@ std::string emitGPUHeader(llvm::ArrayRef<KernelSignature> kernels,
 std::string emitGPULauncher(llvm::ArrayRef<KernelSignature> kernels,
                             llvm::ArrayRef<ChipModule> chips,
                             llvm::StringRef baseName, Runtime runtime);
+
+/// The configuration of the shared GPU lowering for one kernel: chosen per
+/// target (GPUTargetInfo::getDefaultConfig), overridable by the pipeline's
+/// options, and recorded in the IR as the `ein.gpu_config` attribute of
+/// each kernel function.
+struct GPUConfig {
+  int64_t threads = 128;  ///< threads per block
+  int64_t tileSize = 64;  ///< key/K tile of ein-online-normalize
+};
+
+/// What differs per GPU chip, behind one interface (the role of Triton's
+/// TargetInfoBase): the shared lowering (lib/Conversion/EinToGPU) asks it
+/// for instructions and configuration; a new chip is a new implementation
+/// in its vendor's folder (lib/Target/NVIDIA, lib/Target/AMD) plus its
+/// serialiser. See docs/gpu.md.
+class GPUTargetInfo {
+public:
+  virtual ~GPUTargetInfo();
+  /// `sm_90a`, `gfx942`.
+  virtual llvm::StringRef getChip() const = 0;
+  /// `nvidia:sm_90a`: how errors name the target.
+  virtual std::string getName() const = 0;
+  virtual Runtime getRuntime() const = 0;
+  /// Lanes of a warp (32) or wavefront (64).
+  virtual unsigned getSubgroupSize() const = 0;
+  virtual GPUConfig getDefaultConfig() const = 0;
+  /// Loads the dialects the hooks and the lowering create.
+  virtual void loadDialects(mlir::MLIRContext *ctx) const = 0;
+  /// The `gpu.module` target attribute (#nvvm.target, #rocdl.target).
+  virtual mlir::Attribute getTargetAttr(mlir::MLIRContext *ctx) const = 0;
+  /// Math instructions, on f32 values: 2^x, log2 x, sqrt x, 1/sqrt x. The
+  /// shared lowering rewrites math.exp/log/sqrt/rsqrt through these, and
+  /// every other math function through upstream polynomial approximations,
+  /// so that no kernel calls a vendor math library.
+  virtual mlir::Value buildExp2(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Value x) const = 0;
+  virtual mlir::Value buildLog2(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Value x) const = 0;
+  virtual mlir::Value buildSqrt(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Value x) const = 0;
+  virtual mlir::Value buildRsqrt(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::Value x) const = 0;
+  /// The passes (nested on a gpu.module) from gpu/scf/memref/vector and the
+  /// vendor dialects to the LLVM dialect with NVVM/ROCDL intrinsics.
+  virtual void addLowering(mlir::OpPassManager &kernels) const = 0;
+  /// Assembly (PTX, AMDGCN) to the loadable binary (cubin, hsaco).
+  virtual llvm::FailureOr<std::string> assemble(llvm::StringRef assembly,
+                                                std::string &error) const = 0;
+};
+
+/// How one host function of the GPU pipeline's output launches its
+/// kernels: its `gpu.launch_func` ops, with grid sizes and index operands
+/// translated to C over the launcher's names (`in0_dim1`, ...) and memref
+/// operands that are the function's arguments. Fails, with an error on
+/// the op, for what a launcher cannot pass.
+llvm::FailureOr<LaunchPlan> planLaunches(mlir::func::FuncOp host,
+                                         const KernelSignature &sig);
 
 /// Builds the kernels of one kernel function into the device module and
 /// returns how its host function launches them.

@@ -22,7 +22,9 @@
 #include "mlir/Conversion/AMDGPUToROCDL/AMDGPUToROCDL.h"
 #include "mlir/Conversion/GPUToROCDL/GPUToROCDLPass.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
 #include "mlir/Dialect/AMDGPU/IR/AMDGPUDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -81,54 +83,111 @@ static FailureOr<std::string> assemble(StringRef isa, StringRef chip,
                             {"-shared", "{in}", "-o", "{out}"}, error);
 }
 
-/// Builds the kernel of one kernel function: attention or qmatmul.
+/// Builds the kernel of one kernel function: the hand-written attention
+/// and qmatmul kernels where they take it (while they are faster than the
+/// shared lowering), else the kernels of its cascade.
 static FailureOr<gpu::LaunchPlan> buildKernel(mlir::gpu::GPUModuleOp gpuModule,
                                               func::FuncOp fn,
                                               const KernelSignature &sig,
-                                              StringRef target) {
+                                              StringRef target,
+                                              gpu::KernelPlanBuilder fromCascade) {
   Block &body = fn.getBody().front();
   Operation *first = body.empty() ? nullptr : &body.front();
   if (isa_and_nonnull<ein::QMatmulOp>(first)) {
-    FailureOr<QMatmulSpec> spec = readQMatmulKernel(fn, target);
-    if (failed(spec))
-      return failure();
-    return buildQMatmulKernel(gpuModule, *spec, sig);
+    std::optional<QMatmulSpec> spec;
+    {
+      ScopedDiagnosticHandler quiet(fn.getContext(),
+                                    [](Diagnostic &) { return success(); });
+      FailureOr<QMatmulSpec> read = readQMatmulKernel(fn, target);
+      if (succeeded(read))
+        spec = *read;
+    }
+    if (spec)
+      return buildQMatmulKernel(gpuModule, *spec, sig);
   }
-  if (!isa_and_nonnull<ein::AttentionOp>(first))
-    return fn.emitError("unsupported on ")
-           << target
-           << ": a kernel for this target must be one ein.attention or one "
-              "ein.qmatmul on the function's arguments (cascades of "
-              "ein.einsum are compiled for the CPU only)";
-  FailureOr<gpu::AttentionSpec> spec =
-      gpu::readAttentionKernel(fn, target, {64, 128});
-  if (failed(spec))
-    return failure();
-  return buildAttentionKernel(gpuModule, *spec, sig);
+  if (std::optional<gpu::AttentionSpec> spec =
+          gpu::tryReadAttentionKernel(fn, target, {64, 128}))
+    return buildAttentionKernel(gpuModule, *spec, sig);
+  return fromCascade(gpuModule, fn, sig);
+}
+
+namespace {
+/// AMD chips (CDNA, wave64): the AMDGPU math intrinsics (v_exp_f32,
+/// v_log_f32, v_rsq_f32; LLVM's sqrt) and convert-gpu-to-rocdl. No ROCm
+/// device library is linked: every math function is one of these or an
+/// upstream polynomial approximation.
+class AMDTargetInfo final : public gpu::GPUTargetInfo {
+public:
+  explicit AMDTargetInfo(StringRef chip) : chip(chip.str()) {}
+  StringRef getChip() const override { return chip; }
+  std::string getName() const override { return "amd:" + chip; }
+  gpu::Runtime getRuntime() const override { return gpu::Runtime::HIP; }
+  unsigned getSubgroupSize() const override { return 64; }
+  gpu::GPUConfig getDefaultConfig() const override { return {256, 64}; }
+  void loadDialects(MLIRContext *ctx) const override { prepareContext(ctx); }
+  Attribute getTargetAttr(MLIRContext *ctx) const override {
+    // Code object v5, the one ROCm 6's loaders all read (LLVM 22 defaults
+    // to v6 for the ROCDL target).
+    return ROCDL::ROCDLTargetAttr::get(ctx, /*optLevel=*/3,
+                                       "amdgcn-amd-amdhsa", chip,
+                                       /*features=*/"", /*abiVersion=*/"500");
+  }
+  Value intrinsic(OpBuilder &b, Location loc, StringRef name,
+                  Value x) const {
+    return LLVM::CallIntrinsicOp::create(b, loc, x.getType(),
+                                         b.getStringAttr(name), ValueRange{x})
+        .getResult(0);
+  }
+  Value buildExp2(OpBuilder &b, Location loc, Value x) const override {
+    return intrinsic(b, loc, "llvm.amdgcn.exp2.f32", x);
+  }
+  Value buildLog2(OpBuilder &b, Location loc, Value x) const override {
+    return intrinsic(b, loc, "llvm.amdgcn.log.f32", x);
+  }
+  Value buildSqrt(OpBuilder &b, Location loc, Value x) const override {
+    return intrinsic(b, loc, "llvm.sqrt.f32", x);
+  }
+  Value buildRsqrt(OpBuilder &b, Location loc, Value x) const override {
+    return intrinsic(b, loc, "llvm.amdgcn.rsq.f32", x);
+  }
+  void addLowering(OpPassManager &kernels) const override {
+    kernels.addPass(createConvertAMDGPUToROCDLPass({chip}));
+    kernels.addPass(memref::createExpandStridedMetadataPass());
+    kernels.addPass(createLowerAffinePass());
+    kernels.addPass(createSCFToControlFlowPass());
+    ConvertGpuOpsToROCDLOpsOptions toROCDL;
+    toROCDL.chipset = chip;
+    kernels.addPass(createConvertGpuOpsToROCDLOps(toROCDL));
+    kernels.addPass(createReconcileUnrealizedCastsPass());
+  }
+  FailureOr<std::string> assemble(StringRef isa,
+                                  std::string &error) const override {
+    return amd::assemble(isa, chip, error);
+  }
+
+private:
+  std::string chip;
+};
+} // namespace
+
+std::unique_ptr<gpu::GPUTargetInfo> createTargetInfo(StringRef chip) {
+  return std::make_unique<AMDTargetInfo>(chip);
 }
 
 FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
+                                        gpu::KernelPlanBuilder fromCascade,
                                         bool assemblyOnly) {
   MLIRContext *ctx = module.getContext();
   prepareContext(ctx);
   std::string target = ("amd:" + chip).str();
-  // Code object v5, the one ROCm 6's loaders all read (LLVM 22 defaults to
-  // v6 for the ROCDL target).
-  auto rocdlTarget = ROCDL::ROCDLTargetAttr::get(
-      ctx, /*optLevel=*/3, "amdgcn-amd-amdhsa", chip, /*features=*/"",
-      /*abiVersion=*/"500");
+  std::unique_ptr<gpu::GPUTargetInfo> info = createTargetInfo(chip);
+  Attribute rocdlTarget = info->getTargetAttr(ctx);
   auto buildPlan = [&](mlir::gpu::GPUModuleOp gpuModule, func::FuncOp fn,
                        const KernelSignature &sig) {
-    return buildKernel(gpuModule, fn, sig, target);
+    return buildKernel(gpuModule, fn, sig, target, fromCascade);
   };
-  auto lowering = [&](OpPassManager &kernels) {
-    kernels.addPass(createConvertAMDGPUToROCDLPass({chip.str()}));
-    kernels.addPass(createSCFToControlFlowPass());
-    ConvertGpuOpsToROCDLOpsOptions toROCDL;
-    toROCDL.chipset = chip.str();
-    kernels.addPass(createConvertGpuOpsToROCDLOps(toROCDL));
-    kernels.addPass(createReconcileUnrealizedCastsPass());
-  };
+  auto lowering = [&](OpPassManager &kernels) { info->addLowering(kernels); };
+
   auto toBinary = [&](StringRef assembly, std::string &error) {
     return assemble(assembly, chip, error);
   };

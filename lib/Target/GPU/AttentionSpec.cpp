@@ -85,4 +85,17 @@ FailureOr<AttentionSpec> readAttentionKernel(func::FuncOp fn,
   return spec;
 }
 
+std::optional<AttentionSpec> tryReadAttentionKernel(func::FuncOp fn,
+                                                    StringRef targetName,
+                                                    ArrayRef<int64_t> headDims) {
+  // What the hand-written kernels refuse goes to the shared lowering, so
+  // their errors are not the user's.
+  ScopedDiagnosticHandler quiet(fn.getContext(),
+                                [](Diagnostic &) { return success(); });
+  FailureOr<AttentionSpec> spec = readAttentionKernel(fn, targetName, headDims);
+  if (failed(spec))
+    return std::nullopt;
+  return *spec;
+}
+
 } // namespace einfuse::gpu

@@ -222,6 +222,33 @@ static void emitChipBody(raw_ostream &os, const LaunchPlan &plan,
         os << "    float " << v << " = (float)(" << p.value << ");\n";
         slots.push_back("&" + v);
         break;
+      case LaunchParam::Kind::Int64:
+        os << "    int64_t " << v << " = (int64_t)(" << p.value << ");\n";
+        slots.push_back("&" + v);
+        break;
+      case LaunchParam::Kind::MemRef: {
+        // (allocated, aligned, offset, sizes..., row-major strides...)
+        size_t r = p.sizes.size();
+        os << "    void *" << v << " = (void *)(" << p.value << ");\n";
+        if (r)
+          os << "    int64_t " << v << "_sizes[" << r << "], " << v
+             << "_strides[" << r << "];\n";
+        for (size_t d = 0; d < r; ++d)
+          os << "    " << v << "_sizes[" << d << "] = " << p.sizes[d] << ";\n";
+        for (size_t d = r; d-- > 0;)
+          os << "    " << v << "_strides[" << d << "] = "
+             << (d + 1 == r ? std::string("1")
+                            : v + "_strides[" + std::to_string(d + 1) +
+                                  "] * " + v + "_sizes[" +
+                                  std::to_string(d + 1) + "]")
+             << ";\n";
+        slots.insert(slots.end(), {"&" + v, "&" + v, "&zero"});
+        for (size_t d = 0; d < r; ++d)
+          slots.push_back("&" + v + "_sizes[" + std::to_string(d) + "]");
+        for (size_t d = 0; d < r; ++d)
+          slots.push_back("&" + v + "_strides[" + std::to_string(d) + "]");
+        break;
+      }
       }
     }
     os << "    void *params[] = {" << llvm::join(slots, ", ") << "};\n"

@@ -14,7 +14,9 @@
 #include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
 #include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
@@ -102,6 +104,7 @@ static FailureOr<AttentionTiling> parseOptions(ModuleOp module, StringRef chip,
 }
 
 FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
+                                        gpu::KernelPlanBuilder fromCascade,
                                         bool assemblyOnly, StringRef options) {
   MLIRContext *ctx = module.getContext();
   prepareContext(ctx);
@@ -109,9 +112,8 @@ FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
   FailureOr<AttentionTiling> tiling = parseOptions(module, chip, options);
   if (failed(tiling))
     return failure();
-  // PTX 8.0 is the first with sm_90a; ptxas of CUDA 12 and later reads it.
-  auto nvvmTarget = NVVM::NVVMTargetAttr::get(
-      ctx, /*optLevel=*/3, "nvptx64-nvidia-cuda", chip, "+ptx80");
+  std::unique_ptr<gpu::GPUTargetInfo> info = createTargetInfo(chip);
+  Attribute nvvmTarget = info->getTargetAttr(ctx);
   // Head dim 256 needs wgmma: with mma.sync its accumulators and Q
   // fragments do not fit the registers.
   SmallVector<int64_t> headDims = {64, 128};
@@ -120,14 +122,66 @@ FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
   auto buildPlan = [&](mlir::gpu::GPUModuleOp gpuModule, func::FuncOp fn,
                        const KernelSignature &sig)
       -> FailureOr<gpu::LaunchPlan> {
-    FailureOr<gpu::AttentionSpec> spec =
-        gpu::readAttentionKernel(fn, target, headDims);
-    if (failed(spec))
-      return failure();
+    // The hand-written attention kernels, while they are faster than the
+    // shared lowering; every other kernel comes from its cascade.
+    std::optional<gpu::AttentionSpec> spec =
+        gpu::tryReadAttentionKernel(fn, target, headDims);
+    if (!spec)
+      return fromCascade(gpuModule, fn, sig);
     return buildAttentionKernels(gpuModule, *spec, sig, chip, *tiling);
   };
-  auto lowering = [](OpPassManager &kernels) {
+  auto lowering = [&](OpPassManager &kernels) { info->addLowering(kernels); };
+  auto toBinary = [&](StringRef assembly, std::string &error) {
+    return assemble(assembly, chip, error);
+  };
+  return gpu::buildDeviceModule(module, nvvmTarget, target, buildPlan, lowering,
+                                toBinary, assemblyOnly);
+}
+
+} // namespace einfuse::nvidia
+
+namespace einfuse::nvidia {
+namespace {
+/// NVIDIA chips: the math instructions of PTX (ex2.approx, lg2.approx,
+/// sqrt.rn, rsqrt.approx) through their NVVM intrinsics, and
+/// convert-gpu-to-nvvm. Approximate ex2/lg2 are what FlashAttention uses;
+/// their error (2 ulp of f32) is far inside the bf16/f16 contract.
+class NVIDIATargetInfo final : public gpu::GPUTargetInfo {
+public:
+  explicit NVIDIATargetInfo(StringRef chip) : chip(chip.str()) {}
+  StringRef getChip() const override { return chip; }
+  std::string getName() const override { return "nvidia:" + chip; }
+  gpu::Runtime getRuntime() const override { return gpu::Runtime::CUDA; }
+  unsigned getSubgroupSize() const override { return 32; }
+  gpu::GPUConfig getDefaultConfig() const override { return {128, 64}; }
+  void loadDialects(MLIRContext *ctx) const override { prepareContext(ctx); }
+  Attribute getTargetAttr(MLIRContext *ctx) const override {
+    // PTX 8.0 is the first with sm_90a; ptxas of CUDA 12 and later reads it.
+    return NVVM::NVVMTargetAttr::get(ctx, /*optLevel=*/3,
+                                     "nvptx64-nvidia-cuda", chip, "+ptx80");
+  }
+  Value intrinsic(OpBuilder &b, Location loc, StringRef name,
+                  Value x) const {
+    return LLVM::CallIntrinsicOp::create(b, loc, x.getType(),
+                                         b.getStringAttr(name), ValueRange{x})
+        .getResult(0);
+  }
+  Value buildExp2(OpBuilder &b, Location loc, Value x) const override {
+    return intrinsic(b, loc, "llvm.nvvm.ex2.approx.f32", x);
+  }
+  Value buildLog2(OpBuilder &b, Location loc, Value x) const override {
+    return intrinsic(b, loc, "llvm.nvvm.lg2.approx.f", x);
+  }
+  Value buildSqrt(OpBuilder &b, Location loc, Value x) const override {
+    return intrinsic(b, loc, "llvm.nvvm.sqrt.rn.f", x);
+  }
+  Value buildRsqrt(OpBuilder &b, Location loc, Value x) const override {
+    return intrinsic(b, loc, "llvm.nvvm.rsqrt.approx.f", x);
+  }
+  void addLowering(OpPassManager &kernels) const override {
     kernels.addPass(createConvertNVGPUToNVVMPass());
+    kernels.addPass(memref::createExpandStridedMetadataPass());
+    kernels.addPass(createLowerAffinePass());
     kernels.addPass(createSCFToControlFlowPass());
     // convert-gpu-to-nvvm lowers the vector ops too, with the workgroup
     // address space mapped (convert-vector-to-llvm alone cannot map it).
@@ -135,12 +189,19 @@ FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
     // NVVM ops that have no LLVM intrinsic (wgmma) become inline PTX.
     kernels.addPass(createConvertNVVMToLLVMPass());
     kernels.addPass(createReconcileUnrealizedCastsPass());
-  };
-  auto toBinary = [&](StringRef assembly, std::string &error) {
-    return assemble(assembly, chip, error);
-  };
-  return gpu::buildDeviceModule(module, nvvmTarget, target, buildPlan, lowering,
-                                toBinary, assemblyOnly);
+  }
+  FailureOr<std::string> assemble(StringRef ptx,
+                                  std::string &error) const override {
+    return nvidia::assemble(ptx, chip, error);
+  }
+
+private:
+  std::string chip;
+};
+} // namespace
+
+std::unique_ptr<gpu::GPUTargetInfo> createTargetInfo(StringRef chip) {
+  return std::make_unique<NVIDIATargetInfo>(chip);
 }
 
 } // namespace einfuse::nvidia

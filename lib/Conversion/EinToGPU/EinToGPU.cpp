@@ -1,0 +1,311 @@
+//===- EinToGPU.cpp - The GPU lowering every target shares ----------------===//
+//
+// Two steps of `--einfuse-gpu-pipeline` that know nothing of any chip:
+//
+//  - convert-ein-to-gpu tiles each cascade over its parallel ranks through
+//    the cascade's TilingInterface (upstream scf::tileUsingSCF), one point
+//    per GPU thread, and lowers each tile to linalg (the CPU's lowering).
+//    What a thread computes is read from the cascade, never from a named
+//    op: masks, biases, score regions, dequantisation are map Einsums and
+//    reach the kernel as they are.
+//  - einfuse-gpu-map-tiles, after bufferization, turns each tile loop into
+//    a gpu.launch (one thread per tile, `threads` per block) whose grid is
+//    computed in the IR from the loop bounds; upstream gpu-kernel-outlining
+//    then makes the kernels. Work outside any tile loop runs in a
+//    one-thread launch. What no GPU can run (a buffer of run-time size
+//    inside a kernel, a buffer shared by tiles) is refused with a located
+//    error.
+//
+// What differs per chip (math instructions, the NVVM/ROCDL conversion, the
+// serialiser) is behind einfuse::gpu::GPUTargetInfo (lib/Target/NVIDIA,
+// lib/Target/AMD).
+//
+//===----------------------------------------------------------------------===//
+#include "einfuse/Conversion/Passes.h"
+
+#include "Ein/IR/EinDialect.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace einfuse {
+#define GEN_PASS_DEF_CONVERTEINTOGPU
+#define GEN_PASS_DEF_EINFUSEGPUMAPTILES
+#include "einfuse/Conversion/Passes.h.inc"
+} // namespace einfuse
+
+using namespace mlir;
+using namespace einfuse;
+using namespace einfuse::ein;
+
+/// The attribute convert-ein-to-gpu leaves on each tile loop: the ranks it
+/// runs over, one GPU thread per point. einfuse-gpu-map-tiles maps exactly
+/// these loops.
+static constexpr StringLiteral kTileRanksAttr = "ein.gpu_tile_ranks";
+
+/// The parallel ranks of `cascade` a GPU thread takes one point of: those
+/// that every reducing Einsum indexes. A rank some reduction lacks (the
+/// value dim of attention, the feature dim of a norm) stays whole in each
+/// thread, so that no reduction is computed twice.
+static SmallVector<std::pair<std::string, int64_t>>
+chooseThreadRanks(CascadeOp cascade) {
+  SmallVector<std::pair<std::string, int64_t>> chosen;
+  SmallVector<EinsumOp> reductions;
+  cascade.walk([&](EinsumOp e) {
+    if (!e.getReducedRankPositions().empty())
+      reductions.push_back(e);
+  });
+  for (StringRef rank : cascade.getParallelRanks()) {
+    bool everywhere = llvm::all_of(reductions, [&](EinsumOp e) {
+      return llvm::is_contained(e.getRankNames(), rank);
+    });
+    if (everywhere)
+      chosen.push_back({rank.str(), 1});
+  }
+  return chosen;
+}
+
+/// Makes each tensor a loop carries (the running state of an ein.iterate)
+/// live in one buffer: the value yielded is copied into the iteration's
+/// own argument at the end of the body. One-shot bufferization then keeps
+/// the state in the buffer of its initial value, allocated once before the
+/// loop, instead of allocating a new buffer per iteration and returning it
+/// from the loop (which a GPU thread could only do with a heap). The body
+/// reads the argument before the copy writes it, so the copy is in place;
+/// it costs one pass over the state per iteration.
+static void carryStateInPlace(Operation *root) {
+  root->walk([](scf::ForOp loop) {
+    auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+    OpBuilder b(yield);
+    for (auto [arg, operand] :
+         llvm::zip(loop.getRegionIterArgs(), yield->getOpOperands())) {
+      if (!isa<RankedTensorType>(arg.getType()) || operand.get() == arg)
+        continue;
+      auto copy = linalg::CopyOp::create(b, yield.getLoc(),
+                                         ValueRange{operand.get()},
+                                         ValueRange{arg});
+      operand.set(copy.getResult(0));
+    }
+  });
+}
+
+namespace {
+struct ConvertEinToGPUPass
+    : public einfuse::impl::ConvertEinToGPUBase<ConvertEinToGPUPass> {
+  void runOnOperation() override {
+    SmallVector<CascadeOp> cascades;
+    getOperation()->walk([&](CascadeOp c) {
+      if (!c->getParentOfType<CascadeOp>())
+        cascades.push_back(c);
+    });
+    IRRewriter rewriter(&getContext());
+    for (CascadeOp cascade : cascades) {
+      SmallVector<std::pair<std::string, int64_t>> ranks =
+          chooseThreadRanks(cascade);
+      Location loc = cascade.getLoc();
+      Operation *before = cascade->getPrevNode();
+      Block *block = cascade->getBlock();
+      FailureOr<bool> tiled =
+          ranks.empty() ? FailureOr<bool>(false)
+                        : lowerCascadeTiled(rewriter, cascade, ranks);
+      if (failed(tiled))
+        return signalPassFailure();
+      if (!*tiled) {
+        // No rank to spread over threads: the cascade runs whole, on one
+        // thread (einfuse-gpu-map-tiles). Say so: it is correct, not fast.
+        emitRemark(loc) << "no parallel rank of this cascade can be spread "
+                           "over GPU threads; it runs on one thread";
+        if (failed(lowerCascadeToLinalg(rewriter, cascade)))
+          return signalPassFailure();
+        continue;
+      }
+      // Mark the tile loop lowerCascadeTiled made (the forall it inserted
+      // where the cascade was).
+      auto it = before ? std::next(before->getIterator()) : block->begin();
+      for (; it != block->end(); ++it)
+        if (auto forall = dyn_cast<scf::ForallOp>(&*it)) {
+          SmallVector<Attribute> names;
+          for (auto &[rank, tile] : ranks)
+            names.push_back(rewriter.getStringAttr(rank));
+          forall->setAttr(kTileRanksAttr, rewriter.getArrayAttr(names));
+          break;
+        }
+    }
+    carryStateInPlace(getOperation());
+  }
+};
+
+/// Whether `op` may stay in the host function: index arithmetic and shape
+/// queries, which gpu-kernel-outlining recomputes or passes to kernels.
+static bool isHostSide(Operation *op) {
+  if (isa<func::ReturnOp, gpu::LaunchOp>(op))
+    return true;
+  if (isa<memref::DimOp, memref::CastOp, memref::ReinterpretCastOp,
+          memref::ExpandShapeOp, memref::CollapseShapeOp, memref::SubViewOp>(
+          op))
+    return true;
+  return isMemoryEffectFree(op) && op->getNumRegions() == 0;
+}
+
+struct GPUMapTilesPass
+    : public einfuse::impl::EinfuseGPUMapTilesBase<GPUMapTilesPass> {
+  using Base::Base;
+
+  /// `gpu.launch` with a 1-D grid of ceil(count / threads) blocks of
+  /// `threads`; the body gets the global thread index and runs `fill`
+  /// under `index < count`.
+  gpu::LaunchOp buildLaunch(OpBuilder &b, Location loc, Value count,
+                            int64_t blockThreads,
+                            function_ref<void(OpBuilder &, Value)> fill) {
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value t = arith::ConstantIndexOp::create(b, loc, blockThreads);
+    Value blocks = arith::CeilDivUIOp::create(b, loc, count, t);
+    auto launch = gpu::LaunchOp::create(b, loc, blocks, one, one, t, one, one);
+    OpBuilder inner = OpBuilder::atBlockBegin(&launch.getBody().front());
+    Value base = arith::MulIOp::create(inner, loc, launch.getBlockIds().x, t);
+    Value index = arith::AddIOp::create(inner, loc, base,
+                                        launch.getThreadIds().x);
+    Value inRange = arith::CmpIOp::create(
+        inner, loc, arith::CmpIPredicate::ult, index, count);
+    auto guard = scf::IfOp::create(inner, loc, inRange, false);
+    OpBuilder then = guard.getThenBodyBuilder();
+    fill(then, index);
+    gpu::TerminatorOp::create(inner, loc);
+    return launch;
+  }
+
+  LogicalResult mapForall(scf::ForallOp forall) {
+    if (!forall.getOutputs().empty())
+      return forall.emitOpError("internal error: a tile loop with results "
+                                "reached einfuse-gpu-map-tiles (bufferize "
+                                "first)");
+    Location loc = forall.getLoc();
+    OpBuilder b(forall);
+    // Points of the loop: the product of its trip counts.
+    SmallVector<Value> trips;
+    for (auto [lb, ub, step] :
+         llvm::zip(forall.getMixedLowerBound(), forall.getMixedUpperBound(),
+                   forall.getMixedStep())) {
+      Value l = getValueOrCreateConstantIndexOp(b, loc, lb);
+      Value u = getValueOrCreateConstantIndexOp(b, loc, ub);
+      Value s = getValueOrCreateConstantIndexOp(b, loc, step);
+      Value span = arith::SubIOp::create(b, loc, u, l);
+      trips.push_back(arith::CeilDivUIOp::create(b, loc, span, s));
+    }
+    Value count = trips.front();
+    for (Value t : ArrayRef(trips).drop_front())
+      count = arith::MulIOp::create(b, loc, count, t);
+    buildLaunch(b, loc, count, threads, [&](OpBuilder &then, Value index) {
+      SmallVector<Value> ivs;
+      if (trips.size() == 1) {
+        ivs.push_back(index);
+      } else {
+        auto split = affine::AffineDelinearizeIndexOp::create(
+            then, loc, index, trips, /*hasOuterBound=*/true);
+        ivs.assign(split.getResults().begin(), split.getResults().end());
+      }
+      IRMapping map;
+      for (auto [iv, point, lb, step] :
+           llvm::zip(forall.getInductionVars(), ivs,
+                     forall.getMixedLowerBound(), forall.getMixedStep())) {
+        Value l = getValueOrCreateConstantIndexOp(then, loc, lb);
+        Value s = getValueOrCreateConstantIndexOp(then, loc, step);
+        Value scaled = arith::MulIOp::create(then, loc, point, s);
+        map.map(iv, arith::AddIOp::create(then, loc, scaled, l));
+      }
+      for (Operation &op : forall.getBody()->without_terminator())
+        then.clone(op, map);
+    });
+    forall.erase();
+    return success();
+  }
+
+  /// Runs `ops` (a run of consecutive host-function ops with effects that
+  /// no tile loop holds) on one GPU thread.
+  void mapSerial(ArrayRef<Operation *> ops) {
+    // At the last op of the run: every value the run reads is defined by
+    // then (index arithmetic may sit between its ops).
+    Location loc = ops.front()->getLoc();
+    OpBuilder b(ops.back());
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    IRMapping map;
+    buildLaunch(b, loc, one, 1, [&](OpBuilder &then, Value) {
+      for (Operation *op : ops)
+        then.clone(*op, map);
+    });
+    for (Operation *op : llvm::reverse(ops))
+      op->erase();
+  }
+
+  void runOnOperation() override {
+    func::FuncOp fn = getOperation();
+    if (fn.isExternal())
+      return;
+    if (threads < 1 || threads > 1024) {
+      fn.emitError("einfuse-gpu-map-tiles: threads must be in [1, 1024], got ")
+          << int64_t(threads);
+      return signalPassFailure();
+    }
+    if (fn.getBody().getBlocks().size() != 1) {
+      fn.emitError("unsupported on GPU: a kernel body of more than one block");
+      return signalPassFailure();
+    }
+    Block &body = fn.getBody().front();
+    // Host-side values a kernel would need but cannot have: buffers
+    // allocated in the host function (shared by tiles).
+    for (Operation &op : body)
+      if (isa<memref::AllocOp, memref::AllocaOp>(op)) {
+        op.emitError("unsupported on GPU: a buffer shared by the tiles of a "
+                     "kernel (an intermediate result no tile owns); the "
+                     "GPU lowering keeps every intermediate inside a tile");
+        return signalPassFailure();
+      }
+    SmallVector<Operation *> ops;
+    for (Operation &op : body)
+      ops.push_back(&op);
+    SmallVector<Operation *> serial;
+    auto flush = [&] {
+      if (!serial.empty())
+        mapSerial(serial);
+      serial.clear();
+    };
+    for (Operation *op : ops) {
+      if (auto forall = dyn_cast<scf::ForallOp>(op);
+          forall && forall->hasAttr(kTileRanksAttr)) {
+        flush();
+        if (failed(mapForall(forall)))
+          return signalPassFailure();
+        continue;
+      }
+      if (isHostSide(op)) {
+        // Index arithmetic a serial run also uses is cloned into it.
+        continue;
+      }
+      serial.push_back(op);
+    }
+    flush();
+    // Every buffer inside a kernel must be private memory of static size.
+    WalkResult r = fn.walk([&](memref::AllocOp alloc) {
+      if (!alloc->getParentOfType<gpu::LaunchOp>())
+        return WalkResult::advance();
+      alloc.emitError("unsupported on GPU: a temporary of run-time size ")
+          << alloc.getType()
+          << " inside a kernel (a rank that is neither tiled across "
+             "threads nor split into tiles by ein-online-normalize)";
+      return WalkResult::interrupt();
+    });
+    if (r.wasInterrupted())
+      return signalPassFailure();
+  }
+};
+} // namespace
