@@ -204,6 +204,7 @@ void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options) {
   ein::EinDynamicRanksOptions dynamic;
   dynamic.ranks = "all";
   pm.addPass(ein::createEinDynamicRanks(dynamic));
+  pm.addPass(ein::createEinDeferredNormalize());
   ein::EinOnlineNormalizeOptions online;
   online.tileSize = config.tileSize;
   online.remarks = false;

@@ -35,6 +35,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -155,6 +156,93 @@ static bool isHostSide(Operation *op) {
           op))
     return true;
   return isMemoryEffectFree(op) && op->getNumRegions() == 0;
+}
+
+/// A constant upper bound of the index `v`, when its producers show one:
+/// the size of a key tile, min(tile, extent - start), is at most `tile`.
+static std::optional<int64_t> upperBound(Value v, int depth = 0) {
+  if (depth > 16)
+    return std::nullopt;
+  APInt c;
+  if (matchPattern(v, m_ConstantInt(&c)))
+    return c.getSExtValue();
+  Operation *op = v.getDefiningOp();
+  if (!op)
+    return std::nullopt;
+  if (isa<arith::MinSIOp, arith::MinUIOp>(op)) {
+    std::optional<int64_t> a = upperBound(op->getOperand(0), depth + 1);
+    std::optional<int64_t> b = upperBound(op->getOperand(1), depth + 1);
+    if (a && b)
+      return std::min(*a, *b);
+    return a ? a : b;
+  }
+  if (isa<arith::MaxSIOp, arith::MaxUIOp, arith::AddIOp, arith::MulIOp>(op)) {
+    std::optional<int64_t> a = upperBound(op->getOperand(0), depth + 1);
+    std::optional<int64_t> b = upperBound(op->getOperand(1), depth + 1);
+    if (!a || !b || *a < 0 || *b < 0)
+      return std::nullopt;
+    if (isa<arith::AddIOp>(op))
+      return *a + *b;
+    if (isa<arith::MulIOp>(op))
+      return *a * *b;
+    return std::max(*a, *b);
+  }
+  if (auto min = dyn_cast<affine::AffineMinOp>(op)) {
+    std::optional<int64_t> best;
+    for (AffineExpr e : min.getAffineMap().getResults())
+      if (auto k = dyn_cast<AffineConstantExpr>(e))
+        best = best ? std::min(*best, k.getValue()) : k.getValue();
+    return best;
+  }
+  return std::nullopt;
+}
+
+/// Gives a buffer of run-time size inside a kernel a static one: a flat
+/// private buffer of the sizes' upper bounds, viewed (reinterpret_cast,
+/// same type) at the run-time sizes. That is what a partial key tile
+/// needs: its size is min(tile, keys left), at most the tile. Fails when
+/// a size has no constant bound.
+static LogicalResult boundAllocation(memref::AllocOp alloc) {
+  MemRefType type = alloc.getType();
+  if (!type.getLayout().isIdentity())
+    return failure();
+  int64_t elements = 1;
+  SmallVector<OpFoldResult> sizes;
+  OpBuilder b(alloc);
+  Location loc = alloc.getLoc();
+  unsigned next = 0;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    if (!type.isDynamicDim(d)) {
+      elements *= type.getDimSize(d);
+      sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+      continue;
+    }
+    Value size = alloc.getDynamicSizes()[next++];
+    std::optional<int64_t> bound = upperBound(size);
+    if (!bound || *bound < 0 || *bound > (int64_t(1) << 20))
+      return failure();
+    elements *= *bound;
+    sizes.push_back(size);
+  }
+  if (elements > (int64_t(1) << 20))
+    return failure();
+  auto flatType = MemRefType::get({elements}, type.getElementType());
+  Value flat = memref::AllocaOp::create(b, loc, flatType);
+  // Row-major strides of the run-time sizes.
+  SmallVector<OpFoldResult> strides(type.getRank());
+  OpFoldResult stride = b.getIndexAttr(1);
+  for (int64_t d = type.getRank() - 1; d >= 0; --d) {
+    strides[d] = stride;
+    Value s = getValueOrCreateConstantIndexOp(b, loc, stride);
+    Value n = getValueOrCreateConstantIndexOp(b, loc, sizes[d]);
+    stride = arith::MulIOp::create(b, loc, s, n).getResult();
+  }
+  auto view = memref::ReinterpretCastOp::create(b, loc, type, flat,
+                                                b.getIndexAttr(0), sizes,
+                                                strides);
+  alloc.replaceAllUsesWith(view.getResult());
+  alloc.erase();
+  return success();
 }
 
 struct GPUMapTilesPass
@@ -296,7 +384,8 @@ struct GPUMapTilesPass
     flush();
     // Every buffer inside a kernel must be private memory of static size.
     WalkResult r = fn.walk([&](memref::AllocOp alloc) {
-      if (!alloc->getParentOfType<gpu::LaunchOp>())
+      if (!alloc->getParentOfType<gpu::LaunchOp>() ||
+          succeeded(boundAllocation(alloc)))
         return WalkResult::advance();
       alloc.emitError("unsupported on GPU: a temporary of run-time size ")
           << alloc.getType()
@@ -306,6 +395,20 @@ struct GPUMapTilesPass
     });
     if (r.wasInterrupted())
       return signalPassFailure();
+    // A thread's buffers (static allocas: its iteration state and tiles)
+    // move to the kernel's entry block. Back ends that cannot allocate
+    // stack at run time (AMDGPU) need that, and LLVM promotes entry-block
+    // allocas to registers. It is sound because no buffer outlives the
+    // loop iteration that allocates it: loop-carried state lives in a
+    // buffer allocated before the loop (see carryStateInPlace).
+    fn.walk([&](gpu::LaunchOp launch) {
+      Block &entry = launch.getBody().front();
+      launch.getBody().walk([&](memref::AllocaOp alloca) {
+        if (alloca->getBlock() != &entry && alloca.getType().hasStaticShape() &&
+            alloca.getOperands().empty())
+          alloca->moveBefore(&entry, entry.begin());
+      });
+    });
   }
 };
 } // namespace
