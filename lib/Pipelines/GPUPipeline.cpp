@@ -209,7 +209,9 @@ void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options) {
   online.tileSize = config.tileSize;
   online.remarks = false;
   pm.addPass(ein::createEinOnlineNormalize(online));
-  pm.addPass(createConvertEinToGPU());
+  ConvertEinToGPUOptions toGPU;
+  toGPU.tileSize = config.tileSize;
+  pm.addPass(createConvertEinToGPU(toGPU));
   pm.addPass(createConvertEinToLinalg());
   pm.addPass(createEinfuseKernelABI());
   pm.addPass(createInlinerPass());

@@ -58,9 +58,22 @@ def ConvertEinToGPU : Pass<"convert-ein-to-gpu"> {
     `ein.gpu_tile_ranks` for `--einfuse-gpu-map-tiles`. A cascade with no
     such rank is lowered whole, with a remark: it runs on one thread.
 
+    Inside a thread: maps fuse into every consumer (duplicated when they
+    have several), and are recomputed on the slices the key loop reads; a
+    reduction over a run-time-sized rank that reads another reduction's
+    values (sigmoid attention's keys) is split into tiles of `tile-size`
+    with its producers fused into the tile loop (upstream
+    tileConsumerAndFuseProducersUsingSCF); the tensors a loop carries are
+    written back into the loop's own argument, so that they bufferize to
+    one buffer. A thread then holds tiles and state of bounded size only.
+
     Nothing here reads a named op: run `--ein-decompose` (and, for one pass
     over the keys, `--ein-online-normalize`) first.
   }];
+  let options = [
+    Option<"tileSize", "tile-size", "int64_t", /*default=*/"64",
+           "Tile of the reductions split inside a thread, 1 to 2^31">
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",

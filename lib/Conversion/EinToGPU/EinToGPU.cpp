@@ -30,13 +30,20 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/SmallBitVector.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace einfuse {
@@ -101,9 +108,118 @@ static void carryStateInPlace(Operation *root) {
 }
 
 namespace {
+/// A slice of the result of a reduction-free linalg op (a map Einsum: a
+/// cast, an exp, a masked score) becomes that op computed on the slice
+/// only, through its TilingInterface (upstream generateResultTileValue,
+/// the primitive of producer fusion). A thread then recomputes a key
+/// tile's maps inside the key loop instead of keeping the whole row of
+/// them: the row has run-time size, the tile a bounded one. Recomputing
+/// maps is cheap next to the memory a row would take.
+struct RecomputeMapsOnSlices : OpRewritePattern<tensor::ExtractSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(tensor::ExtractSliceOp slice,
+                                PatternRewriter &rewriter) const override {
+    auto producer = slice.getSource().getDefiningOp<linalg::LinalgOp>();
+    if (!producer || !producer.hasPureTensorSemantics() ||
+        producer.getNumReductionLoops() != 0 ||
+        slice.getSourceType().getRank() != slice.getResultType().getRank() ||
+        !slice.hasUnitStride())
+      return rewriter.notifyMatchFailure(slice, "not a map's plain slice");
+    auto tileable = cast<TilingInterface>(producer.getOperation());
+    unsigned result = cast<OpResult>(slice.getSource()).getResultNumber();
+    FailureOr<TilingResult> tiled = tileable.generateResultTileValue(
+        rewriter, result, slice.getMixedOffsets(), slice.getMixedSizes());
+    if (failed(tiled))
+      return failure();
+    Value value = tiled->tiledValues.front();
+    if (value.getType() != slice.getType())
+      value = tensor::CastOp::create(rewriter, slice.getLoc(), slice.getType(),
+                                     value);
+    rewriter.replaceOp(slice, value);
+    return success();
+  }
+};
+} // namespace
+
+/// Splits the run-time-sized reduction loops of a thread's linalg ops
+/// whose reduced operand another reduction produces (sigmoid attention:
+/// O = sum over keys of f(sum over e of Q K) V, with no barrier for the
+/// online rewrite to split) into tiles of `tile`, fusing the producers
+/// into the tile loop: upstream scf::tileConsumerAndFuseProducersUsingSCF.
+/// A thread then holds a tile of the producer's values, not a row.
+static LogicalResult tileRowReductions(RewriterBase &rewriter, Operation *root,
+                                       int64_t tile) {
+  SmallVector<linalg::LinalgOp> candidates;
+  root->walk([&](linalg::LinalgOp op) {
+    if (!op.hasPureTensorSemantics() || op.getNumReductionLoops() == 0)
+      return;
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<utils::IteratorType> kinds = op.getIteratorTypesArray();
+    llvm::SmallBitVector dims(ranges.size());
+    for (unsigned d = 0; d < ranges.size(); ++d)
+      dims[d] = kinds[d] == utils::IteratorType::reduction &&
+                ShapedType::isDynamic(ranges[d]);
+    bool fed = false;
+    for (OpOperand *in : op.getDpsInputOperands()) {
+      auto producer = in->get().getDefiningOp<linalg::LinalgOp>();
+      if (!producer || producer.getNumReductionLoops() == 0)
+        continue;
+      for (AffineExpr e : op.getMatchingIndexingMap(in).getResults())
+        if (auto d = dyn_cast<AffineDimExpr>(e); d && dims[d.getPosition()])
+          fed = true;
+    }
+    if (fed)
+      candidates.push_back(op);
+  });
+  for (linalg::LinalgOp op : llvm::reverse(candidates)) {
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    SmallVector<utils::IteratorType> kinds = op.getIteratorTypesArray();
+    SmallVector<OpFoldResult> sizes;
+    for (unsigned d = 0; d < ranges.size(); ++d)
+      sizes.push_back(rewriter.getIndexAttr(
+          kinds[d] == utils::IteratorType::reduction &&
+                  ShapedType::isDynamic(ranges[d])
+              ? tile
+              : 0));
+    scf::SCFTileAndFuseOptions options;
+    options.tilingOptions.setTileSizes(sizes);
+    options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+    // The accumulator's initial value (a fill) stays before the loop:
+    // fused into it, it would reset the sum at every tile.
+    options.setFusionControlFn(
+        [](tensor::ExtractSliceOp, OpResult, bool isDestination)
+            -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+          if (isDestination)
+            return std::nullopt;
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        });
+    rewriter.setInsertionPoint(op);
+    FailureOr<scf::SCFTileAndFuseResult> tiled =
+        scf::tileConsumerAndFuseProducersUsingSCF(
+            rewriter, cast<TilingInterface>(op.getOperation()), options);
+    if (failed(tiled))
+      return op.emitOpError("could not be split into tiles of its reduced "
+                            "rank for a GPU thread");
+    for (OpResult r : op->getResults())
+      if (Value v = tiled->replacements.lookup(r))
+        rewriter.replaceAllUsesWith(r, v);
+    if (op->use_empty())
+      rewriter.eraseOp(op);
+  }
+  return success();
+}
+
+namespace {
 struct ConvertEinToGPUPass
     : public einfuse::impl::ConvertEinToGPUBase<ConvertEinToGPUPass> {
+  using Base::Base;
   void runOnOperation() override {
+    if (tileSize < 1 || tileSize > kMaxTileSize) {
+      emitError(getOperation()->getLoc(),
+                "convert-ein-to-gpu: tile-size must be in [1, 2^31], got ")
+          << int64_t(tileSize);
+      return signalPassFailure();
+    }
     SmallVector<CascadeOp> cascades;
     getOperation()->walk([&](CascadeOp c) {
       if (!c->getParentOfType<CascadeOp>())
@@ -142,6 +258,29 @@ struct ConvertEinToGPUPass
           break;
         }
     }
+    // Maps fuse into every consumer (upstream elementwise fusion, with a
+    // control that duplicates a map with several consumers: the default
+    // fuses single-use producers only), so that a thread keeps no row of
+    // a map's values.
+    RewritePatternSet patterns(&getContext());
+    patterns.add<RecomputeMapsOnSlices>(&getContext());
+    // Sizes read off a row-sized value come from its shape instead, so the
+    // row dies once its consumers read tiles.
+    memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
+    // A tile of an empty row is an empty tile.
+    tensor::populateFoldTensorEmptyPatterns(patterns);
+    linalg::populateElementwiseOpsFusionPatterns(
+        patterns, [](OpOperand *operand) {
+          auto producer = operand->get().getDefiningOp<linalg::LinalgOp>();
+          return producer && producer.getNumReductionLoops() == 0;
+        });
+    FrozenRewritePatternSet frozen(std::move(patterns));
+    if (failed(applyPatternsGreedily(getOperation(), frozen)))
+      return signalPassFailure();
+    if (failed(tileRowReductions(rewriter, getOperation(), tileSize)))
+      return signalPassFailure();
+    if (failed(applyPatternsGreedily(getOperation(), frozen)))
+      return signalPassFailure();
     carryStateInPlace(getOperation());
   }
 };

@@ -112,6 +112,35 @@ static FailureOr<gpu::LaunchPlan> buildKernel(mlir::gpu::GPUModuleOp gpuModule,
 }
 
 namespace {
+/// Moves the kernels' stack buffers (llvm.alloca, which the shared lowering
+/// makes in the generic address space) to AMDGPU's private address space 5,
+/// cast back to generic pointers: the AMDGPU back end selects frame
+/// indices in address space 5 only, and LLVM's address-space inference
+/// turns the accesses back into private ones (scratch or registers).
+struct PrivateAllocasPass
+    : PassWrapper<PrivateAllocasPass, OperationPass<mlir::gpu::GPUModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PrivateAllocasPass)
+  StringRef getArgument() const override { return "einfuse-amdgpu-private-allocas"; }
+  void runOnOperation() override {
+    SmallVector<LLVM::AllocaOp> allocas;
+    getOperation().walk([&](LLVM::AllocaOp a) {
+      if (cast<LLVM::LLVMPointerType>(a.getType()).getAddressSpace() == 0)
+        allocas.push_back(a);
+    });
+    for (LLVM::AllocaOp a : allocas) {
+      OpBuilder b(a);
+      auto priv = LLVM::LLVMPointerType::get(a.getContext(), 5);
+      auto alloca = LLVM::AllocaOp::create(b, a.getLoc(), priv, a.getElemType(),
+                                           a.getArraySize(),
+                                           a.getAlignment().value_or(0));
+      Value flat =
+          LLVM::AddrSpaceCastOp::create(b, a.getLoc(), a.getType(), alloca);
+      a.replaceAllUsesWith(flat);
+      a.erase();
+    }
+  }
+};
+
 /// AMD chips (CDNA, wave64): the AMDGPU math intrinsics (v_exp_f32,
 /// v_log_f32, v_rsq_f32; LLVM's sqrt) and convert-gpu-to-rocdl. No ROCm
 /// device library is linked: every math function is one of these or an
@@ -159,6 +188,7 @@ public:
     toROCDL.chipset = chip;
     kernels.addPass(createConvertGpuOpsToROCDLOps(toROCDL));
     kernels.addPass(createReconcileUnrealizedCastsPass());
+    kernels.addPass(std::make_unique<PrivateAllocasPass>());
   }
   FailureOr<std::string> assemble(StringRef isa,
                                   std::string &error) const override {
