@@ -230,7 +230,7 @@ void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options) {
       "promote-buffers-to-stack{max-alloc-size-in-bytes=65536 "
       "max-rank-of-allocated-memref=4}),"
       "convert-bufferization-to-memref,"
-      "einfuse-expand-copies,canonicalize,"
+      "einfuse-expand-copies,cse,canonicalize,"
       "func.func(einfuse-gpu-map-tiles{threads=" +
       std::to_string(config.threads) +
       "}),"

@@ -21,6 +21,14 @@ for v in "${variants[@]}"; do
   $compile test/gpu/kernels.mlir --target=nvidia:$chip -o "build/gpu/test-${v%%:*}" \
     --pipeline-options="${v#*:}" --name=kernels
 done
+# The shared GPU lowering's kernels (every cascade family, with their
+# references in python/tests/gpu_cases.py), for the chip and for sm_80
+# (which the H200 runs through its PTX): python/tests/test_gpu_cascades.py.
+py=.venv/bin/python; [ -x "$py" ] || py=python3
+for c in "$chip" sm_80; do
+  EINFUSE_LIBRARY=build/lib/libEinfuse.so PYTHONPATH=python \
+    "$py" python/tests/gpu_cases.py "build/gpu/cascades-$c" "nvidia:$c" > /dev/null
+done
 # Other block shapes, timed beside the default (bench/gpu/attention_bench.py
 # --variant); EINFUSE_BENCH_VARIANTS="label:options;..." picks them.
 IFS=';' read -ra variants <<<"${EINFUSE_BENCH_VARIANTS:-}"
@@ -38,7 +46,9 @@ $compile examples/attention_gpu.mlir --target=nvidia:sm_80,sm_90a -o build/gpu/c
 $compile examples/attention_gpu.mlir --target=nvidia:sm_80 -o build/gpu/contexts-ptx80
 # The launchers and headers travel (and the benchmark cubin, for
 # bench/gpu/profile.sh); the PTX stays here.
-rm -f build/gpu/*/*.ptx; find build/gpu -name "*.cubin" ! -path "build/gpu/bench/*" -delete
+# (the launchers embed the binaries and, for sm_80, the PTX)
+rm -f build/gpu/*/*.ptx build/gpu/cascades-*/*/*.cubin build/gpu/cascades-*/*/*.ptx
+find build/gpu -name "*.cubin" ! -path "build/gpu/bench/*" -delete
 # The Python package compiles on the GPU machine too: it needs
 # libEinfuse.so (LLVM linked in), carried compressed.
 if [ -f build/lib/libEinfuse.so ]; then

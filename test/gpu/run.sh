@@ -9,7 +9,10 @@
 # program examples/attention_cuda.c; contexts: test/gpu/contexts.c (threads,
 # contexts, the image each loads, caller workspace); python: the Python
 # package's GPU tests (python/tests/test_gpu.py, compiling on this machine
-# with the carried libEinfuse.so); bench: bench/gpu/attention_bench.py.
+# with the carried libEinfuse.so); cascades: the shared GPU lowering's
+# kernels (python/tests/test_gpu_cascades.py, >= 110 cases per family, for
+# sm_90a and for sm_80 through its PTX) with compute-sanitizer memcheck and
+# racecheck on a few cases of each family; bench: bench/gpu/attention_bench.py.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 A=build/gpu
@@ -56,6 +59,18 @@ for w in "${what[@]}"; do
         step env EINFUSE_LIBRARY=/tmp/libEinfuse.so PYTHONPATH=python \
           python3 -m pytest -q -p no:cacheprovider python/tests/test_gpu.py python/tests/test_torch.py
       fi ;;&
+    cascades|all)
+      for d in "$A"/cascades-*; do
+        [ -d "$d" ] || continue
+        step env EINFUSE_TEST_PREBUILT="$d" EINFUSE_TEST_GPU_TARGET="nvidia:${d##*cascades-}" \
+          PYTHONPATH=python python3 -m pytest -q -p no:cacheprovider python/tests/test_gpu_cascades.py
+      done
+      d="$A/cascades-sm_90a"
+      for tool in memcheck racecheck; do
+        step compute-sanitizer --tool $tool --error-exitcode 1 env EINFUSE_TEST_PREBUILT="$d" \
+          PYTHONPATH=python python3 -m pytest -q -p no:cacheprovider python/tests/test_gpu_cascades.py \
+          -k "softmax_bf16-01 or layer_norm_f32-01 or rms_matmul_bf16-01 or sigmoid_attn_bf16-01 or gqa_attn_bf16-01 or attn_mask_bool_bf16_d64-01 or attn_bias_bhsk_bf16_d128-01 or attn_combo_f16_d128-01 or qmm_int4_bf16_g32_zp-01 or qmm_w8a8_f32_perchannel-01 or qmm_fp8_bf16_g128-01"
+      done ;;&
     sanitize|all)
       for tool in memcheck racecheck; do
         step compute-sanitizer --tool $tool --error-exitcode 1 \
@@ -67,7 +82,7 @@ for w in "${what[@]}"; do
         [ -d "$d" ] && more+=(--variant "$(basename "$d" | sed 's/^bench-//')=$d/libkernels.so")
       done
       step python3 bench/gpu/attention_bench.py "$A/bench/libkernels.so" "${more[@]}" ;;
-    test|example|sanitize|contexts|python) ;;
+    test|example|sanitize|contexts|python|cascades) ;;
     *) echo "unknown step $w"; exit 2 ;;
   esac
 done

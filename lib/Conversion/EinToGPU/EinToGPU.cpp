@@ -384,6 +384,58 @@ static LogicalResult boundAllocation(memref::AllocOp alloc) {
   return success();
 }
 
+/// A buffer of run-time size that only holds values an elementwise op
+/// then maps into an output of the same shape (a matmul row rescaled by a
+/// deferred normalisation) is that output: the producers write the output
+/// and the elementwise op updates it in place, each element read before it
+/// is written. Fails when the buffer has other uses.
+static LogicalResult reuseOutput(memref::AllocOp alloc) {
+  Value a = alloc.getResult();
+  linalg::LinalgOp reader;
+  for (Operation *user : a.getUsers()) {
+    auto op = dyn_cast<linalg::LinalgOp>(user);
+    if (!op || op->getBlock() != alloc->getBlock())
+      return failure();
+    bool input = llvm::any_of(op.getDpsInputOperands(),
+                              [&](OpOperand *o) { return o->get() == a; });
+    if (!input)
+      continue;
+    if (reader)
+      return failure();
+    reader = op;
+  }
+  if (!reader || reader.getNumDpsInits() != 1 ||
+      reader.getNumReductionLoops() != 0)
+    return failure();
+  OpOperand *init = reader.getDpsInitOperand(0);
+  Value out = init->get();
+  auto outType = dyn_cast<MemRefType>(out.getType());
+  if (!outType || outType.getShape() != alloc.getType().getShape() ||
+      outType.getElementType() != alloc.getType().getElementType() ||
+      !out.hasOneUse())
+    return failure();
+  AffineMap outMap = reader.getMatchingIndexingMap(init);
+  for (OpOperand *in : reader.getDpsInputOperands())
+    if (in->get() == a && reader.getMatchingIndexingMap(in) != outMap)
+      return failure();
+  // Every writer of the buffer comes before its reader.
+  for (Operation *user : a.getUsers())
+    if (user != reader.getOperation() &&
+        !user->isBeforeInBlock(reader.getOperation()))
+      return failure();
+  if (Operation *def = out.getDefiningOp();
+      def && def->getBlock() == alloc->getBlock() &&
+      !def->isBeforeInBlock(alloc))
+    def->moveBefore(alloc);
+  else if (def && def->getBlock() != alloc->getBlock() &&
+           !def->isProperAncestor(alloc) &&
+           !def->getBlock()->findAncestorOpInBlock(*alloc))
+    return failure();
+  a.replaceAllUsesWith(out);
+  alloc.erase();
+  return success();
+}
+
 struct GPUMapTilesPass
     : public einfuse::impl::EinfuseGPUMapTilesBase<GPUMapTilesPass> {
   using Base::Base;
@@ -524,7 +576,7 @@ struct GPUMapTilesPass
     // Every buffer inside a kernel must be private memory of static size.
     WalkResult r = fn.walk([&](memref::AllocOp alloc) {
       if (!alloc->getParentOfType<gpu::LaunchOp>() ||
-          succeeded(boundAllocation(alloc)))
+          succeeded(boundAllocation(alloc)) || succeeded(reuseOutput(alloc)))
         return WalkResult::advance();
       alloc.emitError("unsupported on GPU: a temporary of run-time size ")
           << alloc.getType()
