@@ -80,6 +80,34 @@ struct ToTarget : OpRewritePattern<Op> {
   Build build;
 };
 
+/// A math op every GPU back end has an instruction for, as the LLVM
+/// intrinsic by name (through f32 when narrower): convert-gpu-to-nvvm and
+/// -rocdl would call libdevice/ocml for the math op, and refuse some of
+/// the LLVM dialect's own intrinsic ops (floor, ceil).
+template <typename Op>
+struct ToIntrinsic : OpRewritePattern<Op> {
+  ToIntrinsic(MLIRContext *ctx, StringRef name)
+      : OpRewritePattern<Op>(ctx), name(name.str()) {}
+  LogicalResult matchAndRewrite(Op op, PatternRewriter &rewriter) const override {
+    auto type = dyn_cast<FloatType>(op.getType());
+    if (!type || type.getWidth() > 32)
+      return rewriter.notifyMatchFailure(op, "f64 or a vector");
+    Location loc = op.getLoc();
+    Type f32 = rewriter.getF32Type();
+    SmallVector<Value> args;
+    for (Value x : op->getOperands())
+      args.push_back(type == f32 ? x : arith::ExtFOp::create(rewriter, loc, f32, x));
+    Value y = LLVM::CallIntrinsicOp::create(rewriter, loc, f32,
+                                            rewriter.getStringAttr(name), args)
+                  .getResult(0);
+    if (type != f32)
+      y = arith::TruncFOp::create(rewriter, loc, type, y);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+  std::string name;
+};
+
 /// Float min/max as LLVM's intrinsics, which every GPU back end has (the
 /// GPU conversions would call libdevice/ocml for some of them).
 template <typename Op, typename LLVMOp>
@@ -139,6 +167,14 @@ struct GPUTargetHooksPass
                                                    Value x) {
       return t.buildRsqrt(b, l, x);
     });
+    patterns.add<ToIntrinsic<math::AbsFOp>>(ctx, "llvm.fabs.f32");
+    patterns.add<ToIntrinsic<math::FloorOp>>(ctx, "llvm.floor.f32");
+    patterns.add<ToIntrinsic<math::CeilOp>>(ctx, "llvm.ceil.f32");
+    patterns.add<ToIntrinsic<math::TruncOp>>(ctx, "llvm.trunc.f32");
+    patterns.add<ToIntrinsic<math::RoundEvenOp>>(ctx, "llvm.roundeven.f32");
+    patterns.add<ToIntrinsic<math::RoundOp>>(ctx, "llvm.round.f32");
+    patterns.add<ToIntrinsic<math::FmaOp>>(ctx, "llvm.fma.f32");
+    patterns.add<ToIntrinsic<math::CopySignOp>>(ctx, "llvm.copysign.f32");
     patterns.add<MinMaxToLLVM<arith::MaxNumFOp, LLVM::MaxNumOp>,
                  MinMaxToLLVM<arith::MinNumFOp, LLVM::MinNumOp>,
                  MinMaxToLLVM<arith::MaximumFOp, LLVM::MaximumOp>,
@@ -151,7 +187,9 @@ struct GPUTargetHooksPass
              name != math::LogOp::getOperationName() &&
              name != math::Log2Op::getOperationName() &&
              name != math::SqrtOp::getOperationName() &&
-             name != math::RsqrtOp::getOperationName();
+             name != math::RsqrtOp::getOperationName() &&
+             name != math::AbsFOp::getOperationName() &&
+             name != math::FmaOp::getOperationName();
     };
     populateMathPolynomialApproximationPatterns(patterns, approximate);
     FrozenRewritePatternSet frozen(std::move(patterns));

@@ -1,0 +1,38 @@
+// RUN: einfuse-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(einfuse-gpu-map-tiles))" -verify-diagnostics
+// RUN: not einfuse-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(einfuse-gpu-map-tiles{threads=2048}))" 2>&1 | FileCheck %s --check-prefix=THREADS
+
+// THREADS: error: einfuse-gpu-map-tiles: threads must be in [1, 1024], got 2048
+
+// A buffer in the host function would be shared by every tile: the GPU
+// lowering keeps intermediates inside tiles, and says so.
+func.func @shared(%x: memref<?xf32>, %y: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?xf32>
+  // expected-error @+1 {{unsupported on GPU: a buffer shared by the tiles of a kernel (an intermediate result no tile owns); the GPU lowering keeps every intermediate inside a tile}}
+  %t = memref.alloc(%n) : memref<?xf32>
+  memref.copy %x, %t : memref<?xf32> to memref<?xf32>
+  memref.copy %t, %y : memref<?xf32> to memref<?xf32>
+  return
+}
+
+// -----
+
+// A thread's buffer whose size is only known at run time (a row, not a
+// tile) and that is not an output rewritten in place.
+func.func @row(%x: memref<?x?xf32>, %y: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %x, %c0 : memref<?x?xf32>
+  %m = memref.dim %x, %c1 : memref<?x?xf32>
+  scf.forall (%i) in (%n) {
+    // expected-error @+1 {{unsupported on GPU: a temporary of run-time size 'memref<?xf32>' inside a kernel (a rank that is neither tiled across threads nor split into tiles by ein-online-normalize)}}
+    %t = memref.alloc(%m) : memref<?xf32>
+    %s = memref.subview %x[%i, 0] [1, %m] [1, 1] : memref<?x?xf32> to memref<?xf32, strided<[1], offset: ?>>
+    memref.copy %s, %t : memref<?xf32, strided<[1], offset: ?>> to memref<?xf32>
+    %a = memref.load %t[%c0] : memref<?xf32>
+    %b = memref.load %t[%c1] : memref<?xf32>
+    %c = arith.addf %a, %b : f32
+    memref.store %c, %y[%i] : memref<?xf32>
+  } {ein.gpu_tile_ranks = ["n"]}
+  return
+}

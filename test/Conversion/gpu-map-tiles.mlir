@@ -1,0 +1,89 @@
+// RUN: einfuse-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(einfuse-gpu-map-tiles{threads=64}))" | FileCheck %s
+
+// A tile loop of convert-ein-to-gpu becomes a launch: one thread per point,
+// 64 per block, ceil(points / 64) blocks; the linear thread index is split
+// into the loop's indices, threads past the last point do nothing. The
+// thread's private buffers move to the kernel's entry.
+
+// CHECK-LABEL: func.func @rows
+// CHECK-SAME:    (%[[X:.*]]: memref<?x?xf32>, %[[Y:.*]]: memref<?x?xf32>)
+// CHECK-DAG:     %[[B:.*]] = memref.dim %[[X]], %c0
+// CHECK-DAG:     %[[R:.*]] = memref.dim %[[X]], %c1
+// CHECK:         %[[SPAN:.*]] = arith.muli
+// CHECK:         %[[GRID:.*]] = arith.ceildivui %[[SPAN]], %c64
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %[[GRID]], {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}}) threads({{.*}}) in ({{.*}} = %c64{{.*}}, {{.*}} = %c1{{.*}}, {{.*}} = %c1{{.*}})
+// CHECK-NEXT:      memref.alloca() : memref<4xf32>
+// CHECK:           %[[ID:.*]] = arith.addi
+// CHECK:           %[[IN:.*]] = arith.cmpi ult, %[[ID]], %[[SPAN]]
+// CHECK:           scf.if %[[IN]] {
+// CHECK:             affine.delinearize_index %[[ID]] into
+// CHECK:             linalg.generic
+// CHECK:           gpu.terminator
+// CHECK-NOT:     scf.forall
+func.func @rows(%x: memref<?x?xf32>, %y: memref<?x?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %b = memref.dim %x, %c0 : memref<?x?xf32>
+  %r = memref.dim %x, %c1 : memref<?x?xf32>
+  scf.forall (%i, %j) in (%b, %r) {
+    %t = memref.alloca() : memref<4xf32>
+    %s = memref.subview %x[%i, %j] [1, 1] [1, 1] : memref<?x?xf32> to memref<1x1xf32, strided<[?, 1], offset: ?>>
+    %d = memref.subview %y[%i, %j] [1, 1] [1, 1] : memref<?x?xf32> to memref<1x1xf32, strided<[?, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(a, b) -> (a, b)>, affine_map<(a, b) -> (a, b)>], iterator_types = ["parallel", "parallel"]}
+        ins(%s : memref<1x1xf32, strided<[?, 1], offset: ?>>) outs(%d : memref<1x1xf32, strided<[?, 1], offset: ?>>) {
+    ^bb0(%a: f32, %o: f32):
+      %e = math.exp %a : f32
+      linalg.yield %e : f32
+    }
+  } {ein.gpu_tile_ranks = ["b", "r"]}
+  return
+}
+
+// -----
+
+// A partial key tile has run-time size min(64, keys left): its buffer
+// becomes a private buffer of the bound, viewed at the run-time size.
+
+// CHECK-LABEL: func.func @partial_tile
+// CHECK:         gpu.launch
+// CHECK-NEXT:      %[[FLAT:.*]] = memref.alloca() : memref<64xf32>
+// CHECK:           %[[N:.*]] = arith.minsi
+// CHECK:           memref.reinterpret_cast %[[FLAT]] to offset: [0], sizes: [%[[N]]], strides: [1] : memref<64xf32> to memref<?xf32>
+// CHECK-NOT:     memref.alloc(
+func.func @partial_tile(%x: memref<?xf32>, %y: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c64 = arith.constant 64 : index
+  %n = memref.dim %x, %c0 : memref<?xf32>
+  scf.forall (%i) in (%n) {
+    %left = arith.subi %n, %i : index
+    %size = arith.minsi %left, %c64 : index
+    %t = memref.alloc(%size) : memref<?xf32>
+    %s = memref.subview %x[%i] [%size] [1] : memref<?xf32> to memref<?xf32, strided<[1], offset: ?>>
+    memref.copy %s, %t : memref<?xf32, strided<[1], offset: ?>> to memref<?xf32>
+    %v = memref.load %t[%c0] : memref<?xf32>
+    memref.store %v, %y[%i] : memref<?xf32>
+  } {ein.gpu_tile_ranks = ["n"]}
+  return
+}
+
+// -----
+
+// Work outside any tile loop (a cascade no rank of which could be tiled)
+// runs on one thread.
+
+// CHECK-LABEL: func.func @serial
+// CHECK:         gpu.launch blocks({{.*}}) in ({{.*}} = %{{.*}}, {{.*}}) threads({{.*}}) in ({{.*}} = %{{.*}}, {{.*}})
+// CHECK:           linalg.fill
+// CHECK:           linalg.generic
+// CHECK:           gpu.terminator
+func.func @serial(%x: memref<?xf32>, %y: memref<f32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%y : memref<f32>)
+  linalg.generic {indexing_maps = [affine_map<(a) -> (a)>, affine_map<(a) -> ()>], iterator_types = ["reduction"]}
+      ins(%x : memref<?xf32>) outs(%y : memref<f32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %a, %o : f32
+    linalg.yield %s : f32
+  }
+  return
+}

@@ -1,0 +1,55 @@
+// The shared GPU lowering end to end, per target: the same cascade, the
+// same tiles; the target adds its math instructions, its default block
+// and its NVVM/ROCDL conversion.
+//
+// RUN: einfuse-opt %s --einfuse-gpu-pipeline="target=nvidia:sm_90a lower-kernels=false" | FileCheck %s --check-prefix=HOOKS
+// RUN: einfuse-opt %s --einfuse-gpu-pipeline="target=nvidia:sm_80" | FileCheck %s --check-prefix=NVVM
+// RUN: einfuse-opt %s --einfuse-gpu-pipeline="target=amd:gfx942 threads=64" | FileCheck %s --check-prefix=ROCDL
+// RUN: not einfuse-opt %s --einfuse-gpu-pipeline="target=nvidia:sm_70" 2>&1 | FileCheck %s --check-prefix=CHIP
+// RUN: not einfuse-opt %s --einfuse-gpu-pipeline="threads=4096" 2>&1 | FileCheck %s --check-prefix=THREADS
+// RUN: not einfuse-opt %s --einfuse-gpu-pipeline="tile-size=-1" 2>&1 | FileCheck %s --check-prefix=TILE
+
+// After the target hooks: the kernel function launches one kernel, one
+// thread per row (ceil(rows / 128) blocks of 128, sm_90a's default), passing
+// its buffers; the kernel has the target, exp is ex2.approx on x * log2(e),
+// and no math op is left for a vendor library.
+// HOOKS-LABEL: func.func @softmax(
+// HOOKS-SAME:    %[[X:.*]]: memref<?x?xf32>, %[[Y:.*]]: memref<?x?xf32>)
+// HOOKS:         %[[ROWS:.*]] = memref.dim %[[X]], %c0
+// HOOKS:         %[[GRID:.*]] = arith.ceildivui %[[ROWS]], %c128
+// HOOKS:         gpu.launch_func @softmax_kernel::@softmax_kernel blocks in (%[[GRID]], %c1, %c1) threads in (%c128, %c1, %c1) args(%[[X]] : memref<?x?xf32>, %[[Y]] : memref<?x?xf32>)
+// HOOKS:       gpu.module @softmax_kernel [#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">]
+// HOOKS:         gpu.func @softmax_kernel
+// HOOKS:           arith.constant 1.44269502 : f32
+// HOOKS:           llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"
+// HOOKS-NOT:       math.
+
+// NVVM: gpu.module @softmax_kernel [#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">]
+// NVVM:   llvm.func @softmax_kernel({{.*}}) attributes {gpu.kernel, gpu.known_block_size = array<i32: 128, 1, 1>, nvvm.kernel
+// NVVM:     llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"
+// NVVM-NOT: gpu.func
+
+// ROCDL:     gpu.launch_func @softmax_kernel::@softmax_kernel blocks in (%{{.*}}, %c1, %c1) threads in (%c64, %c1, %c1)
+// ROCDL:     gpu.module @softmax_kernel [#rocdl.target<O = 3, chip = "gfx942", abi = "500">]
+// ROCDL:       llvm.func @softmax_kernel({{.*}}) attributes {gpu.kernel, gpu.known_block_size = array<i32: 64, 1, 1>
+// ROCDL:         llvm.call_intrinsic "llvm.amdgcn.exp2.f32"
+
+// CHIP: einfuse-gpu-pipeline: unknown GPU target 'nvidia:sm_70' (expected nvidia:sm_80, nvidia:sm_90a, amd:gfx942 or amd:gfx90a)
+// THREADS: einfuse-gpu-pipeline: threads must be in [1, 1024] (0: the target's default), got 4096
+// TILE: einfuse-gpu-pipeline: tile-size must be in [1, 2^31] (0: the target's default), got -1
+
+func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
+  %r = ein.cascade [n, c] -> (tensor<?x?xf32>) {
+    %m = ein.einsum copy(%x[n, c]) -> [n] max[c] : (tensor<?x?xf32>) -> tensor<?xf32>
+    %e = ein.einsum custom(%x[n, c], %m[n]) -> [n, c] {
+    ^bb0(%a: f32, %b: f32):
+      %d = arith.subf %a, %b : f32
+      %y = math.exp %d : f32
+      ein.yield %y : f32
+    } : (tensor<?x?xf32>, tensor<?xf32>) -> tensor<?x?xf32>
+    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] : (tensor<?x?xf32>) -> tensor<?xf32>
+    %o = ein.einsum div(%e[n, c], %s[n]) -> [n, c] : (tensor<?x?xf32>, tensor<?xf32>) -> tensor<?x?xf32>
+    ein.yield %o : tensor<?x?xf32>
+  }
+  return %r : tensor<?x?xf32>
+}
