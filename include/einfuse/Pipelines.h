@@ -133,6 +133,12 @@ struct GPUPipelineOptions
       llvm::cl::desc("Tile of the online form's iterated rank (0: the "
                      "target's default)"),
       llvm::cl::init(0)};
+  Option<int64_t> lanes{
+      *this, "lanes",
+      llvm::cl::desc("Threads per tile point: 1 (a thread per row), or the "
+                     "subgroup size (reductions across its lanes; 0: the "
+                     "target's subgroup size)"),
+      llvm::cl::init(0)};
   Option<bool> lowerKernels{
       *this, "lower-kernels",
       llvm::cl::desc("Lower the outlined kernels to the LLVM dialect "

@@ -18,6 +18,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
@@ -192,6 +193,12 @@ struct GPUTargetHooksPass
              name != math::FmaOp::getOperationName();
     };
     populateMathPolynomialApproximationPatterns(patterns, approximate);
+    // Reductions across a subgroup's lanes: butterflies of gpu.shuffle
+    // (shfl.sync on NVIDIA, ds_bpermute/DPP on AMD).
+    mlir::populateGpuLowerSubgroupReduceToShufflePatterns(
+        patterns, t.getSubgroupSize());
+    mlir::populateGpuLowerClusteredSubgroupReduceToShufflePatterns(
+        patterns, t.getSubgroupSize());
     FrozenRewritePatternSet frozen(std::move(patterns));
     Attribute targetAttr = t.getTargetAttr(ctx);
     for (auto module : getOperation().getOps<mlir::gpu::GPUModuleOp>()) {
@@ -215,6 +222,15 @@ LogicalResult validateGPUPipelineOptions(const GPUPipelineOptions &options,
   if (options.threads < 0 || options.threads > 1024)
     return fail("threads must be in [1, 1024] (0: the target's default), "
                 "got " + Twine(int64_t(options.threads)));
+  int64_t threads = options.threads ? int64_t(options.threads)
+                                    : getGPUTargetInfo(options.target, why)
+                                          ->getDefaultConfig()
+                                          .threads;
+  if (options.lanes < 0 || options.lanes > 64 ||
+      (options.lanes && threads % options.lanes))
+    return fail("lanes must be in [1, 64] and divide the threads per block (" +
+                Twine(threads) + ") (0: the target's subgroup), got " +
+                Twine(int64_t(options.lanes)));
   if (options.tileSize < 0 || options.tileSize > ein::kMaxTileSize)
     return fail("tile-size must be in [1, 2^31] (0: the target's default), "
                 "got " + Twine(int64_t(options.tileSize)));
@@ -232,6 +248,8 @@ void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options) {
     config.threads = options.threads;
   if (options.tileSize)
     config.tileSize = options.tileSize;
+  if (options.lanes)
+    config.lanes = options.lanes;
   static bool registered =
       (mlir::registerAllPasses(), registerEinfusePasses(),
        registerEinfuseConversionPasses(), true);
@@ -270,8 +288,8 @@ void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options) {
       "convert-bufferization-to-memref,"
       "einfuse-expand-copies,cse,canonicalize,"
       "func.func(einfuse-gpu-map-tiles{threads=" +
-      std::to_string(config.threads) +
-      "}),"
+      std::to_string(config.threads) + " lanes=" +
+      std::to_string(config.lanes) + "}),"
       "func.func(convert-linalg-to-loops),"
       "affine-expand-index-ops,lower-affine,canonicalize,cse,"
       "gpu-launch-sink-index-computations,gpu-kernel-outlining,"

@@ -19,7 +19,7 @@
 // CHECK:           math.exp
 // CHECK:           arith.divf
 // CHECK:         tensor.parallel_insert_slice {{.*}}[%[[N]], 0] [%{{.*}}, %{{.*}}]
-// CHECK:       } {ein.gpu_tile_ranks = ["n"]}
+// CHECK:       } {ein.gpu_tile_ranks = ["n"], mapping = [#gpu.thread<linear_dim_0>]}
 // CHECK-NOT:   ein.
 func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
   %r = ein.cascade [n, c] -> (tensor<?x?xf32>) {
@@ -48,7 +48,7 @@ func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
 // CHECK:           %[[L2:.*]] = linalg.copy ins(%{{.*}}) outs(%[[L]] :
 // CHECK:           %[[O2:.*]] = linalg.copy ins(%{{.*}}) outs(%[[O]] :
 // CHECK:           scf.yield %[[M2]], %[[L2]], %[[O2]]
-// CHECK:       } {ein.gpu_tile_ranks = ["b", "p"]}
+// CHECK:       } {ein.gpu_tile_ranks = ["b", "p"], mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>]}
 func.func @gqa(%q: tensor<?x4x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %v: tensor<?x2x?x64xbf16>) -> tensor<?x4x?x64xbf16> {
   %o = ein.attention %q, %k, %v {causal} : tensor<?x4x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x4x?x64xbf16>
   return %o : tensor<?x4x?x64xbf16>
@@ -68,7 +68,7 @@ func.func @gqa(%q: tensor<?x4x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %v: tensor<
 // CHECK:           affine.min
 // CHECK:           linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]
 // CHECK:           linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "parallel"]
-// CHECK:       } {ein.gpu_tile_ranks = ["b", "p"]}
+// CHECK:       } {ein.gpu_tile_ranks = ["b", "p"], mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>]}
 func.func @sigmoid_attention(%q: tensor<?x?x16xf32>, %k: tensor<?x?x16xf32>, %v: tensor<?x?x16xf32>) -> tensor<?x?x16xf32> {
   %r = ein.cascade [b, p, m, e, f] -> (tensor<?x?x16xf32>) {
     %s = ein.einsum mul(%q[b, p, e], %k[b, m, e]) -> [b, p, m] sum[e] : (tensor<?x?x16xf32>, tensor<?x?x16xf32>) -> tensor<?x?x?xf32>

@@ -33,6 +33,6 @@ func.func @row(%x: memref<?x?xf32>, %y: memref<?xf32>) {
     %b = memref.load %t[%c1] : memref<?xf32>
     %c = arith.addf %a, %b : f32
     memref.store %c, %y[%i] : memref<?xf32>
-  } {ein.gpu_tile_ranks = ["n"]}
+  } {ein.gpu_tile_ranks = ["n"], mapping = [#gpu.thread<linear_dim_0>]}
   return
 }

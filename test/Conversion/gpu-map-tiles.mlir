@@ -35,7 +35,7 @@ func.func @rows(%x: memref<?x?xf32>, %y: memref<?x?xf32>) {
       %e = math.exp %a : f32
       linalg.yield %e : f32
     }
-  } {ein.gpu_tile_ranks = ["b", "r"]}
+  } {ein.gpu_tile_ranks = ["b", "r"], mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>]}
   return
 }
 
@@ -62,7 +62,7 @@ func.func @partial_tile(%x: memref<?xf32>, %y: memref<?xf32>) {
     memref.copy %s, %t : memref<?xf32, strided<[1], offset: ?>> to memref<?xf32>
     %v = memref.load %t[%c0] : memref<?xf32>
     memref.store %v, %y[%i] : memref<?xf32>
-  } {ein.gpu_tile_ranks = ["n"]}
+  } {ein.gpu_tile_ranks = ["n"], mapping = [#gpu.thread<linear_dim_0>]}
   return
 }
 

@@ -5,23 +5,35 @@
 // RUN: einfuse-opt %s --einfuse-gpu-pipeline="target=nvidia:sm_90a lower-kernels=false" | FileCheck %s --check-prefix=HOOKS
 // RUN: einfuse-opt %s --einfuse-gpu-pipeline="target=nvidia:sm_80" | FileCheck %s --check-prefix=NVVM
 // RUN: einfuse-opt %s --einfuse-gpu-pipeline="target=amd:gfx942 threads=64" | FileCheck %s --check-prefix=ROCDL
+// RUN: einfuse-opt %s --einfuse-gpu-pipeline="target=nvidia:sm_90a lanes=1 lower-kernels=false" | FileCheck %s --check-prefix=THREAD
+// RUN: not einfuse-opt %s --einfuse-gpu-pipeline="lanes=48" 2>&1 | FileCheck %s --check-prefix=LANES
 // RUN: not einfuse-opt %s --einfuse-gpu-pipeline="target=nvidia:sm_70" 2>&1 | FileCheck %s --check-prefix=CHIP
 // RUN: not einfuse-opt %s --einfuse-gpu-pipeline="threads=4096" 2>&1 | FileCheck %s --check-prefix=THREADS
 // RUN: not einfuse-opt %s --einfuse-gpu-pipeline="tile-size=-1" 2>&1 | FileCheck %s --check-prefix=TILE
 
 // After the target hooks: the kernel function launches one kernel, one
-// thread per row (ceil(rows / 128) blocks of 128, sm_90a's default), passing
-// its buffers; the kernel has the target, exp is ex2.approx on x * log2(e),
-// and no math op is left for a vendor library.
+// warp per row (32 lanes, 128 threads per block, sm_90a's defaults: so
+// ceil(rows / 4) blocks), passing its buffers; each lane reads every 32nd
+// element of the row, the row's max and sum are combined across the lanes
+// with shuffles; exp is ex2.approx on x * log2(e), and no math op is left
+// for a vendor library.
 // HOOKS-LABEL: func.func @softmax(
 // HOOKS-SAME:    %[[X:.*]]: memref<?x?xf32>, %[[Y:.*]]: memref<?x?xf32>)
 // HOOKS:         %[[ROWS:.*]] = memref.dim %[[X]], %c0
-// HOOKS:         %[[GRID:.*]] = arith.ceildivui %[[ROWS]], %c128
+// HOOKS:         %[[GRID:.*]] = arith.ceildivui %[[ROWS]], %c4
 // HOOKS:         gpu.launch_func @softmax_kernel::@softmax_kernel blocks in (%[[GRID]], %c1, %c1) threads in (%c128, %c1, %c1) args(%[[X]] : memref<?x?xf32>, %[[Y]] : memref<?x?xf32>)
 // HOOKS:       gpu.module @softmax_kernel [#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">]
 // HOOKS:         gpu.func @softmax_kernel
 // HOOKS:           arith.constant 1.44269502 : f32
-// HOOKS:           llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"
+// HOOKS:           %[[LANE:.*]] = arith.remui %{{.*}}, %c32
+// HOOKS:           scf.for %{{.*}} = %[[LANE]] to %{{.*}} step %c32
+// HOOKS:             llvm.intr.maximum
+// HOOKS-COUNT-5:   gpu.shuffle  xor
+// HOOKS:           scf.for %{{.*}} = %[[LANE]] to %{{.*}} step %c32
+// HOOKS:             llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"
+// HOOKS-COUNT-5:   gpu.shuffle  xor
+// HOOKS:           scf.for %{{.*}} = %[[LANE]] to %{{.*}} step %c32
+// HOOKS:             memref.store
 // HOOKS-NOT:       math.
 
 // NVVM: gpu.module @softmax_kernel [#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">]
@@ -33,6 +45,11 @@
 // ROCDL:     gpu.module @softmax_kernel [#rocdl.target<O = 3, chip = "gfx942", abi = "500">]
 // ROCDL:       llvm.func @softmax_kernel({{.*}}) attributes {gpu.kernel, gpu.known_block_size = array<i32: 64, 1, 1>
 // ROCDL:         llvm.call_intrinsic "llvm.amdgcn.exp2.f32"
+
+// With lanes=1, a thread per row (ceil(rows / 128) blocks).
+// THREAD: arith.ceildivui %{{.*}}, %c128
+// THREAD-NOT: gpu.shuffle
+// LANES: einfuse-gpu-pipeline: lanes must be in [1, 64] and divide the threads per block (128) (0: the target's subgroup), got 48
 
 // CHIP: einfuse-gpu-pipeline: unknown GPU target 'nvidia:sm_70' (expected nvidia:sm_80, nvidia:sm_90a, amd:gfx942 or amd:gfx90a)
 // THREADS: einfuse-gpu-pipeline: threads must be in [1, 1024] (0: the target's default), got 4096

@@ -74,7 +74,8 @@ def ConvertEinToGPU : Pass<"convert-ein-to-gpu"> {
     Option<"tileSize", "tile-size", "int64_t", /*default=*/"64",
            "Tile of the reductions split inside a thread, 1 to 2^31">
   ];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::linalg::LinalgDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect",
@@ -90,7 +91,13 @@ def EinfuseGPUMapTiles : Pass<"einfuse-gpu-map-tiles", "::mlir::func::FuncOp"> {
     ceil(points / threads) blocks computed in the IR from the loop bounds
     (so from the kernel's argument sizes); the thread's linear index is
     delinearized into the loop's induction variables and threads past the
-    last point do nothing. A run of other ops with effects (a cascade no
+    last point do nothing. With `lanes=L` (the subgroup size), L threads
+    take one point: a reduction into the point's private state runs its
+    reduced loop cyclically over the lanes (adjacent lanes read adjacent
+    elements: a row is read coalesced) and combines the lanes' partial
+    results with `gpu.subgroup_reduce`; ops writing the kernel's outputs
+    spread their last output loop over the lanes; the rest runs on every
+    lane alike, each with its own copy of the state. A run of other ops with effects (a cascade no
     rank of which could be tiled) becomes a one-thread launch. Upstream
     `gpu-kernel-outlining` then outlines the launches into a `gpu.module`.
 
@@ -100,7 +107,10 @@ def EinfuseGPUMapTiles : Pass<"einfuse-gpu-map-tiles", "::mlir::func::FuncOp"> {
   }];
   let options = [
     Option<"threads", "threads", "int64_t", /*default=*/"128",
-           "Threads per block, 1 to 1024">
+           "Threads per block, 1 to 1024">,
+    Option<"lanes", "lanes", "int64_t", /*default=*/"1",
+           "Threads per point of a tile loop (1, or the subgroup size: the "
+           "point's reductions run across the lanes of a subgroup)">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::affine::AffineDialect",

@@ -143,6 +143,7 @@ std::string emitGPULauncher(llvm::ArrayRef<KernelSignature> kernels,
 struct GPUConfig {
   int64_t threads = 128;  ///< threads per block
   int64_t tileSize = 64;  ///< key/K tile of ein-online-normalize
+  int64_t lanes = 1;      ///< threads per tile point (the subgroup size)
 };
 
 /// What differs per GPU chip, behind one interface (the role of Triton's

@@ -57,8 +57,9 @@ using namespace einfuse;
 using namespace einfuse::ein;
 
 /// The attribute convert-ein-to-gpu leaves on each tile loop: the ranks it
-/// runs over, one GPU thread per point. einfuse-gpu-map-tiles maps exactly
-/// these loops.
+/// runs over, one GPU thread per point (for the reader; what
+/// einfuse-gpu-map-tiles maps is a forall whose dims all map to
+/// #gpu.thread).
 static constexpr StringLiteral kTileRanksAttr = "ein.gpu_tile_ranks";
 
 /// The parallel ranks of `cascade` a GPU thread takes one point of: those
@@ -247,14 +248,22 @@ struct ConvertEinToGPUPass
         continue;
       }
       // Mark the tile loop lowerCascadeTiled made (the forall it inserted
-      // where the cascade was).
+      // where the cascade was): its dims map to GPU threads (the mapping is
+      // part of the op, so canonicalization keeps it), and the ranks they
+      // run over are noted for the reader.
       auto it = before ? std::next(before->getIterator()) : block->begin();
       for (; it != block->end(); ++it)
         if (auto forall = dyn_cast<scf::ForallOp>(&*it)) {
-          SmallVector<Attribute> names;
+          SmallVector<Attribute> names, mapping;
           for (auto &[rank, tile] : ranks)
             names.push_back(rewriter.getStringAttr(rank));
+          for (unsigned d = 0; d < forall.getRank(); ++d)
+            mapping.push_back(gpu::GPUThreadMappingAttr::get(
+                &getContext(),
+                static_cast<gpu::MappingId>(
+                    static_cast<unsigned>(gpu::MappingId::LinearDim0) + d)));
           forall->setAttr(kTileRanksAttr, rewriter.getArrayAttr(names));
+          forall.setMappingAttr(rewriter.getArrayAttr(mapping));
           break;
         }
     }
@@ -436,6 +445,260 @@ static LogicalResult reuseOutput(memref::AllocOp alloc) {
   return success();
 }
 
+/// Whether `buffer` is the thread's own memory (it comes from an alloca or
+/// alloc inside the kernel) rather than one of the kernel's arguments.
+static bool isPrivate(Value buffer, Operation *kernel) {
+  while (Operation *def = buffer.getDefiningOp()) {
+    if (isa<memref::AllocaOp, memref::AllocOp>(def))
+      return kernel->isProperAncestor(def);
+    if (isa<memref::SubViewOp, memref::CastOp, memref::ReinterpretCastOp,
+            memref::ExpandShapeOp, memref::CollapseShapeOp>(def)) {
+      buffer = def->getOperand(0);
+      continue;
+    }
+    return false;
+  }
+  return false;
+}
+
+/// The combiner of a single-result reduction's body (`out = op(out, x)`)
+/// as a subgroup reduction, with its neutral element; nullopt otherwise.
+static std::optional<std::pair<gpu::AllReduceOperation, TypedAttr>>
+matchCombiner(linalg::LinalgOp op) {
+  if (op.getNumDpsInits() != 1 || op->getNumRegions() != 1)
+    return std::nullopt;
+  Block &body = op->getRegion(0).front();
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  BlockArgument out = op.getRegionOutputArgs().front();
+  if (!yield || yield.getNumOperands() != 1)
+    return std::nullopt;
+  Operation *c = yield.getOperand(0).getDefiningOp();
+  if (!c || c->getNumOperands() != 2 || !c->hasOneUse() ||
+      !llvm::is_contained(c->getOperands(), Value(out)) ||
+      llvm::count(c->getOperands(), Value(out)) != 1 ||
+      !llvm::all_of(out.getUsers(), [&](Operation *u) { return u == c; }))
+    return std::nullopt;
+  Type t = out.getType();
+  Builder b(op.getContext());
+  auto f = dyn_cast<FloatType>(t);
+  auto i = dyn_cast<IntegerType>(t);
+  using K = gpu::AllReduceOperation;
+  if (f && f.getWidth() == 32) {
+    const llvm::fltSemantics &sem = f.getFloatSemantics();
+    auto inf = [&](bool negative) {
+      return b.getFloatAttr(f, llvm::APFloat::getInf(sem, negative));
+    };
+    if (isa<arith::AddFOp>(c))
+      return std::make_pair(K::ADD, TypedAttr(b.getFloatAttr(f, 0.0)));
+    if (isa<arith::MulFOp>(c))
+      return std::make_pair(K::MUL, TypedAttr(b.getFloatAttr(f, 1.0)));
+    if (isa<arith::MaximumFOp>(c))
+      return std::make_pair(K::MAXIMUMF, TypedAttr(inf(true)));
+    if (isa<arith::MaxNumFOp>(c))
+      return std::make_pair(K::MAXNUMF, TypedAttr(inf(true)));
+    if (isa<arith::MinimumFOp>(c))
+      return std::make_pair(K::MINIMUMF, TypedAttr(inf(false)));
+    if (isa<arith::MinNumFOp>(c))
+      return std::make_pair(K::MINNUMF, TypedAttr(inf(false)));
+  }
+  if (i && i.getWidth() == 32) {
+    if (isa<arith::AddIOp>(c))
+      return std::make_pair(K::ADD, TypedAttr(b.getIntegerAttr(i, 0)));
+    if (isa<arith::MaxSIOp>(c))
+      return std::make_pair(
+          K::MAXSI, TypedAttr(b.getIntegerAttr(i, APInt::getSignedMinValue(32))));
+    if (isa<arith::MinSIOp>(c))
+      return std::make_pair(
+          K::MINSI, TypedAttr(b.getIntegerAttr(i, APInt::getSignedMaxValue(32))));
+  }
+  return std::nullopt;
+}
+
+/// A loop dim of `op` to spread over the lanes, among those `pick` allows:
+/// the last with a run-time extent, else the last with the largest static
+/// extent above 1; -1 for none.
+static int64_t chooseLaneDim(linalg::LinalgOp op,
+                             function_ref<bool(unsigned)> pick) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t best = -1;
+  for (unsigned d = 0; d < ranges.size(); ++d) {
+    if (!pick(d))
+      continue;
+    if (ShapedType::isDynamic(ranges[d]))
+      best = d;
+  }
+  if (best >= 0)
+    return best;
+  int64_t extent = 1;
+  for (unsigned d = 0; d < ranges.size(); ++d)
+    if (pick(d) && ranges[d] > extent) {
+      extent = ranges[d];
+      best = d;
+    }
+  return best;
+}
+
+/// Lowers the linalg ops of one tile point's body, which `lanes` lanes of a
+/// subgroup run together (each with its own private buffers), to loops
+/// that share the work: a reduction into the point's private state runs
+/// its reduced loop cyclically over the lanes (lane j takes j, j + lanes,
+/// ...; adjacent lanes read adjacent elements of a row), then combines the
+/// lanes' partial results with gpu.subgroup_reduce, so every lane holds
+/// the whole result; an op writing the kernel's outputs spreads its last
+/// output loop over the lanes. Everything else (maps into private buffers,
+/// the online update) runs on every lane alike, which keeps each lane's
+/// copy of the state whole.
+static LogicalResult distributeOverLanes(RewriterBase &rewriter,
+                                         Operation *kernel, Region &body,
+                                         Value lane, int64_t lanes) {
+  SmallVector<linalg::LinalgOp> ops;
+  body.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+  for (linalg::LinalgOp op : ops) {
+    Location loc = op.getLoc();
+    bool toOutputs = llvm::any_of(op.getDpsInits(), [&](Value v) {
+      return !isPrivate(v, kernel);
+    });
+    SmallVector<utils::IteratorType> kinds = op.getIteratorTypesArray();
+    int64_t dim = -1;
+    std::optional<std::pair<gpu::AllReduceOperation, TypedAttr>> combiner;
+    if (toOutputs) {
+      // Lanes own distinct output elements (never a reduced loop: partial
+      // results would race on the output), chosen by the output's last
+      // dim of extent other than 1, so that every op on an output gives a
+      // lane the same elements (no lane reads what another wrote).
+      if (op.getNumDpsInits() == 1) {
+        AffineMap map = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+        SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+        for (AffineExpr e : llvm::reverse(map.getResults())) {
+          auto d = dyn_cast<AffineDimExpr>(e);
+          if (!d)
+            break;
+          if (ranges[d.getPosition()] == 1)
+            continue;
+          if (kinds[d.getPosition()] == utils::IteratorType::parallel)
+            dim = d.getPosition();
+          break;
+        }
+      }
+    } else if (op.getNumReductionLoops() > 0 && (combiner = matchCombiner(op))) {
+      Value out = op.getDpsInits().front();
+      bool readsOut = llvm::any_of(op.getDpsInputs(), [&](Value v) {
+        return v == out;
+      });
+      if (!readsOut)
+        dim = chooseLaneDim(op, [&](unsigned d) {
+          return kinds[d] == utils::IteratorType::reduction;
+        });
+      if (dim < 0)
+        combiner.reset();
+    }
+    // A reduction into a few elements of an output that no lane can own
+    // alone (a matmul's output element): it accumulates in a private copy
+    // that the lanes share the reduction of, copied back after.
+    Value global;
+    if (toOutputs && dim < 0 && op.getNumReductionLoops() > 0 &&
+        (combiner = matchCombiner(op))) {
+      Value out = op.getDpsInits().front();
+      auto type = cast<MemRefType>(out.getType());
+      if (type.hasStaticShape() && type.getNumElements() <= 256 &&
+          !llvm::is_contained(op.getDpsInputs(), out)) {
+        rewriter.setInsertionPoint(op);
+        Value acc = memref::AllocaOp::create(
+            rewriter, loc, MemRefType::get(type.getShape(), type.getElementType()));
+        linalg::CopyOp::create(rewriter, loc, out, acc);
+        rewriter.modifyOpInPlace(
+            op, [&] { op.getDpsInitOperand(0)->set(acc); });
+        global = out;
+        dim = chooseLaneDim(op, [&](unsigned d) {
+          return kinds[d] == utils::IteratorType::reduction;
+        });
+      }
+      if (dim < 0)
+        combiner.reset();
+    }
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::LinalgLoops> loops = linalg::linalgOpToLoops(rewriter, op);
+    if (failed(loops))
+      return op.emitOpError("cannot be lowered to loops for the GPU");
+    // The last op of the lowering: the loops, then the lanes' combine.
+    Operation *last = loops->empty() ? nullptr : loops->front();
+    if (dim >= 0 && loops->size() == kinds.size()) {
+      auto loop = cast<scf::ForOp>((*loops)[dim]);
+      auto outer = cast<scf::ForOp>(loops->front());
+      if (combiner) {
+        // Lanes but the first start from the neutral element, so that the
+        // combined result counts the initial value once.
+        rewriter.setInsertionPoint(outer);
+        Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+        Value notFirst = arith::CmpIOp::create(
+            rewriter, loc, arith::CmpIPredicate::ne, lane, zero);
+        auto reset = scf::IfOp::create(rewriter, loc, notFirst, false);
+        rewriter.setInsertionPointToStart(reset.thenBlock());
+        Value neutral =
+            arith::ConstantOp::create(rewriter, loc, combiner->second);
+        linalg::FillOp::create(rewriter, loc, neutral,
+                               op.getDpsInits().front());
+      }
+      rewriter.setInsertionPoint(loop);
+      Value start = arith::AddIOp::create(
+          rewriter, loc, loop.getLowerBound(),
+          arith::MulIOp::create(rewriter, loc, lane, loop.getStep()));
+      Value step = arith::MulIOp::create(
+          rewriter, loc, loop.getStep(),
+          arith::ConstantIndexOp::create(rewriter, loc, lanes));
+      loop.getLowerBoundMutable().assign(start);
+      loop.getStepMutable().assign(step);
+      if (combiner) {
+        // Every element of the private result: combined over the lanes.
+        rewriter.setInsertionPointAfter(outer);
+        Value out = op.getDpsInits().front();
+        auto type = cast<MemRefType>(out.getType());
+        Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+        Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+        SmallVector<Value> ivs;
+        Operation *outermost = nullptr;
+        for (int64_t d = 0; d < type.getRank(); ++d) {
+          Value n = memref::DimOp::create(rewriter, loc, out, d);
+          auto each = scf::ForOp::create(rewriter, loc, zero, n, one);
+          if (!outermost)
+            outermost = each;
+          rewriter.setInsertionPointToStart(each.getBody());
+          ivs.push_back(each.getInductionVar());
+        }
+        Value v = memref::LoadOp::create(rewriter, loc, out, ivs);
+        Value all = gpu::SubgroupReduceOp::create(
+            rewriter, loc, v, combiner->first, /*uniform=*/true,
+            static_cast<uint32_t>(lanes));
+        auto store = memref::StoreOp::create(rewriter, loc, all, out, ivs);
+        last = outermost ? outermost : store.getOperation();
+      }
+    }
+    if (global) {
+      // Every lane holds the same result; each writes it (the same bits).
+      rewriter.setInsertionPointAfter(last ? last : op.getOperation());
+      Value acc = op.getDpsInits().front();
+      auto copy = linalg::CopyOp::create(rewriter, loc, acc, global);
+      FailureOr<linalg::LinalgLoops> back =
+          linalg::linalgOpToLoops(rewriter, copy);
+      if (failed(back))
+        return copy.emitOpError("cannot be lowered to loops for the GPU");
+      rewriter.eraseOp(copy);
+    }
+    rewriter.eraseOp(op);
+  }
+  return success();
+}
+
+/// Whether `forall` is a tile loop of convert-ein-to-gpu: every dim mapped
+/// to GPU threads.
+static bool isTileLoop(scf::ForallOp forall) {
+  std::optional<ArrayAttr> mapping = forall.getMapping();
+  return mapping && !mapping->empty() &&
+         llvm::all_of(*mapping, [](Attribute a) {
+           return isa<gpu::GPUThreadMappingAttr>(a);
+         });
+}
+
 struct GPUMapTilesPass
     : public einfuse::impl::EinfuseGPUMapTilesBase<GPUMapTilesPass> {
   using Base::Base;
@@ -443,25 +706,40 @@ struct GPUMapTilesPass
   /// `gpu.launch` with a 1-D grid of ceil(count / threads) blocks of
   /// `threads`; the body gets the global thread index and runs `fill`
   /// under `index < count`.
+  /// `gpu.launch` with a 1-D grid of blocks of `blockThreads`, `lanes`
+  /// threads per point of `count` (ceil(count * lanes / blockThreads)
+  /// blocks); the body gets the point and the lane and runs `fill` under
+  /// `point < count` (uniform across a point's lanes).
   gpu::LaunchOp buildLaunch(OpBuilder &b, Location loc, Value count,
-                            int64_t blockThreads,
-                            function_ref<void(OpBuilder &, Value)> fill) {
+                            int64_t blockThreads, int64_t lanes,
+                            function_ref<void(OpBuilder &, Value, Value)> fill) {
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     Value t = arith::ConstantIndexOp::create(b, loc, blockThreads);
-    Value blocks = arith::CeilDivUIOp::create(b, loc, count, t);
+    Value perBlock = arith::ConstantIndexOp::create(b, loc, blockThreads / lanes);
+    Value blocks = arith::CeilDivUIOp::create(b, loc, count, perBlock);
     auto launch = gpu::LaunchOp::create(b, loc, blocks, one, one, t, one, one);
     OpBuilder inner = OpBuilder::atBlockBegin(&launch.getBody().front());
-    Value base = arith::MulIOp::create(inner, loc, launch.getBlockIds().x, t);
-    Value index = arith::AddIOp::create(inner, loc, base,
-                                        launch.getThreadIds().x);
+    Value base =
+        arith::MulIOp::create(inner, loc, launch.getBlockIds().x, perBlock);
+    Value tid = launch.getThreadIds().x;
+    Value l = arith::ConstantIndexOp::create(inner, loc, lanes);
+    Value index = arith::AddIOp::create(
+        inner, loc, base, arith::DivUIOp::create(inner, loc, tid, l));
+    Value lane = arith::RemUIOp::create(inner, loc, tid, l);
     Value inRange = arith::CmpIOp::create(
         inner, loc, arith::CmpIPredicate::ult, index, count);
     auto guard = scf::IfOp::create(inner, loc, inRange, false);
     OpBuilder then = guard.getThenBodyBuilder();
-    fill(then, index);
+    fill(then, index, lane);
     gpu::TerminatorOp::create(inner, loc);
     return launch;
   }
+
+  Value laneValue;
+  /// Launches whose points several lanes share, with their lane index;
+  /// their linalg ops are spread over the lanes once every buffer has its
+  /// final form.
+  SmallVector<std::pair<gpu::LaunchOp, Value>> shared;
 
   LogicalResult mapForall(scf::ForallOp forall) {
     if (!forall.getOutputs().empty())
@@ -484,7 +762,10 @@ struct GPUMapTilesPass
     Value count = trips.front();
     for (Value t : ArrayRef(trips).drop_front())
       count = arith::MulIOp::create(b, loc, count, t);
-    buildLaunch(b, loc, count, threads, [&](OpBuilder &then, Value index) {
+    int64_t perPoint = lanes;
+    gpu::LaunchOp launch = buildLaunch(
+        b, loc, count, threads, perPoint,
+        [&](OpBuilder &then, Value index, Value lane) {
       SmallVector<Value> ivs;
       if (trips.size() == 1) {
         ivs.push_back(index);
@@ -504,8 +785,11 @@ struct GPUMapTilesPass
       }
       for (Operation &op : forall.getBody()->without_terminator())
         then.clone(op, map);
+      laneValue = lane;
     });
     forall.erase();
+    if (perPoint > 1)
+      shared.push_back({launch, laneValue});
     return success();
   }
 
@@ -518,7 +802,7 @@ struct GPUMapTilesPass
     OpBuilder b(ops.back());
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     IRMapping map;
-    buildLaunch(b, loc, one, 1, [&](OpBuilder &then, Value) {
+    buildLaunch(b, loc, one, 1, 1, [&](OpBuilder &then, Value, Value) {
       for (Operation *op : ops)
         then.clone(*op, map);
     });
@@ -533,6 +817,12 @@ struct GPUMapTilesPass
     if (threads < 1 || threads > 1024) {
       fn.emitError("einfuse-gpu-map-tiles: threads must be in [1, 1024], got ")
           << int64_t(threads);
+      return signalPassFailure();
+    }
+    if (lanes < 1 || lanes > 64 || threads % lanes != 0) {
+      fn.emitError("einfuse-gpu-map-tiles: lanes must be in [1, 64] and "
+                   "divide threads (")
+          << int64_t(threads) << "), got " << int64_t(lanes);
       return signalPassFailure();
     }
     if (fn.getBody().getBlocks().size() != 1) {
@@ -559,8 +849,7 @@ struct GPUMapTilesPass
       serial.clear();
     };
     for (Operation *op : ops) {
-      if (auto forall = dyn_cast<scf::ForallOp>(op);
-          forall && forall->hasAttr(kTileRanksAttr)) {
+      if (auto forall = dyn_cast<scf::ForallOp>(op); forall && isTileLoop(forall)) {
         flush();
         if (failed(mapForall(forall)))
           return signalPassFailure();
@@ -586,6 +875,11 @@ struct GPUMapTilesPass
     });
     if (r.wasInterrupted())
       return signalPassFailure();
+    IRRewriter rewriter(&getContext());
+    for (auto [launch, lane] : shared)
+      if (failed(distributeOverLanes(rewriter, launch, launch.getBody(), lane,
+                                     lanes)))
+        return signalPassFailure();
     // A thread's buffers (static allocas: its iteration state and tiles)
     // move to the kernel's entry block. Back ends that cannot allocate
     // stack at run time (AMDGPU) need that, and LLVM promotes entry-block

@@ -152,7 +152,7 @@ public:
   std::string getName() const override { return "amd:" + chip; }
   gpu::Runtime getRuntime() const override { return gpu::Runtime::HIP; }
   unsigned getSubgroupSize() const override { return 64; }
-  gpu::GPUConfig getDefaultConfig() const override { return {256, 64}; }
+  gpu::GPUConfig getDefaultConfig() const override { return {256, 64, 64}; }
   void loadDialects(MLIRContext *ctx) const override { prepareContext(ctx); }
   Attribute getTargetAttr(MLIRContext *ctx) const override {
     // Code object v5, the one ROCm 6's loaders all read (LLVM 22 defaults

@@ -153,7 +153,7 @@ public:
   std::string getName() const override { return "nvidia:" + chip; }
   gpu::Runtime getRuntime() const override { return gpu::Runtime::CUDA; }
   unsigned getSubgroupSize() const override { return 32; }
-  gpu::GPUConfig getDefaultConfig() const override { return {128, 64}; }
+  gpu::GPUConfig getDefaultConfig() const override { return {128, 64, 32}; }
   void loadDialects(MLIRContext *ctx) const override { prepareContext(ctx); }
   Attribute getTargetAttr(MLIRContext *ctx) const override {
     // PTX 8.0 is the first with sm_90a; ptxas of CUDA 12 and later reads it.
