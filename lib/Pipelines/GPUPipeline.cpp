@@ -305,6 +305,29 @@ void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options) {
 
 namespace einfuse {
 
+/// Whether a kernel function's work contracts two tensors (attention's
+/// scores, a matmul): an Einsum that reduces a rank of two of its inputs.
+/// Its key tile then sizes a lane's private score tile, so it stays small;
+/// a row-wise cascade (softmax, norms) keeps no tile of values and takes
+/// long tiles, which amortise the lanes' combines.
+static bool hasContraction(func::FuncOp fn) {
+  bool found = false;
+  fn.walk([&](Operation *op) {
+    if (isa<ein::AttentionOp, ein::QMatmulOp>(op))
+      found = true;
+    auto e = dyn_cast<ein::EinsumOp>(op);
+    if (!e || e.getInputs().size() < 2)
+      return;
+    for (unsigned r : e.getReducedRankPositions()) {
+      unsigned readers = 0;
+      for (unsigned i = 0; i < e.getInputs().size(); ++i)
+        readers += e.getInputMap(i).isFunctionOfDim(r);
+      found |= readers >= 2;
+    }
+  });
+  return found;
+}
+
 FailureOr<gpu::LaunchPlan> buildCascadeKernels(mlir::gpu::GPUModuleOp kernels,
                                                func::FuncOp fn,
                                                const KernelSignature &sig,
@@ -321,6 +344,9 @@ FailureOr<gpu::LaunchPlan> buildCascadeKernels(mlir::gpu::GPUModuleOp kernels,
   GPUPipelineOptions options;
   options.target = target.str();
   options.lowerKernels = false;
+  // The configuration for this kernel's shape of work (docs/gpu.md).
+  if (!hasContraction(fn))
+    options.tileSize = 1024;
   buildGPUPipeline(pm, options);
   if (failed(pm.run(*copy)))
     return failure();

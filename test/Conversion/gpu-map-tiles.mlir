@@ -1,4 +1,5 @@
 // RUN: einfuse-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(einfuse-gpu-map-tiles{threads=64}))" | FileCheck %s
+// RUN: einfuse-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(einfuse-gpu-map-tiles{threads=128 lanes=32}))" | FileCheck %s --check-prefix=LANES
 
 // A tile loop of convert-ein-to-gpu becomes a launch: one thread per point,
 // 64 per block, ceil(points / 64) blocks; the linear thread index is split
@@ -85,5 +86,54 @@ func.func @serial(%x: memref<?xf32>, %y: memref<f32>) {
     %s = arith.addf %a, %o : f32
     linalg.yield %s : f32
   }
+  return
+}
+
+// -----
+
+// With lanes=32 a subgroup takes one point: the row sum into the point's
+// private state runs cyclically over the lanes (lane l reads l, l + 32,
+// ..., four per trip) and the lanes' partial sums combine with a subgroup
+// reduction; lanes but the first start from 0 so the initial value counts
+// once. The write to the output is spread over the lanes by element.
+
+// LANES-LABEL: func.func @row_sums
+// LANES:         arith.ceildivui %{{.*}}, %c4
+// LANES:         gpu.launch
+// LANES:           %[[LANE:.*]] = arith.remui %{{.*}}, %c32
+// LANES:           %[[OTHER:.*]] = arith.cmpi ne, %[[LANE]], %c0
+// LANES:           scf.if %[[OTHER]] {
+// LANES:             linalg.fill
+// LANES:           scf.for
+// LANES-COUNT-4:     arith.addf
+// LANES:           scf.for
+// LANES:           gpu.subgroup_reduce add %{{.*}} uniform cluster(size = 32) : (f32) -> f32
+// LANES:           scf.for
+// LANES:             arith.divf
+// LANES:             memref.store
+func.func @row_sums(%x: memref<?x?xf32>, %y: memref<?x?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x?xf32>
+  %m = memref.dim %x, %c1 : memref<?x?xf32>
+  scf.forall (%i) in (%n) {
+    %acc = memref.alloca() : memref<1xf32>
+    linalg.fill ins(%zero : f32) outs(%acc : memref<1xf32>)
+    %row = memref.subview %x[%i, 0] [1, %m] [1, 1] : memref<?x?xf32> to memref<1x?xf32, strided<[?, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(a, b) -> (a, b)>, affine_map<(a, b) -> (a)>], iterator_types = ["parallel", "reduction"]}
+        ins(%row : memref<1x?xf32, strided<[?, 1], offset: ?>>) outs(%acc : memref<1xf32>) {
+    ^bb0(%a: f32, %o: f32):
+      %s = arith.addf %o, %a : f32
+      linalg.yield %s : f32
+    }
+    %out = memref.subview %y[%i, 0] [1, %m] [1, 1] : memref<?x?xf32> to memref<1x?xf32, strided<[?, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(a, b) -> (a, b)>, affine_map<(a, b) -> (a)>, affine_map<(a, b) -> (a, b)>], iterator_types = ["parallel", "parallel"]}
+        ins(%row, %acc : memref<1x?xf32, strided<[?, 1], offset: ?>>, memref<1xf32>) outs(%out : memref<1x?xf32, strided<[?, 1], offset: ?>>) {
+    ^bb0(%a: f32, %s: f32, %o: f32):
+      %d = arith.divf %a, %s : f32
+      linalg.yield %d : f32
+    }
+  } {mapping = [#gpu.thread<linear_dim_0>]}
   return
 }

@@ -25,14 +25,18 @@
 // HOOKS:       gpu.module @softmax_kernel [#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">]
 // HOOKS:         gpu.func @softmax_kernel
 // HOOKS:           arith.constant 1.44269502 : f32
+// Each lane's loop is unrolled by 4 (step 4 x 32) with its remainder
+// loop after it.
 // HOOKS:           %[[LANE:.*]] = arith.remui %{{.*}}, %c32
-// HOOKS:           scf.for %{{.*}} = %[[LANE]] to %{{.*}} step %c32
-// HOOKS:             llvm.intr.maximum
+// HOOKS:           scf.for %{{.*}} = %[[LANE]] to %[[END:.*]] step %c128
+// HOOKS-COUNT-4:     llvm.intr.maximum
+// HOOKS:           scf.for %{{.*}} = %[[END]] to %{{.*}} step %c32
 // HOOKS-COUNT-5:   gpu.shuffle  xor
-// HOOKS:           scf.for %{{.*}} = %[[LANE]] to %{{.*}} step %c32
+// HOOKS:           scf.for %{{.*}} = %[[LANE]] to %{{.*}} step %c128
 // HOOKS:             llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"
+// HOOKS:           scf.for
 // HOOKS-COUNT-5:   gpu.shuffle  xor
-// HOOKS:           scf.for %{{.*}} = %[[LANE]] to %{{.*}} step %c32
+// HOOKS:           scf.for %{{.*}} = %[[LANE]] to %{{.*}} step %c128
 // HOOKS:             memref.store
 // HOOKS-NOT:       math.
 

@@ -38,6 +38,7 @@
 #include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/SmallBitVector.h"
@@ -622,6 +623,7 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
       return op.emitOpError("cannot be lowered to loops for the GPU");
     // The last op of the lowering: the loops, then the lanes' combine.
     Operation *last = loops->empty() ? nullptr : loops->front();
+    scf::ForOp laneLoop;
     if (dim >= 0 && loops->size() == kinds.size()) {
       auto loop = cast<scf::ForOp>((*loops)[dim]);
       auto outer = cast<scf::ForOp>(loops->front());
@@ -648,6 +650,7 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
           arith::ConstantIndexOp::create(rewriter, loc, lanes));
       loop.getLowerBoundMutable().assign(start);
       loop.getStepMutable().assign(step);
+      laneLoop = loop;
       if (combiner) {
         // Every element of the private result: combined over the lanes.
         rewriter.setInsertionPointAfter(outer);
@@ -684,6 +687,13 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
         return copy.emitOpError("cannot be lowered to loops for the GPU");
       rewriter.eraseOp(copy);
     }
+    // A lane's innermost loop over a row, unrolled (its remainder loop
+    // right after it, before the combine): several independent loads in
+    // flight instead of one per trip.
+    if (laneLoop && !laneLoop.getBody()
+                         ->walk([](scf::ForOp) { return WalkResult::interrupt(); })
+                         .wasInterrupted())
+      (void)loopUnrollByFactor(laneLoop, 4);
     rewriter.eraseOp(op);
   }
   return success();
