@@ -35,6 +35,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import helpers  # noqa: E402
+
 try:
     import torch
 except ImportError:  # the MLIR and `modules()` do not need torch
@@ -673,20 +676,9 @@ def _attn_shapes(budget):
 
 
 def visible(sq, sk, causal=False, window=None, bottom_right=False, device="cpu"):
-    """[Sq, Sk] bool: key m visible from query p (ein.attention's rule)."""
-    off = sk - sq if bottom_right else 0
-    p = torch.arange(sq, device=device)[:, None] + off
-    m = torch.arange(sk, device=device)[None, :]
-    keep = torch.ones(sq, sk, dtype=torch.bool, device=device)
-    if causal:
-        keep &= m <= p
-    if window is not None:
-        left, right = window
-        if left >= 0:
-            keep &= m >= p - left
-        if right >= 0:
-            keep &= m <= p + right
-    return keep
+    """[Sq, Sk] bool on `device`: key m visible from query p (ein.attention's
+    rule, helpers.visible)."""
+    return torch.from_numpy(helpers.visible(sq, sk, causal, window, bottom_right)).to(device)
 
 
 def attention_math(q, k, v, dt, *, scale, causal=False, window=None, bottom_right=False,

@@ -184,6 +184,12 @@ public:
   /// Assembly (PTX, AMDGCN) to the loadable binary (cubin, hsaco).
   virtual llvm::FailureOr<std::string> assemble(llvm::StringRef assembly,
                                                 std::string &error) const = 0;
+
+protected:
+  /// `name`(x): an LLVM intrinsic of one operand, by name (what most math
+  /// hooks are).
+  static mlir::Value callIntrinsic(mlir::OpBuilder &b, mlir::Location loc,
+                                   llvm::StringRef name, mlir::Value x);
 };
 
 /// How one host function of the GPU pipeline's output launches its

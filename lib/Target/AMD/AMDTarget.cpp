@@ -161,23 +161,17 @@ public:
                                        "amdgcn-amd-amdhsa", chip,
                                        /*features=*/"", /*abiVersion=*/"500");
   }
-  Value intrinsic(OpBuilder &b, Location loc, StringRef name,
-                  Value x) const {
-    return LLVM::CallIntrinsicOp::create(b, loc, x.getType(),
-                                         b.getStringAttr(name), ValueRange{x})
-        .getResult(0);
-  }
   Value buildExp2(OpBuilder &b, Location loc, Value x) const override {
-    return intrinsic(b, loc, "llvm.amdgcn.exp2.f32", x);
+    return callIntrinsic(b, loc, "llvm.amdgcn.exp2.f32", x);
   }
   Value buildLog2(OpBuilder &b, Location loc, Value x) const override {
-    return intrinsic(b, loc, "llvm.amdgcn.log.f32", x);
+    return callIntrinsic(b, loc, "llvm.amdgcn.log.f32", x);
   }
   Value buildSqrt(OpBuilder &b, Location loc, Value x) const override {
-    return intrinsic(b, loc, "llvm.sqrt.f32", x);
+    return callIntrinsic(b, loc, "llvm.sqrt.f32", x);
   }
   Value buildRsqrt(OpBuilder &b, Location loc, Value x) const override {
-    return intrinsic(b, loc, "llvm.amdgcn.rsq.f32", x);
+    return callIntrinsic(b, loc, "llvm.amdgcn.rsq.f32", x);
   }
   void addLowering(OpPassManager &kernels) const override {
     kernels.addPass(createConvertAMDGPUToROCDLPass({chip}));

@@ -10,6 +10,7 @@
 #include "einfuse/Target/GPU.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
@@ -19,6 +20,13 @@ using namespace mlir;
 namespace einfuse::gpu {
 
 GPUTargetInfo::~GPUTargetInfo() = default;
+
+Value GPUTargetInfo::callIntrinsic(OpBuilder &b, Location loc, StringRef name,
+                                   Value x) {
+  return LLVM::CallIntrinsicOp::create(b, loc, x.getType(),
+                                       b.getStringAttr(name), ValueRange{x})
+      .getResult(0);
+}
 
 namespace {
 /// Translates index SSA values of a host function into C expressions.

@@ -160,23 +160,17 @@ public:
     return NVVM::NVVMTargetAttr::get(ctx, /*optLevel=*/3,
                                      "nvptx64-nvidia-cuda", chip, "+ptx80");
   }
-  Value intrinsic(OpBuilder &b, Location loc, StringRef name,
-                  Value x) const {
-    return LLVM::CallIntrinsicOp::create(b, loc, x.getType(),
-                                         b.getStringAttr(name), ValueRange{x})
-        .getResult(0);
-  }
   Value buildExp2(OpBuilder &b, Location loc, Value x) const override {
-    return intrinsic(b, loc, "llvm.nvvm.ex2.approx.f32", x);
+    return callIntrinsic(b, loc, "llvm.nvvm.ex2.approx.f32", x);
   }
   Value buildLog2(OpBuilder &b, Location loc, Value x) const override {
-    return intrinsic(b, loc, "llvm.nvvm.lg2.approx.f", x);
+    return callIntrinsic(b, loc, "llvm.nvvm.lg2.approx.f", x);
   }
   Value buildSqrt(OpBuilder &b, Location loc, Value x) const override {
-    return intrinsic(b, loc, "llvm.nvvm.sqrt.rn.f", x);
+    return callIntrinsic(b, loc, "llvm.nvvm.sqrt.rn.f", x);
   }
   Value buildRsqrt(OpBuilder &b, Location loc, Value x) const override {
-    return intrinsic(b, loc, "llvm.nvvm.rsqrt.approx.f", x);
+    return callIntrinsic(b, loc, "llvm.nvvm.rsqrt.approx.f", x);
   }
   void addLowering(OpPassManager &kernels) const override {
     kernels.addPass(createConvertNVGPUToNVVMPass());
