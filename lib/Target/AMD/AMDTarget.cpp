@@ -47,42 +47,6 @@ using namespace mlir;
 
 namespace einfuse::amd {
 
-static void prepareContext(MLIRContext *ctx) {
-  DialectRegistry registry;
-  registry
-      .insert<amdgpu::AMDGPUDialect, arith::ArithDialect, mlir::gpu::GPUDialect,
-              LLVM::LLVMDialect, memref::MemRefDialect, ROCDL::ROCDLDialect,
-              scf::SCFDialect, vector::VectorDialect>();
-  ROCDL::registerROCDLTargetInterfaceExternalModels(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerGPUDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  registerROCDLDialectTranslation(registry);
-  ctx->appendDialectRegistry(registry);
-  ctx->loadAllAvailableDialects();
-}
-
-/// Where LLVM's tools are looked for first: the LLVM this is built with
-/// (Debian's LLVM 22), then the PATH.
-static std::vector<std::string> llvmBinHints() {
-  return {EINFUSE_LLVM_TOOLS_DIR, "/usr/lib/llvm-22/bin"};
-}
-
-/// Assembles `isa` for `chip` (llvm-mc) and links the code object into a
-/// loadable hsaco (ld.lld -shared).
-static FailureOr<std::string> assemble(StringRef isa, StringRef chip,
-                                       std::string &error) {
-  FailureOr<std::string> object = gpu::runToolOnFile(
-      "llvm-mc", llvmBinHints(), isa,
-      {"-triple=amdgcn-amd-amdhsa", "-mcpu=" + chip.str(), "-filetype=obj",
-       "{in}", "-o", "{out}"},
-      error);
-  if (failed(object))
-    return failure();
-  return gpu::runToolOnFile("ld.lld", llvmBinHints(), *object,
-                            {"-shared", "{in}", "-o", "{out}"}, error);
-}
-
 /// Builds the kernel of one kernel function: the hand-written attention
 /// and qmatmul kernels where they take it (while they are faster than the
 /// shared lowering), else the kernels of its cascade.
@@ -111,100 +75,13 @@ static FailureOr<gpu::LaunchPlan> buildKernel(mlir::gpu::GPUModuleOp gpuModule,
   return fromCascade(gpuModule, fn, sig);
 }
 
-namespace {
-/// Moves the kernels' stack buffers (llvm.alloca, which the shared lowering
-/// makes in the generic address space) to AMDGPU's private address space 5,
-/// cast back to generic pointers: the AMDGPU back end selects frame
-/// indices in address space 5 only, and LLVM's address-space inference
-/// turns the accesses back into private ones (scratch or registers).
-struct PrivateAllocasPass
-    : PassWrapper<PrivateAllocasPass, OperationPass<mlir::gpu::GPUModuleOp>> {
-  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(PrivateAllocasPass)
-  StringRef getArgument() const override { return "einfuse-amdgpu-private-allocas"; }
-  void runOnOperation() override {
-    SmallVector<LLVM::AllocaOp> allocas;
-    getOperation().walk([&](LLVM::AllocaOp a) {
-      if (cast<LLVM::LLVMPointerType>(a.getType()).getAddressSpace() == 0)
-        allocas.push_back(a);
-    });
-    for (LLVM::AllocaOp a : allocas) {
-      OpBuilder b(a);
-      auto priv = LLVM::LLVMPointerType::get(a.getContext(), 5);
-      auto alloca = LLVM::AllocaOp::create(b, a.getLoc(), priv, a.getElemType(),
-                                           a.getArraySize(),
-                                           a.getAlignment().value_or(0));
-      Value flat =
-          LLVM::AddrSpaceCastOp::create(b, a.getLoc(), a.getType(), alloca);
-      a.replaceAllUsesWith(flat);
-      a.erase();
-    }
-  }
-};
-
-/// AMD chips (CDNA, wave64): the AMDGPU math intrinsics (v_exp_f32,
-/// v_log_f32, v_rsq_f32; LLVM's sqrt) and convert-gpu-to-rocdl. No ROCm
-/// device library is linked: every math function is one of these or an
-/// upstream polynomial approximation.
-class AMDTargetInfo final : public gpu::GPUTargetInfo {
-public:
-  explicit AMDTargetInfo(StringRef chip) : chip(chip.str()) {}
-  StringRef getChip() const override { return chip; }
-  std::string getName() const override { return "amd:" + chip; }
-  gpu::Runtime getRuntime() const override { return gpu::Runtime::HIP; }
-  unsigned getSubgroupSize() const override { return 64; }
-  gpu::GPUConfig getDefaultConfig() const override { return {256, 64, 64}; }
-  void loadDialects(MLIRContext *ctx) const override { prepareContext(ctx); }
-  Attribute getTargetAttr(MLIRContext *ctx) const override {
-    // Code object v5, the one ROCm 6's loaders all read (LLVM 22 defaults
-    // to v6 for the ROCDL target).
-    return ROCDL::ROCDLTargetAttr::get(ctx, /*optLevel=*/3,
-                                       "amdgcn-amd-amdhsa", chip,
-                                       /*features=*/"", /*abiVersion=*/"500");
-  }
-  Value buildExp2(OpBuilder &b, Location loc, Value x) const override {
-    return callIntrinsic(b, loc, "llvm.amdgcn.exp2.f32", x);
-  }
-  Value buildLog2(OpBuilder &b, Location loc, Value x) const override {
-    return callIntrinsic(b, loc, "llvm.amdgcn.log.f32", x);
-  }
-  Value buildSqrt(OpBuilder &b, Location loc, Value x) const override {
-    return callIntrinsic(b, loc, "llvm.sqrt.f32", x);
-  }
-  Value buildRsqrt(OpBuilder &b, Location loc, Value x) const override {
-    return callIntrinsic(b, loc, "llvm.amdgcn.rsq.f32", x);
-  }
-  void addLowering(OpPassManager &kernels) const override {
-    kernels.addPass(createConvertAMDGPUToROCDLPass({chip}));
-    kernels.addPass(memref::createExpandStridedMetadataPass());
-    kernels.addPass(createLowerAffinePass());
-    kernels.addPass(createSCFToControlFlowPass());
-    ConvertGpuOpsToROCDLOpsOptions toROCDL;
-    toROCDL.chipset = chip;
-    kernels.addPass(createConvertGpuOpsToROCDLOps(toROCDL));
-    kernels.addPass(createReconcileUnrealizedCastsPass());
-    kernels.addPass(std::make_unique<PrivateAllocasPass>());
-  }
-  FailureOr<std::string> assemble(StringRef isa,
-                                  std::string &error) const override {
-    return amd::assemble(isa, chip, error);
-  }
-
-private:
-  std::string chip;
-};
-} // namespace
-
-std::unique_ptr<gpu::GPUTargetInfo> createTargetInfo(StringRef chip) {
-  return std::make_unique<AMDTargetInfo>(chip);
-}
-
 FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
                                         gpu::KernelPlanBuilder fromCascade,
                                         bool assemblyOnly) {
   MLIRContext *ctx = module.getContext();
-  prepareContext(ctx);
-  std::string target = ("amd:" + chip).str();
   std::unique_ptr<gpu::GPUTargetInfo> info = createTargetInfo(chip);
+  info->loadDialects(ctx);
+  std::string target = ("amd:" + chip).str();
   Attribute rocdlTarget = info->getTargetAttr(ctx);
   auto buildPlan = [&](mlir::gpu::GPUModuleOp gpuModule, func::FuncOp fn,
                        const KernelSignature &sig) {
@@ -213,7 +90,7 @@ FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
   auto lowering = [&](OpPassManager &kernels) { info->addLowering(kernels); };
 
   auto toBinary = [&](StringRef assembly, std::string &error) {
-    return assemble(assembly, chip, error);
+    return info->assemble(assembly, error);
   };
   return gpu::buildDeviceModule(module, rocdlTarget, target, buildPlan, lowering,
                                 toBinary, assemblyOnly);

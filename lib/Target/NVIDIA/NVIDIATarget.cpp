@@ -39,39 +39,6 @@ using namespace mlir;
 
 namespace einfuse::nvidia {
 
-static void prepareContext(MLIRContext *ctx) {
-  DialectRegistry registry;
-  registry.insert<arith::ArithDialect, mlir::gpu::GPUDialect,
-                  LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
-                  nvgpu::NVGPUDialect, NVVM::NVVMDialect, scf::SCFDialect,
-                  vector::VectorDialect>();
-  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerGPUDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  registerNVVMDialectTranslation(registry);
-  ctx->appendDialectRegistry(registry);
-  ctx->loadAllAvailableDialects();
-}
-
-/// The CUDA toolkit's bin folder: $CUDA_PATH/bin, else /usr/local/cuda/bin.
-static std::vector<std::string> cudaBinHints() {
-  std::vector<std::string> hints;
-  if (std::optional<std::string> env = llvm::sys::Process::GetEnv("CUDA_PATH"))
-    hints.push_back(*env + "/bin");
-  hints.push_back("/usr/local/cuda/bin");
-  return hints;
-}
-
-/// Assembles `ptx` for `chip` with ptxas.
-static FailureOr<std::string> assemble(StringRef ptx, StringRef chip,
-                                       std::string &error) {
-  return gpu::runToolOnFile("ptxas", cudaBinHints(), ptx,
-                            {"-O3", "-arch=" + chip.str(), "{in}", "-o",
-                             "{out}"},
-                            error);
-}
-
 /// Parses "warps=4 block-n=64 wgmma=true".
 static FailureOr<AttentionTiling> parseOptions(ModuleOp module, StringRef chip,
                                                StringRef options) {
@@ -107,12 +74,12 @@ FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
                                         gpu::KernelPlanBuilder fromCascade,
                                         bool assemblyOnly, StringRef options) {
   MLIRContext *ctx = module.getContext();
-  prepareContext(ctx);
+  std::unique_ptr<gpu::GPUTargetInfo> info = createTargetInfo(chip);
+  info->loadDialects(ctx);
   std::string target = ("nvidia:" + chip).str();
   FailureOr<AttentionTiling> tiling = parseOptions(module, chip, options);
   if (failed(tiling))
     return failure();
-  std::unique_ptr<gpu::GPUTargetInfo> info = createTargetInfo(chip);
   Attribute nvvmTarget = info->getTargetAttr(ctx);
   // Head dim 256 needs wgmma: with mma.sync its accumulators and Q
   // fragments do not fit the registers.
@@ -132,70 +99,10 @@ FailureOr<gpu::GPUModule> compileModule(ModuleOp module, StringRef chip,
   };
   auto lowering = [&](OpPassManager &kernels) { info->addLowering(kernels); };
   auto toBinary = [&](StringRef assembly, std::string &error) {
-    return assemble(assembly, chip, error);
+    return info->assemble(assembly, error);
   };
   return gpu::buildDeviceModule(module, nvvmTarget, target, buildPlan, lowering,
                                 toBinary, assemblyOnly);
-}
-
-} // namespace einfuse::nvidia
-
-namespace einfuse::nvidia {
-namespace {
-/// NVIDIA chips: the math instructions of PTX (ex2.approx, lg2.approx,
-/// sqrt.rn, rsqrt.approx) through their NVVM intrinsics, and
-/// convert-gpu-to-nvvm. Approximate ex2/lg2 are what FlashAttention uses;
-/// their error (2 ulp of f32) is far inside the bf16/f16 contract.
-class NVIDIATargetInfo final : public gpu::GPUTargetInfo {
-public:
-  explicit NVIDIATargetInfo(StringRef chip) : chip(chip.str()) {}
-  StringRef getChip() const override { return chip; }
-  std::string getName() const override { return "nvidia:" + chip; }
-  gpu::Runtime getRuntime() const override { return gpu::Runtime::CUDA; }
-  unsigned getSubgroupSize() const override { return 32; }
-  gpu::GPUConfig getDefaultConfig() const override { return {128, 64, 32}; }
-  void loadDialects(MLIRContext *ctx) const override { prepareContext(ctx); }
-  Attribute getTargetAttr(MLIRContext *ctx) const override {
-    // PTX 8.0 is the first with sm_90a; ptxas of CUDA 12 and later reads it.
-    return NVVM::NVVMTargetAttr::get(ctx, /*optLevel=*/3,
-                                     "nvptx64-nvidia-cuda", chip, "+ptx80");
-  }
-  Value buildExp2(OpBuilder &b, Location loc, Value x) const override {
-    return callIntrinsic(b, loc, "llvm.nvvm.ex2.approx.f32", x);
-  }
-  Value buildLog2(OpBuilder &b, Location loc, Value x) const override {
-    return callIntrinsic(b, loc, "llvm.nvvm.lg2.approx.f", x);
-  }
-  Value buildSqrt(OpBuilder &b, Location loc, Value x) const override {
-    return callIntrinsic(b, loc, "llvm.nvvm.sqrt.rn.f", x);
-  }
-  Value buildRsqrt(OpBuilder &b, Location loc, Value x) const override {
-    return callIntrinsic(b, loc, "llvm.nvvm.rsqrt.approx.f", x);
-  }
-  void addLowering(OpPassManager &kernels) const override {
-    kernels.addPass(createConvertNVGPUToNVVMPass());
-    kernels.addPass(memref::createExpandStridedMetadataPass());
-    kernels.addPass(createLowerAffinePass());
-    kernels.addPass(createSCFToControlFlowPass());
-    // convert-gpu-to-nvvm lowers the vector ops too, with the workgroup
-    // address space mapped (convert-vector-to-llvm alone cannot map it).
-    kernels.addPass(createConvertGpuOpsToNVVMOps());
-    // NVVM ops that have no LLVM intrinsic (wgmma) become inline PTX.
-    kernels.addPass(createConvertNVVMToLLVMPass());
-    kernels.addPass(createReconcileUnrealizedCastsPass());
-  }
-  FailureOr<std::string> assemble(StringRef ptx,
-                                  std::string &error) const override {
-    return nvidia::assemble(ptx, chip, error);
-  }
-
-private:
-  std::string chip;
-};
-} // namespace
-
-std::unique_ptr<gpu::GPUTargetInfo> createTargetInfo(StringRef chip) {
-  return std::make_unique<NVIDIATargetInfo>(chip);
 }
 
 } // namespace einfuse::nvidia

@@ -1,0 +1,131 @@
+//===- NVIDIATargetInfo.cpp - The NVIDIA hooks of the shared GPU lowering -===//
+//
+// What the shared GPU lowering (lib/Conversion/EinToGPU, docs/gpu.md) asks
+// of an NVIDIA chip: the NVVM target, PTX's math instructions, the
+// lowering to NVVM, and ptxas.
+//
+//===----------------------------------------------------------------------===//
+#include "einfuse/Target/NVIDIA.h"
+
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
+#include "mlir/Conversion/NVGPUToNVVM/NVGPUToNVVM.h"
+#include "mlir/Conversion/NVVMToLLVM/NVVMToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "llvm/Support/Process.h"
+
+using namespace mlir;
+
+namespace einfuse::nvidia {
+
+static void prepareContext(MLIRContext *ctx) {
+  DialectRegistry registry;
+  registry.insert<arith::ArithDialect, mlir::gpu::GPUDialect,
+                  LLVM::LLVMDialect, math::MathDialect, memref::MemRefDialect,
+                  nvgpu::NVGPUDialect, NVVM::NVVMDialect, scf::SCFDialect,
+                  vector::VectorDialect>();
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerGPUDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+  ctx->appendDialectRegistry(registry);
+  ctx->loadAllAvailableDialects();
+}
+
+/// The CUDA toolkit's bin folder: $CUDA_PATH/bin, else /usr/local/cuda/bin.
+static std::vector<std::string> cudaBinHints() {
+  std::vector<std::string> hints;
+  if (std::optional<std::string> env = llvm::sys::Process::GetEnv("CUDA_PATH"))
+    hints.push_back(*env + "/bin");
+  hints.push_back("/usr/local/cuda/bin");
+  return hints;
+}
+
+/// Assembles `ptx` for `chip` with ptxas.
+static FailureOr<std::string> assemblePTX(StringRef ptx, StringRef chip,
+                                          std::string &error) {
+  return gpu::runToolOnFile("ptxas", cudaBinHints(), ptx,
+                            {"-O3", "-arch=" + chip.str(), "{in}", "-o",
+                             "{out}"},
+                            error);
+}
+
+} // namespace einfuse::nvidia
+
+namespace einfuse::nvidia {
+namespace {
+/// NVIDIA chips: the math instructions of PTX (ex2.approx, lg2.approx,
+/// sqrt.rn, rsqrt.approx) through their NVVM intrinsics, and
+/// convert-gpu-to-nvvm. Approximate ex2/lg2 are what FlashAttention uses;
+/// their error (2 ulp of f32) is far inside the bf16/f16 contract.
+class NVIDIATargetInfo final : public gpu::GPUTargetInfo {
+public:
+  explicit NVIDIATargetInfo(StringRef chip) : chip(chip.str()) {}
+  StringRef getChip() const override { return chip; }
+  std::string getName() const override { return "nvidia:" + chip; }
+  gpu::Runtime getRuntime() const override { return gpu::Runtime::CUDA; }
+  unsigned getSubgroupSize() const override { return 32; }
+  gpu::GPUConfig getDefaultConfig() const override { return {128, 64, 32}; }
+  void loadDialects(MLIRContext *ctx) const override { prepareContext(ctx); }
+  Attribute getTargetAttr(MLIRContext *ctx) const override {
+    // PTX 8.0 is the first with sm_90a; ptxas of CUDA 12 and later reads it.
+    return NVVM::NVVMTargetAttr::get(ctx, /*optLevel=*/3,
+                                     "nvptx64-nvidia-cuda", chip, "+ptx80");
+  }
+  Value buildExp2(OpBuilder &b, Location loc, Value x) const override {
+    return callIntrinsic(b, loc, "llvm.nvvm.ex2.approx.f32", x);
+  }
+  Value buildLog2(OpBuilder &b, Location loc, Value x) const override {
+    return callIntrinsic(b, loc, "llvm.nvvm.lg2.approx.f", x);
+  }
+  Value buildSqrt(OpBuilder &b, Location loc, Value x) const override {
+    return callIntrinsic(b, loc, "llvm.nvvm.sqrt.rn.f", x);
+  }
+  Value buildRsqrt(OpBuilder &b, Location loc, Value x) const override {
+    return callIntrinsic(b, loc, "llvm.nvvm.rsqrt.approx.f", x);
+  }
+  void addLowering(OpPassManager &kernels) const override {
+    kernels.addPass(createConvertNVGPUToNVVMPass());
+    kernels.addPass(memref::createExpandStridedMetadataPass());
+    kernels.addPass(createLowerAffinePass());
+    kernels.addPass(createSCFToControlFlowPass());
+    // convert-gpu-to-nvvm lowers the vector ops too, with the workgroup
+    // address space mapped (convert-vector-to-llvm alone cannot map it).
+    kernels.addPass(createConvertGpuOpsToNVVMOps());
+    // NVVM ops that have no LLVM intrinsic (wgmma) become inline PTX.
+    kernels.addPass(createConvertNVVMToLLVMPass());
+    kernels.addPass(createReconcileUnrealizedCastsPass());
+  }
+  FailureOr<std::string> assemble(StringRef ptx,
+                                  std::string &error) const override {
+    return assemblePTX(ptx, chip, error);
+  }
+
+private:
+  std::string chip;
+};
+} // namespace
+
+std::unique_ptr<gpu::GPUTargetInfo> createTargetInfo(StringRef chip) {
+  return std::make_unique<NVIDIATargetInfo>(chip);
+}
+
+} // namespace einfuse::nvidia
