@@ -109,6 +109,23 @@ struct ToIntrinsic : OpRewritePattern<Op> {
   std::string name;
 };
 
+/// Integer abs as a select (NVVM has no lowering of math.absi).
+struct AbsIToSelect : OpRewritePattern<math::AbsIOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(math::AbsIOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getOperand();
+    Value zero = arith::ConstantOp::create(
+        rewriter, loc, rewriter.getZeroAttr(x.getType()));
+    Value negative = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::slt, x, zero);
+    Value negated = arith::SubIOp::create(rewriter, loc, zero, x);
+    rewriter.replaceOpWithNewOp<arith::SelectOp>(op, negative, negated, x);
+    return success();
+  }
+};
+
 /// Float min/max as LLVM's intrinsics, which every GPU back end has (the
 /// GPU conversions would call libdevice/ocml for some of them).
 template <typename Op, typename LLVMOp>
@@ -168,6 +185,7 @@ struct GPUTargetHooksPass
                                                    Value x) {
       return t.buildRsqrt(b, l, x);
     });
+    patterns.add<AbsIToSelect>(ctx);
     patterns.add<ToIntrinsic<math::AbsFOp>>(ctx, "llvm.fabs.f32");
     patterns.add<ToIntrinsic<math::FloorOp>>(ctx, "llvm.floor.f32");
     patterns.add<ToIntrinsic<math::CeilOp>>(ctx, "llvm.ceil.f32");
@@ -193,6 +211,11 @@ struct GPUTargetHooksPass
              name != math::FmaOp::getOperationName();
     };
     populateMathPolynomialApproximationPatterns(patterns, approximate);
+    // f16/bf16 math computes in f32 (the approximations and most
+    // instructions are f32), and functions without an approximation
+    // (sinh, powf, ...) are expanded into ones with one.
+    populateMathF32ExpansionPatterns(patterns, [](StringRef) { return true; });
+    math::populateExpansionPatterns(patterns);
     // Reductions across a subgroup's lanes: butterflies of gpu.shuffle
     // (shfl.sync on NVIDIA, ds_bpermute/DPP on AMD).
     mlir::populateGpuLowerSubgroupReduceToShufflePatterns(

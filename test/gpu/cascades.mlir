@@ -108,3 +108,22 @@ func.func @qmatmul_int8(%x: tensor<?x128xi8>, %w: tensor<32x128xi8>, %s: tensor<
       : tensor<?x128xi8>, tensor<32x128xi8>, tensor<32x1xf32> -> tensor<?x32xf32>
   return %o : tensor<?x32xf32>
 }
+
+// f16 tanh (computed in f32 through the polynomial; no back end has a
+// tanh instruction or libcall) and integer abs (no NVVM lowering of
+// math.absi).
+func.func @tanh_f16(%x: tensor<?x8xf16>) -> tensor<?x8xf16> {
+  %r = ein.cascade [n, c] -> (tensor<?x8xf16>) {
+    %y = ein.einsum tanh(%x[n, c]) -> [n, c] : (tensor<?x8xf16>) -> tensor<?x8xf16>
+    ein.yield %y : tensor<?x8xf16>
+  }
+  return %r : tensor<?x8xf16>
+}
+
+func.func @abs_i64(%x: tensor<?x8xi64>) -> tensor<?x8xi64> {
+  %r = ein.cascade [n, c] -> (tensor<?x8xi64>) {
+    %y = ein.einsum abs(%x[n, c]) -> [n, c] : (tensor<?x8xi64>) -> tensor<?x8xi64>
+    ein.yield %y : tensor<?x8xi64>
+  }
+  return %r : tensor<?x8xi64>
+}

@@ -54,8 +54,9 @@ def ConvertEinToGPU : Pass<"convert-ein-to-gpu"> {
     element of a matrix product). Ranks some reduction lacks (attention's
     value dim, a norm's feature dim) stay whole in each thread so that no
     reduction is computed twice. Each tile is lowered to linalg on tensors
-    as on the CPU; the tile loop (`scf.forall`) is marked
-    `ein.gpu_tile_ranks` for `--einfuse-gpu-map-tiles`. A cascade with no
+    as on the CPU; the tile loop (`scf.forall`) maps its dims to
+    `#gpu.thread<linear_dim_i>` (what `--einfuse-gpu-map-tiles` maps) and
+    names its ranks in `ein.gpu_tile_ranks`. A cascade with no
     such rank is lowered whole, with a remark: it runs on one thread.
 
     Inside a thread: maps fuse into every consumer (duplicated when they
@@ -86,7 +87,8 @@ def EinfuseGPUMapTiles : Pass<"einfuse-gpu-map-tiles", "::mlir::func::FuncOp"> {
   let summary = "Turn the tile loops of a bufferized kernel into GPU launches";
   let description = [{
     Runs after bufferization on kernel functions (memref arguments). Each
-    `scf.forall` marked by `--convert-ein-to-gpu` becomes a `gpu.launch`:
+    `scf.forall` whose dims all map to `#gpu.thread` (the tile loops of
+    `--convert-ein-to-gpu`) becomes a `gpu.launch`:
     one thread per point of the loop, `threads` per block, a 1-D grid of
     ceil(points / threads) blocks computed in the IR from the loop bounds
     (so from the kernel's argument sizes); the thread's linear index is
