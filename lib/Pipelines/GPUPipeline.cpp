@@ -57,38 +57,22 @@ std::unique_ptr<gpu::GPUTargetInfo> getGPUTargetInfo(StringRef target,
 }
 
 namespace {
-/// A math op on floats, through f32 when narrower, to `build`.
+/// A math op on floats, through f32 when narrower, to `build` (a target
+/// hook, or an LLVM intrinsic by name: convert-gpu-to-nvvm and -rocdl
+/// would call libdevice/ocml for the math op, and refuse some of the LLVM
+/// dialect's own intrinsic ops, such as floor and ceil).
 template <typename Op>
 struct ToTarget : OpRewritePattern<Op> {
-  using Build = std::function<Value(OpBuilder &, Location, Value)>;
+  using Build = std::function<Value(OpBuilder &, Location, ValueRange)>;
   ToTarget(MLIRContext *ctx, Build build)
       : OpRewritePattern<Op>(ctx), build(std::move(build)) {}
-  LogicalResult matchAndRewrite(Op op, PatternRewriter &rewriter) const override {
-    auto type = dyn_cast<FloatType>(op.getType());
-    if (!type || type.getWidth() > 32)
-      return rewriter.notifyMatchFailure(op, "f64 or a vector");
-    Location loc = op.getLoc();
-    Value x = op.getOperand();
-    Type f32 = rewriter.getF32Type();
-    if (type != f32)
-      x = arith::ExtFOp::create(rewriter, loc, f32, x);
-    Value y = build(rewriter, loc, x);
-    if (type != f32)
-      y = arith::TruncFOp::create(rewriter, loc, type, y);
-    rewriter.replaceOp(op, y);
-    return success();
-  }
-  Build build;
-};
-
-/// A math op every GPU back end has an instruction for, as the LLVM
-/// intrinsic by name (through f32 when narrower): convert-gpu-to-nvvm and
-/// -rocdl would call libdevice/ocml for the math op, and refuse some of
-/// the LLVM dialect's own intrinsic ops (floor, ceil).
-template <typename Op>
-struct ToIntrinsic : OpRewritePattern<Op> {
-  ToIntrinsic(MLIRContext *ctx, StringRef name)
-      : OpRewritePattern<Op>(ctx), name(name.str()) {}
+  ToTarget(MLIRContext *ctx, StringRef intrinsic)
+      : ToTarget(ctx, [name = intrinsic.str()](OpBuilder &b, Location loc,
+                                                ValueRange args) -> Value {
+          return LLVM::CallIntrinsicOp::create(b, loc, b.getF32Type(),
+                                               b.getStringAttr(name), args)
+              .getResult(0);
+        }) {}
   LogicalResult matchAndRewrite(Op op, PatternRewriter &rewriter) const override {
     auto type = dyn_cast<FloatType>(op.getType());
     if (!type || type.getWidth() > 32)
@@ -97,16 +81,15 @@ struct ToIntrinsic : OpRewritePattern<Op> {
     Type f32 = rewriter.getF32Type();
     SmallVector<Value> args;
     for (Value x : op->getOperands())
-      args.push_back(type == f32 ? x : arith::ExtFOp::create(rewriter, loc, f32, x));
-    Value y = LLVM::CallIntrinsicOp::create(rewriter, loc, f32,
-                                            rewriter.getStringAttr(name), args)
-                  .getResult(0);
+      args.push_back(type == f32 ? x
+                                 : arith::ExtFOp::create(rewriter, loc, f32, x));
+    Value y = build(rewriter, loc, args);
     if (type != f32)
       y = arith::TruncFOp::create(rewriter, loc, type, y);
     rewriter.replaceOp(op, y);
     return success();
   }
-  std::string name;
+  Build build;
 };
 
 /// Integer abs as a select (NVVM has no lowering of math.absi).
@@ -155,45 +138,46 @@ struct GPUTargetHooksPass
     const gpu::GPUTargetInfo &t = *info;
     double log2e = llvm::numbers::log2e, ln2 = llvm::numbers::ln2;
     auto scaled = [](double k, auto f) {
-      return [k, f](OpBuilder &b, Location loc, Value x) {
+      return [k, f](OpBuilder &b, Location loc, ValueRange x) {
         Value c = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(k));
-        return f(b, loc, x, c);
+        return f(b, loc, x[0], c);
+      };
+    };
+    auto unary = [](auto f) {
+      return [f](OpBuilder &b, Location loc, ValueRange x) {
+        return f(b, loc, x[0]);
       };
     };
     RewritePatternSet patterns(ctx);
-    patterns.add<ToTarget<math::Exp2Op>>(ctx, [&](OpBuilder &b, Location l,
-                                                  Value x) {
+    patterns.add<ToTarget<math::Exp2Op>>(ctx, unary([&](OpBuilder &b, Location l, Value x) {
       return t.buildExp2(b, l, x);
-    });
+    }));
     patterns.add<ToTarget<math::ExpOp>>(
         ctx, scaled(log2e, [&](OpBuilder &b, Location l, Value x, Value c) {
           return t.buildExp2(b, l, arith::MulFOp::create(b, l, x, c));
         }));
-    patterns.add<ToTarget<math::Log2Op>>(ctx, [&](OpBuilder &b, Location l,
-                                                  Value x) {
+    patterns.add<ToTarget<math::Log2Op>>(ctx, unary([&](OpBuilder &b, Location l, Value x) {
       return t.buildLog2(b, l, x);
-    });
+    }));
     patterns.add<ToTarget<math::LogOp>>(
         ctx, scaled(ln2, [&](OpBuilder &b, Location l, Value x, Value c) {
           return Value(arith::MulFOp::create(b, l, t.buildLog2(b, l, x), c));
         }));
-    patterns.add<ToTarget<math::SqrtOp>>(ctx, [&](OpBuilder &b, Location l,
-                                                  Value x) {
+    patterns.add<ToTarget<math::SqrtOp>>(ctx, unary([&](OpBuilder &b, Location l, Value x) {
       return t.buildSqrt(b, l, x);
-    });
-    patterns.add<ToTarget<math::RsqrtOp>>(ctx, [&](OpBuilder &b, Location l,
-                                                   Value x) {
+    }));
+    patterns.add<ToTarget<math::RsqrtOp>>(ctx, unary([&](OpBuilder &b, Location l, Value x) {
       return t.buildRsqrt(b, l, x);
-    });
+    }));
     patterns.add<AbsIToSelect>(ctx);
-    patterns.add<ToIntrinsic<math::AbsFOp>>(ctx, "llvm.fabs.f32");
-    patterns.add<ToIntrinsic<math::FloorOp>>(ctx, "llvm.floor.f32");
-    patterns.add<ToIntrinsic<math::CeilOp>>(ctx, "llvm.ceil.f32");
-    patterns.add<ToIntrinsic<math::TruncOp>>(ctx, "llvm.trunc.f32");
-    patterns.add<ToIntrinsic<math::RoundEvenOp>>(ctx, "llvm.roundeven.f32");
-    patterns.add<ToIntrinsic<math::RoundOp>>(ctx, "llvm.round.f32");
-    patterns.add<ToIntrinsic<math::FmaOp>>(ctx, "llvm.fma.f32");
-    patterns.add<ToIntrinsic<math::CopySignOp>>(ctx, "llvm.copysign.f32");
+    patterns.add<ToTarget<math::AbsFOp>>(ctx, "llvm.fabs.f32");
+    patterns.add<ToTarget<math::FloorOp>>(ctx, "llvm.floor.f32");
+    patterns.add<ToTarget<math::CeilOp>>(ctx, "llvm.ceil.f32");
+    patterns.add<ToTarget<math::TruncOp>>(ctx, "llvm.trunc.f32");
+    patterns.add<ToTarget<math::RoundEvenOp>>(ctx, "llvm.roundeven.f32");
+    patterns.add<ToTarget<math::RoundOp>>(ctx, "llvm.round.f32");
+    patterns.add<ToTarget<math::FmaOp>>(ctx, "llvm.fma.f32");
+    patterns.add<ToTarget<math::CopySignOp>>(ctx, "llvm.copysign.f32");
     patterns.add<MinMaxToLLVM<arith::MaxNumFOp, LLVM::MaxNumOp>,
                  MinMaxToLLVM<arith::MinNumFOp, LLVM::MinNumOp>,
                  MinMaxToLLVM<arith::MaximumFOp, LLVM::MaximumOp>,
