@@ -1,0 +1,651 @@
+//===- GPUMapTiles.cpp - Tile loops to GPU launches -----------------------===//
+//
+// `--einfuse-gpu-map-tiles`, after bufferization: each tile loop of
+// convert-ein-to-gpu (a forall mapped to #gpu.thread) becomes a gpu.launch
+// whose grid is computed in the IR from the loop bounds, one thread or one
+// subgroup of lanes per point; the lanes share a point's reductions
+// (gpu.subgroup_reduce) and its output writes. Upstream
+// gpu-kernel-outlining then makes the kernels. Work outside any tile loop
+// runs in a one-thread launch. What no GPU can run (a buffer of run-time
+// size inside a kernel, a buffer shared by tiles) is refused with a
+// located error. Nothing here depends on the chip.
+//
+//===----------------------------------------------------------------------===//
+#include "einfuse/Conversion/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace einfuse {
+#define GEN_PASS_DEF_EINFUSEGPUMAPTILES
+#include "einfuse/Conversion/Passes.h.inc"
+} // namespace einfuse
+
+using namespace mlir;
+using namespace einfuse;
+
+namespace {
+
+/// Whether `op` may stay in the host function: index arithmetic and shape
+/// queries, which gpu-kernel-outlining recomputes or passes to kernels.
+static bool isHostSide(Operation *op) {
+  if (isa<func::ReturnOp, gpu::LaunchOp>(op))
+    return true;
+  if (isa<memref::DimOp, memref::CastOp, memref::ReinterpretCastOp,
+          memref::ExpandShapeOp, memref::CollapseShapeOp, memref::SubViewOp>(
+          op))
+    return true;
+  return isMemoryEffectFree(op) && op->getNumRegions() == 0;
+}
+
+/// A constant upper bound of the index `v`, when its producers show one:
+/// the size of a key tile, min(tile, extent - start), is at most `tile`.
+static std::optional<int64_t> upperBound(Value v, int depth = 0) {
+  if (depth > 16)
+    return std::nullopt;
+  APInt c;
+  if (matchPattern(v, m_ConstantInt(&c)))
+    return c.getSExtValue();
+  Operation *op = v.getDefiningOp();
+  if (!op)
+    return std::nullopt;
+  if (isa<arith::MinSIOp, arith::MinUIOp>(op)) {
+    std::optional<int64_t> a = upperBound(op->getOperand(0), depth + 1);
+    std::optional<int64_t> b = upperBound(op->getOperand(1), depth + 1);
+    if (a && b)
+      return std::min(*a, *b);
+    return a ? a : b;
+  }
+  if (isa<arith::MaxSIOp, arith::MaxUIOp, arith::AddIOp, arith::MulIOp>(op)) {
+    std::optional<int64_t> a = upperBound(op->getOperand(0), depth + 1);
+    std::optional<int64_t> b = upperBound(op->getOperand(1), depth + 1);
+    if (!a || !b || *a < 0 || *b < 0)
+      return std::nullopt;
+    if (isa<arith::AddIOp>(op))
+      return *a + *b;
+    if (isa<arith::MulIOp>(op))
+      return *a * *b;
+    return std::max(*a, *b);
+  }
+  if (auto min = dyn_cast<affine::AffineMinOp>(op)) {
+    std::optional<int64_t> best;
+    for (AffineExpr e : min.getAffineMap().getResults())
+      if (auto k = dyn_cast<AffineConstantExpr>(e))
+        best = best ? std::min(*best, k.getValue()) : k.getValue();
+    return best;
+  }
+  return std::nullopt;
+}
+
+/// Gives a buffer of run-time size inside a kernel a static one: a flat
+/// private buffer of the sizes' upper bounds, viewed (reinterpret_cast,
+/// same type) at the run-time sizes. That is what a partial key tile
+/// needs: its size is min(tile, keys left), at most the tile. Fails when
+/// a size has no constant bound.
+static LogicalResult boundAllocation(memref::AllocOp alloc) {
+  MemRefType type = alloc.getType();
+  if (!type.getLayout().isIdentity())
+    return failure();
+  int64_t elements = 1;
+  SmallVector<OpFoldResult> sizes;
+  OpBuilder b(alloc);
+  Location loc = alloc.getLoc();
+  unsigned next = 0;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    if (!type.isDynamicDim(d)) {
+      elements *= type.getDimSize(d);
+      sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+      continue;
+    }
+    Value size = alloc.getDynamicSizes()[next++];
+    std::optional<int64_t> bound = upperBound(size);
+    if (!bound || *bound < 0 || *bound > (int64_t(1) << 20))
+      return failure();
+    elements *= *bound;
+    sizes.push_back(size);
+  }
+  if (elements > (int64_t(1) << 20))
+    return failure();
+  auto flatType = MemRefType::get({elements}, type.getElementType());
+  Value flat = memref::AllocaOp::create(b, loc, flatType);
+  // Row-major strides of the run-time sizes.
+  SmallVector<OpFoldResult> strides(type.getRank());
+  OpFoldResult stride = b.getIndexAttr(1);
+  for (int64_t d = type.getRank() - 1; d >= 0; --d) {
+    strides[d] = stride;
+    Value s = getValueOrCreateConstantIndexOp(b, loc, stride);
+    Value n = getValueOrCreateConstantIndexOp(b, loc, sizes[d]);
+    stride = arith::MulIOp::create(b, loc, s, n).getResult();
+  }
+  auto view = memref::ReinterpretCastOp::create(b, loc, type, flat,
+                                                b.getIndexAttr(0), sizes,
+                                                strides);
+  alloc.replaceAllUsesWith(view.getResult());
+  alloc.erase();
+  return success();
+}
+
+/// A buffer of run-time size that only holds values an elementwise op
+/// then maps into an output of the same shape (a matmul row rescaled by a
+/// deferred normalisation) is that output: the producers write the output
+/// and the elementwise op updates it in place, each element read before it
+/// is written. Fails when the buffer has other uses.
+static LogicalResult reuseOutput(memref::AllocOp alloc) {
+  Value a = alloc.getResult();
+  linalg::LinalgOp reader;
+  for (Operation *user : a.getUsers()) {
+    auto op = dyn_cast<linalg::LinalgOp>(user);
+    if (!op || op->getBlock() != alloc->getBlock())
+      return failure();
+    bool input = llvm::any_of(op.getDpsInputOperands(),
+                              [&](OpOperand *o) { return o->get() == a; });
+    if (!input)
+      continue;
+    if (reader)
+      return failure();
+    reader = op;
+  }
+  if (!reader || reader.getNumDpsInits() != 1 ||
+      reader.getNumReductionLoops() != 0)
+    return failure();
+  OpOperand *init = reader.getDpsInitOperand(0);
+  Value out = init->get();
+  auto outType = dyn_cast<MemRefType>(out.getType());
+  if (!outType || outType.getShape() != alloc.getType().getShape() ||
+      outType.getElementType() != alloc.getType().getElementType() ||
+      !out.hasOneUse())
+    return failure();
+  AffineMap outMap = reader.getMatchingIndexingMap(init);
+  for (OpOperand *in : reader.getDpsInputOperands())
+    if (in->get() == a && reader.getMatchingIndexingMap(in) != outMap)
+      return failure();
+  // Every writer of the buffer comes before its reader.
+  for (Operation *user : a.getUsers())
+    if (user != reader.getOperation() &&
+        !user->isBeforeInBlock(reader.getOperation()))
+      return failure();
+  if (Operation *def = out.getDefiningOp();
+      def && def->getBlock() == alloc->getBlock() &&
+      !def->isBeforeInBlock(alloc))
+    def->moveBefore(alloc);
+  else if (def && def->getBlock() != alloc->getBlock() &&
+           !def->isProperAncestor(alloc) &&
+           !def->getBlock()->findAncestorOpInBlock(*alloc))
+    return failure();
+  a.replaceAllUsesWith(out);
+  alloc.erase();
+  return success();
+}
+
+/// Whether `buffer` is the thread's own memory (it comes from an alloca or
+/// alloc inside the kernel) rather than one of the kernel's arguments.
+static bool isPrivate(Value buffer, Operation *kernel) {
+  while (Operation *def = buffer.getDefiningOp()) {
+    if (isa<memref::AllocaOp, memref::AllocOp>(def))
+      return kernel->isProperAncestor(def);
+    if (isa<memref::SubViewOp, memref::CastOp, memref::ReinterpretCastOp,
+            memref::ExpandShapeOp, memref::CollapseShapeOp>(def)) {
+      buffer = def->getOperand(0);
+      continue;
+    }
+    return false;
+  }
+  return false;
+}
+
+/// The combiner of a single-result reduction's body (`out = op(out, x)`)
+/// as a subgroup reduction, with its neutral element; nullopt otherwise.
+static std::optional<std::pair<gpu::AllReduceOperation, TypedAttr>>
+matchCombiner(linalg::LinalgOp op) {
+  if (op.getNumDpsInits() != 1 || op->getNumRegions() != 1)
+    return std::nullopt;
+  Block &body = op->getRegion(0).front();
+  auto yield = dyn_cast<linalg::YieldOp>(body.getTerminator());
+  BlockArgument out = op.getRegionOutputArgs().front();
+  if (!yield || yield.getNumOperands() != 1)
+    return std::nullopt;
+  Operation *c = yield.getOperand(0).getDefiningOp();
+  if (!c || c->getNumOperands() != 2 || !c->hasOneUse() ||
+      !llvm::is_contained(c->getOperands(), Value(out)) ||
+      llvm::count(c->getOperands(), Value(out)) != 1 ||
+      !llvm::all_of(out.getUsers(), [&](Operation *u) { return u == c; }))
+    return std::nullopt;
+  Type t = out.getType();
+  Builder b(op.getContext());
+  auto f = dyn_cast<FloatType>(t);
+  auto i = dyn_cast<IntegerType>(t);
+  using K = gpu::AllReduceOperation;
+  if (f && f.getWidth() == 32) {
+    const llvm::fltSemantics &sem = f.getFloatSemantics();
+    auto inf = [&](bool negative) {
+      return b.getFloatAttr(f, llvm::APFloat::getInf(sem, negative));
+    };
+    if (isa<arith::AddFOp>(c))
+      return std::make_pair(K::ADD, TypedAttr(b.getFloatAttr(f, 0.0)));
+    if (isa<arith::MulFOp>(c))
+      return std::make_pair(K::MUL, TypedAttr(b.getFloatAttr(f, 1.0)));
+    if (isa<arith::MaximumFOp>(c))
+      return std::make_pair(K::MAXIMUMF, TypedAttr(inf(true)));
+    if (isa<arith::MaxNumFOp>(c))
+      return std::make_pair(K::MAXNUMF, TypedAttr(inf(true)));
+    if (isa<arith::MinimumFOp>(c))
+      return std::make_pair(K::MINIMUMF, TypedAttr(inf(false)));
+    if (isa<arith::MinNumFOp>(c))
+      return std::make_pair(K::MINNUMF, TypedAttr(inf(false)));
+  }
+  if (i && i.getWidth() == 32) {
+    if (isa<arith::AddIOp>(c))
+      return std::make_pair(K::ADD, TypedAttr(b.getIntegerAttr(i, 0)));
+    if (isa<arith::MaxSIOp>(c))
+      return std::make_pair(
+          K::MAXSI, TypedAttr(b.getIntegerAttr(i, APInt::getSignedMinValue(32))));
+    if (isa<arith::MinSIOp>(c))
+      return std::make_pair(
+          K::MINSI, TypedAttr(b.getIntegerAttr(i, APInt::getSignedMaxValue(32))));
+  }
+  return std::nullopt;
+}
+
+/// A loop dim of `op` to spread over the lanes, among those `pick` allows:
+/// the last with a run-time extent, else the last with the largest static
+/// extent above 1; -1 for none.
+static int64_t chooseLaneDim(linalg::LinalgOp op,
+                             function_ref<bool(unsigned)> pick) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  int64_t best = -1;
+  for (unsigned d = 0; d < ranges.size(); ++d) {
+    if (!pick(d))
+      continue;
+    if (ShapedType::isDynamic(ranges[d]))
+      best = d;
+  }
+  if (best >= 0)
+    return best;
+  int64_t extent = 1;
+  for (unsigned d = 0; d < ranges.size(); ++d)
+    if (pick(d) && ranges[d] > extent) {
+      extent = ranges[d];
+      best = d;
+    }
+  return best;
+}
+
+/// Lowers the linalg ops of one tile point's body, which `lanes` lanes of a
+/// subgroup run together (each with its own private buffers), to loops
+/// that share the work: a reduction into the point's private state runs
+/// its reduced loop cyclically over the lanes (lane j takes j, j + lanes,
+/// ...; adjacent lanes read adjacent elements of a row), then combines the
+/// lanes' partial results with gpu.subgroup_reduce, so every lane holds
+/// the whole result; an op writing the kernel's outputs spreads its last
+/// output loop over the lanes. Everything else (maps into private buffers,
+/// the online update) runs on every lane alike, which keeps each lane's
+/// copy of the state whole.
+static LogicalResult distributeOverLanes(RewriterBase &rewriter,
+                                         Operation *kernel, Region &body,
+                                         Value lane, int64_t lanes) {
+  SmallVector<linalg::LinalgOp> ops;
+  body.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+  for (linalg::LinalgOp op : ops) {
+    Location loc = op.getLoc();
+    bool toOutputs = llvm::any_of(op.getDpsInits(), [&](Value v) {
+      return !isPrivate(v, kernel);
+    });
+    SmallVector<utils::IteratorType> kinds = op.getIteratorTypesArray();
+    int64_t dim = -1;
+    std::optional<std::pair<gpu::AllReduceOperation, TypedAttr>> combiner;
+    if (toOutputs) {
+      // Lanes own distinct output elements (never a reduced loop: partial
+      // results would race on the output), chosen by the output's last
+      // dim of extent other than 1, so that every op on an output gives a
+      // lane the same elements (no lane reads what another wrote).
+      if (op.getNumDpsInits() == 1) {
+        AffineMap map = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+        SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+        for (AffineExpr e : llvm::reverse(map.getResults())) {
+          auto d = dyn_cast<AffineDimExpr>(e);
+          if (!d)
+            break;
+          if (ranges[d.getPosition()] == 1)
+            continue;
+          if (kinds[d.getPosition()] == utils::IteratorType::parallel)
+            dim = d.getPosition();
+          break;
+        }
+      }
+    } else if (op.getNumReductionLoops() > 0 && (combiner = matchCombiner(op))) {
+      Value out = op.getDpsInits().front();
+      bool readsOut = llvm::any_of(op.getDpsInputs(), [&](Value v) {
+        return v == out;
+      });
+      if (!readsOut)
+        dim = chooseLaneDim(op, [&](unsigned d) {
+          return kinds[d] == utils::IteratorType::reduction;
+        });
+      if (dim < 0)
+        combiner.reset();
+    }
+    // A reduction into a few elements of an output that no lane can own
+    // alone (a matmul's output element): it accumulates in a private copy
+    // that the lanes share the reduction of, copied back after.
+    Value global;
+    if (toOutputs && dim < 0 && op.getNumReductionLoops() > 0 &&
+        (combiner = matchCombiner(op))) {
+      Value out = op.getDpsInits().front();
+      auto type = cast<MemRefType>(out.getType());
+      if (type.hasStaticShape() && type.getNumElements() <= 256 &&
+          !llvm::is_contained(op.getDpsInputs(), out)) {
+        rewriter.setInsertionPoint(op);
+        Value acc = memref::AllocaOp::create(
+            rewriter, loc, MemRefType::get(type.getShape(), type.getElementType()));
+        linalg::CopyOp::create(rewriter, loc, out, acc);
+        rewriter.modifyOpInPlace(
+            op, [&] { op.getDpsInitOperand(0)->set(acc); });
+        global = out;
+        dim = chooseLaneDim(op, [&](unsigned d) {
+          return kinds[d] == utils::IteratorType::reduction;
+        });
+      }
+      if (dim < 0)
+        combiner.reset();
+    }
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::LinalgLoops> loops = linalg::linalgOpToLoops(rewriter, op);
+    if (failed(loops))
+      return op.emitOpError("cannot be lowered to loops for the GPU");
+    // The last op of the lowering: the loops, then the lanes' combine.
+    Operation *last = loops->empty() ? nullptr : loops->front();
+    scf::ForOp laneLoop;
+    if (dim >= 0 && loops->size() == kinds.size()) {
+      auto loop = cast<scf::ForOp>((*loops)[dim]);
+      auto outer = cast<scf::ForOp>(loops->front());
+      if (combiner) {
+        // Lanes but the first start from the neutral element, so that the
+        // combined result counts the initial value once.
+        rewriter.setInsertionPoint(outer);
+        Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+        Value notFirst = arith::CmpIOp::create(
+            rewriter, loc, arith::CmpIPredicate::ne, lane, zero);
+        auto reset = scf::IfOp::create(rewriter, loc, notFirst, false);
+        rewriter.setInsertionPointToStart(reset.thenBlock());
+        Value neutral =
+            arith::ConstantOp::create(rewriter, loc, combiner->second);
+        linalg::FillOp::create(rewriter, loc, neutral,
+                               op.getDpsInits().front());
+      }
+      rewriter.setInsertionPoint(loop);
+      Value start = arith::AddIOp::create(
+          rewriter, loc, loop.getLowerBound(),
+          arith::MulIOp::create(rewriter, loc, lane, loop.getStep()));
+      Value step = arith::MulIOp::create(
+          rewriter, loc, loop.getStep(),
+          arith::ConstantIndexOp::create(rewriter, loc, lanes));
+      loop.getLowerBoundMutable().assign(start);
+      loop.getStepMutable().assign(step);
+      laneLoop = loop;
+      if (combiner) {
+        // Every element of the private result: combined over the lanes.
+        rewriter.setInsertionPointAfter(outer);
+        Value out = op.getDpsInits().front();
+        auto type = cast<MemRefType>(out.getType());
+        Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+        Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+        SmallVector<Value> ivs;
+        Operation *outermost = nullptr;
+        for (int64_t d = 0; d < type.getRank(); ++d) {
+          Value n = memref::DimOp::create(rewriter, loc, out, d);
+          auto each = scf::ForOp::create(rewriter, loc, zero, n, one);
+          if (!outermost)
+            outermost = each;
+          rewriter.setInsertionPointToStart(each.getBody());
+          ivs.push_back(each.getInductionVar());
+        }
+        Value v = memref::LoadOp::create(rewriter, loc, out, ivs);
+        Value all = gpu::SubgroupReduceOp::create(
+            rewriter, loc, v, combiner->first, /*uniform=*/true,
+            static_cast<uint32_t>(lanes));
+        auto store = memref::StoreOp::create(rewriter, loc, all, out, ivs);
+        last = outermost ? outermost : store.getOperation();
+      }
+    }
+    if (global) {
+      // Every lane holds the same result; each writes it (the same bits).
+      rewriter.setInsertionPointAfter(last ? last : op.getOperation());
+      Value acc = op.getDpsInits().front();
+      auto copy = linalg::CopyOp::create(rewriter, loc, acc, global);
+      FailureOr<linalg::LinalgLoops> back =
+          linalg::linalgOpToLoops(rewriter, copy);
+      if (failed(back))
+        return copy.emitOpError("cannot be lowered to loops for the GPU");
+      rewriter.eraseOp(copy);
+    }
+    // A lane's innermost loop over a row, unrolled (its remainder loop
+    // right after it, before the combine): several independent loads in
+    // flight instead of one per trip.
+    if (laneLoop && !laneLoop.getBody()
+                         ->walk([](scf::ForOp) { return WalkResult::interrupt(); })
+                         .wasInterrupted())
+      (void)loopUnrollByFactor(laneLoop, 4);
+    rewriter.eraseOp(op);
+  }
+  return success();
+}
+
+/// Whether `forall` is a tile loop of convert-ein-to-gpu: every dim mapped
+/// to GPU threads.
+static bool isTileLoop(scf::ForallOp forall) {
+  std::optional<ArrayAttr> mapping = forall.getMapping();
+  return mapping && !mapping->empty() &&
+         llvm::all_of(*mapping, [](Attribute a) {
+           return isa<gpu::GPUThreadMappingAttr>(a);
+         });
+}
+
+struct GPUMapTilesPass
+    : public einfuse::impl::EinfuseGPUMapTilesBase<GPUMapTilesPass> {
+  using Base::Base;
+
+  /// `gpu.launch` with a 1-D grid of ceil(count / threads) blocks of
+  /// `threads`; the body gets the global thread index and runs `fill`
+  /// under `index < count`.
+  /// `gpu.launch` with a 1-D grid of blocks of `blockThreads`, `lanes`
+  /// threads per point of `count` (ceil(count * lanes / blockThreads)
+  /// blocks); the body gets the point and the lane and runs `fill` under
+  /// `point < count` (uniform across a point's lanes).
+  gpu::LaunchOp buildLaunch(OpBuilder &b, Location loc, Value count,
+                            int64_t blockThreads, int64_t lanes,
+                            function_ref<void(OpBuilder &, Value, Value)> fill) {
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value t = arith::ConstantIndexOp::create(b, loc, blockThreads);
+    Value perBlock = arith::ConstantIndexOp::create(b, loc, blockThreads / lanes);
+    Value blocks = arith::CeilDivUIOp::create(b, loc, count, perBlock);
+    auto launch = gpu::LaunchOp::create(b, loc, blocks, one, one, t, one, one);
+    OpBuilder inner = OpBuilder::atBlockBegin(&launch.getBody().front());
+    Value base =
+        arith::MulIOp::create(inner, loc, launch.getBlockIds().x, perBlock);
+    Value tid = launch.getThreadIds().x;
+    Value l = arith::ConstantIndexOp::create(inner, loc, lanes);
+    Value index = arith::AddIOp::create(
+        inner, loc, base, arith::DivUIOp::create(inner, loc, tid, l));
+    Value lane = arith::RemUIOp::create(inner, loc, tid, l);
+    Value inRange = arith::CmpIOp::create(
+        inner, loc, arith::CmpIPredicate::ult, index, count);
+    auto guard = scf::IfOp::create(inner, loc, inRange, false);
+    OpBuilder then = guard.getThenBodyBuilder();
+    fill(then, index, lane);
+    gpu::TerminatorOp::create(inner, loc);
+    return launch;
+  }
+
+  Value laneValue;
+  /// Launches whose points several lanes share, with their lane index;
+  /// their linalg ops are spread over the lanes once every buffer has its
+  /// final form.
+  SmallVector<std::pair<gpu::LaunchOp, Value>> shared;
+
+  LogicalResult mapForall(scf::ForallOp forall) {
+    if (!forall.getOutputs().empty())
+      return forall.emitOpError("internal error: a tile loop with results "
+                                "reached einfuse-gpu-map-tiles (bufferize "
+                                "first)");
+    Location loc = forall.getLoc();
+    OpBuilder b(forall);
+    // Points of the loop: the product of its trip counts.
+    SmallVector<Value> trips;
+    for (auto [lb, ub, step] :
+         llvm::zip(forall.getMixedLowerBound(), forall.getMixedUpperBound(),
+                   forall.getMixedStep())) {
+      Value l = getValueOrCreateConstantIndexOp(b, loc, lb);
+      Value u = getValueOrCreateConstantIndexOp(b, loc, ub);
+      Value s = getValueOrCreateConstantIndexOp(b, loc, step);
+      Value span = arith::SubIOp::create(b, loc, u, l);
+      trips.push_back(arith::CeilDivUIOp::create(b, loc, span, s));
+    }
+    Value count = trips.front();
+    for (Value t : ArrayRef(trips).drop_front())
+      count = arith::MulIOp::create(b, loc, count, t);
+    int64_t perPoint = lanes;
+    gpu::LaunchOp launch = buildLaunch(
+        b, loc, count, threads, perPoint,
+        [&](OpBuilder &then, Value index, Value lane) {
+      SmallVector<Value> ivs;
+      if (trips.size() == 1) {
+        ivs.push_back(index);
+      } else {
+        auto split = affine::AffineDelinearizeIndexOp::create(
+            then, loc, index, trips, /*hasOuterBound=*/true);
+        ivs.assign(split.getResults().begin(), split.getResults().end());
+      }
+      IRMapping map;
+      for (auto [iv, point, lb, step] :
+           llvm::zip(forall.getInductionVars(), ivs,
+                     forall.getMixedLowerBound(), forall.getMixedStep())) {
+        Value l = getValueOrCreateConstantIndexOp(then, loc, lb);
+        Value s = getValueOrCreateConstantIndexOp(then, loc, step);
+        Value scaled = arith::MulIOp::create(then, loc, point, s);
+        map.map(iv, arith::AddIOp::create(then, loc, scaled, l));
+      }
+      for (Operation &op : forall.getBody()->without_terminator())
+        then.clone(op, map);
+      laneValue = lane;
+    });
+    forall.erase();
+    if (perPoint > 1)
+      shared.push_back({launch, laneValue});
+    return success();
+  }
+
+  /// Runs `ops` (a run of consecutive host-function ops with effects that
+  /// no tile loop holds) on one GPU thread.
+  void mapSerial(ArrayRef<Operation *> ops) {
+    // At the last op of the run: every value the run reads is defined by
+    // then (index arithmetic may sit between its ops).
+    Location loc = ops.front()->getLoc();
+    OpBuilder b(ops.back());
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    IRMapping map;
+    buildLaunch(b, loc, one, 1, 1, [&](OpBuilder &then, Value, Value) {
+      for (Operation *op : ops)
+        then.clone(*op, map);
+    });
+    for (Operation *op : llvm::reverse(ops))
+      op->erase();
+  }
+
+  void runOnOperation() override {
+    func::FuncOp fn = getOperation();
+    if (fn.isExternal())
+      return;
+    if (threads < 1 || threads > 1024) {
+      fn.emitError("einfuse-gpu-map-tiles: threads must be in [1, 1024], got ")
+          << int64_t(threads);
+      return signalPassFailure();
+    }
+    if (lanes < 1 || lanes > 64 || threads % lanes != 0) {
+      fn.emitError("einfuse-gpu-map-tiles: lanes must be in [1, 64] and "
+                   "divide threads (")
+          << int64_t(threads) << "), got " << int64_t(lanes);
+      return signalPassFailure();
+    }
+    if (fn.getBody().getBlocks().size() != 1) {
+      fn.emitError("unsupported on GPU: a kernel body of more than one block");
+      return signalPassFailure();
+    }
+    Block &body = fn.getBody().front();
+    // Host-side values a kernel would need but cannot have: buffers
+    // allocated in the host function (shared by tiles).
+    for (Operation &op : body)
+      if (isa<memref::AllocOp, memref::AllocaOp>(op)) {
+        op.emitError("unsupported on GPU: a buffer shared by the tiles of a "
+                     "kernel (an intermediate result no tile owns); the "
+                     "GPU lowering keeps every intermediate inside a tile");
+        return signalPassFailure();
+      }
+    SmallVector<Operation *> ops;
+    for (Operation &op : body)
+      ops.push_back(&op);
+    SmallVector<Operation *> serial;
+    auto flush = [&] {
+      if (!serial.empty())
+        mapSerial(serial);
+      serial.clear();
+    };
+    for (Operation *op : ops) {
+      if (auto forall = dyn_cast<scf::ForallOp>(op); forall && isTileLoop(forall)) {
+        flush();
+        if (failed(mapForall(forall)))
+          return signalPassFailure();
+        continue;
+      }
+      if (isHostSide(op)) {
+        // Index arithmetic a serial run also uses is cloned into it.
+        continue;
+      }
+      serial.push_back(op);
+    }
+    flush();
+    // Every buffer inside a kernel must be private memory of static size.
+    WalkResult r = fn.walk([&](memref::AllocOp alloc) {
+      if (!alloc->getParentOfType<gpu::LaunchOp>() ||
+          succeeded(boundAllocation(alloc)) || succeeded(reuseOutput(alloc)))
+        return WalkResult::advance();
+      alloc.emitError("unsupported on GPU: a temporary of run-time size ")
+          << alloc.getType()
+          << " inside a kernel (a rank that is neither tiled across "
+             "threads nor split into tiles by ein-online-normalize)";
+      return WalkResult::interrupt();
+    });
+    if (r.wasInterrupted())
+      return signalPassFailure();
+    IRRewriter rewriter(&getContext());
+    for (auto [launch, lane] : shared)
+      if (failed(distributeOverLanes(rewriter, launch, launch.getBody(), lane,
+                                     lanes)))
+        return signalPassFailure();
+    // A thread's buffers (static allocas: its iteration state and tiles)
+    // move to the kernel's entry block. Back ends that cannot allocate
+    // stack at run time (AMDGPU) need that, and LLVM promotes entry-block
+    // allocas to registers. It is sound because no buffer outlives the
+    // loop iteration that allocates it: loop-carried state lives in a
+    // buffer allocated before the loop (see carryStateInPlace).
+    fn.walk([&](gpu::LaunchOp launch) {
+      Block &entry = launch.getBody().front();
+      launch.getBody().walk([&](memref::AllocaOp alloca) {
+        if (alloca->getBlock() != &entry && alloca.getType().hasStaticShape() &&
+            alloca.getOperands().empty())
+          alloca->moveBefore(&entry, entry.begin());
+      });
+    });
+  }
+};
+} // namespace

@@ -1,0 +1,194 @@
+//===- GPUTargetHooks.cpp - Where the target comes into GPU kernels -------===//
+//
+// `--einfuse-gpu-target-hooks`: the outlined kernels of the shared GPU
+// lowering get their target through its GPUTargetInfo: the gpu.module's
+// target attribute, the target's math instructions, LLVM intrinsics for
+// what every GPU has, upstream polynomial approximations for the rest, and
+// subgroup reductions as shuffle butterflies. No kernel calls a vendor math
+// library.
+//
+//===----------------------------------------------------------------------===//
+#include "einfuse/Pipelines.h"
+
+#include "einfuse/Target/GPU.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Approximation.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/Support/MathExtras.h"
+
+namespace einfuse {
+#define GEN_PASS_DEF_EINFUSEGPUTARGETHOOKS
+#include "einfuse/Passes.h.inc"
+} // namespace einfuse
+
+using namespace mlir;
+using namespace einfuse;
+
+namespace {
+/// A math op on floats, through f32 when narrower, to `build` (a target
+/// hook, or an LLVM intrinsic by name: convert-gpu-to-nvvm and -rocdl
+/// would call libdevice/ocml for the math op, and refuse some of the LLVM
+/// dialect's own intrinsic ops, such as floor and ceil).
+template <typename Op>
+struct ToTarget : OpRewritePattern<Op> {
+  using Build = std::function<Value(OpBuilder &, Location, ValueRange)>;
+  ToTarget(MLIRContext *ctx, Build build)
+      : OpRewritePattern<Op>(ctx), build(std::move(build)) {}
+  ToTarget(MLIRContext *ctx, StringRef intrinsic)
+      : ToTarget(ctx, [name = intrinsic.str()](OpBuilder &b, Location loc,
+                                                ValueRange args) -> Value {
+          return LLVM::CallIntrinsicOp::create(b, loc, b.getF32Type(),
+                                               b.getStringAttr(name), args)
+              .getResult(0);
+        }) {}
+  LogicalResult matchAndRewrite(Op op, PatternRewriter &rewriter) const override {
+    auto type = dyn_cast<FloatType>(op.getType());
+    if (!type || type.getWidth() > 32)
+      return rewriter.notifyMatchFailure(op, "f64 or a vector");
+    Location loc = op.getLoc();
+    Type f32 = rewriter.getF32Type();
+    SmallVector<Value> args;
+    for (Value x : op->getOperands())
+      args.push_back(type == f32 ? x
+                                 : arith::ExtFOp::create(rewriter, loc, f32, x));
+    Value y = build(rewriter, loc, args);
+    if (type != f32)
+      y = arith::TruncFOp::create(rewriter, loc, type, y);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+  Build build;
+};
+
+/// Integer abs as a select (NVVM has no lowering of math.absi).
+struct AbsIToSelect : OpRewritePattern<math::AbsIOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(math::AbsIOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = op.getOperand();
+    Value zero = arith::ConstantOp::create(
+        rewriter, loc, rewriter.getZeroAttr(x.getType()));
+    Value negative = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::slt, x, zero);
+    Value negated = arith::SubIOp::create(rewriter, loc, zero, x);
+    rewriter.replaceOpWithNewOp<arith::SelectOp>(op, negative, negated, x);
+    return success();
+  }
+};
+
+/// Float min/max as LLVM's intrinsics, which every GPU back end has (the
+/// GPU conversions would call libdevice/ocml for some of them).
+template <typename Op, typename LLVMOp>
+struct MinMaxToLLVM : OpRewritePattern<Op> {
+  using OpRewritePattern<Op>::OpRewritePattern;
+  LogicalResult matchAndRewrite(Op op, PatternRewriter &rewriter) const override {
+    if (!isa<FloatType>(op.getType()))
+      return failure();
+    rewriter.replaceOpWithNewOp<LLVMOp>(op, op.getType(), op.getLhs(),
+                                        op.getRhs());
+    return success();
+  }
+};
+
+struct GPUTargetHooksPass
+    : public einfuse::impl::EinfuseGPUTargetHooksBase<GPUTargetHooksPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    std::string error;
+    std::unique_ptr<einfuse::gpu::GPUTargetInfo> info =
+        getGPUTargetInfo(target, error);
+    if (!info) {
+      emitError(getOperation().getLoc(), "einfuse-gpu-target-hooks: ") << error;
+      return signalPassFailure();
+    }
+    MLIRContext *ctx = &getContext();
+    info->loadDialects(ctx);
+    const einfuse::gpu::GPUTargetInfo &t = *info;
+    double log2e = llvm::numbers::log2e, ln2 = llvm::numbers::ln2;
+    auto scaled = [](double k, auto f) {
+      return [k, f](OpBuilder &b, Location loc, ValueRange x) {
+        Value c = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(k));
+        return f(b, loc, x[0], c);
+      };
+    };
+    auto unary = [](auto f) {
+      return [f](OpBuilder &b, Location loc, ValueRange x) {
+        return f(b, loc, x[0]);
+      };
+    };
+    RewritePatternSet patterns(ctx);
+    patterns.add<ToTarget<math::Exp2Op>>(ctx, unary([&](OpBuilder &b, Location l, Value x) {
+      return t.buildExp2(b, l, x);
+    }));
+    patterns.add<ToTarget<math::ExpOp>>(
+        ctx, scaled(log2e, [&](OpBuilder &b, Location l, Value x, Value c) {
+          return t.buildExp2(b, l, arith::MulFOp::create(b, l, x, c));
+        }));
+    patterns.add<ToTarget<math::Log2Op>>(ctx, unary([&](OpBuilder &b, Location l, Value x) {
+      return t.buildLog2(b, l, x);
+    }));
+    patterns.add<ToTarget<math::LogOp>>(
+        ctx, scaled(ln2, [&](OpBuilder &b, Location l, Value x, Value c) {
+          return Value(arith::MulFOp::create(b, l, t.buildLog2(b, l, x), c));
+        }));
+    patterns.add<ToTarget<math::SqrtOp>>(ctx, unary([&](OpBuilder &b, Location l, Value x) {
+      return t.buildSqrt(b, l, x);
+    }));
+    patterns.add<ToTarget<math::RsqrtOp>>(ctx, unary([&](OpBuilder &b, Location l, Value x) {
+      return t.buildRsqrt(b, l, x);
+    }));
+    patterns.add<AbsIToSelect>(ctx);
+    patterns.add<ToTarget<math::AbsFOp>>(ctx, "llvm.fabs.f32");
+    patterns.add<ToTarget<math::FloorOp>>(ctx, "llvm.floor.f32");
+    patterns.add<ToTarget<math::CeilOp>>(ctx, "llvm.ceil.f32");
+    patterns.add<ToTarget<math::TruncOp>>(ctx, "llvm.trunc.f32");
+    patterns.add<ToTarget<math::RoundEvenOp>>(ctx, "llvm.roundeven.f32");
+    patterns.add<ToTarget<math::RoundOp>>(ctx, "llvm.round.f32");
+    patterns.add<ToTarget<math::FmaOp>>(ctx, "llvm.fma.f32");
+    patterns.add<ToTarget<math::CopySignOp>>(ctx, "llvm.copysign.f32");
+    patterns.add<MinMaxToLLVM<arith::MaxNumFOp, LLVM::MaxNumOp>,
+                 MinMaxToLLVM<arith::MinNumFOp, LLVM::MinNumOp>,
+                 MinMaxToLLVM<arith::MaximumFOp, LLVM::MaximumOp>,
+                 MinMaxToLLVM<arith::MinimumFOp, LLVM::MinimumOp>>(ctx);
+    // Every other math function: upstream's polynomials, in arith (and the
+    // functions above, which the patterns then turn into instructions).
+    auto approximate = [](StringRef name) {
+      return name != math::ExpOp::getOperationName() &&
+             name != math::Exp2Op::getOperationName() &&
+             name != math::LogOp::getOperationName() &&
+             name != math::Log2Op::getOperationName() &&
+             name != math::SqrtOp::getOperationName() &&
+             name != math::RsqrtOp::getOperationName() &&
+             name != math::AbsFOp::getOperationName() &&
+             name != math::FmaOp::getOperationName();
+    };
+    populateMathPolynomialApproximationPatterns(patterns, approximate);
+    // f16/bf16 math computes in f32 (the approximations and most
+    // instructions are f32), and functions without an approximation
+    // (sinh, powf, ...) are expanded into ones with one.
+    populateMathF32ExpansionPatterns(patterns, [](StringRef) { return true; });
+    math::populateExpansionPatterns(patterns);
+    // Reductions across a subgroup's lanes: butterflies of gpu.shuffle
+    // (shfl.sync on NVIDIA, ds_bpermute/DPP on AMD).
+    mlir::populateGpuLowerSubgroupReduceToShufflePatterns(
+        patterns, t.getSubgroupSize());
+    mlir::populateGpuLowerClusteredSubgroupReduceToShufflePatterns(
+        patterns, t.getSubgroupSize());
+    FrozenRewritePatternSet frozen(std::move(patterns));
+    Attribute targetAttr = t.getTargetAttr(ctx);
+    for (auto module : getOperation().getOps<mlir::gpu::GPUModuleOp>()) {
+      module.setTargetsAttr(ArrayAttr::get(ctx, {targetAttr}));
+      if (failed(applyPatternsGreedily(module, frozen)))
+        return signalPassFailure();
+    }
+  }
+};
+} // namespace
