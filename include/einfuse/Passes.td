@@ -135,4 +135,45 @@ def EinfuseGPUTargetHooks : Pass<"einfuse-gpu-target-hooks", "::mlir::ModuleOp">
                            "::mlir::math::MathDialect"];
 }
 
+def EinfuseGPUMatrixOps : Pass<"einfuse-gpu-matrix-ops", "::mlir::func::FuncOp"> {
+  let summary = "Compute the contractions of tile points with the target's "
+                "matrix instruction";
+  let description = [{
+    Runs between bufferization and `--einfuse-gpu-map-tiles`, when a whole
+    subgroup takes each tile point (`lanes` equal to the target's subgroup
+    size; otherwise it does nothing). In a tile loop of
+    `--convert-ein-to-gpu`, a `linalg.generic` whose body is
+    `out + x * y` (x and y any pure computation of the operands: a cast, a
+    dequantisation, a normalisation; one reduced dim both read, one free
+    dim each) becomes loops over the subgroup's matrix-instruction tiles
+    (GPUTargetInfo::getMatrixInstruction: mma.sync m16n8k16 on NVIDIA,
+    v_mfma_f32_16x16x16 on AMD). Each lane evaluates x and y at the A and
+    B elements it holds, masked at the edges, and stores its C elements,
+    through the elementwise ops that read the product into the kernel's
+    outputs when there are such (they are folded into the store).
+
+    x and y must be exact in the instruction's operand type (f16, bf16,
+    or a narrower float or small integer); else one may be rounded to it
+    when the other is exact and every result is stored in that type (the
+    dequantized weights of a W-A16 product). A contraction that does not
+    qualify keeps the lanes' scalar lowering.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"nvidia:sm_90a\"",
+           "The GPU: nvidia:sm_80, nvidia:sm_90a, amd:gfx942 or amd:gfx90a">,
+    Option<"lanes", "lanes", "int64_t", /*default=*/"32",
+           "Threads per tile point (the pass acts when it is the subgroup "
+           "size)">,
+    Option<"columns", "columns", "int64_t", /*default=*/"16",
+           "Columns of the product a subgroup computes per step (instruction "
+           "tiles sharing one A fragment), 1 to 256">
+  ];
+  let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif

@@ -139,6 +139,12 @@ struct GPUPipelineOptions
                      "subgroup size (reductions across its lanes; 0: the "
                      "target's subgroup size)"),
       llvm::cl::init(0)};
+  Option<int64_t> matrixTile{
+      *this, "matrix-tile",
+      llvm::cl::desc("Rows and columns of a matrix product's tile that one "
+                     "subgroup computes with the matrix instruction (0: the "
+                     "target's default; 1: no matrix instructions)"),
+      llvm::cl::init(0)};
   Option<bool> lowerKernels{
       *this, "lower-kernels",
       llvm::cl::desc("Lower the outlined kernels to the LLVM dialect "

@@ -71,6 +71,9 @@ LogicalResult validateGPUPipelineOptions(const GPUPipelineOptions &options,
     return fail("lanes must be in [1, 64] and divide the threads per block (" +
                 Twine(threads) + ") (0: the target's subgroup), got " +
                 Twine(int64_t(options.lanes)));
+  if (options.matrixTile < 0 || options.matrixTile > 256)
+    return fail("matrix-tile must be in [1, 256] (0: the target's default), "
+                "got " + Twine(int64_t(options.matrixTile)));
   if (options.tileSize < 0 || options.tileSize > ein::kMaxTileSize)
     return fail("tile-size must be in [1, 2^31] (0: the target's default), "
                 "got " + Twine(int64_t(options.tileSize)));
@@ -90,6 +93,11 @@ void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options) {
     config.tileSize = options.tileSize;
   if (options.lanes)
     config.lanes = options.lanes;
+  if (options.matrixTile)
+    config.matrixTile = options.matrixTile;
+  // Matrix instructions take a whole subgroup per tile point.
+  if (config.lanes != int64_t(info->getSubgroupSize()))
+    config.matrixTile = 1;
   static bool registered =
       (mlir::registerAllPasses(), registerEinfusePasses(),
        registerEinfuseConversionPasses(), true);
@@ -107,6 +115,7 @@ void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options) {
   pm.addPass(ein::createEinOnlineNormalize(online));
   ConvertEinToGPUOptions toGPU;
   toGPU.tileSize = config.tileSize;
+  toGPU.matrixTile = config.matrixTile;
   pm.addPass(createConvertEinToGPU(toGPU));
   pm.addPass(createConvertEinToLinalg());
   pm.addPass(createEinfuseKernelABI());
@@ -127,6 +136,9 @@ void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options) {
       "max-rank-of-allocated-memref=4}),"
       "convert-bufferization-to-memref,"
       "einfuse-expand-copies,cse,canonicalize,"
+      "func.func(einfuse-gpu-matrix-ops{target=" + options.target.getValue() +
+      " lanes=" + std::to_string(config.lanes) + " columns=" +
+      std::to_string(config.matrixTile) + "}),"
       "func.func(einfuse-gpu-map-tiles{threads=" +
       std::to_string(config.threads) + " lanes=" +
       std::to_string(config.lanes) + "}),"

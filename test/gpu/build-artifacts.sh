@@ -29,6 +29,9 @@ for c in "$chip" sm_80; do
   EINFUSE_LIBRARY=build/lib/libEinfuse.so PYTHONPATH=python \
     "$py" python/tests/gpu_cases.py "build/gpu/cascades-$c" "nvidia:$c" > /dev/null
 done
+# The qmatmul benchmark's kernel (bench/gpu/qmatmul_bench.py).
+EINFUSE_LIBRARY=build/lib/libEinfuse.so PYTHONPATH=python \
+  "$py" bench/gpu/qmatmul_bench.py --build build/gpu/qmm-bench "nvidia:$chip" > /dev/null
 # Other block shapes, timed beside the default (bench/gpu/attention_bench.py
 # --variant); EINFUSE_BENCH_VARIANTS="label:options;..." picks them.
 IFS=';' read -ra variants <<<"${EINFUSE_BENCH_VARIANTS:-}"

@@ -56,7 +56,12 @@ def ConvertEinToGPU : Pass<"convert-ein-to-gpu"> {
     reduction is computed twice. Each tile is lowered to linalg on tensors
     as on the CPU; the tile loop (`scf.forall`) maps its dims to
     `#gpu.thread<linear_dim_i>` (what `--einfuse-gpu-map-tiles` maps) and
-    names its ranks in `ein.gpu_tile_ranks`. A cascade with no
+    names its ranks in `ein.gpu_tile_ranks`. With `matrix-tile=T`, a
+    contraction of two operands whose result reaches the cascade's results
+    through maps only (a matmul, a quantized matmul) tiles its two free
+    ranks by T instead of 1: one point is then a T x T tile of the product,
+    for `--einfuse-gpu-matrix-ops` to compute with the target's matrix
+    instruction. A cascade with no
     such rank is lowered whole, with a remark: it runs on one thread.
 
     Inside a thread: maps fuse into every consumer (duplicated when they
@@ -73,7 +78,11 @@ def ConvertEinToGPU : Pass<"convert-ein-to-gpu"> {
   }];
   let options = [
     Option<"tileSize", "tile-size", "int64_t", /*default=*/"64",
-           "Tile of the reductions split inside a thread, 1 to 2^31">
+           "Tile of the reductions split inside a thread, 1 to 2^31">,
+    Option<"matrixTile", "matrix-tile", "int64_t", /*default=*/"0",
+           "Tile of the two free ranks of a contraction whose result only "
+           "maps reach (a matmul): a subgroup's matrix-instruction tile, "
+           "0 or 1 for none, at most 256">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::linalg::LinalgDialect",

@@ -20,6 +20,9 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Pass/PassManager.h"
 
+#include "mlir/IR/AffineMap.h"
+
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -144,6 +147,26 @@ struct GPUConfig {
   int64_t threads = 128;  ///< threads per block
   int64_t tileSize = 64;  ///< key/K tile of ein-online-normalize
   int64_t lanes = 1;      ///< threads per tile point (the subgroup size)
+  /// Rows and columns of the tile of a matrix product one subgroup
+  /// computes with the matrix instruction (1: no matrix tiles).
+  int64_t matrixTile = 1;
+};
+
+/// A matrix instruction of one subgroup: D[m x n] = A[m x k] B[k x n] + C,
+/// A and B of `operandType` (f16, bf16), C and D f32. Each lane holds some
+/// elements of each operand; `a[e]` maps the lane (d0) to the (row, col)
+/// in A of the lane's element e, `b[e]` to (k, n) in B, `c[e]` to (row,
+/// col) in C and D. The shared lowering (einfuse-gpu-matrix-ops) loads and
+/// stores those elements; only `build`, the instruction, is the target's.
+struct MatrixInstruction {
+  int64_t m = 0, n = 0, k = 0;
+  mlir::Type operandType;
+  llvm::SmallVector<mlir::AffineMap> a, b, c;
+  /// D's elements (f32) from a lane's elements of A, B (operandType) and C.
+  std::function<llvm::SmallVector<mlir::Value>(
+      mlir::OpBuilder &, mlir::Location, llvm::ArrayRef<mlir::Value> a,
+      llvm::ArrayRef<mlir::Value> b, llvm::ArrayRef<mlir::Value> c)>
+      build;
 };
 
 /// What differs per GPU chip, behind one interface (the role of Triton's
@@ -178,6 +201,11 @@ public:
                                 mlir::Value x) const = 0;
   virtual mlir::Value buildRsqrt(mlir::OpBuilder &b, mlir::Location loc,
                                  mlir::Value x) const = 0;
+  /// The subgroup's matrix instruction on operands of `operandType` (f16,
+  /// bf16) with f32 accumulators, if the chip has one.
+  virtual std::optional<MatrixInstruction>
+  getMatrixInstruction(mlir::MLIRContext *ctx,
+                       mlir::Type operandType) const = 0;
   /// The passes (nested on a gpu.module) from gpu/scf/memref/vector and the
   /// vendor dialects to the LLVM dialect with NVVM/ROCDL intrinsics.
   virtual void addLowering(mlir::OpPassManager &kernels) const = 0;

@@ -60,8 +60,59 @@ static constexpr StringLiteral kTileRanksAttr = "ein.gpu_tile_ranks";
 /// that every reducing Einsum indexes. A rank some reduction lacks (the
 /// value dim of attention, the feature dim of a norm) stays whole in each
 /// thread, so that no reduction is computed twice.
+/// A contraction of two operands whose result reaches the cascade's
+/// results through maps only: a matrix product, a quantized matmul, the
+/// matmul after a norm. A subgroup computes tiles of it with the target's
+/// matrix instruction (einfuse-gpu-matrix-ops). Attention's scores feed a
+/// reduction (the row max) and are not one.
+static bool isContraction(EinsumOp e) {
+  if (e.getInputs().size() != 2)
+    return false;
+  for (unsigned r : e.getReducedRankPositions())
+    if (e.getInputMap(0).isFunctionOfDim(r) &&
+        e.getInputMap(1).isFunctionOfDim(r))
+      return true;
+  return false;
+}
+
+static EinsumOp findTerminalContraction(CascadeOp cascade) {
+  EinsumOp found;
+  cascade.walk([&](EinsumOp e) {
+    if (found || e->getParentOp() != cascade.getOperation() ||
+        !isContraction(e))
+      return;
+    // Operands made by another contraction (sigmoid attention's scores)
+    // are a tile of values the lanes hold, not what the instruction's
+    // operand loads compute.
+    SmallVector<Value> operands(e.getInputs());
+    while (!operands.empty()) {
+      auto def = operands.pop_back_val().getDefiningOp<EinsumOp>();
+      if (!def)
+        continue;
+      if (isContraction(def))
+        return;
+      llvm::append_range(operands, def.getInputs());
+    }
+    SmallVector<Value> work{e.getResult()};
+    while (!work.empty()) {
+      Value v = work.pop_back_val();
+      for (Operation *user : v.getUsers()) {
+        if (isa<YieldOp>(user))
+          continue;
+        auto map = dyn_cast<EinsumOp>(user);
+        if (!map || !map.getReducedRankPositions().empty() ||
+            map->getParentOp() != cascade.getOperation())
+          return;
+        work.push_back(map.getResult());
+      }
+    }
+    found = e;
+  });
+  return found;
+}
+
 static SmallVector<std::pair<std::string, int64_t>>
-chooseThreadRanks(CascadeOp cascade) {
+chooseThreadRanks(CascadeOp cascade, int64_t matrixTile) {
   SmallVector<std::pair<std::string, int64_t>> chosen;
   SmallVector<EinsumOp> reductions;
   cascade.walk([&](EinsumOp e) {
@@ -74,6 +125,27 @@ chooseThreadRanks(CascadeOp cascade) {
     });
     if (everywhere)
       chosen.push_back({rank.str(), 1});
+  }
+  // A terminal contraction's two free ranks (the last rank only one of its
+  // operands indexes, for each operand) take tiles of `matrixTile`: the
+  // rows and columns of one subgroup's matrix-instruction tiles.
+  EinsumOp contraction = matrixTile > 1 ? findTerminalContraction(cascade)
+                                        : EinsumOp();
+  if (!contraction)
+    return chosen;
+  SmallVector<StringRef> names = contraction.getRankNames();
+  for (unsigned side = 0; side < 2; ++side) {
+    AffineMap mine = contraction.getInputMap(side);
+    AffineMap other = contraction.getInputMap(1 - side);
+    for (int64_t r = names.size() - 1; r >= 0; --r) {
+      if (contraction.isReducedRank(r) || !mine.isFunctionOfDim(r) ||
+          other.isFunctionOfDim(r))
+        continue;
+      for (auto &[rank, tile] : chosen)
+        if (rank == names[r])
+          tile = matrixTile;
+      break;
+    }
   }
   return chosen;
 }
@@ -209,6 +281,12 @@ struct ConvertEinToGPUPass
     : public einfuse::impl::ConvertEinToGPUBase<ConvertEinToGPUPass> {
   using Base::Base;
   void runOnOperation() override {
+    if (matrixTile < 0 || matrixTile > 256) {
+      emitError(getOperation()->getLoc(),
+                "convert-ein-to-gpu: matrix-tile must be in [0, 256], got ")
+          << int64_t(matrixTile);
+      return signalPassFailure();
+    }
     if (tileSize < 1 || tileSize > kMaxTileSize) {
       emitError(getOperation()->getLoc(),
                 "convert-ein-to-gpu: tile-size must be in [1, 2^31], got ")
@@ -223,7 +301,7 @@ struct ConvertEinToGPUPass
     IRRewriter rewriter(&getContext());
     for (CascadeOp cascade : cascades) {
       SmallVector<std::pair<std::string, int64_t>> ranks =
-          chooseThreadRanks(cascade);
+          chooseThreadRanks(cascade, matrixTile);
       Location loc = cascade.getLoc();
       Operation *before = cascade->getPrevNode();
       Block *block = cascade->getBlock();

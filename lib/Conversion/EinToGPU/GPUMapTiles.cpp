@@ -119,14 +119,22 @@ static LogicalResult boundAllocation(memref::AllocOp alloc) {
     return failure();
   auto flatType = MemRefType::get({elements}, type.getElementType());
   Value flat = memref::AllocaOp::create(b, loc, flatType);
-  // Row-major strides of the run-time sizes.
+  // Row-major strides of the run-time sizes: constants as long as the
+  // sizes inside are (the view's type says so, and subviews of it check).
   SmallVector<OpFoldResult> strides(type.getRank());
   OpFoldResult stride = b.getIndexAttr(1);
   for (int64_t d = type.getRank() - 1; d >= 0; --d) {
     strides[d] = stride;
-    Value s = getValueOrCreateConstantIndexOp(b, loc, stride);
-    Value n = getValueOrCreateConstantIndexOp(b, loc, sizes[d]);
-    stride = arith::MulIOp::create(b, loc, s, n).getResult();
+    std::optional<int64_t> s = getConstantIntValue(stride);
+    std::optional<int64_t> n = getConstantIntValue(sizes[d]);
+    if (s && n) {
+      stride = b.getIndexAttr(*s * *n);
+      continue;
+    }
+    stride = arith::MulIOp::create(
+                 b, loc, getValueOrCreateConstantIndexOp(b, loc, stride),
+                 getValueOrCreateConstantIndexOp(b, loc, sizes[d]))
+                 .getResult();
   }
   auto view = memref::ReinterpretCastOp::create(b, loc, type, flat,
                                                 b.getIndexAttr(0), sizes,

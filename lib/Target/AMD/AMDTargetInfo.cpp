@@ -110,7 +110,9 @@ public:
   std::string getName() const override { return "amd:" + chip; }
   gpu::Runtime getRuntime() const override { return gpu::Runtime::HIP; }
   unsigned getSubgroupSize() const override { return 64; }
-  gpu::GPUConfig getDefaultConfig() const override { return {256, 64, 64}; }
+  gpu::GPUConfig getDefaultConfig() const override {
+    return {256, 64, 64, 16};
+  }
   void loadDialects(MLIRContext *ctx) const override { prepareContext(ctx); }
   Attribute getTargetAttr(MLIRContext *ctx) const override {
     // Code object v5, the one ROCm 6's loaders all read (LLVM 22 defaults
@@ -130,6 +132,41 @@ public:
   }
   Value buildRsqrt(OpBuilder &b, Location loc, Value x) const override {
     return callIntrinsic(b, loc, "llvm.amdgcn.rsq.f32", x);
+  }
+  /// v_mfma_f32_16x16x16{f16,bf16_1k} (CDNA2, CDNA3) through amdgpu.mfma.
+  /// Lane l, c = l % 16, g = l / 16 holds (CDNA3 ISA, "Dependency and
+  /// layout of MFMA operands"): A elements (c, 4g + e), B elements
+  /// (k = 4g + e, n = c), C elements (4g + e, c), for e < 4.
+  std::optional<gpu::MatrixInstruction>
+  getMatrixInstruction(MLIRContext *ctx, Type type) const override {
+    if (!type.isF16() && !type.isBF16())
+      return std::nullopt;
+    gpu::MatrixInstruction mfma;
+    mfma.m = mfma.n = mfma.k = 16;
+    mfma.operandType = type;
+    AffineExpr lane = getAffineDimExpr(0, ctx);
+    AffineExpr c = lane % 16, g = lane.floorDiv(16);
+    for (int64_t e = 0; e < 4; ++e) {
+      mfma.a.push_back(AffineMap::get(1, 0, {c, g * 4 + e}, ctx));
+      mfma.b.push_back(AffineMap::get(1, 0, {g * 4 + e, c}, ctx));
+      mfma.c.push_back(AffineMap::get(1, 0, {g * 4 + e, c}, ctx));
+    }
+    mfma.build = [type](OpBuilder &b, Location loc, ArrayRef<Value> a,
+                        ArrayRef<Value> bs, ArrayRef<Value> c) {
+      auto vec = [&](ArrayRef<Value> elements, Type t) -> Value {
+        return vector::FromElementsOp::create(
+            b, loc, VectorType::get({int64_t(elements.size())}, t), elements);
+      };
+      Value acc = vec(c, b.getF32Type());
+      Value d = amdgpu::MFMAOp::create(b, loc, acc.getType(), /*m=*/16,
+                                       /*n=*/16, /*k=*/16, /*blocks=*/1,
+                                       vec(a, type), vec(bs, type), acc);
+      SmallVector<Value> out;
+      for (int64_t i = 0; i < 4; ++i)
+        out.push_back(vector::ExtractOp::create(b, loc, d, i));
+      return out;
+    };
+    return mfma;
   }
   void addLowering(OpPassManager &kernels) const override {
     kernels.addPass(createConvertAMDGPUToROCDLPass({chip}));

@@ -83,7 +83,9 @@ public:
   std::string getName() const override { return "nvidia:" + chip; }
   gpu::Runtime getRuntime() const override { return gpu::Runtime::CUDA; }
   unsigned getSubgroupSize() const override { return 32; }
-  gpu::GPUConfig getDefaultConfig() const override { return {128, 64, 32}; }
+  gpu::GPUConfig getDefaultConfig() const override {
+    return {128, 64, 32, 16};
+  }
   void loadDialects(MLIRContext *ctx) const override { prepareContext(ctx); }
   Attribute getTargetAttr(MLIRContext *ctx) const override {
     // PTX 8.0 is the first with sm_90a; ptxas of CUDA 12 and later reads it.
@@ -101,6 +103,64 @@ public:
   }
   Value buildRsqrt(OpBuilder &b, Location loc, Value x) const override {
     return callIntrinsic(b, loc, "llvm.nvvm.rsqrt.approx.f", x);
+  }
+  /// mma.sync.m16n8k16 (sm_80 and later) with f32 accumulators. Lane l,
+  /// g = l / 4, t = l % 4 holds (PTX ISA, "Matrix fragments for
+  /// mma.m16n8k16"): A elements (g + 8 (r % 2), 2t + h + 8 (r / 2)) for
+  /// register r < 4 and half h; B elements (k = 2t + h + 8 r, n = g) for
+  /// r < 2; C elements (g + 8 (e / 2), 2t + e % 2).
+  std::optional<gpu::MatrixInstruction>
+  getMatrixInstruction(MLIRContext *ctx, Type type) const override {
+    if (!type.isF16() && !type.isBF16())
+      return std::nullopt;
+    gpu::MatrixInstruction mma;
+    mma.m = 16;
+    mma.n = 8;
+    mma.k = 16;
+    mma.operandType = type;
+    AffineExpr lane = getAffineDimExpr(0, ctx);
+    AffineExpr g = lane.floorDiv(4), t = lane % 4;
+    auto at = [&](AffineExpr row, AffineExpr col) {
+      return AffineMap::get(1, 0, {row, col}, ctx);
+    };
+    for (int64_t e = 0; e < 8; ++e)
+      mma.a.push_back(at(g + 8 * (e / 2 % 2), t * 2 + e % 2 + 8 * (e / 4)));
+    for (int64_t e = 0; e < 4; ++e)
+      mma.b.push_back(at(t * 2 + e % 2 + 8 * (e / 2), g));
+    for (int64_t e = 0; e < 4; ++e)
+      mma.c.push_back(at(g + 8 * (e / 2), t * 2 + e % 2));
+    mma.build = [type](OpBuilder &b, Location loc, ArrayRef<Value> a,
+                       ArrayRef<Value> bs, ArrayRef<Value> c) {
+      // Registers of two elements; bf16 ones travel as i32.
+      auto registers = [&](ArrayRef<Value> elements) {
+        SmallVector<Value> regs;
+        for (size_t i = 0; i + 1 < elements.size(); i += 2) {
+          Value r = vector::FromElementsOp::create(
+              b, loc, VectorType::get({2}, type),
+              ValueRange{elements[i], elements[i + 1]});
+          if (type.isBF16())
+            r = LLVM::BitcastOp::create(b, loc, b.getI32Type(), r);
+          regs.push_back(r);
+        }
+        return regs;
+      };
+      NVVM::MMATypes ptx =
+          type.isF16() ? NVVM::MMATypes::f16 : NVVM::MMATypes::bf16;
+      Type f32 = b.getF32Type();
+      auto result = LLVM::LLVMStructType::getLiteral(b.getContext(),
+                                                     {f32, f32, f32, f32});
+      Value d = NVVM::MmaOp::create(
+          b, loc, result, registers(a), registers(bs), c,
+          ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+          std::array<NVVM::MMATypes, 2>{ptx, ptx},
+          std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                         NVVM::MMALayout::col});
+      SmallVector<Value> out;
+      for (int64_t i = 0; i < 4; ++i)
+        out.push_back(LLVM::ExtractValueOp::create(b, loc, d, i));
+      return out;
+    };
+    return mma;
   }
   void addLowering(OpPassManager &kernels) const override {
     kernels.addPass(createConvertNVGPUToNVVMPass());

@@ -1,0 +1,673 @@
+//===- GPUMatrixOps.cpp - Matrix products on the subgroup's instruction ---===//
+//
+// `--einfuse-gpu-matrix-ops`, between bufferization and
+// einfuse-gpu-map-tiles: in the tile loops whose points a whole subgroup
+// runs, a contraction (a linalg.generic whose body is acc + x * y, with x
+// and y computed from the operands: a cast, a dequantisation, a
+// normalisation) becomes a loop over the subgroup's matrix-instruction
+// tiles. Each lane evaluates the body's x and y at the elements of the A
+// and B fragments it holds (so dequantisation happens in the operand load,
+// whatever the format), the target's instruction accumulates, and each
+// lane stores its elements of C, through the maps that consume the
+// product (a cast to the output type) when there are any. Where an element
+// sits in which lane is the target's (GPUTargetInfo::getMatrixInstruction:
+// mma.sync on NVIDIA, MFMA on AMD); the rest is shared. Upstream's
+// vector-to-gpu conversion maps vector.contract on whole tiles, which this
+// body (a dequantisation per element, edge masks, a consumer map) is not,
+// hence this pass.
+//
+// Numerics: x and y reach the instruction exactly when they are values of
+// its operand type (f16, bf16) or of a narrower one (f8, small integers).
+// Otherwise one of them may be rounded to the operand type only when the
+// other is exact and every result is stored in that type: the rounding of
+// dequantized weights to the activations' type, as the contract's naive
+// reference and every W-A16 kernel do. Anything else stays on the lanes'
+// scalar path.
+//
+//===----------------------------------------------------------------------===//
+#include "einfuse/Pipelines.h"
+
+#include "einfuse/Target/GPU.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/SmallBitVector.h"
+
+namespace einfuse {
+#define GEN_PASS_DEF_EINFUSEGPUMATRIXOPS
+#include "einfuse/Passes.h.inc"
+} // namespace einfuse
+
+using namespace mlir;
+using namespace einfuse;
+
+namespace {
+
+/// Whether `forall` is a tile loop of convert-ein-to-gpu (every dim mapped
+/// to GPU threads).
+static bool isTileLoop(scf::ForallOp forall) {
+  std::optional<ArrayAttr> mapping = forall.getMapping();
+  return mapping && !mapping->empty() &&
+         llvm::all_of(*mapping, [](Attribute a) {
+           return isa<mlir::gpu::GPUThreadMappingAttr>(a);
+         });
+}
+
+/// Whether `buffer` is memory of the tile point (allocated inside `tile`)
+/// rather than one of the kernel's buffers.
+static bool isPointMemory(Value buffer, Operation *tile) {
+  while (Operation *def = buffer.getDefiningOp()) {
+    if (isa<memref::AllocaOp, memref::AllocOp>(def))
+      return tile->isProperAncestor(def);
+    if (!isa<ViewLikeOpInterface>(def))
+      return false;
+    buffer = def->getOperand(0);
+  }
+  return false;
+}
+
+/// The interval of values an integer of the body can take, when its
+/// producers bound it (an unpacked int4 nibble, an i8 widened).
+static std::optional<std::pair<int64_t, int64_t>> intRange(Value v,
+                                                           int depth = 0) {
+  if (depth > 12)
+    return std::nullopt;
+  APInt c;
+  if (matchPattern(v, m_ConstantInt(&c)))
+    return std::make_pair(c.getSExtValue(), c.getSExtValue());
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  auto width = [](Value x) {
+    return int64_t(getElementTypeOrSelf(x.getType()).getIntOrFloatBitWidth());
+  };
+  if (isa<arith::ExtSIOp>(def) && width(def->getOperand(0)) <= 16) {
+    int64_t w = width(def->getOperand(0));
+    return std::make_pair(-(int64_t(1) << (w - 1)), (int64_t(1) << (w - 1)) - 1);
+  }
+  if (isa<arith::ExtUIOp>(def) && width(def->getOperand(0)) <= 16)
+    return std::make_pair(int64_t(0),
+                          (int64_t(1) << width(def->getOperand(0))) - 1);
+  if (isa<arith::IndexCastOp, arith::IndexCastUIOp>(def))
+    return intRange(def->getOperand(0), depth + 1);
+  auto lhs = [&] { return intRange(def->getOperand(0), depth + 1); };
+  auto rhs = [&] { return intRange(def->getOperand(1), depth + 1); };
+  if (isa<arith::AndIOp>(def)) {
+    // x & m with m in [0, hi]: in [0, hi].
+    for (auto r : {lhs(), rhs()})
+      if (r && r->first >= 0)
+        return std::make_pair(int64_t(0), r->second);
+    return std::nullopt;
+  }
+  if (isa<arith::RemUIOp>(def)) {
+    auto r = rhs();
+    if (r && r->first > 0)
+      return std::make_pair(int64_t(0), r->second - 1);
+    return std::nullopt;
+  }
+  auto a = lhs(), b = rhs();
+  if (!a || !b)
+    return std::nullopt;
+  if (isa<arith::AddIOp>(def))
+    return std::make_pair(a->first + b->first, a->second + b->second);
+  if (isa<arith::SubIOp>(def))
+    return std::make_pair(a->first - b->second, a->second - b->first);
+  if (isa<arith::XOrIOp, arith::OrIOp>(def) && a->first >= 0 &&
+      b->first >= 0) {
+    int64_t hi = std::max(a->second, b->second);
+    return std::make_pair(int64_t(0),
+                          int64_t(llvm::NextPowerOf2(uint64_t(hi))) - 1);
+  }
+  if (isa<arith::ShRUIOp>(def) && a->first >= 0)
+    return std::make_pair(int64_t(0), a->second);
+  return std::nullopt;
+}
+
+/// Whether every value `v` (of a linalg body) takes is exactly
+/// representable in `type` (f16 or bf16).
+static bool isExactIn(Value v, Type type, int depth = 0) {
+  Type t = v.getType();
+  if (t == type || isa<Float8E4M3FNType, Float8E5M2Type>(t))
+    return true;
+  if (depth > 12)
+    return false;
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return false;
+  if (auto ext = dyn_cast<arith::ExtFOp>(def))
+    return isExactIn(ext.getIn(), type, depth + 1);
+  if (isa<arith::SIToFPOp, arith::UIToFPOp>(def)) {
+    // Integers of magnitude up to 256 take at most 8 significant bits.
+    std::optional<std::pair<int64_t, int64_t>> r =
+        intRange(def->getOperand(0));
+    return r && r->first >= -256 && r->second <= 256 &&
+           (isa<arith::SIToFPOp>(def) || r->first >= 0);
+  }
+  FloatAttr c;
+  if (matchPattern(v, m_Constant(&c))) {
+    APFloat f = c.getValue();
+    bool lost = false;
+    f.convert(cast<FloatType>(type).getFloatSemantics(),
+              APFloat::rmNearestTiesToEven, &lost);
+    return !lost;
+  }
+  return false;
+}
+
+/// A contraction of a tile point and how the matrix instruction takes it.
+struct Contraction {
+  linalg::GenericOp op;
+  unsigned m = 0, n = 0, k = 0;
+  Value x, y;                     ///< the factors: x is A (m, k), y is B (k, n)
+  SmallVector<Operation *> xSlice, ySlice;
+  einfuse::gpu::MatrixInstruction instruction;
+  Value acc;                      ///< the output buffer
+  Value init;                     ///< its initial value (a fill's), if known
+  linalg::FillOp fill;
+  SmallVector<linalg::GenericOp> epilogue;
+};
+
+/// The loop dims `v` (in the body of `op`) depends on, and the body ops it
+/// is computed by; fails when it reads the accumulator or an op with
+/// effects or regions.
+static LogicalResult collectFactor(linalg::GenericOp op, Value v,
+                                   llvm::SmallBitVector &dims,
+                                   llvm::SetVector<Operation *> &slice) {
+  Block *body = op.getBody();
+  if (auto arg = dyn_cast<BlockArgument>(v)) {
+    if (arg.getOwner() != body)
+      return success();
+    if (arg.getArgNumber() >= op.getNumDpsInputs())
+      return failure();
+    AffineMap map = op.getMatchingIndexingMap(op.getDpsInputOperand(arg.getArgNumber()));
+    for (AffineExpr e : map.getResults())
+      e.walk([&](AffineExpr s) {
+        if (auto d = dyn_cast<AffineDimExpr>(s))
+          dims.set(d.getPosition());
+      });
+    return success();
+  }
+  Operation *def = v.getDefiningOp();
+  if (def->getBlock() != body)
+    return success();
+  if (slice.contains(def))
+    return success();
+  if (def->getNumRegions() || !isMemoryEffectFree(def))
+    return failure();
+  if (auto index = dyn_cast<linalg::IndexOp>(def))
+    dims.set(index.getDim());
+  for (Value operand : def->getOperands())
+    if (failed(collectFactor(op, operand, dims, slice)))
+      return failure();
+  slice.insert(def);
+  return success();
+}
+
+/// Values `op` reads that are defined after `before` in its block, moved
+/// before it when they are pure (subviews, index arithmetic); fails when
+/// one is not.
+static LogicalResult hoistOperands(Operation *op, Operation *before,
+                                   bool apply) {
+  SmallVector<Operation *> work;
+  op->walk([&](Operation *inner) {
+    for (Value v : inner->getOperands())
+      if (Operation *def = v.getDefiningOp();
+          def && def->getBlock() == before->getBlock() &&
+          before->isBeforeInBlock(def))
+        work.push_back(def);
+  });
+  llvm::SetVector<Operation *> moved;
+  while (!work.empty()) {
+    Operation *def = work.pop_back_val();
+    if (def == op || moved.contains(def))
+      continue;
+    if (def->getNumRegions() || !isMemoryEffectFree(def))
+      return failure();
+    moved.insert(def);
+    for (Value v : def->getOperands())
+      if (Operation *d = v.getDefiningOp();
+          d && d->getBlock() == before->getBlock() &&
+          before->isBeforeInBlock(d))
+        work.push_back(d);
+  }
+  if (!apply)
+    return success();
+  SmallVector<Operation *> order(moved.begin(), moved.end());
+  llvm::sort(order, [](Operation *a, Operation *b) {
+    return a->isBeforeInBlock(b);
+  });
+  for (Operation *def : order)
+    def->moveBefore(before);
+  return success();
+}
+
+/// Matches `op` (inside the tile loop `tile`) as a contraction the
+/// target's matrix instruction can compute.
+static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
+                                    const einfuse::gpu::GPUTargetInfo &target) {
+  Contraction c;
+  c.op = op;
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 1)
+    return failure();
+  // The body: yield(out + x * y), out read once.
+  Block *body = op.getBody();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  BlockArgument out = op.getRegionOutputArgs().front();
+  if (!out.getType().isF32() || !out.hasOneUse())
+    return failure();
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add || !add->hasOneUse())
+    return failure();
+  Value product = add.getLhs() == out ? add.getRhs() : add.getLhs();
+  if (add.getLhs() != out && add.getRhs() != out)
+    return failure();
+  auto mul = product.getDefiningOp<arith::MulFOp>();
+  if (!mul || !mul->hasOneUse() || mul->getBlock() != body)
+    return failure();
+  unsigned loops = op.getNumLoops();
+  SmallVector<utils::IteratorType> kinds = op.getIteratorTypesArray();
+  llvm::SmallBitVector dims0(loops), dims1(loops);
+  llvm::SetVector<Operation *> slice0, slice1;
+  if (failed(collectFactor(op, mul.getLhs(), dims0, slice0)) ||
+      failed(collectFactor(op, mul.getRhs(), dims1, slice1)))
+    return failure();
+  // One reduced dim both factors read, one free dim each.
+  std::optional<unsigned> k, free0, free1;
+  for (unsigned d = 0; d < loops; ++d) {
+    if (kinds[d] == utils::IteratorType::reduction) {
+      if (!dims0[d] || !dims1[d])
+        return failure();
+      k = d;
+    } else if (dims0[d] != dims1[d]) {
+      std::optional<unsigned> &side = dims0[d] ? free0 : free1;
+      if (side)
+        return failure();
+      side = d;
+    }
+  }
+  if (!k || !free0 || !free1)
+    return failure();
+  c.k = *k;
+  c.m = *free0;
+  c.n = *free1;
+  c.x = mul.getLhs();
+  c.y = mul.getRhs();
+  c.xSlice.assign(slice0.begin(), slice0.end());
+  c.ySlice.assign(slice1.begin(), slice1.end());
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (!outMap.isProjectedPermutation())
+    return failure();
+  c.acc = op.getDpsInits().front();
+  bool pointMemory = isPointMemory(c.acc, tile);
+  // Who else touches the output: a fill before (the initial value), maps
+  // after that read it into the kernel's outputs (the epilogue).
+  for (Operation *user : c.acc.getUsers()) {
+    if (user == op.getOperation())
+      continue;
+    if (user->getBlock() != op->getBlock())
+      return failure();
+    if (auto fill = dyn_cast<linalg::FillOp>(user);
+        fill && fill->isBeforeInBlock(op) && !c.fill) {
+      c.fill = fill;
+      continue;
+    }
+    auto reader = dyn_cast<linalg::GenericOp>(user);
+    if (!pointMemory || !reader || !op->isBeforeInBlock(reader) ||
+        reader.getNumReductionLoops() != 0 ||
+        llvm::is_contained(reader.getDpsInits(), c.acc))
+      return failure();
+    for (OpOperand *in : reader.getDpsInputOperands())
+      if (in->get() == c.acc &&
+          (!reader.getMatchingIndexingMap(in).isPermutation()))
+        return failure();
+    for (Value init : reader.getDpsInits())
+      if (isPointMemory(init, tile) || !init.hasOneUse())
+        return failure();
+    if (failed(hoistOperands(reader, op, /*apply=*/false)))
+      return failure();
+    c.epilogue.push_back(reader);
+  }
+  if (c.fill)
+    c.init = c.fill.getInputs().front();
+  else if (!pointMemory)
+    // The kernel's output, written before by lanes that own other
+    // elements: reading it would race.
+    return failure();
+  // The operand type: one both factors are exact in, else the stored
+  // type when one factor is exact in it and the other is computed.
+  MLIRContext *ctx = op.getContext();
+  Type f16 = Float16Type::get(ctx), bf16 = BFloat16Type::get(ctx);
+  Type stored;
+  if (!c.epilogue.empty()) {
+    for (linalg::GenericOp e : c.epilogue)
+      for (Value init : e.getDpsInits()) {
+        Type t = getElementTypeOrSelf(init.getType());
+        if (stored && stored != t)
+          stored = Type();
+        else if (!stored)
+          stored = t;
+      }
+    if (stored != f16 && stored != bf16)
+      stored = Type();
+  }
+  // Prefer the type the operands come in.
+  SmallVector<Type> order;
+  for (Operation *s : llvm::concat<Operation *>(c.xSlice, c.ySlice))
+    for (Value v : s->getOperands())
+      if (Type t = v.getType(); (t == f16 || t == bf16) &&
+                                !llvm::is_contained(order, t))
+        order.push_back(t);
+  for (Type t : {stored, f16, bf16})
+    if (t && !llvm::is_contained(order, t))
+      order.push_back(t);
+  Type chosen;
+  for (Type t : order)
+    if (isExactIn(c.x, t) && isExactIn(c.y, t)) {
+      chosen = t;
+      break;
+    }
+  if (!chosen && stored) {
+    bool xComputed = c.x.getDefiningOp() != nullptr;
+    bool yComputed = c.y.getDefiningOp() != nullptr;
+    if ((isExactIn(c.x, stored) && yComputed) ||
+        (isExactIn(c.y, stored) && xComputed))
+      chosen = stored;
+  }
+  if (!chosen)
+    return failure();
+  std::optional<einfuse::gpu::MatrixInstruction> instruction =
+      target.getMatrixInstruction(ctx, chosen);
+  if (!instruction)
+    return failure();
+  c.instruction = std::move(*instruction);
+  return c;
+}
+
+/// Builds the subgroup's loops over its matrix-instruction tiles in place
+/// of `c.op`, `columns` columns of C at a time.
+static void rewrite(Contraction &c, int64_t columns) {
+  linalg::GenericOp op = c.op;
+  const einfuse::gpu::MatrixInstruction &mi = c.instruction;
+  for (linalg::GenericOp e : c.epilogue)
+    (void)hoistOperands(e, op, /*apply=*/true);
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Type type = mi.operandType;
+  auto index = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  Value zero = index(0), one = index(1);
+  Value lane = mlir::gpu::LaneIdOp::create(b, loc, /*upper_bound=*/nullptr);
+  SmallVector<Value> sizes;
+  for (Range r : cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc))
+    sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, r.size));
+  Value lastM = arith::SubIOp::create(b, loc, sizes[c.m], one);
+  Value lastN = arith::SubIOp::create(b, loc, sizes[c.n], one);
+  Value lastK = arith::SubIOp::create(b, loc, sizes[c.k], one);
+  // A lane's coordinates in each fragment: functions of the lane only.
+  auto coordinates = [&](ArrayRef<AffineMap> maps) {
+    SmallVector<std::pair<Value, Value>> at;
+    for (AffineMap map : maps)
+      at.push_back({affine::AffineApplyOp::create(b, loc, map.getSubMap({0}),
+                                                  ValueRange{lane}),
+                    affine::AffineApplyOp::create(b, loc, map.getSubMap({1}),
+                                                  ValueRange{lane})});
+    return at;
+  };
+  auto aAt = coordinates(mi.a), bAt = coordinates(mi.b), cAt = coordinates(mi.c);
+  Value zeroT = arith::ConstantOp::create(b, loc, b.getFloatAttr(type, 0.0));
+  Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+  int64_t fragments = std::max<int64_t>(1, columns / mi.n);
+
+  // Loops over the dims the instruction does not cover (a batch).
+  SmallVector<Value> ivs(op.getNumLoops(), zero);
+  for (unsigned d = 0; d < op.getNumLoops(); ++d) {
+    if (d == c.m || d == c.n || d == c.k)
+      continue;
+    auto loop = scf::ForOp::create(b, loc, zero, sizes[d], one);
+    b.setInsertionPointToStart(loop.getBody());
+    ivs[d] = loop.getInductionVar();
+  }
+  auto mLoop = scf::ForOp::create(b, loc, zero, sizes[c.m], index(mi.m));
+  b.setInsertionPointToStart(mLoop.getBody());
+  Value m0 = mLoop.getInductionVar();
+  auto nLoop =
+      scf::ForOp::create(b, loc, zero, sizes[c.n], index(mi.n * fragments));
+  b.setInsertionPointToStart(nLoop.getBody());
+  Value n0 = nLoop.getInductionVar();
+
+  auto add = [&](Value x, Value y) -> Value {
+    return arith::AddIOp::create(b, loc, x, y);
+  };
+  auto less = [&](Value x, Value y) -> Value {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
+  };
+  auto both = [&](Value x, Value y) -> Value {
+    return arith::AndIOp::create(b, loc, x, y);
+  };
+  auto clamp = [&](Value x, Value last) -> Value {
+    return arith::MinUIOp::create(b, loc, x, last);
+  };
+  // The body's factor `v` (its slice cloned) at the iteration `point`.
+  auto evaluate = [&](Value v, ArrayRef<Operation *> slice,
+                      ArrayRef<Value> point) -> Value {
+    IRMapping map;
+    Block *body = op.getBody();
+    for (OpOperand *in : op.getDpsInputOperands()) {
+      BlockArgument arg = body->getArgument(in->getOperandNumber());
+      bool used = arg == v || llvm::any_of(slice, [&](Operation *s) {
+                    return llvm::is_contained(s->getOperands(), Value(arg));
+                  });
+      if (!used)
+        continue;
+      SmallVector<Value> indices;
+      AffineMap m = op.getMatchingIndexingMap(in);
+      for (unsigned r = 0; r < m.getNumResults(); ++r)
+        indices.push_back(affine::AffineApplyOp::create(
+            b, loc, m.getSubMap({r}), point));
+      map.map(arg, memref::LoadOp::create(b, loc, in->get(), indices));
+    }
+    for (Operation *s : slice) {
+      if (auto idx = dyn_cast<linalg::IndexOp>(s)) {
+        map.map(idx.getResult(), point[idx.getDim()]);
+        continue;
+      }
+      b.clone(*s, map);
+    }
+    Value r = map.lookupOrDefault(v);
+    if (r.getType() != type)
+      r = cast<FloatType>(r.getType()).getWidth() >
+                  cast<FloatType>(type).getWidth()
+              ? Value(arith::TruncFOp::create(b, loc, type, r))
+              : Value(arith::ExtFOp::create(b, loc, type, r));
+    return r;
+  };
+  llvm::sort(c.xSlice, [](Operation *a, Operation *b) {
+    return a->isBeforeInBlock(b);
+  });
+  llvm::sort(c.ySlice, [](Operation *a, Operation *b) {
+    return a->isBeforeInBlock(b);
+  });
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  auto outIndices = [&](ArrayRef<Value> point) {
+    SmallVector<Value> indices;
+    for (unsigned r = 0; r < outMap.getNumResults(); ++r)
+      indices.push_back(
+          affine::AffineApplyOp::create(b, loc, outMap.getSubMap({r}), point));
+    return indices;
+  };
+
+  // The accumulators: the fill's value, or the point's buffer.
+  SmallVector<Value> init;
+  for (int64_t f = 0; f < fragments; ++f)
+    for (auto [row, col] : cAt) {
+      if (c.init) {
+        init.push_back(c.init);
+        continue;
+      }
+      SmallVector<Value> point(ivs);
+      point[c.m] = clamp(add(m0, row), lastM);
+      point[c.n] = clamp(add(add(n0, index(f * mi.n)), col), lastN);
+      init.push_back(memref::LoadOp::create(b, loc, c.acc, outIndices(point)));
+    }
+  auto kLoop =
+      scf::ForOp::create(b, loc, zero, sizes[c.k], index(mi.k), init);
+  b.setInsertionPointToStart(kLoop.getBody());
+  Value k0 = kLoop.getInductionVar();
+  SmallVector<Value> a;
+  for (auto [row, col] : aAt) {
+    Value mm = add(m0, row), kk = add(k0, col);
+    SmallVector<Value> point(ivs);
+    point[c.m] = clamp(mm, lastM);
+    point[c.k] = clamp(kk, lastK);
+    Value v = evaluate(c.x, c.xSlice, point);
+    a.push_back(arith::SelectOp::create(
+        b, loc, both(less(mm, sizes[c.m]), less(kk, sizes[c.k])), v, zeroT));
+  }
+  SmallVector<Value> results;
+  for (int64_t f = 0; f < fragments; ++f) {
+    SmallVector<Value> bs;
+    for (auto [row, col] : bAt) {
+      Value kk = add(k0, row), nn = add(add(n0, index(f * mi.n)), col);
+      SmallVector<Value> point(ivs);
+      point[c.n] = clamp(nn, lastN);
+      point[c.k] = clamp(kk, lastK);
+      Value v = evaluate(c.y, c.ySlice, point);
+      bs.push_back(arith::SelectOp::create(
+          b, loc, both(less(kk, sizes[c.k]), less(nn, sizes[c.n])), v, zeroT));
+    }
+    SmallVector<Value> acc;
+    for (size_t e = 0; e < mi.c.size(); ++e)
+      acc.push_back(kLoop.getRegionIterArgs()[f * mi.c.size() + e]);
+    llvm::append_range(results, mi.build(b, loc, a, bs, acc));
+  }
+  scf::YieldOp::create(b, loc, results);
+
+  // Each lane stores its elements of C, through the epilogue's maps.
+  b.setInsertionPointAfter(kLoop);
+  for (int64_t f = 0; f < fragments; ++f)
+    for (auto [e, at] : llvm::enumerate(cAt)) {
+      Value mm = add(m0, at.first);
+      Value nn = add(add(n0, index(f * mi.n)), at.second);
+      auto inside = scf::IfOp::create(
+          b, loc, both(less(mm, sizes[c.m]), less(nn, sizes[c.n])), false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(inside.thenBlock());
+      SmallVector<Value> point(ivs);
+      point[c.m] = mm;
+      point[c.n] = nn;
+      SmallVector<Value> where = outIndices(point);
+      Value value = kLoop.getResult(f * mi.c.size() + e);
+      if (c.epilogue.empty())
+        memref::StoreOp::create(b, loc, value, c.acc, where);
+      for (linalg::GenericOp ep : c.epilogue) {
+        // The epilogue's iteration: its map of the accumulator inverted.
+        AffineMap accMap;
+        for (OpOperand *in : ep.getDpsInputOperands())
+          if (in->get() == c.acc)
+            accMap = ep.getMatchingIndexingMap(in);
+        SmallVector<Value> epPoint(ep.getNumLoops());
+        for (auto [r, expr] : llvm::enumerate(accMap.getResults()))
+          epPoint[cast<AffineDimExpr>(expr).getPosition()] = where[r];
+        IRMapping map;
+        Block *body = ep.getBody();
+        for (OpOperand &operand : ep->getOpOperands()) {
+          BlockArgument arg = body->getArgument(operand.getOperandNumber());
+          if (arg.use_empty())
+            continue;
+          if (operand.get() == c.acc) {
+            map.map(arg, value);
+            continue;
+          }
+          AffineMap m = ep.getMatchingIndexingMap(&operand);
+          SmallVector<Value> indices;
+          for (unsigned r = 0; r < m.getNumResults(); ++r)
+            indices.push_back(affine::AffineApplyOp::create(
+                b, loc, m.getSubMap({r}), epPoint));
+          map.map(arg, memref::LoadOp::create(b, loc, operand.get(), indices));
+        }
+        for (Operation &s : body->without_terminator()) {
+          if (auto idx = dyn_cast<linalg::IndexOp>(&s)) {
+            map.map(idx.getResult(), epPoint[idx.getDim()]);
+            continue;
+          }
+          b.clone(s, map);
+        }
+        auto yield = cast<linalg::YieldOp>(body->getTerminator());
+        for (auto [v, init] : llvm::zip(yield.getOperands(),
+                                        ep.getDpsInitsMutable())) {
+          AffineMap m = ep.getMatchingIndexingMap(&init);
+          SmallVector<Value> indices;
+          for (unsigned r = 0; r < m.getNumResults(); ++r)
+            indices.push_back(affine::AffineApplyOp::create(
+                b, loc, m.getSubMap({r}), epPoint));
+          memref::StoreOp::create(b, loc, map.lookupOrDefault(v), init.get(),
+                                  indices);
+        }
+      }
+    }
+  for (linalg::GenericOp ep : c.epilogue)
+    ep.erase();
+  if (c.fill)
+    c.fill.erase();
+  op.erase();
+  // A point's buffer that only the epilogue read is gone.
+  if (Operation *def = c.acc.getDefiningOp();
+      def && isa<memref::AllocOp, memref::AllocaOp>(def) && c.acc.use_empty())
+    def->erase();
+}
+
+struct GPUMatrixOpsPass
+    : public einfuse::impl::EinfuseGPUMatrixOpsBase<GPUMatrixOpsPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    std::string error;
+    std::unique_ptr<einfuse::gpu::GPUTargetInfo> info =
+        getGPUTargetInfo(target, error);
+    if (!info) {
+      emitError(getOperation().getLoc(), "einfuse-gpu-matrix-ops: ") << error;
+      return signalPassFailure();
+    }
+    if (columns < 1 || columns > 256) {
+      emitError(getOperation().getLoc(),
+                "einfuse-gpu-matrix-ops: columns must be in [1, 256], got ")
+          << int64_t(columns);
+      return signalPassFailure();
+    }
+    info->loadDialects(&getContext());
+    // The instruction needs the whole subgroup on one point.
+    if (lanes != int64_t(info->getSubgroupSize()))
+      return;
+    SmallVector<std::pair<linalg::GenericOp, Operation *>> candidates;
+    getOperation().walk([&](linalg::GenericOp op) {
+      for (Operation *p = op->getParentOp(); p; p = p->getParentOp())
+        if (auto forall = dyn_cast<scf::ForallOp>(p); forall && isTileLoop(forall)) {
+          candidates.push_back({op, forall});
+          return;
+        }
+    });
+    // A rewrite erases its epilogue, which may be a later candidate.
+    llvm::DenseSet<Operation *> erased;
+    for (auto [op, tile] : candidates) {
+      if (erased.contains(op.getOperation()))
+        continue;
+      FailureOr<Contraction> c = match(op, tile, *info);
+      if (failed(c))
+        continue;
+      for (linalg::GenericOp e : c->epilogue)
+        erased.insert(e.getOperation());
+      rewrite(*c, columns);
+    }
+  }
+};
+} // namespace
