@@ -12,7 +12,8 @@
 # with the carried libEinfuse.so); cascades: the shared GPU lowering's
 # kernels (python/tests/test_gpu_cascades.py, >= 110 cases per family, for
 # sm_90a and for sm_80 through its PTX) with compute-sanitizer memcheck and
-# racecheck on a few cases of each family; bench: bench/gpu/attention_bench.py.
+# racecheck on a few cases of each family; bench: bench/gpu/attention_bench.py,
+# qmatmul_bench.py and cascade_bench.py.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 A=build/gpu
@@ -81,7 +82,11 @@ for w in "${what[@]}"; do
       for d in "$A"/bench-*/; do
         [ -d "$d" ] && more+=(--variant "$(basename "$d" | sed 's/^bench-//')=$d/libkernels.so")
       done
-      step python3 bench/gpu/attention_bench.py "$A/bench/libkernels.so" "${more[@]}" ;;
+      step python3 bench/gpu/attention_bench.py "$A/bench/libkernels.so" "${more[@]}"
+      [ -d "$A/qmm-bench" ] && step env EINFUSE_TEST_PREBUILT="$A/qmm-bench" PYTHONPATH=python \
+        python3 bench/gpu/qmatmul_bench.py
+      [ -d "$A/cascades-sm_90a" ] && step env EINFUSE_TEST_PREBUILT="$A/cascades-sm_90a" \
+        PYTHONPATH=python python3 bench/gpu/cascade_bench.py ;;
     test|example|sanitize|contexts|python|cascades) ;;
     *) echo "unknown step $w"; exit 2 ;;
   esac

@@ -1,8 +1,8 @@
 //===- AMDTarget.cpp - The AMD GPU target ---------------------------------===//
 //
 // Kernel functions -> gpu.module of gpu.func kernels built from amdgpu
-// (MFMA), rocdl, gpu, vector and scf ops (AttentionKernel.cpp,
-// QMatmulKernel.cpp) -> ROCDL (upstream convert-amdgpu-to-rocdl,
+// (MFMA), rocdl, gpu, vector and scf ops (AttentionKernel.cpp; every other
+// kernel comes from the shared GPU lowering) -> ROCDL (upstream convert-amdgpu-to-rocdl,
 // convert-gpu-to-rocdl) -> AMDGCN assembly (upstream gpu-module-to-binary
 // with format=isa, LLVM's AMDGPU back end) -> code object (llvm-mc) ->
 // hsaco (ld.lld -shared).
@@ -47,28 +47,14 @@ using namespace mlir;
 
 namespace einfuse::amd {
 
-/// Builds the kernel of one kernel function: the hand-written attention
-/// and qmatmul kernels where they take it (while they are faster than the
-/// shared lowering), else the kernels of its cascade.
+/// Builds the kernels of one kernel function: the hand-written attention
+/// kernel where it takes it (while it is faster than the shared lowering),
+/// else the kernels of its cascade (every qmatmul among them).
 static FailureOr<gpu::LaunchPlan> buildKernel(mlir::gpu::GPUModuleOp gpuModule,
                                               func::FuncOp fn,
                                               const KernelSignature &sig,
                                               StringRef target,
                                               gpu::KernelPlanBuilder fromCascade) {
-  Block &body = fn.getBody().front();
-  Operation *first = body.empty() ? nullptr : &body.front();
-  if (isa_and_nonnull<ein::QMatmulOp>(first)) {
-    std::optional<QMatmulSpec> spec;
-    {
-      ScopedDiagnosticHandler quiet(fn.getContext(),
-                                    [](Diagnostic &) { return success(); });
-      FailureOr<QMatmulSpec> read = readQMatmulKernel(fn, target);
-      if (succeeded(read))
-        spec = *read;
-    }
-    if (spec)
-      return buildQMatmulKernel(gpuModule, *spec, sig);
-  }
   if (std::optional<gpu::AttentionSpec> spec =
           gpu::tryReadAttentionKernel(fn, target, {64, 128}))
     return buildAttentionKernel(gpuModule, *spec, sig);

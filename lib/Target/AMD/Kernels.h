@@ -40,28 +40,6 @@ buildAttentionKernel(mlir::gpu::GPUModuleOp module,
                      const gpu::AttentionSpec &spec,
                      const KernelSignature &sig);
 
-/// A kernel function whose body is one `ein.qmatmul` on its arguments,
-/// read into what the qmatmul kernel builder needs.
-struct QMatmulSpec {
-  mlir::Type inputType;  ///< f16 or bf16 (also the MFMA operand type)
-  mlir::Type scaleType;  ///< f32, f16 or bf16 (also the zero points')
-  mlir::Type outputType; ///< f32, f16 or bf16
-  enum class Kind { Int8, Int4, UInt4 } kind = Kind::Int8;
-  bool zeroPoints = false;
-  int64_t m = -1; ///< rows of the input (-1 when dynamic)
-  int64_t n = 0, k = 0, groupSize = 0;
-};
-
-/// Reads `fn` as one qmatmul kernel; emits `unsupported on <targetName>:`
-/// errors for what the AMD kernel does not take.
-llvm::FailureOr<QMatmulSpec> readQMatmulKernel(mlir::func::FuncOp fn,
-                                               llvm::StringRef targetName);
-
-/// Adds the device kernel for the qmatmul kernel `sig` to `module`.
-llvm::FailureOr<gpu::LaunchPlan>
-buildQMatmulKernel(mlir::gpu::GPUModuleOp module, const QMatmulSpec &spec,
-                   const KernelSignature &sig);
-
 //===----------------------------------------------------------------------===//
 // Small building blocks the kernel builders share.
 //===----------------------------------------------------------------------===//

@@ -1,7 +1,8 @@
-// einfuse-compile --target=amd:{gfx942,gfx90a} on ein.qmatmul: int4 weights
-// with zero points and f16 activations, int8 weights with bf16 activations
-// and an f32 result, uint4 weights with f32 scales. The weights are
-// dequantized in registers and multiplied on MFMA; no scratch.
+// einfuse-compile --target=amd:{gfx942,gfx90a} on ein.qmatmul, through the
+// shared GPU lowering (--einfuse-gpu-matrix-ops): int4 weights with zero
+// points and f16 activations, int8 weights with bf16 activations, uint4
+// weights with f32 scales. The weights are dequantized in the MFMA operand
+// loads; no scratch.
 //
 // RUN: rm -rf %t.942 %t.90a
 // RUN: einfuse-compile %s --target=amd:gfx942 -o %t.942
@@ -14,22 +15,27 @@
 // RUN: %if hip-headers %{ %cc -std=c99 -Wall -Wextra -Werror -fsyntax-only -I%t.942 %t.942/qmatmul.c %}
 // RUN: %if hip-headers %{ %cc -std=c99 -Wall -Wextra -Werror -fsyntax-only -I%t.90a %t.90a/qmatmul.c %}
 
-// ISA-LABEL: qm_int4_qmatmul:
+// ISA-LABEL: qm_int4_kernel:
 // ISA942:    v_mfma_f32_16x16x16_f16
 // ISA90A:    v_mfma_f32_16x16x16f16
-// ISA-LABEL: qm_int8_qmatmul:
+// ISA-LABEL: qm_int8_kernel:
 // ISA942:    v_mfma_f32_16x16x16_bf16
 // ISA90A:    v_mfma_f32_16x16x16bf16_1k
-// ISA-LABEL: qm_uint4_qmatmul:
+// ISA-LABEL: qm_int8_f32_kernel:
+// ISA-NOT:   v_mfma
+// ISA-LABEL: qm_uint4_kernel:
 // ISA942:    v_mfma_f32_16x16x16_f16
 // ISA90A:    v_mfma_f32_16x16x16f16
-// ISA:       .name: qm_int4_qmatmul
+// ISA:       .name: qm_int4_kernel
 // ISA-NEXT:  .private_segment_fixed_size: 0
 // ISA:       .vgpr_spill_count: 0
-// ISA:       .name: qm_int8_qmatmul
+// ISA:       .name: qm_int8_kernel
 // ISA-NEXT:  .private_segment_fixed_size: 0
 // ISA:       .vgpr_spill_count: 0
-// ISA:       .name: qm_uint4_qmatmul
+// ISA:       .name: qm_int8_f32_kernel
+// ISA-NEXT:  .private_segment_fixed_size: 0
+// ISA:       .vgpr_spill_count: 0
+// ISA:       .name: qm_uint4_kernel
 // ISA-NEXT:  .private_segment_fixed_size: 0
 // ISA:       .vgpr_spill_count: 0
 
@@ -37,21 +43,20 @@
 // ELF-NEXT:  Machine: EM_AMDGPU
 // ELF942:    EF_AMDGPU_MACH_AMDGCN_GFX942
 // ELF90A:    EF_AMDGPU_MACH_AMDGCN_GFX90A
-// ELF:       .name: qm_int4_qmatmul
-// ELF:       .name: qm_int8_qmatmul
-// ELF:       .name: qm_uint4_qmatmul
+// ELF:       .name: qm_int4_kernel
+// ELF:       .name: qm_int8_kernel
+// ELF:       .name: qm_uint4_kernel
 
-// Grid (ceil(N / 64), ceil(M / 64)) of 256 lanes; memrefs, then M.
+// One wave per 16 x 16 tile of the output (4 per block of 256 lanes):
+// ceil(M / 16) * ceil(N / 16) tiles, computed from the run-time M.
 // LAUNCHER:      static int einfuse_chip0_qm_int4(
-// LAUNCHER:        int64_t gx = 2, gy = ((in0_dim0) + 63) / 64, gz = 1;
-// LAUNCHER:        int64_t p1_count = (int64_t)128 * (int64_t)128;
-// LAUNCHER:        int32_t p5 = (int32_t)(in0_dim0);
+// LAUNCHER:        int64_t gx = {{.*}}in0_dim0{{.*}}16LL{{.*}}8LL{{.*}}4LL
 // LAUNCHER:      static int einfuse_run_qm_int4(
 // LAUNCHER:        if (out0_dim0 != in0_dim0) return -2;
 // LAUNCHER:      static int einfuse_chip0_qm_int8(
-// LAUNCHER:        int64_t gx = 2, gy = ((in0_dim0) + 63) / 64, gz = 1;
+// LAUNCHER:        int64_t gx = {{.*}}in0_dim0{{.*}}16LL{{.*}}6LL{{.*}}4LL
 // LAUNCHER:      static int einfuse_chip0_qm_uint4(
-// LAUNCHER:        int64_t gx = 1, gy = ((7) + 63) / 64, gz = 1;
+// LAUNCHER:        int64_t gx = ((int64_t)1LL)
 
 func.func @qm_int4(%x: tensor<?x256xf16>, %w: tensor<128x128xi8>,
                    %s: tensor<128x2xf16>, %z: tensor<128x2xf16>)
@@ -64,7 +69,19 @@ func.func @qm_int4(%x: tensor<?x256xf16>, %w: tensor<128x128xi8>,
 }
 
 func.func @qm_int8(%x: tensor<?x256xbf16>, %w: tensor<96x256xi8>,
-                   %s: tensor<96x8xf32>) -> tensor<?x96xf32> {
+                   %s: tensor<96x8xf32>) -> tensor<?x96xbf16> {
+  %o = ein.qmatmul %x, %w scales(%s)
+      format(#ein.qformat<kind = int8, group_size = 32>)
+      : tensor<?x256xbf16>, tensor<96x256xi8>, tensor<96x8xf32>
+      -> tensor<?x96xbf16>
+  return %o : tensor<?x96xbf16>
+}
+
+// An f32 result: rounding the dequantized weights to bf16 for the MFMA
+// would change it beyond the contract, so the lanes' scalar path computes
+// it (correct, slower).
+func.func @qm_int8_f32(%x: tensor<?x256xbf16>, %w: tensor<96x256xi8>,
+                       %s: tensor<96x8xf32>) -> tensor<?x96xf32> {
   %o = ein.qmatmul %x, %w scales(%s)
       format(#ein.qformat<kind = int8, group_size = 32>)
       : tensor<?x256xbf16>, tensor<96x256xi8>, tensor<96x8xf32>
@@ -73,10 +90,10 @@ func.func @qm_int8(%x: tensor<?x256xbf16>, %w: tensor<96x256xi8>,
 }
 
 func.func @qm_uint4(%x: tensor<7x64xf16>, %w: tensor<20x32xi8>,
-                    %s: tensor<20x16xf32>) -> tensor<7x20xbf16> {
+                    %s: tensor<20x16xf32>) -> tensor<7x20xf16> {
   %o = ein.qmatmul %x, %w scales(%s)
       format(#ein.qformat<kind = uint4, group_size = 4>)
       : tensor<7x64xf16>, tensor<20x32xi8>, tensor<20x16xf32>
-      -> tensor<7x20xbf16>
-  return %o : tensor<7x20xbf16>
+      -> tensor<7x20xf16>
+  return %o : tensor<7x20xf16>
 }
