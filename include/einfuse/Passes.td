@@ -168,10 +168,15 @@ def EinfuseGPUMatrixOps : Pass<"einfuse-gpu-matrix-ops", "::mlir::func::FuncOp">
            "Columns of the product a subgroup computes per step (instruction "
            "tiles sharing one A fragment), 1 to 256">
   ];
+  // The targets' instructions (nvvm.mma.sync, amdgpu.mfma) too: a function
+  // pass runs in parallel and must not load dialects itself.
   let dependentDialects = ["::mlir::affine::AffineDialect",
+                           "::mlir::amdgpu::AMDGPUDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
                            "::mlir::memref::MemRefDialect",
+                           "::mlir::NVVM::NVVMDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];
 }

@@ -29,13 +29,17 @@
 
 #include "einfuse/Target/GPU.h"
 
+#include "mlir/Dialect/AMDGPU/IR/AMDGPUDialect.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
@@ -618,6 +622,10 @@ static void rewrite(Contraction &c, int64_t columns) {
     }
   for (linalg::GenericOp ep : c.epilogue)
     ep.erase();
+  // Four K steps per trip: their operand loads are independent, so more of
+  // them are in flight while the instructions accumulate (a warp per tile
+  // is latency-bound otherwise, at small M above all).
+  (void)loopUnrollByFactor(kLoop, 4);
   if (c.fill)
     c.fill.erase();
   op.erase();
@@ -644,7 +652,6 @@ struct GPUMatrixOpsPass
           << int64_t(columns);
       return signalPassFailure();
     }
-    info->loadDialects(&getContext());
     // The instruction needs the whole subgroup on one point.
     if (lanes != int64_t(info->getSubgroupSize()))
       return;
