@@ -141,7 +141,9 @@ def EinfuseGPUMatrixOps : Pass<"einfuse-gpu-matrix-ops", "::mlir::func::FuncOp">
   let description = [{
     Runs between bufferization and `--einfuse-gpu-map-tiles`, when a whole
     subgroup takes each tile point (`lanes` equal to the target's subgroup
-    size; otherwise it does nothing). In a tile loop of
+    size; otherwise it does nothing). A kernel function's `ein.gpu_config`
+    gives `lanes` and `columns` (its `matrix_tile`; 1: the pass does
+    nothing) in place of the options. In a tile loop of
     `--convert-ein-to-gpu`, a `linalg.generic` whose body is
     `out + x * y` (x and y any pure computation of the operands: a cast, a
     dequantisation, a normalisation; one reduced dim both read, one free
@@ -166,7 +168,8 @@ def EinfuseGPUMatrixOps : Pass<"einfuse-gpu-matrix-ops", "::mlir::func::FuncOp">
            "size)">,
     Option<"columns", "columns", "int64_t", /*default=*/"16",
            "Columns of the product a subgroup computes per step (instruction "
-           "tiles sharing one A fragment), 1 to 256">
+           "tiles sharing one A fragment), 1 to 256; 1: no matrix "
+           "instructions">
   ];
   // The targets' instructions (nvvm.mma.sync, amdgpu.mfma) too: a function
   // pass runs in parallel and must not load dialects itself.
@@ -179,6 +182,39 @@ def EinfuseGPUMatrixOps : Pass<"einfuse-gpu-matrix-ops", "::mlir::func::FuncOp">
                            "::mlir::NVVM::NVVMDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];
+}
+
+def EinfuseGPUConfig : Pass<"einfuse-gpu-config", "::mlir::ModuleOp"> {
+  let summary = "Choose each kernel function's GPU configuration "
+                "(ein.gpu_config)";
+  let description = [{
+    The first step of `--einfuse-gpu-pipeline`: every public function with
+    a body that has no `ein.gpu_config` gets one (`#ein.gpu_config<threads,
+    lanes, tile_size, matrix_tile>`), from the target's defaults
+    (GPUTargetInfo::getDefaultConfig), the options (0: the default) and the
+    kernel's shape: without a contraction of two tensors (softmax, norms)
+    the tile is 1024 (the tiles hold no values, and long ones amortise the
+    lanes' combines), with one the target's (64: a lane keeps a tile of
+    scores); matrix tiles need lanes equal to the subgroup size. Every
+    later step reads its parameters from the attribute, so the
+    configuration is in the IR, and a function that already has one keeps
+    it (a user can pin a kernel's configuration). Error: a function's own
+    configuration asks for matrix tiles with lanes other than the target's
+    subgroup size.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"nvidia:sm_90a\"",
+           "The GPU: nvidia:sm_80, nvidia:sm_90a, amd:gfx942 or amd:gfx90a">,
+    Option<"threads", "threads", "int64_t", /*default=*/"0",
+           "Threads per block (0: the target's default)">,
+    Option<"lanes", "lanes", "int64_t", /*default=*/"0",
+           "Threads per tile point (0: the target's subgroup size)">,
+    Option<"tileSize", "tile-size", "int64_t", /*default=*/"0",
+           "Tile of the iterated rank (0: by the kernel's shape)">,
+    Option<"matrixTile", "matrix-tile", "int64_t", /*default=*/"0",
+           "Matrix-instruction tile (0: the target's default, 1: none)">
+  ];
+  let dependentDialects = ["::einfuse::ein::EinDialect"];
 }
 
 #endif

@@ -29,6 +29,8 @@
 
 #include "einfuse/Target/GPU.h"
 
+#include "Ein/IR/EinDialect.h"
+
 #include "mlir/Dialect/AMDGPU/IR/AMDGPUDialect.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -430,7 +432,6 @@ static void rewrite(Contraction &c, int64_t columns) {
   };
   auto aAt = coordinates(mi.a), bAt = coordinates(mi.b), cAt = coordinates(mi.c);
   Value zeroT = arith::ConstantOp::create(b, loc, b.getFloatAttr(type, 0.0));
-  Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
   int64_t fragments = std::max<int64_t>(1, columns / mi.n);
 
   // Loops over the dims the instruction does not cover (a batch).
@@ -652,8 +653,15 @@ struct GPUMatrixOpsPass
           << int64_t(columns);
       return signalPassFailure();
     }
-    // The instruction needs the whole subgroup on one point.
-    if (lanes != int64_t(info->getSubgroupSize()))
+    // The kernel's own configuration, when it has one, over the options.
+    int64_t pointLanes = lanes, matrixColumns = columns;
+    if (auto config = ein::GPUConfigAttr::lookup(getOperation())) {
+      pointLanes = config.getLanes();
+      matrixColumns = config.getMatrixTile();
+    }
+    // The instruction needs the whole subgroup on one point; a matrix tile
+    // of 1 asks for none.
+    if (pointLanes != int64_t(info->getSubgroupSize()) || matrixColumns <= 1)
       return;
     SmallVector<std::pair<linalg::GenericOp, Operation *>> candidates;
     getOperation().walk([&](linalg::GenericOp op) {
@@ -673,7 +681,7 @@ struct GPUMatrixOpsPass
         continue;
       for (linalg::GenericOp e : c->epilogue)
         erased.insert(e.getOperation());
-      rewrite(*c, columns);
+      rewrite(*c, matrixColumns);
     }
   }
 };

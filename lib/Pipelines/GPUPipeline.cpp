@@ -31,6 +31,11 @@
 
 
 
+namespace einfuse {
+#define GEN_PASS_DEF_EINFUSEGPUCONFIG
+#include "einfuse/Passes.h.inc"
+} // namespace einfuse
+
 using namespace mlir;
 
 namespace einfuse {
@@ -103,6 +108,15 @@ void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options) {
        registerEinfuseConversionPasses(), true);
   (void)registered;
 
+  // Each kernel's configuration, in the IR (ein.gpu_config): the later
+  // steps read it; the options below are their fallbacks.
+  EinfuseGPUConfigOptions configOptions;
+  configOptions.target = options.target;
+  configOptions.threads = options.threads;
+  configOptions.lanes = options.lanes;
+  configOptions.tileSize = options.tileSize;
+  configOptions.matrixTile = options.matrixTile;
+  pm.addPass(createEinfuseGPUConfig(configOptions));
   // Target-independent: the cascade, in its fewest passes, tiled.
   pm.addPass(ein::createEinDecompose());
   ein::EinDynamicRanksOptions dynamic;
@@ -196,9 +210,8 @@ FailureOr<gpu::LaunchPlan> buildCascadeKernels(mlir::gpu::GPUModuleOp kernels,
   GPUPipelineOptions options;
   options.target = target.str();
   options.lowerKernels = false;
-  // The configuration for this kernel's shape of work (docs/gpu.md).
-  if (!hasContraction(fn))
-    options.tileSize = 1024;
+  // The configuration for this kernel's shape of work is chosen by the
+  // pipeline's first step (einfuse-gpu-config, docs/gpu.md).
   buildGPUPipeline(pm, options);
   if (failed(pm.run(*copy)))
     return failure();
@@ -220,5 +233,51 @@ FailureOr<gpu::LaunchPlan> buildCascadeKernels(mlir::gpu::GPUModuleOp kernels,
   }
   return plan;
 }
+
+namespace {
+struct GPUConfigPass : public impl::EinfuseGPUConfigBase<GPUConfigPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    std::string error;
+    std::unique_ptr<gpu::GPUTargetInfo> info = getGPUTargetInfo(target, error);
+    if (!info) {
+      emitError(module.getLoc(), "einfuse-gpu-config: ") << error;
+      return signalPassFailure();
+    }
+    gpu::GPUConfig base = info->getDefaultConfig();
+    if (threads)
+      base.threads = threads;
+    if (lanes)
+      base.lanes = lanes;
+    if (matrixTile)
+      base.matrixTile = matrixTile;
+    int64_t subgroup = info->getSubgroupSize();
+    if (base.lanes != subgroup)
+      base.matrixTile = 1;
+    MLIRContext *ctx = &getContext();
+    StringRef name = ein::GPUConfigAttr::getAttrName();
+    for (func::FuncOp fn : module.getOps<func::FuncOp>()) {
+      if (fn.isExternal() || fn.isPrivate())
+        continue;
+      if (auto given = fn->getAttrOfType<ein::GPUConfigAttr>(name)) {
+        if (given.getMatrixTile() > 1 && given.getLanes() != subgroup) {
+          fn.emitError("ein.gpu_config: matrix_tile ")
+              << given.getMatrixTile() << " needs lanes = the subgroup size of "
+              << info->getName() << " (" << subgroup << "), got "
+              << given.getLanes();
+          return signalPassFailure();
+        }
+        continue;
+      }
+      int64_t tile = tileSize ? int64_t(tileSize)
+                     : hasContraction(fn) ? base.tileSize
+                                          : 1024;
+      fn->setAttr(name, ein::GPUConfigAttr::get(ctx, base.threads, base.lanes,
+                                                 tile, base.matrixTile));
+    }
+  }
+};
+} // namespace
 
 } // namespace einfuse

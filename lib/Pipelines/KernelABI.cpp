@@ -61,6 +61,11 @@ struct KernelABIPass
       auto kernel = func::FuncOp::create(b, fn.getLoc(), name,
                                          b.getFunctionType(args, {}));
       kernel->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+      // The kernel keeps the function's Ein attributes (its GPU
+      // configuration, ein.gpu_config): the body is inlined into it.
+      for (NamedAttribute attr : fn->getDiscardableAttrs())
+        if (attr.getName().getValue().starts_with("ein."))
+          kernel->setAttr(attr.getName(), attr.getValue());
       Block *entry = kernel.addEntryBlock();
       b.setInsertionPointToStart(entry);
       SmallVector<Value> ins;

@@ -96,6 +96,34 @@ LogicalResult EinDialect::verifyRegionResultAttribute(Operation *op, unsigned,
 }
 
 //===----------------------------------------------------------------------===//
+// GPUConfigAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+GPUConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                      int64_t threads, int64_t lanes, int64_t tileSize,
+                      int64_t matrixTile) {
+  if (threads < 1 || threads > 1024)
+    return emitError() << "threads must be in [1, 1024], got " << threads;
+  if (lanes < 1 || lanes > 64 || threads % lanes)
+    return emitError() << "lanes must be in [1, 64] and divide threads ("
+                       << threads << "), got " << lanes;
+  if (tileSize < 1 || tileSize > kMaxTileSize)
+    return emitError() << "tile_size must be in [1, 2^31], got " << tileSize;
+  if (matrixTile < 1 || matrixTile > 256)
+    return emitError() << "matrix_tile must be in [1, 256], got "
+                       << matrixTile;
+  return success();
+}
+
+GPUConfigAttr GPUConfigAttr::lookup(Operation *op) {
+  for (; op; op = op->getParentOp())
+    if (auto config = op->getAttrOfType<GPUConfigAttr>(getAttrName()))
+      return config;
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
 // QuantFormatAttr
 //===----------------------------------------------------------------------===//
 

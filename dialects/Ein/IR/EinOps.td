@@ -129,6 +129,39 @@ def Ein_QuantFormatAttr : AttrDef<Ein_Dialect, "QuantFormat"> {
   }];
 }
 
+def Ein_GPUConfigAttr : AttrDef<Ein_Dialect, "GPUConfig"> {
+  let mnemonic = "gpu_config";
+  let summary = "how the GPU lowering runs one kernel function";
+  let description = [{
+    `#ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16>`,
+    the `ein.gpu_config` attribute of a kernel function: the configuration
+    of `--einfuse-gpu-pipeline`, chosen per target and per kernel by its
+    first step (`--einfuse-gpu-config`) unless the function already has
+    one, and read by every later step that has a parameter to set.
+
+    * `threads`: threads per block (1 to 1024);
+    * `lanes`: threads per tile point: 1, or the subgroup size (the point's
+      reductions run across the lanes); it divides `threads`;
+    * `tile_size`: the tile of the rank `ein-online-normalize` iterates
+      (key tiles, K tiles), and of the reductions split inside a point;
+    * `matrix_tile`: rows and columns of a matrix product's tile that one
+      subgroup computes with the matrix instruction (1: none; then lanes
+      must be the subgroup size), at most 256.
+  }];
+  let parameters = (ins "int64_t":$threads, "int64_t":$lanes,
+                        "int64_t":$tile_size,
+                        DefaultValuedParameter<"int64_t", "1">:$matrix_tile);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The discardable attribute name that holds it: `ein.gpu_config`.
+    static ::llvm::StringRef getAttrName() { return "ein.gpu_config"; }
+    /// The configuration of the nearest ancestor of `op` (or `op`) that
+    /// has one, or null.
+    static GPUConfigAttr lookup(::mlir::Operation *op);
+  }];
+}
+
 def Ein_CombineKind : I32EnumAttr<"CombineKind",
     "how two partial states of an iteration combine", [
     I32EnumAttrCase<"max", 0>, I32EnumAttrCase<"min", 1>,

@@ -1191,8 +1191,12 @@ struct OnlineNormalizeCascade : public OpRewritePattern<CascadeOp> {
   LogicalResult matchAndRewrite(CascadeOp cascade,
                                 PatternRewriter &rewriter) const override {
     SmallVector<std::pair<std::string, OnlineRefusalInfo>> refusals;
-    int64_t built = normalizeOnline(rewriter, cascade, options.rank,
-                                    options.tileSize, &refusals);
+    // A kernel's GPU configuration sets its tile.
+    int64_t tile = options.tileSize;
+    if (GPUConfigAttr config = GPUConfigAttr::lookup(cascade))
+      tile = config.getTileSize();
+    int64_t built =
+        normalizeOnline(rewriter, cascade, options.rank, tile, &refusals);
     if (options.remarks)
       for (auto &[r, why] : refusals)
         (why.at ? why.at : cascade.getOperation())

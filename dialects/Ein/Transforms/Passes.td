@@ -147,7 +147,8 @@ def EinOnlineNormalize : Pass<"ein-online-normalize"> {
   }];
   let options = [
     Option<"tileSize", "tile-size", "int64_t", /*default=*/"64",
-           "Tile size along the iterated rank, 1 to 2^31">,
+           "Tile size along the iterated rank, 1 to 2^31 (a kernel "
+           "function's #ein.gpu_config tile_size takes precedence)">,
     Option<"rank", "rank", "std::string", /*default=*/"\"\"",
            "Rank to iterate (default: every rank that needs several "
            "passes); a rank no cascade declares is an error">,

@@ -61,7 +61,8 @@ def ConvertEinToGPU : Pass<"convert-ein-to-gpu"> {
     through maps only (a matmul, a quantized matmul) tiles its two free
     ranks by T instead of 1: one point is then a T x T tile of the product,
     for `--einfuse-gpu-matrix-ops` to compute with the target's matrix
-    instruction. A cascade with no
+    instruction. A kernel function's `#ein.gpu_config` (its `tile_size`
+    and `matrix_tile`) takes precedence over both options. A cascade with no
     such rank is lowered whole, with a remark: it runs on one thread.
 
     Inside a thread: maps fuse into every consumer (duplicated when they
@@ -111,6 +112,9 @@ def EinfuseGPUMapTiles : Pass<"einfuse-gpu-map-tiles", "::mlir::func::FuncOp"> {
     lane alike, each with its own copy of the state. A run of other ops with effects (a cascade no
     rank of which could be tiled) becomes a one-thread launch. Upstream
     `gpu-kernel-outlining` then outlines the launches into a `gpu.module`.
+
+    A kernel function's `#ein.gpu_config` (its `threads` and `lanes`)
+    takes precedence over the options.
 
     Errors, located at the op: a buffer allocated in the host function (an
     intermediate shared by tiles), a buffer of run-time size inside a

@@ -215,7 +215,7 @@ struct RecomputeMapsOnSlices : OpRewritePattern<tensor::ExtractSliceOp> {
 /// into the tile loop: upstream scf::tileConsumerAndFuseProducersUsingSCF.
 /// A thread then holds a tile of the producer's values, not a row.
 static LogicalResult tileRowReductions(RewriterBase &rewriter, Operation *root,
-                                       int64_t tile) {
+                                       int64_t defaultTile) {
   SmallVector<linalg::LinalgOp> candidates;
   root->walk([&](linalg::LinalgOp op) {
     if (!op.hasPureTensorSemantics() || op.getNumReductionLoops() == 0)
@@ -239,6 +239,8 @@ static LogicalResult tileRowReductions(RewriterBase &rewriter, Operation *root,
       candidates.push_back(op);
   });
   for (linalg::LinalgOp op : llvm::reverse(candidates)) {
+    GPUConfigAttr config = GPUConfigAttr::lookup(op);
+    int64_t tile = config ? config.getTileSize() : defaultTile;
     SmallVector<int64_t> ranges = op.getStaticLoopRanges();
     SmallVector<utils::IteratorType> kinds = op.getIteratorTypesArray();
     SmallVector<OpFoldResult> sizes;
@@ -300,8 +302,9 @@ struct ConvertEinToGPUPass
     });
     IRRewriter rewriter(&getContext());
     for (CascadeOp cascade : cascades) {
-      SmallVector<std::pair<std::string, int64_t>> ranks =
-          chooseThreadRanks(cascade, matrixTile);
+      GPUConfigAttr config = GPUConfigAttr::lookup(cascade);
+      SmallVector<std::pair<std::string, int64_t>> ranks = chooseThreadRanks(
+          cascade, config ? config.getMatrixTile() : int64_t(matrixTile));
       Location loc = cascade.getLoc();
       Operation *before = cascade->getPrevNode();
       Block *block = cascade->getBlock();

@@ -13,6 +13,8 @@
 //===----------------------------------------------------------------------===//
 #include "einfuse/Conversion/Passes.h"
 
+#include "Ein/IR/EinDialect.h"
+
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -495,6 +497,8 @@ struct GPUMapTilesPass
     return launch;
   }
 
+  /// Threads per block and per point of this kernel.
+  int64_t blockThreads = 0, pointLanes = 0;
   Value laneValue;
   /// Launches whose points several lanes share, with their lane index;
   /// their linalg ops are spread over the lanes once every buffer has its
@@ -522,9 +526,9 @@ struct GPUMapTilesPass
     Value count = trips.front();
     for (Value t : ArrayRef(trips).drop_front())
       count = arith::MulIOp::create(b, loc, count, t);
-    int64_t perPoint = lanes;
+    int64_t perPoint = pointLanes;
     gpu::LaunchOp launch = buildLaunch(
-        b, loc, count, threads, perPoint,
+        b, loc, count, blockThreads, perPoint,
         [&](OpBuilder &then, Value index, Value lane) {
       SmallVector<Value> ivs;
       if (trips.size() == 1) {
@@ -585,6 +589,13 @@ struct GPUMapTilesPass
           << int64_t(threads) << "), got " << int64_t(lanes);
       return signalPassFailure();
     }
+    // The kernel's own configuration, when it has one, over the options.
+    blockThreads = threads;
+    pointLanes = lanes;
+    if (auto config = ein::GPUConfigAttr::lookup(fn)) {
+      blockThreads = config.getThreads();
+      pointLanes = config.getLanes();
+    }
     if (fn.getBody().getBlocks().size() != 1) {
       fn.emitError("unsupported on GPU: a kernel body of more than one block");
       return signalPassFailure();
@@ -638,7 +649,7 @@ struct GPUMapTilesPass
     IRRewriter rewriter(&getContext());
     for (auto [launch, lane] : shared)
       if (failed(distributeOverLanes(rewriter, launch, launch.getBody(), lane,
-                                     lanes)))
+                                     pointLanes)))
         return signalPassFailure();
     // A thread's buffers (static allocas: its iteration state and tiles)
     // move to the kernel's entry block. Back ends that cannot allocate

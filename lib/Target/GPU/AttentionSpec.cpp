@@ -88,6 +88,10 @@ FailureOr<AttentionSpec> readAttentionKernel(func::FuncOp fn,
 std::optional<AttentionSpec> tryReadAttentionKernel(func::FuncOp fn,
                                                     StringRef targetName,
                                                     ArrayRef<int64_t> headDims) {
+  // A kernel whose GPU configuration is written out asks for the shared
+  // lowering, which that configuration is for.
+  if (fn->hasAttr(ein::GPUConfigAttr::getAttrName()))
+    return std::nullopt;
   // What the hand-written kernels refuse goes to the shared lowering, so
   // their errors are not the user's.
   ScopedDiagnosticHandler quiet(fn.getContext(),

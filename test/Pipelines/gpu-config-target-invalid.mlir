@@ -1,0 +1,9 @@
+// RUN: einfuse-opt %s --pass-pipeline="builtin.module(einfuse-gpu-config{target=amd:gfx942})" --verify-diagnostics
+
+// A configuration valid in itself that the target cannot run: matrix tiles
+// need a whole subgroup (64 lanes on gfx942) per tile point.
+
+// expected-error @below {{ein.gpu_config: matrix_tile 16 needs lanes = the subgroup size of amd:gfx942 (64), got 32}}
+func.func @k(%x: tensor<4xf32>) -> tensor<4xf32> attributes {ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16>} {
+  return %x : tensor<4xf32>
+}

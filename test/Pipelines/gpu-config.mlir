@@ -1,0 +1,80 @@
+// RUN: einfuse-opt %s --pass-pipeline="builtin.module(einfuse-gpu-config{target=nvidia:sm_90a})" | FileCheck %s --check-prefix=NV
+// RUN: einfuse-opt %s --pass-pipeline="builtin.module(einfuse-gpu-config{target=amd:gfx942})" | FileCheck %s --check-prefix=AMD
+// RUN: einfuse-opt %s --pass-pipeline="builtin.module(einfuse-gpu-config{target=nvidia:sm_80 lanes=1 tile-size=32 threads=256})" | FileCheck %s --check-prefix=OPTS
+// RUN: einfuse-opt %s --einfuse-gpu-pipeline="target=nvidia:sm_90a" | FileCheck %s --check-prefix=PIPE
+
+// einfuse-gpu-config, the GPU pipeline's first step: each public kernel
+// function gets its configuration as #ein.gpu_config, from the target's
+// defaults, the options and the kernel's shape; a function that has one
+// keeps it, and every later step reads it.
+
+// A row-wise cascade (no contraction of two tensors): tiles of 1024.
+// NV-LABEL:   func.func @softmax(
+// NV-SAME:      ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 1024, matrix_tile = 16>
+// AMD-LABEL:  func.func @softmax(
+// AMD-SAME:     ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 64, tile_size = 1024, matrix_tile = 16>
+// The options win over the defaults and the shape; one lane per point
+// means no matrix tiles.
+// OPTS-LABEL: func.func @softmax(
+// OPTS-SAME:    ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 1, tile_size = 32>
+func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
+  %r = ein.cascade [n, c] -> (tensor<?x?xf32>) {
+    %m = ein.einsum copy(%x[n, c]) -> [n] max[c] : (tensor<?x?xf32>) -> tensor<?xf32>
+    %d = ein.einsum sub(%x[n, c], %m[n]) -> [n, c] : (tensor<?x?xf32>, tensor<?xf32>) -> tensor<?x?xf32>
+    %e = ein.einsum exp(%d[n, c]) -> [n, c] : (tensor<?x?xf32>) -> tensor<?x?xf32>
+    %s = ein.einsum copy(%e[n, c]) -> [n] sum[c] : (tensor<?x?xf32>) -> tensor<?xf32>
+    %o = ein.einsum div(%e[n, c], %s[n]) -> [n, c] : (tensor<?x?xf32>, tensor<?xf32>) -> tensor<?x?xf32>
+    ein.yield %o : tensor<?x?xf32>
+  }
+  return %r : tensor<?x?xf32>
+}
+
+// A quantized matmul contracts two tensors: the target's tile.
+// NV-LABEL:   func.func @qmatmul(
+// NV-SAME:      ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16>
+// AMD-LABEL:  func.func @qmatmul(
+// AMD-SAME:     ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 64, tile_size = 64, matrix_tile = 16>
+// OPTS-LABEL: func.func @qmatmul(
+// OPTS-SAME:    ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 1, tile_size = 32>
+// Through the whole pipeline: a warp per 16 x 16 tile, on mma.sync.
+// PIPE-LABEL: func.func @qmatmul(
+// PIPE-SAME:    ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16>
+// PIPE:         gpu.launch_func @qmatmul_kernel::@qmatmul_kernel {{.*}} threads in (%c128{{.*}}, %c1{{.*}}, %c1{{.*}})
+// PIPE-LABEL: gpu.module @qmatmul_kernel
+// PIPE:         nvvm.mma.sync
+func.func @qmatmul(%x: tensor<?x64xbf16>, %w: tensor<32x32xi8>,
+                   %s: tensor<32x1xbf16>) -> tensor<?x32xbf16> {
+  %o = ein.qmatmul %x, %w scales(%s)
+      format(#ein.qformat<kind = int4, group_size = 64>)
+      : tensor<?x64xbf16>, tensor<32x32xi8>, tensor<32x1xbf16> -> tensor<?x32xbf16>
+  return %o : tensor<?x32xbf16>
+}
+
+// A configuration written by the user is kept, whatever the options, and
+// the pipeline follows it: 64 threads per block, no matrix instruction
+// (matrix_tile = 1, the default, is not printed).
+// NV-LABEL:   func.func @pinned(
+// NV-SAME:      ein.gpu_config = #ein.gpu_config<threads = 64, lanes = 32, tile_size = 16>
+// OPTS-LABEL: func.func @pinned(
+// OPTS-SAME:    ein.gpu_config = #ein.gpu_config<threads = 64, lanes = 32, tile_size = 16>
+// PIPE-LABEL: func.func @pinned(
+// PIPE:         gpu.launch_func @pinned_kernel::@pinned_kernel {{.*}} threads in (%c64{{.*}}, %c1{{.*}}, %c1{{.*}})
+// PIPE-LABEL: gpu.module @pinned_kernel
+// PIPE-NOT:     nvvm.mma.sync
+// PIPE:         llvm.return
+func.func @pinned(%x: tensor<?x64xbf16>, %w: tensor<32x32xi8>,
+                  %s: tensor<32x1xbf16>) -> tensor<?x32xbf16>
+    attributes {ein.gpu_config = #ein.gpu_config<threads = 64, lanes = 32, tile_size = 16, matrix_tile = 1>} {
+  %o = ein.qmatmul %x, %w scales(%s)
+      format(#ein.qformat<kind = int4, group_size = 64>)
+      : tensor<?x64xbf16>, tensor<32x32xi8>, tensor<32x1xbf16> -> tensor<?x32xbf16>
+  return %o : tensor<?x32xbf16>
+}
+
+// Private functions (callees) get none.
+// NV-LABEL:   func.func private @helper(
+// NV-NOT:       ein.gpu_config
+// NV:           return
+func.func private @helper(%x: f32) -> f32 {
+  return %x : f32
+}
