@@ -44,6 +44,21 @@ def EinfuseExpandCopies : Pass<"einfuse-expand-copies"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def EinfuseHalfMemoryAsIntegers : Pass<"einfuse-half-memory-as-integers"> {
+  let summary = "Load and store bf16 as i16 in the LLVM dialect";
+  let description = [{
+    The last step of the CPU pipeline: every `llvm.load` and `llvm.store`
+    of `bf16` (or of a vector of it) becomes one of `i16`, with
+    `llvm.bitcast` around it. LLVM's x86 back end legalizes bfloat vectors
+    it cannot keep in registers (a `<2 x bfloat>` copy the loop vectorizer
+    makes of a bf16 result) through f32, with calls to `__truncsfbf2`, a
+    compiler-rt builtin that ahead-of-time kernels do not link; copies of
+    integers need no conversion. The arithmetic on bf16 is already integer
+    code (`arith-expand{include-bf16}`), so the bitcasts fold away.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def EinfuseApproximateMath : Pass<"einfuse-approximate-math"> {
   let summary = "Polynomial exp, so that the CPU kernels vectorise it";
   let description = [{

@@ -78,7 +78,8 @@ static std::string cpuTail(const CPUPipelineOptions &options) {
     tail += "convert-openmp-to-llvm,";
   tail += "convert-func-to-llvm,"
           "convert-cf-to-llvm,"
-          "reconcile-unrealized-casts";
+          "reconcile-unrealized-casts,"
+          "einfuse-half-memory-as-integers";
   return tail;
 }
 

@@ -273,6 +273,43 @@ def rms_matmul_src(name: str, dt: str, k: Optional[int]) -> str:
     return cascade_func(name, [("x", x_t), ("g", g_t), ("w", w_t)], "n, d, k", o_t, lines, "o")
 
 
+def matmul_epilogue_src(name: str, dt: str, alpha: float) -> str:
+    """out[m, n] = alpha * sum over k of x[m, k] w[n, k] + bias[n]: the
+    weights stored [N, K] (as nn.Linear), every size dynamic, the scale and
+    bias an epilogue map on the f32 sum."""
+    x_t, w_t, b_t, o_t = T((None, None), dt), T((None, None), dt), T((None,), dt), T((None, None), dt)
+    acc = T((None, None), "f32")
+    lines = [
+        einsum("acc", "custom", [("x", "m, k", x_t), ("w", "n, k", w_t)], "m, n", acc, "sum[k]",
+               body=region([("xa", dt), ("wa", dt)], ["%pa = arith.mulf %xa, %wa : f32"], "pa")),
+        einsum("o", "custom", [("acc", "m, n", acc), ("bias", "n", b_t)], "m, n", o_t,
+               body=region([("aa", "f32"), ("ba", dt)],
+                           [f"%al = arith.constant {_f32_literal(alpha)} : f32",
+                            "%sa = arith.mulf %aa, %al : f32", "%ya = arith.addf %sa, %ba : f32"],
+                           "ya", out=dt)),
+    ]
+    return cascade_func(name, [("x", x_t), ("w", w_t), ("bias", b_t)], "m, n, k", o_t, lines, "o")
+
+
+def bmm_src(name: str, dt: str, out: str) -> str:
+    """out[b, m, n] = sum over k of x[b, m, k] y[b, k, n] (both operands in
+    their row-major layouts), the f32 sum stored as `out`."""
+    x_t, y_t, o_t = T((None, None, None), dt), T((None, None, None), dt), T((None, None, None), out)
+    if out == "f32":
+        lines = [einsum("o", "custom", [("x", "b, m, k", x_t), ("y", "b, k, n", y_t)], "b, m, n",
+                        o_t, "sum[k]",
+                        body=region([("xa", dt), ("ya", dt)], ["%pa = arith.mulf %xa, %ya : f32"],
+                                    "pa"))]
+    else:
+        acc = T((None, None, None), "f32")
+        lines = [einsum("acc", "custom", [("x", "b, m, k", x_t), ("y", "b, k, n", y_t)], "b, m, n",
+                        acc, "sum[k]",
+                        body=region([("xa", dt), ("ya", dt)], ["%pa = arith.mulf %xa, %ya : f32"],
+                                    "pa")),
+                 einsum("o", "cast", [("acc", "b, m, n", acc)], "b, m, n", o_t)]
+    return cascade_func(name, [("x", x_t), ("y", y_t)], "b, m, n, k", o_t, lines, "o")
+
+
 def sigmoid_attention_src(name: str, dt: str, heads: int, d: int, scale: float) -> str:
     """out[b,h,p,f] = sum over m of sigmoid(scale * q.k) * v: no barrier."""
     q_t = T((None, heads, None, d), dt)
@@ -652,6 +689,54 @@ def _rms_matmul_inputs(case, gen):
             _randn(gen, (d, k), 1.0 / math.sqrt(max(d, 1)))]
 
 
+# (m, n, k): ones, tile edges (16 +/- 1), K not a multiple of the
+# instruction's 16, N not a multiple of its 8.
+MM_EDGES = [(1, 1, 1), (1, 17, 7), (16, 16, 16), (17, 15, 33), (33, 65, 100), (64, 8, 1),
+            (5, 129, 64)]
+
+
+def _mm_shapes(batched: bool):
+    def shapes(rng, i, large):
+        if i < len(MM_EDGES):
+            m, n, k = MM_EDGES[i]
+        else:
+            m, n, k = (_pick(rng, SIZES, SIZES_LARGE, large) for _ in range(3))
+        dims = {"m": m, "n": n, "k": k}
+        if batched:
+            dims["b"] = int(rng.choice([1, 2, 3]))
+        # Every third case on small integers: the f32 sums are exact.
+        return dims, i % 3 == 2
+    return shapes
+
+
+def _mm_inputs(batched: bool, bias: bool):
+    def make(case, gen):
+        m, n, k = case.dims["m"], case.dims["n"], case.dims["k"]
+        b = (case.dims["b"],) if batched else ()
+        if case.exact:
+            rand = lambda *shape: torch.randint(-3, 4, shape, generator=gen).float()  # noqa: E731
+        else:
+            rand = lambda *shape: _randn(gen, shape, 1.0 / math.sqrt(max(k, 1)) ** 0.5)  # noqa: E731
+        out = [rand(*b, m, k), rand(*b, k, n) if batched else rand(n, k)]
+        if bias:
+            out.append(rand(n))
+        return out
+    return make
+
+
+def _mm_epilogue_ref(alpha):
+    def ref(inputs, case, dt):
+        x, w, bias = (t.to(dt) for t in inputs)
+        acc = mm(x, w.t(), dt)
+        return [rnd(rnd(acc * alpha, dt) + bias, dt)]
+    return ref
+
+
+def _bmm_ref(inputs, case, dt):
+    x, y = inputs
+    return [mm(x, y, dt)]
+
+
 # -- attention-like cascades and ein.attention --------------------------------
 
 ATTN_EDGES = [(1, 1, 1), (2, 65, 63), (1, 127, 129), (3, 13, 64), (1, 129, 17), (1, 64, 64)]
@@ -764,6 +849,23 @@ def _cascade_families() -> List[Family]:
             _rms_matmul_shapes(k), _rms_matmul_inputs,
             lambda case, _dt=dt: [((case.dims["n"], case.dims["k"]), tdt(_dt))],
             _rms_matmul_ref, dt, NORM_FLOOR if dt == "f32" else HALF_MM_FLOOR, in_dt=dt))
+    # Matrix products on the matrix instructions (einfuse-gpu-matrix-ops):
+    # an epilogue with a bias, every size dynamic; batched, with the f32 sum
+    # cast or stored as it is.
+    for dt, alpha in (("bf16", 0.5), ("f16", 1.25)):
+        fams.append(Family(
+            f"matmul_bias_{dt}", "cascade", matmul_epilogue_src(f"matmul_bias_{dt}", dt, alpha),
+            _mm_shapes(False), _mm_inputs(False, True),
+            lambda case, _dt=dt: [((case.dims["m"], case.dims["n"]), tdt(_dt))],
+            _mm_epilogue_ref(alpha), dt, HALF_MM_FLOOR, cases=9, in_dt=dt,
+            notes="w [N, K], alpha * x w^T + bias"))
+    for dt, out in (("bf16", "bf16"), ("f16", "f32")):
+        fams.append(Family(
+            f"bmm_{dt}_{out}", "cascade", bmm_src(f"bmm_{dt}_{out}", dt, out),
+            _mm_shapes(True), _mm_inputs(True, False),
+            lambda case, _o=out: [((case.dims["b"], case.dims["m"], case.dims["n"]), tdt(_o))],
+            _bmm_ref, out, HALF_MM_FLOOR if out != "f32" else NORM_FLOOR, cases=9, in_dt=dt,
+            notes=f"x [B, M, K] y [B, K, N], {out} result"))
     # Sigmoid attention (no barrier).
     for dt, h, d, scale in (("f32", 3, 32, 0.25), ("bf16", 4, 64, 0.125)):
         fams.append(Family(
