@@ -41,7 +41,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
@@ -623,10 +622,6 @@ static void rewrite(Contraction &c, int64_t columns) {
     }
   for (linalg::GenericOp ep : c.epilogue)
     ep.erase();
-  // Four K steps per trip: their operand loads are independent, so more of
-  // them are in flight while the instructions accumulate (a warp per tile
-  // is latency-bound otherwise, at small M above all).
-  (void)loopUnrollByFactor(kLoop, 4);
   if (c.fill)
     c.fill.erase();
   op.erase();

@@ -7,7 +7,7 @@
 // RUN: einfuse-opt %s --pass-pipeline="builtin.module(func.func(einfuse-gpu-matrix-ops{target=nvidia:sm_90a lanes=32}))" | FileCheck %s --check-prefix=WHOLE
 // (All functions in one module: the pass runs on them in parallel, so it
 // must not load dialects itself; it once raced doing so and crashed.)
-// WHOLE-COUNT-16: nvvm.mma.sync
+// WHOLE-COUNT-4: nvvm.mma.sync
 // WHOLE-NOT:      nvvm.mma.sync
 
 // einfuse-gpu-matrix-ops on bufferized tile loops of convert-ein-to-gpu
@@ -24,7 +24,7 @@
 // in the B operand's load, inside the K loop. The fill becomes the loop's
 // initial value; the cast to bf16 is folded into each lane's store; the
 // point's f32 buffer is gone. On NVIDIA: mma.sync m16n8k16 on bf16, two of
-// them per K step (16 columns), the K loop unrolled by 4.
+// them per K step (16 columns).
 
 // CHECK-LABEL: func.func @qmatmul_int4(
 // CHECK-SAME:    %[[X:[^:]*]]: memref<?x256xbf16>, %[[W:[^:]*]]: memref<64x128xi8>, %[[S:[^:]*]]: memref<64x2xbf16>, %[[Y:[^:]*]]: memref<?x64xbf16>)
@@ -58,9 +58,8 @@
 // CHECK:                 arith.truncf %[[DEQ]] : f32 to bf16
 // CHECK:                 nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[%[[C0]], %[[C1]], %[[C2]], %[[C3]]] {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>}
 // CHECK:                 arith.shrui
-// Two per K step, four K steps per trip (unrolled: their loads are
-// independent).
-// CHECK-COUNT-7:         nvvm.mma.sync
+// Two per K step.
+// CHECK:                 nvvm.mma.sync
 // CHECK-NOT:             nvvm.mma.sync
 // CHECK:                 scf.yield {{.*}} : f32, f32, f32, f32, f32, f32, f32, f32
 // CHECK:               }
@@ -87,7 +86,7 @@
 // COLUMNS:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8 {
 // COLUMNS:           %[[ACC:.*]]:4 = scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32) {
 // COLUMNS:             arith.shrui
-// COLUMNS-COUNT-4:     nvvm.mma.sync
+// COLUMNS:             nvvm.mma.sync
 // COLUMNS-NOT:         nvvm.mma.sync
 // COLUMNS:             scf.yield {{.*}} : f32, f32, f32, f32
 // COLUMNS:           arith.truncf %[[ACC]]#3 : f32 to bf16
@@ -109,7 +108,6 @@
 // AMD:           %[[AV:.*]] = vector.from_elements {{.*}} : vector<4xbf16>
 // AMD:           %[[BV:.*]] = vector.from_elements {{.*}} : vector<4xbf16>
 // AMD:           amdgpu.mfma 16x16x16 %[[AV]] * %[[BV]] + %[[CV]] {{.*}} : vector<4xbf16>, vector<4xbf16>, vector<4xf32>
-// AMD-COUNT-3:   amdgpu.mfma
 // AMD-NOT:       amdgpu.mfma
 // AMD:           scf.yield {{.*}} : f32, f32, f32, f32
 // AMD:         scf.if
@@ -187,29 +185,27 @@ func.func @qmatmul_int4(%x: memref<?x256xbf16>, %w: memref<64x128xi8>, %s: memre
 // CHECK-NOT:     memref.load %[[YT]]
 // CHECK:         gpu.lane_id
 // CHECK-NOT:     memref.load %[[YT]]
-// K = 64 is four steps: the unrolled K loop is gone, the first step's
-// instructions start from the fill's zero.
-// CHECK-NOT:     scf.for {{.*}} iter_args
-// CHECK:         memref.load %{{.*}} : memref<?x64xbf16,
-// CHECK:         memref.load %{{.*}} : memref<64x?xbf16,
-// CHECK:         nvvm.mma.sync {{.*}} C[%[[ZERO]], %[[ZERO]], %[[ZERO]], %[[ZERO]]] {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>}
-// CHECK-COUNT-6: nvvm.mma.sync
-// CHECK:         %[[LAST:.*]] = nvvm.mma.sync
-// CHECK-NOT:     nvvm.mma.sync
-// CHECK:         %[[D0:.*]] = llvm.extractvalue %[[LAST]][0]
+// CHECK:         %[[ACC:.*]]:8 = scf.for %{{.*}} = %{{.*}} to %c64 step %{{.*}} iter_args(%{{[^ ]*}} = %[[ZERO]], {{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK:           memref.load %{{.*}} : memref<?x64xbf16,
+// CHECK:           memref.load %{{.*}} : memref<64x?xbf16,
+// CHECK:           nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>}
+// CHECK:           nvvm.mma.sync
+// CHECK-NOT:       nvvm.mma.sync
+// CHECK:           scf.yield
 // CHECK:         scf.if %{{.*}} {
 // CHECK-NOT:       arith.truncf
-// CHECK:           memref.store %{{.*}}, %[[YT]][{{.*}}] : memref<?x?xf32,
+// CHECK:           memref.store %[[ACC]]#0, %[[YT]][{{.*}}] : memref<?x?xf32,
 // CHECK:         }
 // CHECK:         scf.if %{{.*}} {
-// CHECK:           memref.store %{{.*}}, %[[YT]][{{.*}}] : memref<?x?xf32,
+// CHECK:           memref.store %[[ACC]]#1, %[[YT]][{{.*}}] : memref<?x?xf32,
 // CHECK-NOT:     linalg.
 // CHECK:         return
 
 // COLUMNS-LABEL: func.func @matmul_bf16(
-// COLUMNS-COUNT-4: nvvm.mma.sync
-// COLUMNS-NOT:     nvvm.mma.sync
-// COLUMNS:         return
+// COLUMNS:         scf.for {{.*}} iter_args({{.*}}) -> (f32, f32, f32, f32) {
+// COLUMNS:           nvvm.mma.sync
+// COLUMNS-NOT:       nvvm.mma.sync
+// COLUMNS:           scf.yield
 
 // AMD-LABEL: func.func @matmul_bf16(
 // AMD-SAME:    %{{[^:]*}}: memref<?x64xbf16>, %{{[^:]*}}: memref<64x32xbf16>, %[[Y:[^:]*]]: memref<?x32xf32>)
@@ -218,11 +214,11 @@ func.func @qmatmul_int4(%x: memref<?x256xbf16>, %w: memref<64x128xi8>, %s: memre
 // AMD:         %[[YT:.*]] = memref.subview %[[Y]]
 // AMD-NOT:     linalg.fill
 // AMD:         gpu.lane_id
-// AMD-COUNT-4:   amdgpu.mfma 16x16x16 {{.*}} : vector<4xbf16>, vector<4xbf16>, vector<4xf32>
-// AMD-NOT:       amdgpu.mfma
+// AMD:         %[[ACC:.*]]:4 = scf.for {{.*}} iter_args(%{{[^ ]*}} = %[[ZERO]], {{.*}}) -> (f32, f32, f32, f32) {
+// AMD:           amdgpu.mfma 16x16x16 {{.*}} : vector<4xbf16>, vector<4xbf16>, vector<4xf32>
 // AMD:         scf.if %{{.*}} {
 // AMD-NOT:       arith.truncf
-// AMD:           memref.store %{{.*}}, %[[YT]][{{.*}}] : memref<?x?xf32,
+// AMD:           memref.store %[[ACC]]#0, %[[YT]][{{.*}}] : memref<?x?xf32,
 // AMD-NOT:     linalg.
 // AMD:         return
 
