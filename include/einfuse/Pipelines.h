@@ -159,6 +159,12 @@ struct GPUPipelineOptions
 std::unique_ptr<gpu::GPUTargetInfo> getGPUTargetInfo(llvm::StringRef target,
                                                      std::string &error);
 
+/// The same for a pass's `target` option: on failure, emits
+/// "<pass>: <error>" at `at` and returns null.
+std::unique_ptr<gpu::GPUTargetInfo>
+getGPUTargetInfo(llvm::StringRef target, mlir::Operation *at,
+                 llvm::StringRef pass);
+
 /// Ein -> GPU kernels, the shared GPU lowering (docs/gpu.md): decompose,
 /// dynamic ranks, online form, kernel ABI, convert-ein-to-gpu (tiles,
 /// one point per thread), linalg fusion, bufferization, buffers to

@@ -528,28 +528,28 @@ static void rewrite(Contraction &c, int64_t columns) {
       scf::ForOp::create(b, loc, zero, sizes[c.k], index(mi.k), init);
   b.setInsertionPointToStart(kLoop.getBody());
   Value k0 = kLoop.getInductionVar();
-  SmallVector<Value> a;
-  for (auto [row, col] : aAt) {
-    Value mm = add(m0, row), kk = add(k0, col);
+  // A factor at (free index `free` of dim `freeDim`, K index `kk`): read at
+  // clamped indices (always in bounds), 0 outside the tile.
+  auto operand = [&](Value factor, ArrayRef<Operation *> slice,
+                     unsigned freeDim, Value free, Value last, Value kk) {
     SmallVector<Value> point(ivs);
-    point[c.m] = clamp(mm, lastM);
+    point[freeDim] = clamp(free, last);
     point[c.k] = clamp(kk, lastK);
-    Value v = evaluate(c.x, c.xSlice, point);
-    a.push_back(arith::SelectOp::create(
-        b, loc, both(less(mm, sizes[c.m]), less(kk, sizes[c.k])), v, zeroT));
-  }
+    Value v = evaluate(factor, slice, point);
+    Value inside = both(less(free, sizes[freeDim]), less(kk, sizes[c.k]));
+    return Value(arith::SelectOp::create(b, loc, inside, v, zeroT));
+  };
+  SmallVector<Value> a;
+  for (auto [row, col] : aAt)
+    a.push_back(
+        operand(c.x, c.xSlice, c.m, add(m0, row), lastM, add(k0, col)));
   SmallVector<Value> results;
   for (int64_t f = 0; f < fragments; ++f) {
     SmallVector<Value> bs;
-    for (auto [row, col] : bAt) {
-      Value kk = add(k0, row), nn = add(add(n0, index(f * mi.n)), col);
-      SmallVector<Value> point(ivs);
-      point[c.n] = clamp(nn, lastN);
-      point[c.k] = clamp(kk, lastK);
-      Value v = evaluate(c.y, c.ySlice, point);
-      bs.push_back(arith::SelectOp::create(
-          b, loc, both(less(kk, sizes[c.k]), less(nn, sizes[c.n])), v, zeroT));
-    }
+    for (auto [row, col] : bAt)
+      bs.push_back(operand(c.y, c.ySlice, c.n,
+                           add(add(n0, index(f * mi.n)), col), lastN,
+                           add(k0, row)));
     SmallVector<Value> acc;
     for (size_t e = 0; e < mi.c.size(); ++e)
       acc.push_back(kLoop.getRegionIterArgs()[f * mi.c.size() + e]);
@@ -635,13 +635,10 @@ struct GPUMatrixOpsPass
     : public einfuse::impl::EinfuseGPUMatrixOpsBase<GPUMatrixOpsPass> {
   using Base::Base;
   void runOnOperation() override {
-    std::string error;
     std::unique_ptr<einfuse::gpu::GPUTargetInfo> info =
-        getGPUTargetInfo(target, error);
-    if (!info) {
-      emitError(getOperation().getLoc(), "einfuse-gpu-matrix-ops: ") << error;
+        getGPUTargetInfo(target, getOperation(), getArgument());
+    if (!info)
       return signalPassFailure();
-    }
     if (columns < 1 || columns > 256) {
       emitError(getOperation().getLoc(),
                 "einfuse-gpu-matrix-ops: columns must be in [1, 256], got ")

@@ -54,6 +54,14 @@ std::unique_ptr<gpu::GPUTargetInfo> getGPUTargetInfo(StringRef target,
   return nullptr;
 }
 
+std::unique_ptr<gpu::GPUTargetInfo>
+getGPUTargetInfo(StringRef target, Operation *at, StringRef pass) {
+  std::string error;
+  std::unique_ptr<gpu::GPUTargetInfo> info = getGPUTargetInfo(target, error);
+  if (!info)
+    emitError(at->getLoc(), pass) << ": " << error;
+  return info;
+}
 
 LogicalResult validateGPUPipelineOptions(const GPUPipelineOptions &options,
                                          std::string &error) {
@@ -239,12 +247,10 @@ struct GPUConfigPass : public impl::EinfuseGPUConfigBase<GPUConfigPass> {
   using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    std::string error;
-    std::unique_ptr<gpu::GPUTargetInfo> info = getGPUTargetInfo(target, error);
-    if (!info) {
-      emitError(module.getLoc(), "einfuse-gpu-config: ") << error;
+    std::unique_ptr<gpu::GPUTargetInfo> info =
+        getGPUTargetInfo(target, module, getArgument());
+    if (!info)
       return signalPassFailure();
-    }
     gpu::GPUConfig base = info->getDefaultConfig();
     if (threads)
       base.threads = threads;

@@ -102,13 +102,10 @@ struct GPUTargetHooksPass
     : public einfuse::impl::EinfuseGPUTargetHooksBase<GPUTargetHooksPass> {
   using Base::Base;
   void runOnOperation() override {
-    std::string error;
     std::unique_ptr<einfuse::gpu::GPUTargetInfo> info =
-        getGPUTargetInfo(target, error);
-    if (!info) {
-      emitError(getOperation().getLoc(), "einfuse-gpu-target-hooks: ") << error;
+        getGPUTargetInfo(target, getOperation(), getArgument());
+    if (!info)
       return signalPassFailure();
-    }
     MLIRContext *ctx = &getContext();
     info->loadDialects(ctx);
     const einfuse::gpu::GPUTargetInfo &t = *info;

@@ -41,34 +41,25 @@ struct HalfMemoryAsIntegersPass
     });
     for (Operation *op : ops) {
       OpBuilder b(op);
-      if (auto load = dyn_cast<LLVM::LoadOp>(op)) {
-        Type ints = asIntegers(load.getType());
+      if (isa<LLVM::LoadOp, LLVM::MaskedLoadOp>(op)) {
+        // The load of the bits, then a bitcast for its users.
+        Type type = op->getResult(0).getType();
+        Type ints = asIntegers(type);
         if (!ints)
           continue;
-        auto wide = cast<LLVM::LoadOp>(b.clone(*load));
-        wide.getResult().setType(ints);
+        Operation *wide = b.clone(*op);
+        wide->getResult(0).setType(ints);
+        if (auto masked = dyn_cast<LLVM::MaskedLoadOp>(wide)) {
+          b.setInsertionPoint(masked);
+          for (OpOperand &passThru : masked.getPassThruMutable())
+            passThru.set(LLVM::BitcastOp::create(b, op->getLoc(), ints,
+                                                 passThru.get()));
+        }
         b.setInsertionPointAfter(wide);
-        Value back = LLVM::BitcastOp::create(b, load.getLoc(), load.getType(),
-                                             wide.getResult());
-        load.getResult().replaceAllUsesWith(back);
-        load.erase();
-        continue;
-      }
-      if (auto load = dyn_cast<LLVM::MaskedLoadOp>(op)) {
-        Type ints = asIntegers(load.getType());
-        if (!ints)
-          continue;
-        auto wide = cast<LLVM::MaskedLoadOp>(b.clone(*load));
-        wide.getResult().setType(cast<VectorType>(ints));
-        b.setInsertionPoint(wide);
-        for (OpOperand &passThru : wide.getPassThruMutable())
-          passThru.set(LLVM::BitcastOp::create(b, load.getLoc(), ints,
-                                               passThru.get()));
-        b.setInsertionPointAfter(wide);
-        Value back = LLVM::BitcastOp::create(b, load.getLoc(), load.getType(),
-                                             wide.getResult());
-        load.getResult().replaceAllUsesWith(back);
-        load.erase();
+        Value back = LLVM::BitcastOp::create(b, op->getLoc(), type,
+                                             wide->getResult(0));
+        op->getResult(0).replaceAllUsesWith(back);
+        op->erase();
         continue;
       }
       OpOperand &value = isa<LLVM::StoreOp>(op)
