@@ -29,11 +29,18 @@ MS = [1, 16, 128, 1024]
 KEY = "bench_qmm_w4a16"
 
 
-def source() -> str:
+# Configurations timed beside the target's default: (label, #ein.gpu_config
+# parameters pinned on the kernel function).
+VARIANTS = [("mt8", "threads = 128, lanes = 32, tile_size = 64, matrix_tile = 8"),
+            ("mt16_t32", "threads = 32, lanes = 32, tile_size = 64, matrix_tile = 16")]
+
+
+def source(config: str = "") -> str:
     t = lambda shape, e: "tensor<" + "x".join(shape) + "x" + e + ">"  # noqa: E731
     x, w = t(["?", str(K)], "bf16"), t([str(N), str(K // 2)], "i8")
     s, o = t([str(N), str(K // GROUP)], "bf16"), t(["?", str(N)], "bf16")
-    return (f"func.func @qmm(%x: {x}, %w: {w}, %s: {s}, %z: {s}) -> {o} {{\n"
+    attrs = f" attributes {{ein.gpu_config = #ein.gpu_config<{config}>}}" if config else ""
+    return (f"func.func @qmm(%x: {x}, %w: {w}, %s: {s}, %z: {s}) -> {o}{attrs} {{\n"
             f"  %o = ein.qmatmul %x, %w scales(%s) zero_points(%z)\n"
             f"      format(#ein.qformat<kind = int4, group_size = {GROUP}, zero_point = true>)\n"
             f"      : {x}, {w}, {s}, {s} -> {o}\n"
@@ -42,8 +49,9 @@ def source() -> str:
 
 def build(directory: str, target: str) -> None:
     import einfuse
-    module = einfuse.compile(source(), target=target, name=KEY)
-    print(module.save(os.path.join(directory, KEY)))
+    for key, config in [(KEY, "")] + [(f"{KEY}_{label}", c) for label, c in VARIANTS]:
+        module = einfuse.compile(source(config), target=target, name=key)
+        print(module.save(os.path.join(directory, key)))
 
 
 def main() -> None:
@@ -54,7 +62,10 @@ def main() -> None:
     def bench(fn):
         return do_bench(fn, warmup=25, rep=200, return_mode="median") * 1e-3
 
-    module = einfuse.load(os.path.join(os.environ["EINFUSE_TEST_PREBUILT"], KEY))
+    base = os.environ["EINFUSE_TEST_PREBUILT"]
+    module = einfuse.load(os.path.join(base, KEY))
+    variants = [(label, einfuse.load(os.path.join(base, f"{KEY}_{label}")))
+                for label, _ in VARIANTS if os.path.exists(os.path.join(base, f"{KEY}_{label}"))]
     gen = torch.Generator().manual_seed(0)
     q = torch.randint(-8, 8, (N, K), generator=gen)
     packed = ((q[:, 0::2] & 0xF) | ((q[:, 1::2] & 0xF) << 4)).to(torch.uint8).view(torch.int8)
@@ -94,13 +105,24 @@ def main() -> None:
         t_cublas = bench(lambda: torch.matmul(x, w_bf16.t()))
         t_tiny = bench(lambda: tiny(x)) if tiny else float("nan")
         nbytes = N * K // 2 + 4 * N * (K // GROUP) + 2 * m * (K + N)
-        rows.append((m, t, err, t_cublas, t_tiny, nbytes))
+        others = []
+        for label, other in variants:
+            other.qmm(x, packed, scales, zeros, out=out)
+            torch.cuda.synchronize()
+            verr = ((out.double() - ref).abs().max() / ref.abs().max()).item()
+            others.append((label, bench(lambda: other.qmm(x, packed, scales, zeros, out=out)), verr))
+        rows.append((m, t, err, t_cublas, t_tiny, nbytes, others))
     print(f"\nW4A16 qmatmul, N = K = {N}, group {GROUP}, bf16 (relative max error vs float64)")
     print(f"{'M':>5} {'ours ms':>9} {'GB/s':>7} {'TFLOP/s':>8} {'cuBLAS ms':>10} {'tinygemm ms':>12} "
           f"{'cuBLAS/ours':>12} {'tinygemm/ours':>14} {'rel err':>8}")
-    for m, t, err, tc, tt, nbytes in rows:
+    for m, t, err, tc, tt, nbytes, _ in rows:
         print(f"{m:5d} {t * 1e3:9.3f} {nbytes / t / 1e9:7.0f} {2 * m * N * K / t / 1e12:8.2f} "
               f"{tc * 1e3:10.3f} {tt * 1e3:12.3f} {tc / t:12.3f} {tt / t:14.3f} {err:8.1e}")
+    if variants:
+        print("\nOther configurations (ms, relative error):")
+        for m, *_, others in rows:
+            print(f"{m:5d} " + "  ".join(f"{label}: {vt * 1e3:.3f} ({ve:.1e})"
+                                         for label, vt, ve in others))
 
 
 if __name__ == "__main__":
