@@ -57,6 +57,10 @@ using namespace einfuse;
 
 namespace {
 
+/// The threads of each point of a tile loop whose points several
+/// subgroups share (einfuse-gpu-map-tiles reads it).
+static constexpr llvm::StringLiteral kPointLanesAttr = "ein.gpu_point_lanes";
+
 /// Whether `forall` is a tile loop of convert-ein-to-gpu (every dim mapped
 /// to GPU threads).
 static bool isTileLoop(scf::ForallOp forall) {
@@ -400,7 +404,8 @@ static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
 
 /// Builds the subgroup's loops over its matrix-instruction tiles in place
 /// of `c.op`, `columns` columns of C at a time.
-static void rewrite(Contraction &c, int64_t columns) {
+static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
+                    int64_t subgroup) {
   linalg::GenericOp op = c.op;
   const einfuse::gpu::MatrixInstruction &mi = c.instruction;
   for (linalg::GenericOp e : c.epilogue)
@@ -511,21 +516,39 @@ static void rewrite(Contraction &c, int64_t columns) {
     return indices;
   };
 
-  // The accumulators: the fill's value, or the point's buffer.
+  // With K split over the subgroups of the point (a block): this
+  // subgroup's index; it walks K from its own step.
+  Value warp, firstWarp;
+  if (kSplit > 1) {
+    Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
+    warp = arith::DivUIOp::create(b, loc, tid, index(subgroup));
+    firstWarp = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, warp,
+                                      zero);
+  }
+  Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0));
+  // The accumulators: the fill's value, or the point's buffer (the first
+  // subgroup's; the others start from 0).
   SmallVector<Value> init;
   for (int64_t f = 0; f < fragments; ++f)
     for (auto [row, col] : cAt) {
       if (c.init) {
-        init.push_back(c.init);
+        init.push_back(firstWarp ? Value(arith::SelectOp::create(
+                                       b, loc, firstWarp, c.init, zeroF))
+                                 : c.init);
         continue;
       }
       SmallVector<Value> point(ivs);
       point[c.m] = clamp(add(m0, row), lastM);
       point[c.n] = clamp(add(add(n0, index(f * mi.n)), col), lastN);
-      init.push_back(memref::LoadOp::create(b, loc, c.acc, outIndices(point)));
+      Value v = memref::LoadOp::create(b, loc, c.acc, outIndices(point));
+      init.push_back(firstWarp ? Value(arith::SelectOp::create(
+                                     b, loc, firstWarp, v, zeroF))
+                               : v);
     }
-  auto kLoop =
-      scf::ForOp::create(b, loc, zero, sizes[c.k], index(mi.k), init);
+  Value kStart = warp ? Value(arith::MulIOp::create(b, loc, warp, index(mi.k)))
+                      : zero;
+  auto kLoop = scf::ForOp::create(b, loc, kStart, sizes[c.k],
+                                  index(mi.k * kSplit), init);
   b.setInsertionPointToStart(kLoop.getBody());
   Value k0 = kLoop.getInductionVar();
   // A factor at (free index `free` of dim `freeDim`, K index `kk`): read at
@@ -559,6 +582,33 @@ static void rewrite(Contraction &c, int64_t columns) {
 
   // Each lane stores its elements of C, through the epilogue's maps.
   b.setInsertionPointAfter(kLoop);
+  SmallVector<Value> sums(kLoop.getResults());
+  if (kSplit > 1) {
+    // The subgroups' partial sums meet in workgroup memory: every thread
+    // writes its own, then the first subgroup adds the others' (the same
+    // lane of each) and stores; the block is this one tile, so the barrier
+    // is reached by all of it.
+    int64_t count = int64_t(sums.size());
+    auto space = mlir::gpu::AddressSpaceAttr::get(
+        b.getContext(), mlir::gpu::AddressSpace::Workgroup);
+    auto type = MemRefType::get({kSplit * subgroup, count}, b.getF32Type(),
+                                MemRefLayoutAttrInterface{}, space);
+    Value partial = memref::AllocOp::create(b, loc, type);
+    Value tid = mlir::gpu::ThreadIdOp::create(b, loc, mlir::gpu::Dimension::x);
+    for (int64_t e = 0; e < count; ++e)
+      memref::StoreOp::create(b, loc, sums[e], partial,
+                              ValueRange{tid, index(e)});
+    mlir::gpu::BarrierOp::create(b, loc);
+    auto first = scf::IfOp::create(b, loc, firstWarp, false);
+    b.setInsertionPointToStart(first.thenBlock());
+    for (int64_t e = 0; e < count; ++e)
+      for (int64_t w = 1; w < kSplit; ++w) {
+        Value other = add(tid, index(w * subgroup));
+        Value v = memref::LoadOp::create(b, loc, partial,
+                                         ValueRange{other, index(e)});
+        sums[e] = arith::AddFOp::create(b, loc, sums[e], v);
+      }
+  }
   for (int64_t f = 0; f < fragments; ++f)
     for (auto [e, at] : llvm::enumerate(cAt)) {
       Value mm = add(m0, at.first);
@@ -571,7 +621,7 @@ static void rewrite(Contraction &c, int64_t columns) {
       point[c.m] = mm;
       point[c.n] = nn;
       SmallVector<Value> where = outIndices(point);
-      Value value = kLoop.getResult(f * mi.c.size() + e);
+      Value value = sums[f * mi.c.size() + e];
       if (c.epilogue.empty())
         memref::StoreOp::create(b, loc, value, c.acc, where);
       for (linalg::GenericOp ep : c.epilogue) {
@@ -646,10 +696,11 @@ struct GPUMatrixOpsPass
       return signalPassFailure();
     }
     // The kernel's own configuration, when it has one, over the options.
-    int64_t pointLanes = lanes, matrixColumns = columns;
+    int64_t pointLanes = lanes, matrixColumns = columns, kSplit = 1;
     if (auto config = ein::GPUConfigAttr::lookup(getOperation())) {
       pointLanes = config.getLanes();
       matrixColumns = config.getMatrixTile();
+      kSplit = config.getKSplit();
     }
     // The instruction needs the whole subgroup on one point; a matrix tile
     // of 1 asks for none.
@@ -673,7 +724,36 @@ struct GPUMatrixOpsPass
         continue;
       for (linalg::GenericOp e : c->epilogue)
         erased.insert(e.getOperation());
-      rewrite(*c, matrixColumns);
+      // K is split over several subgroups only where the tile point is this
+      // product alone: every other op of a point is the lanes' of one
+      // subgroup.
+      int64_t split = kSplit;
+      if (split > 1) {
+        auto forall = cast<scf::ForallOp>(tile);
+        WalkResult other = forall.getBody()->walk([&](Operation *inner) {
+          if (inner == c->op.getOperation() ||
+              inner == c->fill.getOperation() ||
+              llvm::is_contained(c->epilogue, inner) ||
+              inner->getParentOp() == c->op.getOperation() ||
+              llvm::any_of(c->epilogue, [&](linalg::GenericOp e) {
+                return e->isProperAncestor(inner);
+              }))
+            return WalkResult::advance();
+          if (isa<linalg::LinalgOp>(inner) ||
+              (!isMemoryEffectFree(inner) &&
+               !isa<memref::AllocOp, memref::AllocaOp, scf::InParallelOp>(
+                   inner)))
+            return WalkResult::interrupt();
+          return WalkResult::advance();
+        });
+        if (other.wasInterrupted())
+          split = 1;
+        else
+          forall->setAttr(kPointLanesAttr,
+                          IntegerAttr::get(IndexType::get(&getContext()),
+                                           split * pointLanes));
+      }
+      rewrite(*c, matrixColumns, split, pointLanes);
     }
   }
 };

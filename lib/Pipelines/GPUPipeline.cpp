@@ -261,6 +261,9 @@ struct GPUConfigPass : public impl::EinfuseGPUConfigBase<GPUConfigPass> {
     int64_t subgroup = info->getSubgroupSize();
     if (base.lanes != subgroup)
       base.matrixTile = 1;
+    // Subgroups share a matrix tile only when a block is one tile.
+    if (base.matrixTile == 1 || base.kSplit != base.threads / base.lanes)
+      base.kSplit = 1;
     MLIRContext *ctx = &getContext();
     StringRef name = ein::GPUConfigAttr::getAttrName();
     for (func::FuncOp fn : module.getOps<func::FuncOp>()) {
@@ -279,8 +282,9 @@ struct GPUConfigPass : public impl::EinfuseGPUConfigBase<GPUConfigPass> {
       int64_t tile = tileSize ? int64_t(tileSize)
                      : hasContraction(fn) ? base.tileSize
                                           : 1024;
-      fn->setAttr(name, ein::GPUConfigAttr::get(ctx, base.threads, base.lanes,
-                                                 tile, base.matrixTile));
+      fn->setAttr(name,
+                  ein::GPUConfigAttr::get(ctx, base.threads, base.lanes, tile,
+                                          base.matrixTile, base.kSplit));
     }
   }
 };

@@ -35,3 +35,11 @@ func.func @matrix() attributes {ein.gpu_config = #ein.gpu_config<threads = 128, 
 func.func @typo() attributes {ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tilesize = 64>} {
   return
 }
+
+// -----
+
+// K split over the subgroups of a block only: 128 / 32 = 4 of them.
+// expected-error @below {{k_split must be 1 or threads / lanes (4), got 2}}
+func.func @split() attributes {ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16, k_split = 2>} {
+  return
+}

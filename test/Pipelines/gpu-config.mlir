@@ -10,9 +10,9 @@
 
 // A row-wise cascade (no contraction of two tensors): tiles of 1024.
 // NV-LABEL:   func.func @softmax(
-// NV-SAME:      ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 1024, matrix_tile = 16>
+// NV-SAME:      ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 1024, matrix_tile = 16, k_split = 4>
 // AMD-LABEL:  func.func @softmax(
-// AMD-SAME:     ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 64, tile_size = 1024, matrix_tile = 16>
+// AMD-SAME:     ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 64, tile_size = 1024, matrix_tile = 16, k_split = 4>
 // The options win over the defaults and the shape; one lane per point
 // means no matrix tiles.
 // OPTS-LABEL: func.func @softmax(
@@ -31,17 +31,20 @@ func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
 
 // A quantized matmul contracts two tensors: the target's tile.
 // NV-LABEL:   func.func @qmatmul(
-// NV-SAME:      ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16>
+// NV-SAME:      ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16, k_split = 4>
 // AMD-LABEL:  func.func @qmatmul(
-// AMD-SAME:     ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 64, tile_size = 64, matrix_tile = 16>
+// AMD-SAME:     ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 64, tile_size = 64, matrix_tile = 16, k_split = 4>
 // OPTS-LABEL: func.func @qmatmul(
 // OPTS-SAME:    ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 1, tile_size = 32>
-// Through the whole pipeline: a warp per 16 x 16 tile, on mma.sync.
+// Through the whole pipeline: a block per 16 x 16 tile, its 4 warps each
+// over a quarter of K on mma.sync, their sums added in shared memory.
 // PIPE-LABEL: func.func @qmatmul(
-// PIPE-SAME:    ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16>
+// PIPE-SAME:    ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16, k_split = 4>
 // PIPE:         gpu.launch_func @qmatmul_kernel::@qmatmul_kernel {{.*}} threads in (%c128{{.*}}, %c1{{.*}}, %c1{{.*}})
 // PIPE-LABEL: gpu.module @qmatmul_kernel
+// PIPE:         llvm.mlir.global internal @__wg_qmatmul_kernel_0() {addr_space = 3 : i32} : !llvm.array<1024 x f32>
 // PIPE:         nvvm.mma.sync
+// PIPE:         nvvm.barrier0
 func.func @qmatmul(%x: tensor<?x64xbf16>, %w: tensor<32x32xi8>,
                    %s: tensor<32x1xbf16>) -> tensor<?x32xbf16> {
   %o = ein.qmatmul %x, %w scales(%s)

@@ -102,7 +102,7 @@ LogicalResult EinDialect::verifyRegionResultAttribute(Operation *op, unsigned,
 LogicalResult
 GPUConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                       int64_t threads, int64_t lanes, int64_t tileSize,
-                      int64_t matrixTile) {
+                      int64_t matrixTile, int64_t kSplit) {
   if (threads < 1 || threads > 1024)
     return emitError() << "threads must be in [1, 1024], got " << threads;
   if (lanes < 1 || lanes > 64 || threads % lanes)
@@ -113,6 +113,9 @@ GPUConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (matrixTile < 1 || matrixTile > 256)
     return emitError() << "matrix_tile must be in [1, 256], got "
                        << matrixTile;
+  if (kSplit != 1 && kSplit != threads / lanes)
+    return emitError() << "k_split must be 1 or threads / lanes ("
+                       << threads / lanes << "), got " << kSplit;
   return success();
 }
 

@@ -146,11 +146,15 @@ def Ein_GPUConfigAttr : AttrDef<Ein_Dialect, "GPUConfig"> {
       (key tiles, K tiles), and of the reductions split inside a point;
     * `matrix_tile`: rows and columns of a matrix product's tile that one
       subgroup computes with the matrix instruction (1: none; then lanes
-      must be the subgroup size), at most 256.
+      must be the subgroup size), at most 256;
+    * `k_split`: subgroups that share one matrix tile, each taking a part
+      of K, their partial sums added through workgroup memory (1: none);
+      more than 1 only as `threads / lanes`, so that a block is one tile.
   }];
   let parameters = (ins "int64_t":$threads, "int64_t":$lanes,
                         "int64_t":$tile_size,
-                        DefaultValuedParameter<"int64_t", "1">:$matrix_tile);
+                        DefaultValuedParameter<"int64_t", "1">:$matrix_tile,
+                        DefaultValuedParameter<"int64_t", "1">:$k_split);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{

@@ -150,6 +150,8 @@ struct GPUConfig {
   /// Rows and columns of the tile of a matrix product one subgroup
   /// computes with the matrix instruction (1: no matrix tiles).
   int64_t matrixTile = 1;
+  /// Subgroups sharing a matrix tile, each over a part of K (1: none).
+  int64_t kSplit = 1;
 };
 
 /// A matrix instruction of one subgroup: D[m x n] = A[m x k] B[k x n] + C,

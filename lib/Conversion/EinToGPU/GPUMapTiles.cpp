@@ -503,7 +503,7 @@ struct GPUMapTilesPass
   /// Launches whose points several lanes share, with their lane index;
   /// their linalg ops are spread over the lanes once every buffer has its
   /// final form.
-  SmallVector<std::pair<gpu::LaunchOp, Value>> shared;
+  SmallVector<std::tuple<gpu::LaunchOp, Value, int64_t>> shared;
 
   LogicalResult mapForall(scf::ForallOp forall) {
     if (!forall.getOutputs().empty())
@@ -526,7 +526,15 @@ struct GPUMapTilesPass
     Value count = trips.front();
     for (Value t : ArrayRef(trips).drop_front())
       count = arith::MulIOp::create(b, loc, count, t);
+    // A tile loop whose points take several subgroups (a matrix product
+    // with K split over them, einfuse-gpu-matrix-ops) says how many threads.
     int64_t perPoint = pointLanes;
+    if (auto given = forall->getAttrOfType<IntegerAttr>("ein.gpu_point_lanes"))
+      perPoint = given.getInt();
+    if (perPoint < 1 || blockThreads % perPoint != 0)
+      return forall.emitOpError("internal error: ")
+             << perPoint << " threads per tile point do not divide the "
+             << blockThreads << " of a block";
     gpu::LaunchOp launch = buildLaunch(
         b, loc, count, blockThreads, perPoint,
         [&](OpBuilder &then, Value index, Value lane) {
@@ -552,8 +560,26 @@ struct GPUMapTilesPass
       laneValue = lane;
     });
     forall.erase();
+    // Workgroup buffers of the point become the launch's workgroup
+    // attributions (gpu-kernel-outlining makes them the kernel's).
+    SmallVector<memref::AllocOp> workgroup;
+    launch.getBody().walk([&](memref::AllocOp alloc) {
+      if (auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(
+              alloc.getType().getMemorySpace());
+          space && space.getValue() == gpu::AddressSpace::Workgroup)
+        workgroup.push_back(alloc);
+    });
+    for (memref::AllocOp alloc : workgroup) {
+      if (!alloc.getType().hasStaticShape())
+        return alloc.emitOpError("internal error: a workgroup buffer of "
+                                 "run-time size");
+      BlockArgument arg =
+          launch.addWorkgroupAttribution(alloc.getType(), alloc.getLoc());
+      alloc.replaceAllUsesWith(arg);
+      alloc.erase();
+    }
     if (perPoint > 1)
-      shared.push_back({launch, laneValue});
+      shared.push_back({launch, laneValue, perPoint});
     return success();
   }
 
@@ -647,9 +673,9 @@ struct GPUMapTilesPass
     if (r.wasInterrupted())
       return signalPassFailure();
     IRRewriter rewriter(&getContext());
-    for (auto [launch, lane] : shared)
+    for (auto [launch, lane, perPoint] : shared)
       if (failed(distributeOverLanes(rewriter, launch, launch.getBody(), lane,
-                                     pointLanes)))
+                                     perPoint)))
         return signalPassFailure();
     // A thread's buffers (static allocas: its iteration state and tiles)
     // move to the kernel's entry block. Back ends that cannot allocate

@@ -26,6 +26,7 @@
 // ISA-LABEL: qm_uint4_kernel:
 // ISA942:    v_mfma_f32_16x16x16_f16
 // ISA90A:    v_mfma_f32_16x16x16f16
+// ISA:       .group_segment_fixed_size: 4096
 // ISA:       .name: qm_int4_kernel
 // ISA-NEXT:  .private_segment_fixed_size: 0
 // ISA:       .vgpr_spill_count: 0
@@ -47,16 +48,19 @@
 // ELF:       .name: qm_int8_kernel
 // ELF:       .name: qm_uint4_kernel
 
-// One wave per 16 x 16 tile of the output (4 per block of 256 lanes):
-// ceil(M / 16) * ceil(N / 16) tiles, computed from the run-time M.
+// One block of 4 waves per 16 x 16 tile of the output (K split over the
+// waves, k_split = 4): ceil(M / 16) * ceil(N / 16) blocks, computed from the
+// run-time M. The f32 result on the scalar path keeps 4 tiles a block.
 // LAUNCHER:      static int einfuse_chip0_qm_int4(
-// LAUNCHER:        int64_t gx = {{.*}}in0_dim0{{.*}}16LL{{.*}}8LL{{.*}}4LL
+// LAUNCHER:        int64_t gx = (((((int64_t)in0_dim0) + ((int64_t)16LL) - 1) / ((int64_t)16LL)) * ((int64_t)8LL)),
 // LAUNCHER:      static int einfuse_run_qm_int4(
 // LAUNCHER:        if (out0_dim0 != in0_dim0) return -2;
 // LAUNCHER:      static int einfuse_chip0_qm_int8(
+// LAUNCHER:        int64_t gx = (((((int64_t)in0_dim0) + ((int64_t)16LL) - 1) / ((int64_t)16LL)) * ((int64_t)6LL)),
+// LAUNCHER:      static int einfuse_chip0_qm_int8_f32(
 // LAUNCHER:        int64_t gx = {{.*}}in0_dim0{{.*}}16LL{{.*}}6LL{{.*}}4LL
 // LAUNCHER:      static int einfuse_chip0_qm_uint4(
-// LAUNCHER:        int64_t gx = ((int64_t)1LL)
+// LAUNCHER:        int64_t gx = ((int64_t)2LL)
 
 func.func @qm_int4(%x: tensor<?x256xf16>, %w: tensor<128x128xi8>,
                    %s: tensor<128x2xf16>, %z: tensor<128x2xf16>)
