@@ -313,9 +313,14 @@ static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
   c.y = mul.getRhs();
   c.xSlice.assign(slice0.begin(), slice0.end());
   c.ySlice.assign(slice1.begin(), slice1.end());
+  // Each element of C is one element of the output: every parallel dim
+  // indexes the output (else lanes would write one place).
   AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   if (!outMap.isProjectedPermutation())
     return failure();
+  for (unsigned d = 0; d < loops; ++d)
+    if (kinds[d] == utils::IteratorType::parallel && !outMap.isFunctionOfDim(d))
+      return failure();
   c.acc = op.getDpsInits().front();
   bool pointMemory = isPointMemory(c.acc, tile);
   // Who else touches the output: a fill before (the initial value), maps
