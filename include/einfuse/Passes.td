@@ -186,17 +186,13 @@ def EinfuseGPUMatrixOps : Pass<"einfuse-gpu-matrix-ops", "::mlir::func::FuncOp">
            "tiles sharing one A fragment), 1 to 256; 1: no matrix "
            "instructions">
   ];
-  // The targets' instructions (nvvm.mma.sync, amdgpu.mfma) too: a function
-  // pass runs in parallel and must not load dialects itself.
+  // The target's instruction dialects come from its GPUTargetInfo
+  // (getDependentDialects in GPUMatrixOps.cpp).
   let dependentDialects = ["::mlir::affine::AffineDialect",
-                           "::mlir::amdgpu::AMDGPUDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",
-                           "::mlir::LLVM::LLVMDialect",
                            "::mlir::memref::MemRefDialect",
-                           "::mlir::NVVM::NVVMDialect",
-                           "::mlir::scf::SCFDialect",
-                           "::mlir::vector::VectorDialect"];
+                           "::mlir::scf::SCFDialect"];
 }
 
 def EinfuseGPUConfig : Pass<"einfuse-gpu-config", "::mlir::ModuleOp"> {

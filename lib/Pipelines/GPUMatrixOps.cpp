@@ -31,17 +31,13 @@
 
 #include "Ein/IR/EinDialect.h"
 
-#include "mlir/Dialect/AMDGPU/IR/AMDGPUDialect.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -689,6 +685,12 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
 struct GPUMatrixOpsPass
     : public einfuse::impl::EinfuseGPUMatrixOpsBase<GPUMatrixOpsPass> {
   using Base::Base;
+  void getDependentDialects(DialectRegistry &registry) const override {
+    Base::getDependentDialects(registry);
+    std::string error;
+    if (auto info = getGPUTargetInfo(target, error))
+      info->getDependentDialects(registry);
+  }
   void runOnOperation() override {
     std::unique_ptr<einfuse::gpu::GPUTargetInfo> info =
         getGPUTargetInfo(target, getOperation(), getArgument());

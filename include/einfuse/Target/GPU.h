@@ -189,6 +189,10 @@ public:
   virtual GPUConfig getDefaultConfig() const = 0;
   /// Loads the dialects the hooks and the lowering create.
   virtual void loadDialects(mlir::MLIRContext *ctx) const = 0;
+  /// Adds the dialects of the ops the hooks create inside kernels (the
+  /// matrix instruction's), for a pass's getDependentDialects: passes that
+  /// run on functions in parallel cannot load dialects themselves.
+  virtual void getDependentDialects(mlir::DialectRegistry &registry) const = 0;
   /// The `gpu.module` target attribute (#nvvm.target, #rocdl.target).
   virtual mlir::Attribute getTargetAttr(mlir::MLIRContext *ctx) const = 0;
   /// Math instructions, on f32 values: 2^x, log2 x, sqrt x, 1/sqrt x. The

@@ -114,6 +114,9 @@ public:
     return {256, 64, 64, 16, 4};
   }
   void loadDialects(MLIRContext *ctx) const override { prepareContext(ctx); }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<amdgpu::AMDGPUDialect, vector::VectorDialect>();
+  }
   Attribute getTargetAttr(MLIRContext *ctx) const override {
     // Code object v5, the one ROCm 6's loaders all read (LLVM 22 defaults
     // to v6 for the ROCDL target).

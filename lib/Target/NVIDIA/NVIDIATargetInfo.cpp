@@ -87,6 +87,10 @@ public:
     return {128, 64, 32, 16, 4};
   }
   void loadDialects(MLIRContext *ctx) const override { prepareContext(ctx); }
+  void getDependentDialects(DialectRegistry &registry) const override {
+    registry.insert<LLVM::LLVMDialect, NVVM::NVVMDialect,
+                    vector::VectorDialect>();
+  }
   Attribute getTargetAttr(MLIRContext *ctx) const override {
     // PTX 8.0 is the first with sm_90a; ptxas of CUDA 12 and later reads it.
     return NVVM::NVVMTargetAttr::get(ctx, /*optLevel=*/3,

@@ -1,4 +1,4 @@
-//===- HalfMemory.cpp - bf16 loads and stores as i16 ----------------------===//
+//===- HalfMemoryAsIntegers.cpp - bf16 loads and stores as i16 ------------===//
 //
 // `--einfuse-half-memory-as-integers` (see Passes.td): LLVM's x86 back end
 // turns a bfloat vector it has to split into f32 conversions that call
