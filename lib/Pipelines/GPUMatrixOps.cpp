@@ -319,6 +319,16 @@ static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
       return failure();
   c.acc = op.getDpsInits().front();
   bool pointMemory = isPointMemory(c.acc, tile);
+  // A point's buffer holds, after this, only each lane's own elements: no
+  // other view of it may read the rest.
+  if (pointMemory)
+    for (Value v = c.acc; Operation *def = v.getDefiningOp();
+         v = def->getOperand(0)) {
+      if (v != c.acc && !v.hasOneUse())
+        return failure();
+      if (isa<memref::AllocOp, memref::AllocaOp>(def))
+        break;
+    }
   // Who else touches the output: a fill before (the initial value), maps
   // after that read it into the kernel's outputs (the epilogue).
   for (Operation *user : c.acc.getUsers()) {
