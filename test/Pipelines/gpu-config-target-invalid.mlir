@@ -1,4 +1,8 @@
 // RUN: einfuse-opt %s --pass-pipeline="builtin.module(einfuse-gpu-config{target=amd:gfx942})" --verify-diagnostics
+// RUN: not einfuse-opt %s --pass-pipeline="builtin.module(einfuse-gpu-config{target=amd:gfx1100})" 2>&1 | FileCheck %s --check-prefix=CHIP
+
+// A chip the targets do not know, at the module:
+// CHIP: gpu-config-target-invalid.mlir:0:0: error: einfuse-gpu-config: unknown GPU target 'amd:gfx1100' (expected nvidia:sm_80, nvidia:sm_90a, amd:gfx942 or amd:gfx90a)
 
 // A configuration valid in itself that the target cannot run: matrix tiles
 // need a whole subgroup (64 lanes on gfx942) per tile point.

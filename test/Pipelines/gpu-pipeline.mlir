@@ -10,6 +10,7 @@
 // RUN: not einfuse-opt %s --einfuse-gpu-pipeline="target=nvidia:sm_70" 2>&1 | FileCheck %s --check-prefix=CHIP
 // RUN: not einfuse-opt %s --einfuse-gpu-pipeline="threads=4096" 2>&1 | FileCheck %s --check-prefix=THREADS
 // RUN: not einfuse-opt %s --einfuse-gpu-pipeline="tile-size=-1" 2>&1 | FileCheck %s --check-prefix=TILE
+// RUN: not einfuse-opt %s --einfuse-gpu-pipeline="matrix-tile=300" 2>&1 | FileCheck %s --check-prefix=MATRIX
 
 // After the target hooks: the kernel function launches one kernel, one
 // warp per row (32 lanes, 128 threads per block, sm_90a's defaults: so
@@ -58,6 +59,7 @@
 // CHIP: einfuse-gpu-pipeline: unknown GPU target 'nvidia:sm_70' (expected nvidia:sm_80, nvidia:sm_90a, amd:gfx942 or amd:gfx90a)
 // THREADS: einfuse-gpu-pipeline: threads must be in [1, 1024] (0: the target's default), got 4096
 // TILE: einfuse-gpu-pipeline: tile-size must be in [1, 2^31] (0: the target's default), got -1
+// MATRIX: einfuse-gpu-pipeline: matrix-tile must be in [1, 256] (0: the target's default), got 300
 
 func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
   %r = ein.cascade [n, c] -> (tensor<?x?xf32>) {
