@@ -27,6 +27,8 @@
 //===----------------------------------------------------------------------===//
 #include "einfuse/Pipelines.h"
 
+#include "einfuse/Conversion/Passes.h"
+
 #include "einfuse/Target/GPU.h"
 
 #include "Ein/IR/EinDialect.h"
@@ -52,10 +54,6 @@ using namespace mlir;
 using namespace einfuse;
 
 namespace {
-
-/// The threads of each point of a tile loop whose points several
-/// subgroups share (einfuse-gpu-map-tiles reads it).
-static constexpr llvm::StringLiteral kPointLanesAttr = "ein.gpu_point_lanes";
 
 /// Whether `forall` is a tile loop of convert-ein-to-gpu (every dim mapped
 /// to GPU threads).
@@ -766,7 +764,7 @@ struct GPUMatrixOpsPass
         if (other.wasInterrupted())
           split = 1;
         else
-          forall->setAttr(kPointLanesAttr,
+          forall->setAttr(kGPUPointLanesAttr,
                           IntegerAttr::get(IndexType::get(&getContext()),
                                            split * pointLanes));
       }

@@ -9,6 +9,12 @@ class RewriterBase;
 } // namespace mlir
 
 namespace einfuse {
+
+/// The attribute einfuse-gpu-matrix-ops puts on a tile loop whose points
+/// several subgroups share (K split over them): the threads of one point,
+/// which einfuse-gpu-map-tiles gives each point.
+inline constexpr llvm::StringLiteral kGPUPointLanesAttr = "ein.gpu_point_lanes";
+
 namespace ein {
 class CascadeOp;
 } // namespace ein

@@ -529,7 +529,7 @@ struct GPUMapTilesPass
     // A tile loop whose points take several subgroups (a matrix product
     // with K split over them, einfuse-gpu-matrix-ops) says how many threads.
     int64_t perPoint = pointLanes;
-    if (auto given = forall->getAttrOfType<IntegerAttr>("ein.gpu_point_lanes"))
+    if (auto given = forall->getAttrOfType<IntegerAttr>(kGPUPointLanesAttr))
       perPoint = given.getInt();
     if (perPoint < 1 || blockThreads % perPoint != 0)
       return forall.emitOpError("internal error: ")
