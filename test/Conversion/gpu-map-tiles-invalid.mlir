@@ -1,7 +1,10 @@
 // RUN: einfuse-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(einfuse-gpu-map-tiles))" -verify-diagnostics
 // RUN: not einfuse-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(einfuse-gpu-map-tiles{threads=2048}))" 2>&1 | FileCheck %s --check-prefix=THREADS
 
+// RUN: not einfuse-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(einfuse-gpu-map-tiles{vector-bytes=12}))" 2>&1 | FileCheck %s --check-prefix=VECTOR
+
 // THREADS: error: einfuse-gpu-map-tiles: threads must be in [1, 1024], got 2048
+// VECTOR: error: einfuse-gpu-map-tiles: vector-bytes must be 0 or a power of two up to 64, got 12
 
 // A buffer in the host function would be shared by every tile: the GPU
 // lowering keeps intermediates inside tiles, and says so.

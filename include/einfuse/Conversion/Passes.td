@@ -108,7 +108,12 @@ def EinfuseGPUMapTiles : Pass<"einfuse-gpu-map-tiles", "::mlir::func::FuncOp"> {
     reduced loop cyclically over the lanes (adjacent lanes read adjacent
     elements: a row is read coalesced) and combines the lanes' partial
     results with `gpu.subgroup_reduce`; ops writing the kernel's outputs
-    spread their last output loop over the lanes; the rest runs on every
+    spread their last output loop over the lanes. Where such a loop walks
+    rows of the kernel's arguments contiguously, a lane takes
+    `vector-bytes` at a time (one vector load or store per argument, lane j
+    the j-th chunk) when every row it touches is aligned for it, checked
+    at run time; otherwise, and for the last partial chunk, element by
+    element as above. The rest runs on every
     lane alike, each with its own copy of the state. A run of other ops with effects (a cascade no
     rank of which could be tiled) becomes a one-thread launch. Upstream
     `gpu-kernel-outlining` then outlines the launches into a `gpu.module`.
@@ -125,12 +130,18 @@ def EinfuseGPUMapTiles : Pass<"einfuse-gpu-map-tiles", "::mlir::func::FuncOp"> {
            "Threads per block, 1 to 1024">,
     Option<"lanes", "lanes", "int64_t", /*default=*/"1",
            "Threads per point of a tile loop (1, or the subgroup size: the "
-           "point's reductions run across the lanes of a subgroup)">
+           "point's reductions run across the lanes of a subgroup)">,
+    Option<"vectorBytes", "vector-bytes", "int64_t", /*default=*/"16",
+           "Bytes a lane loads or stores at once along a row in the lanes' "
+           "loops, where the row is aligned for it at run time (0 or the "
+           "element size: element by element)">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::affine::AffineDialect",
                            "::mlir::arith::ArithDialect",
-                           "::mlir::scf::SCFDialect"];
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 #endif

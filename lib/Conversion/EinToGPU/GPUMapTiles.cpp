@@ -24,10 +24,12 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 namespace einfuse {
 #define GEN_PASS_DEF_EINFUSEGPUMAPTILES
@@ -214,6 +216,233 @@ static bool isPrivate(Value buffer, Operation *kernel) {
   return false;
 }
 
+/// The buffer `buffer` is a view of (through subviews, casts and
+/// reshapes): a kernel argument or an allocation.
+static Value rootOf(Value buffer) {
+  while (Operation *def = buffer.getDefiningOp()) {
+    if (!isa<memref::SubViewOp, memref::CastOp, memref::ReinterpretCastOp,
+             memref::ExpandShapeOp, memref::CollapseShapeOp>(def))
+      break;
+    buffer = def->getOperand(0);
+  }
+  return buffer;
+}
+
+/// Whether the elements of `type` are whole bytes in number a power of two
+/// (what a vector access of them needs: i1 is a bit in a vector, a byte in
+/// a memref).
+static std::optional<int64_t> elementBytes(MemRefType type) {
+  Type t = type.getElementType();
+  if (!t.isIntOrFloat())
+    return std::nullopt;
+  unsigned bits = t.getIntOrFloatBitWidth();
+  if (bits % 8 != 0 || !llvm::isPowerOf2_32(bits / 8))
+    return std::nullopt;
+  return bits / 8;
+}
+
+/// Rewrites a lane loop over a row (`loop`, already lane-cyclic: lane j
+/// takes lb + j, lb + j + lanes, ... of [lb, ub)) so that a lane takes
+/// `vectorBytes` of the row at a time: lane j the chunks j, j + lanes, ...
+/// of V elements, each access of the body to a kernel argument along the
+/// row becoming one vector load (before the chunk's V copies of the body)
+/// or one vector store (after them); the last partial chunk runs element by
+/// element over the lanes. Vector accesses need the row's chunks aligned,
+/// which only the run-time addresses show, so the loop is versioned: the
+/// chunked loop when every such access starts aligned, the lane-cyclic one
+/// otherwise. Upstream's vectorizers work on linalg ops or whole loops of
+/// one thread; what is new here is the chunk-per-lane split of a loop that
+/// subgroup lanes share, and the alignment versioning of a memref of
+/// run-time strides. Returns the chunked loop, or null where nothing is to
+/// be gained or the body's accesses do not allow it (a store the chunk
+/// could not defer, a read of what it stores through another view).
+static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
+                                    scf::ForOp loop, Value lb, Value ub,
+                                    Value lane, int64_t lanes,
+                                    int64_t vectorBytes) {
+  if (vectorBytes < 2 || loop.getNumRegionIterArgs() != 0)
+    return nullptr;
+  // The lowering to loops computes every index in the innermost body:
+  // those of the outer dims move out, identities of the row's index fold.
+  moveLoopInvariantCode(cast<LoopLikeOpInterface>(loop.getOperation()));
+  Block *body = loop.getBody();
+  Value iv = loop.getInductionVar();
+  auto rowIndex = [&](Value v) {
+    auto apply = v.getDefiningOp<affine::AffineApplyOp>();
+    if (apply && apply.getAffineMap().isIdentity() &&
+        apply.getMapOperands().size() == 1)
+      return apply.getMapOperands().front();
+    return v;
+  };
+  struct Access {
+    Operation *op;
+    Value memref;
+    SmallVector<Value> outer; // the indices but the last (the row's)
+    int64_t bytes;
+  };
+  SmallVector<Access> loads, stores;
+  SmallVector<Operation *> otherLoads;
+  bool blocked = false;
+  body->walk([&](Operation *op) {
+    if (op == body->getTerminator() ||
+        op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+      return;
+    auto load = dyn_cast<memref::LoadOp>(op);
+    auto store = dyn_cast<memref::StoreOp>(op);
+    if (!load && !store) {
+      if (!isMemoryEffectFree(op))
+        blocked = true;
+      return;
+    }
+    Value m = load ? load.getMemRef() : store.getMemRef();
+    if (isPrivate(m, kernel))
+      return; // the thread's own state: its accesses stay in order
+    ValueRange idx = load ? load.getIndices() : store.getIndices();
+    auto type = cast<MemRefType>(m.getType());
+    std::optional<int64_t> bytes = elementBytes(type);
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    bool ok = op->getBlock() == body && bytes && !idx.empty() &&
+              rowIndex(idx.back()) == iv &&
+              succeeded(type.getStridesAndOffset(strides, offset)) &&
+              (strides.back() == 1 || ShapedType::isDynamic(strides.back())) &&
+              llvm::all_of(idx.drop_back(), [&](Value v) {
+                return loop.isDefinedOutsideOfLoop(v);
+              });
+    if (!ok) {
+      if (store)
+        blocked = true; // a store the chunk could not defer
+      else
+        otherLoads.push_back(op);
+      return;
+    }
+    Access a{op, m, llvm::map_to_vector(idx.drop_back(), rowIndex), *bytes};
+    (load ? loads : stores).push_back(std::move(a));
+  });
+  if (blocked || (loads.empty() && stores.empty()))
+    return nullptr;
+  // The chunk reads before it writes. That is the body's order for each
+  // element when a buffer it stores is read only at the same element
+  // through the same view; anything else might read a stored element.
+  for (const Access &s : stores) {
+    Value root = rootOf(s.memref);
+    for (Operation *o : otherLoads)
+      if (rootOf(cast<memref::LoadOp>(o).getMemRef()) == root)
+        return nullptr;
+    for (const Access &l : loads)
+      if (rootOf(l.memref) == root &&
+          (l.memref != s.memref ||
+           !llvm::all_of(llvm::zip(l.outer, s.outer), [](auto p) {
+             auto [x, y] = p;
+             return x == y || (getConstantIntValue(x) &&
+                               getConstantIntValue(x) == getConstantIntValue(y));
+           })))
+        return nullptr;
+  }
+  int64_t narrowest = vectorBytes;
+  for (const Access &a : llvm::concat<const Access>(loads, stores))
+    narrowest = std::min(narrowest, a.bytes);
+  int64_t width = vectorBytes / narrowest;
+  if (width < 2 || !llvm::isPowerOf2_64(width))
+    return nullptr;
+
+  Location loc = loop.getLoc();
+  rewriter.setInsertionPoint(loop);
+  auto cst = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
+  };
+  // Aligned when each access's first chunk is (its address at lb) and its
+  // row is contiguous (a stride of 1, which bufferization's views may
+  // leave to run time).
+  Value aligned;
+  for (const Access &a : llvm::concat<const Access>(loads, stores)) {
+    int64_t align = std::min(vectorBytes, width * a.bytes);
+    auto meta = memref::ExtractStridedMetadataOp::create(rewriter, loc, a.memref);
+    Value element = meta.getOffset();
+    for (auto [i, v] : llvm::enumerate(a.outer))
+      element = arith::AddIOp::create(
+          rewriter, loc, element,
+          arith::MulIOp::create(rewriter, loc, v, meta.getStrides()[i]));
+    element = arith::AddIOp::create(rewriter, loc, element, lb);
+    Value base =
+        memref::ExtractAlignedPointerAsIndexOp::create(rewriter, loc, a.memref);
+    Value address = arith::AddIOp::create(
+        rewriter, loc, base,
+        arith::MulIOp::create(rewriter, loc, element, cst(a.bytes)));
+    Value rem = arith::RemUIOp::create(rewriter, loc, address, cst(align));
+    Value ok = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                                     rem, cst(0));
+    ok = arith::AndIOp::create(
+        rewriter, loc, ok,
+        arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                              meta.getStrides().back(), cst(1)));
+    aligned = aligned ? arith::AndIOp::create(rewriter, loc, aligned, ok) : ok;
+  }
+  // Whole chunks cover [lb, tail); the rest runs element by element.
+  Value span = arith::MaxSIOp::create(
+      rewriter, loc, arith::SubIOp::create(rewriter, loc, ub, lb), cst(0));
+  Value whole = arith::MulIOp::create(
+      rewriter, loc, arith::DivUIOp::create(rewriter, loc, span, cst(width)),
+      cst(width));
+  Value tail = arith::AddIOp::create(rewriter, loc, lb, whole);
+  auto version = scf::IfOp::create(rewriter, loc, aligned, /*withElse=*/true);
+  rewriter.moveOpBefore(loop, version.elseBlock()->getTerminator());
+
+  rewriter.setInsertionPoint(version.thenBlock()->getTerminator());
+  Value first = arith::AddIOp::create(
+      rewriter, loc, lb, arith::MulIOp::create(rewriter, loc, lane, cst(width)));
+  auto chunks = scf::ForOp::create(rewriter, loc, first, tail,
+                                   cst(lanes * width));
+  Value restStart = arith::AddIOp::create(rewriter, loc, tail, lane);
+  auto rest = cast<scf::ForOp>(rewriter.clone(*loop));
+  rest.getLowerBoundMutable().assign(restStart);
+
+  rewriter.setInsertionPoint(chunks.getBody()->getTerminator());
+  Value c = chunks.getInductionVar();
+  DenseMap<Operation *, Value> vectors;
+  for (const Access &a : loads) {
+    SmallVector<Value> idx(a.outer);
+    idx.push_back(c);
+    auto type = VectorType::get(
+        {width}, cast<MemRefType>(a.memref.getType()).getElementType());
+    vectors[a.op] = vector::LoadOp::create(
+        rewriter, loc, type, a.memref, idx, /*nontemporal=*/false,
+        llvm::MaybeAlign(std::min(vectorBytes, width * a.bytes)));
+  }
+  DenseMap<Operation *, SmallVector<Value>> stored;
+  for (int64_t v = 0; v < width; ++v) {
+    IRMapping map;
+    map.map(iv, v == 0 ? c : arith::AddIOp::create(rewriter, loc, c, cst(v))
+                                 .getResult());
+    for (Operation &op : body->without_terminator()) {
+      if (auto it = vectors.find(&op); it != vectors.end()) {
+        map.map(op.getResult(0),
+                vector::ExtractOp::create(rewriter, loc, it->second, v));
+        continue;
+      }
+      if (auto store = dyn_cast<memref::StoreOp>(op);
+          store && llvm::any_of(stores,
+                                [&](const Access &a) { return a.op == &op; })) {
+        stored[&op].push_back(map.lookupOrDefault(store.getValueToStore()));
+        continue;
+      }
+      rewriter.clone(op, map);
+    }
+  }
+  for (const Access &a : stores) {
+    SmallVector<Value> idx(a.outer);
+    idx.push_back(c);
+    auto type = VectorType::get(
+        {width}, cast<MemRefType>(a.memref.getType()).getElementType());
+    Value all = vector::FromElementsOp::create(rewriter, loc, type, stored[a.op]);
+    vector::StoreOp::create(rewriter, loc, all, a.memref, idx,
+                            /*nontemporal=*/false,
+                            llvm::MaybeAlign(std::min(vectorBytes,
+                                                      width * a.bytes)));
+  }
+  return chunks;
+}
+
 /// The combiner of a single-result reduction's body (`out = op(out, x)`)
 /// as a subgroup reduction, with its neutral element; nullopt otherwise.
 static std::optional<std::pair<gpu::AllReduceOperation, TypedAttr>>
@@ -303,9 +532,23 @@ static int64_t chooseLaneDim(linalg::LinalgOp op,
 /// copy of the state whole.
 static LogicalResult distributeOverLanes(RewriterBase &rewriter,
                                          Operation *kernel, Region &body,
-                                         Value lane, int64_t lanes) {
+                                         Value lane, int64_t lanes,
+                                         int64_t vectorBytes) {
   SmallVector<linalg::LinalgOp> ops;
   body.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+  // How many ops touch each kernel argument: an output that one op alone
+  // writes and no other reads may take whole chunks per lane (another op
+  // on it must give each lane the same elements, and its own loop may not
+  // be chunked).
+  DenseMap<Value, int64_t> argumentOps;
+  for (linalg::LinalgOp op : ops) {
+    llvm::SmallDenseSet<Value> roots;
+    for (Value v : op->getOperands())
+      if (isa<MemRefType>(v.getType()) && !isPrivate(v, kernel))
+        roots.insert(rootOf(v));
+    for (Value r : roots)
+      ++argumentOps[r];
+  }
   for (linalg::LinalgOp op : ops) {
     Location loc = op.getLoc();
     bool toOutputs = llvm::any_of(op.getDpsInits(), [&](Value v) {
@@ -376,9 +619,14 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
     // The last op of the lowering: the loops, then the lanes' combine.
     Operation *last = loops->empty() ? nullptr : loops->front();
     scf::ForOp laneLoop;
+    Value rowStart, rowEnd;
+    bool unitStep = false;
     if (dim >= 0 && loops->size() == kinds.size()) {
       auto loop = cast<scf::ForOp>((*loops)[dim]);
       auto outer = cast<scf::ForOp>(loops->front());
+      rowStart = loop.getLowerBound();
+      rowEnd = loop.getUpperBound();
+      unitStep = getConstantIntValue(loop.getStep()) == int64_t(1);
       if (combiner) {
         // Lanes but the first start from the neutral element, so that the
         // combined result counts the initial value once.
@@ -444,8 +692,18 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
     // flight instead of one per trip.
     if (laneLoop && !laneLoop.getBody()
                          ->walk([](scf::ForOp) { return WalkResult::interrupt(); })
-                         .wasInterrupted())
+                         .wasInterrupted()) {
+      bool ownOutputs = llvm::all_of(op.getDpsInits(), [&](Value v) {
+        return isPrivate(v, kernel) || argumentOps.lookup(rootOf(v)) <= 1;
+      });
+      scf::ForOp chunks;
+      if (unitStep && ownOutputs)
+        chunks = vectorizeLaneLoop(rewriter, kernel, laneLoop, rowStart,
+                                   rowEnd, lane, lanes, vectorBytes);
       (void)loopUnrollByFactor(laneLoop, 4);
+      if (chunks)
+        (void)loopUnrollByFactor(chunks, 2);
+    }
     rewriter.eraseOp(op);
   }
   return success();
@@ -615,6 +873,13 @@ struct GPUMapTilesPass
           << int64_t(threads) << "), got " << int64_t(lanes);
       return signalPassFailure();
     }
+    if (vectorBytes < 0 || vectorBytes > 64 ||
+        (vectorBytes > 0 && !llvm::isPowerOf2_64(vectorBytes))) {
+      fn.emitError("einfuse-gpu-map-tiles: vector-bytes must be 0 or a "
+                   "power of two up to 64, got ")
+          << int64_t(vectorBytes);
+      return signalPassFailure();
+    }
     // The kernel's own configuration, when it has one, over the options.
     blockThreads = threads;
     pointLanes = lanes;
@@ -675,7 +940,7 @@ struct GPUMapTilesPass
     IRRewriter rewriter(&getContext());
     for (auto [launch, lane, perPoint] : shared)
       if (failed(distributeOverLanes(rewriter, launch, launch.getBody(), lane,
-                                     perPoint)))
+                                     perPoint, vectorBytes)))
         return signalPassFailure();
     // A thread's buffers (static allocas: its iteration state and tiles)
     // move to the kernel's entry block. Back ends that cannot allocate
