@@ -139,7 +139,10 @@ def EinfuseGPUTargetHooks : Pass<"einfuse-gpu-target-hooks", "::mlir::ModuleOp">
     v_exp/v_log/v_sqrt/v_rsq); every other math function becomes upstream
     MLIR's polynomial approximation; float min/max become LLVM's
     minnum/maxnum/minimum/maximum. So no kernel calls a vendor math
-    library (libdevice, ocml), and compiling needs none.
+    library (libdevice, ocml), and compiling needs none. A division inside
+    a loop by a divisor the loop does not change (a row's sum) becomes a
+    product with its reciprocal, computed once before the loop (within
+    about an ulp of the quotient, like the approximate instructions).
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"nvidia:sm_90a\"",
@@ -147,7 +150,8 @@ def EinfuseGPUTargetHooks : Pass<"einfuse-gpu-target-hooks", "::mlir::ModuleOp">
   ];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect",
                            "::mlir::arith::ArithDialect",
-                           "::mlir::math::MathDialect"];
+                           "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect"];
 }
 
 def EinfuseGPUMatrixOps : Pass<"einfuse-gpu-matrix-ops", "::mlir::func::FuncOp"> {

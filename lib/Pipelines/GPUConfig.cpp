@@ -46,6 +46,39 @@ static bool hasContraction(func::FuncOp fn) {
   return found;
 }
 
+/// Whether every rank a kernel function's Einsums reduce has a static
+/// extent, and the largest product of them is small (at most `limit`):
+/// rows too short for a block of threads.
+static bool hasShortRows(func::FuncOp fn, int64_t limit) {
+  bool shortRows = true;
+  fn.walk([&](ein::EinsumOp e) {
+    int64_t row = 1;
+    for (unsigned r : e.getReducedRankPositions()) {
+      int64_t extent = ShapedType::kDynamic;
+      for (unsigned i = 0; i < e.getInputs().size() && ShapedType::isDynamic(extent); ++i) {
+        auto type = dyn_cast<ShapedType>(e.getInputs()[i].getType());
+        if (!type || !type.hasRank())
+          continue;
+        AffineMap map = e.getInputMap(i);
+        for (auto [p, expr] : llvm::enumerate(map.getResults()))
+          if (auto d = dyn_cast<AffineDimExpr>(expr);
+              d && d.getPosition() == r && p < unsigned(type.getRank()) &&
+              !type.isDynamicDim(p))
+            extent = type.getDimSize(p);
+      }
+      if (ShapedType::isDynamic(extent)) {
+        shortRows = false;
+        return WalkResult::interrupt();
+      }
+      row *= extent;
+    }
+    if (row > limit)
+      shortRows = false;
+    return shortRows ? WalkResult::advance() : WalkResult::interrupt();
+  });
+  return shortRows;
+}
+
 struct GPUConfigPass : public impl::EinfuseGPUConfigBase<GPUConfigPass> {
   using Base::Base;
   void runOnOperation() override {
@@ -80,14 +113,38 @@ struct GPUConfigPass : public impl::EinfuseGPUConfigBase<GPUConfigPass> {
               << given.getLanes();
           return signalPassFailure();
         }
+        if (given.getLanes() > subgroup && given.getLanes() % subgroup) {
+          fn.emitError("ein.gpu_config: lanes ")
+              << given.getLanes() << " above a subgroup must be whole "
+              << "subgroups of " << info->getName() << " (" << subgroup << ")";
+          return signalPassFailure();
+        }
         continue;
       }
-      int64_t tile = tileSize ? int64_t(tileSize)
-                     : hasContraction(fn) ? base.tileSize
-                                          : 1024;
-      fn->setAttr(name,
-                  ein::GPUConfigAttr::get(ctx, base.threads, base.lanes, tile,
-                                          base.matrixTile, base.kSplit));
+      gpu::GPUConfig config = base;
+      if (hasContraction(fn)) {
+        config.tileSize = tileSize ? int64_t(tileSize) : base.tileSize;
+      } else {
+        // A row-wise cascade keeps no tile of values: long tiles amortise
+        // the lanes' combines. A block takes a row (the target's
+        // rowThreads, unless threads or lanes are given, or the rows are
+        // short): the few rows in flight stay in the caches between a
+        // row's passes, which a subgroup per row (many rows in flight)
+        // reads from memory again.
+        config.tileSize = tileSize ? int64_t(tileSize) : 1024;
+        if (base.rowThreads && !lanes &&
+            !hasShortRows(fn, 8 * base.rowThreads)) {
+          config.threads = threads ? int64_t(threads) : base.rowThreads;
+          config.lanes = config.threads;
+          config.matrixTile = 1;
+          config.kSplit = 1;
+          if (!tileSize)
+            config.tileSize = 8192;
+        }
+      }
+      fn->setAttr(name, ein::GPUConfigAttr::get(
+                            ctx, config.threads, config.lanes, config.tileSize,
+                            config.matrixTile, config.kSplit));
     }
   }
 };

@@ -74,11 +74,15 @@ LogicalResult validateGPUPipelineOptions(const GPUPipelineOptions &options,
                                     : getGPUTargetInfo(options.target, why)
                                           ->getDefaultConfig()
                                           .threads;
-  if (options.lanes < 0 || options.lanes > 64 ||
-      (options.lanes && threads % options.lanes))
-    return fail("lanes must be in [1, 64] and divide the threads per block (" +
-                Twine(threads) + ") (0: the target's subgroup), got " +
-                Twine(int64_t(options.lanes)));
+  int64_t subgroup =
+      getGPUTargetInfo(options.target, why)->getSubgroupSize();
+  if (options.lanes < 0 || options.lanes > 1024 ||
+      (options.lanes && threads % options.lanes) ||
+      (options.lanes > subgroup && options.lanes % subgroup))
+    return fail("lanes must be in [1, 1024], divide the threads per block (" +
+                Twine(threads) + ") and be whole subgroups (" +
+                Twine(subgroup) + ") when above one (0: the target's "
+                "choice), got " + Twine(int64_t(options.lanes)));
   if (options.matrixTile < 0 || options.matrixTile > 256)
     return fail("matrix-tile must be in [1, 256] (0: the target's default), "
                 "got " + Twine(int64_t(options.matrixTile)));
@@ -158,7 +162,8 @@ void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options) {
       std::to_string(config.matrixTile) + "}),"
       "func.func(einfuse-gpu-map-tiles{threads=" +
       std::to_string(config.threads) + " lanes=" +
-      std::to_string(config.lanes) + "}),"
+      std::to_string(config.lanes) + " subgroup=" +
+      std::to_string(info->getSubgroupSize()) + "}),"
       "func.func(convert-linalg-to-loops),"
       "affine-expand-index-ops,lower-affine,canonicalize,cse,"
       "gpu-launch-sink-index-computations,gpu-kernel-outlining,"

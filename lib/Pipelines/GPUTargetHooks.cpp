@@ -19,6 +19,10 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Math/Transforms/Approximation.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/Support/MathExtras.h"
@@ -32,6 +36,100 @@ using namespace mlir;
 using namespace einfuse;
 
 namespace {
+/// Divisions inside a loop by a divisor the loop does not change (a row's
+/// sum, a norm) become products with its reciprocal, computed once before
+/// the outermost such loop: one division per row instead of one per
+/// element (an IEEE f32 division is a dozen instructions on a GPU). The
+/// result differs from the quotient by at most about an ulp, as the
+/// targets' approximate exp/log/rsqrt instructions do; a divisor below
+/// 2^-126 in magnitude (whose reciprocal overflows) is the one case where
+/// it differs more.
+static void hoistReciprocals(Operation *root) {
+  // First what does not change in a loop moves out of it, innermost loops
+  // first: pure ops, and reads of a thread's own buffers (allocas) that the
+  // loop does not write (the state a row's loops read: its sum, its max).
+  root->walk<WalkOrder::PostOrder>([&](scf::ForOp loop) {
+    auto privateRoot = [](Value m) -> Operation * {
+      while (Operation *def = m.getDefiningOp()) {
+        if (isa<memref::AllocaOp>(def))
+          return def;
+        if (!isa<memref::SubViewOp, memref::CastOp, memref::ReinterpretCastOp>(def))
+          return nullptr;
+        m = def->getOperand(0);
+      }
+      return nullptr;
+    };
+    llvm::SmallPtrSet<Operation *, 8> written;
+    bool unknown = false;
+    loop.getBody()->walk([&](Operation *op) {
+      if (op->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+        return;
+      auto effects = dyn_cast<MemoryEffectOpInterface>(op);
+      if (!effects) {
+        unknown = true;
+        return;
+      }
+      SmallVector<MemoryEffects::EffectInstance> all;
+      effects.getEffects(all);
+      for (const MemoryEffects::EffectInstance &e : all) {
+        if (!isa<MemoryEffects::Write, MemoryEffects::Free>(e.getEffect()))
+          continue;
+        Value m = e.getValue();
+        if (!m) {
+          unknown = true; // a write to memory it does not name
+          return;
+        }
+        // Kernel arguments never alias a thread's allocas.
+        if (Operation *r = privateRoot(m))
+          written.insert(r);
+      }
+    });
+    if (unknown)
+      return;
+    for (Operation &op : llvm::make_early_inc_range(*loop.getBody())) {
+      auto load = dyn_cast<memref::LoadOp>(op);
+      if (!load)
+        continue;
+      Operation *r = privateRoot(load.getMemRef());
+      if (r && !written.contains(r) &&
+          llvm::all_of(load->getOperands(),
+                       [&](Value v) { return loop.isDefinedOutsideOfLoop(v); }))
+        load->moveBefore(loop);
+    }
+    moveLoopInvariantCode(cast<LoopLikeOpInterface>(loop.getOperation()));
+  });
+  SmallVector<arith::DivFOp> divisions;
+  root->walk([&](arith::DivFOp div) {
+    if (isa<FloatType>(div.getType()) && div->getParentOfType<scf::ForOp>())
+      divisions.push_back(div);
+  });
+  DenseMap<std::pair<Value, Operation *>, Value> reciprocals;
+  for (arith::DivFOp div : divisions) {
+    Value d = div.getRhs();
+    scf::ForOp outermost;
+    for (auto loop = div->getParentOfType<scf::ForOp>(); loop;
+         loop = loop->getParentOfType<scf::ForOp>()) {
+      if (!loop.isDefinedOutsideOfLoop(d))
+        break;
+      outermost = loop;
+    }
+    if (!outermost)
+      continue;
+    Value &r = reciprocals[{d, outermost.getOperation()}];
+    if (!r) {
+      OpBuilder b(outermost);
+      Value one = arith::ConstantOp::create(
+          b, div.getLoc(), b.getFloatAttr(div.getType(), 1.0));
+      r = arith::DivFOp::create(b, div.getLoc(), one, d);
+    }
+    OpBuilder b(div);
+    Value product = arith::MulFOp::create(b, div.getLoc(), div.getLhs(), r,
+                                          div.getFastmathAttr());
+    div.replaceAllUsesWith(product);
+    div.erase();
+  }
+}
+
 /// A math op on floats, through f32 when narrower, to `build` (a target
 /// hook, or an LLVM intrinsic by name: convert-gpu-to-nvvm and -rocdl
 /// would call libdevice/ocml for the math op, and refuse some of the LLVM
@@ -183,6 +281,7 @@ struct GPUTargetHooksPass
     Attribute targetAttr = t.getTargetAttr(ctx);
     for (auto module : getOperation().getOps<mlir::gpu::GPUModuleOp>()) {
       module.setTargetsAttr(ArrayAttr::get(ctx, {targetAttr}));
+      hoistReciprocals(module);
       if (failed(applyPatternsGreedily(module, frozen)))
         return signalPassFailure();
     }

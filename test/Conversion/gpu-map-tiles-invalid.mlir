@@ -5,6 +5,10 @@
 
 // THREADS: error: einfuse-gpu-map-tiles: threads must be in [1, 1024], got 2048
 // VECTOR: error: einfuse-gpu-map-tiles: vector-bytes must be 0 or a power of two up to 64, got 12
+// RUN: not einfuse-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(einfuse-gpu-map-tiles{threads=96 lanes=96 subgroup=64}))" 2>&1 | FileCheck %s --check-prefix=SUBGROUP
+// SUBGROUP: error: einfuse-gpu-map-tiles: 96 lanes per point are not whole subgroups of 64
+// RUN: not einfuse-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(einfuse-gpu-map-tiles{subgroup=128}))" 2>&1 | FileCheck %s --check-prefix=SUBGROUP-RANGE
+// SUBGROUP-RANGE: error: einfuse-gpu-map-tiles: subgroup must be in [1, 64] (0: the lanes), got 128
 
 // A buffer in the host function would be shared by every tile: the GPU
 // lowering keeps intermediates inside tiles, and says so.

@@ -1,6 +1,8 @@
 // RUN: einfuse-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(einfuse-gpu-map-tiles{threads=128 lanes=32},canonicalize,cse))" | FileCheck %s
 // RUN: einfuse-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(einfuse-gpu-map-tiles{threads=128 lanes=32 vector-bytes=0},canonicalize,cse))" | FileCheck %s --check-prefix=SCALAR
 
+// RUN: einfuse-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(einfuse-gpu-map-tiles{threads=256 lanes=256 subgroup=32},canonicalize,cse))" | FileCheck %s --check-prefix=BLOCK
+
 // A lane loop along a row of the kernel's arguments takes 16 bytes per lane
 // at a time (8 bf16: lane l the chunks l, l + 32, ... of 8 elements): one
 // vector load per chunk for the reduction, one vector load per input and
@@ -43,6 +45,22 @@
 // CHECK:           memref.store
 // SCALAR-LABEL: func.func @rms_rows
 // SCALAR-NOT:    vector.
+// A block of 256 lanes per row (8 subgroups of 32): one block per point;
+// the lanes' partial sums combine within each subgroup (shuffles), then the
+// 8 subgroup sums meet in a workgroup buffer between two barriers and every
+// lane adds them in the same order.
+// BLOCK-LABEL: func.func @rms_rows
+// BLOCK:         gpu.launch blocks({{.*}}) in ({{.*}} = %{{.*}}, {{.*}}) threads({{.*}}) in ({{.*}} = %c256{{.*}}) workgroup(%[[WG:.*]] : memref<8xf32, #gpu.address_space<workgroup>>)
+// BLOCK:           %[[LANE:.*]] = arith.remui %{{.*}}, %c256
+// BLOCK:           scf.for {{.*}} step %c4096 {
+// BLOCK:             vector.load
+// BLOCK:           %[[PART:.*]] = gpu.subgroup_reduce add %{{.*}} uniform cluster(size = 32) : (f32) -> f32
+// BLOCK-NEXT:      gpu.barrier
+// BLOCK:           %[[FIRST:.*]] = arith.cmpi eq, %{{.*}}, %c0
+// BLOCK:           scf.if %[[FIRST]] {
+// BLOCK:             memref.store %[[PART]], %[[WG]][%{{.*}}]
+// BLOCK:           gpu.barrier
+// BLOCK-COUNT-8:   memref.load %[[WG]]
 func.func @rms_rows(%x: memref<?x?xbf16>, %g: memref<?xbf16>, %y: memref<?x?xbf16>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

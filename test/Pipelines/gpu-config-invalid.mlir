@@ -9,7 +9,7 @@ func.func @threads() attributes {ein.gpu_config = #ein.gpu_config<threads = 2048
 
 // -----
 
-// expected-error @below {{lanes must be in [1, 64] and divide threads (96), got 64}}
+// expected-error @below {{lanes must be in [1, 1024] and divide threads (96), got 64}}
 func.func @lanes() attributes {ein.gpu_config = #ein.gpu_config<threads = 96, lanes = 64, tile_size = 64>} {
   return
 }

@@ -1,4 +1,4 @@
-// RUN: einfuse-opt %s --pass-pipeline="builtin.module(einfuse-gpu-config{target=amd:gfx942})" --verify-diagnostics
+// RUN: einfuse-opt %s --split-input-file --pass-pipeline="builtin.module(einfuse-gpu-config{target=amd:gfx942})" --verify-diagnostics
 // RUN: not einfuse-opt %s --pass-pipeline="builtin.module(einfuse-gpu-config{target=amd:gfx1100})" 2>&1 | FileCheck %s --check-prefix=CHIP
 
 // A chip the targets do not know, at the module:
@@ -9,5 +9,14 @@
 
 // expected-error @below {{ein.gpu_config: matrix_tile 16 needs lanes = the subgroup size of amd:gfx942 (64), got 32}}
 func.func @k(%x: tensor<4xf32>) -> tensor<4xf32> attributes {ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16>} {
+  return %x : tensor<4xf32>
+}
+
+// -----
+
+// More lanes than a subgroup must be whole subgroups (a block per row).
+
+// expected-error @below {{ein.gpu_config: lanes 96 above a subgroup must be whole subgroups of amd:gfx942 (64)}}
+func.func @lanes(%x: tensor<4xf32>) -> tensor<4xf32> attributes {ein.gpu_config = #ein.gpu_config<threads = 192, lanes = 96, tile_size = 64>} {
   return %x : tensor<4xf32>
 }

@@ -8,11 +8,12 @@
 // defaults, the options and the kernel's shape; a function that has one
 // keeps it, and every later step reads it.
 
-// A row-wise cascade (no contraction of two tensors): tiles of 1024.
+// A row-wise cascade (no contraction of two tensors) of run-time row
+// length: a block of the target's row threads per row, tiles of 8192.
 // NV-LABEL:   func.func @softmax(
-// NV-SAME:      ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 1024, matrix_tile = 16, k_split = 4>
+// NV-SAME:      ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 256, tile_size = 8192>
 // AMD-LABEL:  func.func @softmax(
-// AMD-SAME:     ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 64, tile_size = 1024, matrix_tile = 16, k_split = 4>
+// AMD-SAME:     ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 256, tile_size = 8192>
 // The options win over the defaults and the shape; one lane per point
 // means no matrix tiles.
 // OPTS-LABEL: func.func @softmax(
@@ -27,6 +28,19 @@ func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
     ein.yield %o : tensor<?x?xf32>
   }
   return %r : tensor<?x?xf32>
+}
+
+// Rows known to be short (64 here) take a subgroup each, tiles of 1024.
+// NV-LABEL:   func.func @short_rows(
+// NV-SAME:      ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 1024, matrix_tile = 16, k_split = 4>
+// AMD-LABEL:  func.func @short_rows(
+// AMD-SAME:     ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 64, tile_size = 1024, matrix_tile = 16, k_split = 4>
+func.func @short_rows(%x: tensor<?x64xf32>) -> tensor<?xf32> {
+  %r = ein.cascade [n, c] -> (tensor<?xf32>) {
+    %s = ein.einsum copy(%x[n, c]) -> [n] sum[c] : (tensor<?x64xf32>) -> tensor<?xf32>
+    ein.yield %s : tensor<?xf32>
+  }
+  return %r : tensor<?xf32>
 }
 
 // A quantized matmul contracts two tensors: the target's tile.

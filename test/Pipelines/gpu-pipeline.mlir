@@ -13,36 +13,49 @@
 // RUN: not einfuse-opt %s --einfuse-gpu-pipeline="matrix-tile=300" 2>&1 | FileCheck %s --check-prefix=MATRIX
 
 // After the target hooks: the kernel function launches one kernel, one
-// warp per row (32 lanes, 128 threads per block, sm_90a's defaults: so
-// ceil(rows / 4) blocks), passing its buffers; each lane reads every 32nd
-// element of the row, the row's max and sum are combined across the lanes
-// with shuffles; exp is ex2.approx on x * log2(e), and no math op is left
-// for a vendor library.
+// block of 256 threads per row (sm_90a's row-wise configuration: the row's
+// second read hits the caches), passing its buffers. Each lane reads 16
+// bytes of the row at a time (4 f32: lane l the chunks l, l + 256, ...,
+// two per trip) where the row is aligned for it, checked at run time, else
+// every 256th element; the row's max and sum are combined across the
+// lanes with shuffles, then across the block's 8 warps through a workgroup
+// buffer between barriers; exp is ex2.approx on x * log2(e); the division
+// by the row's sum is a product with its reciprocal, computed once; no
+// math op is left for a vendor library.
 // HOOKS-LABEL: func.func @softmax(
 // HOOKS-SAME:    %[[X:.*]]: memref<?x?xf32>, %[[Y:.*]]: memref<?x?xf32>)
 // HOOKS:         %[[ROWS:.*]] = memref.dim %[[X]], %c0
-// HOOKS:         %[[GRID:.*]] = arith.ceildivui %[[ROWS]], %c4
-// HOOKS:         gpu.launch_func @softmax_kernel::@softmax_kernel blocks in (%[[GRID]], %c1, %c1) threads in (%c128, %c1, %c1) args(%[[X]] : memref<?x?xf32>, %[[Y]] : memref<?x?xf32>)
+// HOOKS:         gpu.launch_func @softmax_kernel::@softmax_kernel blocks in (%[[ROWS]], %c1, %c1) threads in (%c256, %c1, %c1) args(%[[X]] : memref<?x?xf32>, %[[Y]] : memref<?x?xf32>)
 // HOOKS:       gpu.module @softmax_kernel [#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">]
-// HOOKS:         gpu.func @softmax_kernel
+// HOOKS:         gpu.func @softmax_kernel({{.*}}) workgroup(%[[WG:.*]] : memref<8xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<8xf32, #gpu.address_space<workgroup>>)
+// HOOKS-SAME:      known_block_size = array<i32: 256, 1, 1>
 // HOOKS:           arith.constant 1.44269502 : f32
-// Each lane's loop is unrolled by 4 (step 4 x 32) with its remainder
-// loop after it.
-// HOOKS:           %[[LANE:.*]] = arith.remui %{{.*}}, %c32
-// HOOKS:           scf.for %{{.*}} = %[[LANE]] to %[[END:.*]] step %c128
-// HOOKS-COUNT-4:     llvm.intr.maximum
-// HOOKS:           scf.for %{{.*}} = %[[END]] to %{{.*}} step %c32
+// HOOKS:           %[[LANE:.*]] = arith.remui %{{.*}}, %c256
+// HOOKS:           memref.extract_aligned_pointer_as_index
+// HOOKS:           scf.if
+// HOOKS:             scf.for %{{.*}} step %c2048
+// HOOKS:               vector.load {{.*}} {alignment = 16 : i64} : memref<1x?xf32, strided<[?, 1], offset: ?>>, vector<4xf32>
+// HOOKS-COUNT-4:       llvm.intr.maximum
+// HOOKS:           } else {
+// HOOKS:             scf.for %{{.*}} = %[[LANE]] to %[[END:.*]] step %c1024
+// HOOKS-COUNT-4:       llvm.intr.maximum
+// HOOKS:             scf.for %{{.*}} = %[[END]] to %{{.*}} step %c256
 // HOOKS-COUNT-5:   gpu.shuffle  xor
-// HOOKS:           scf.for %{{.*}} = %[[LANE]] to %{{.*}} step %c128
-// HOOKS:             llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"
-// HOOKS:           scf.for
-// HOOKS-COUNT-5:   gpu.shuffle  xor
-// HOOKS:           scf.for %{{.*}} = %[[LANE]] to %{{.*}} step %c128
-// HOOKS:             memref.store
+// HOOKS:           gpu.barrier
+// HOOKS:           memref.store %{{.*}}, %[[WG]]
+// HOOKS:           gpu.barrier
+// HOOKS-COUNT-8:   memref.load %[[WG]]
+// HOOKS:           llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"
+// HOOKS:           %[[R:.*]] = arith.divf %cst{{.*}}, %{{.*}} : f32
+// HOOKS:             scf.for
+// HOOKS:               llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"
+// HOOKS:               arith.mulf %{{.*}}, %[[R]] : f32
+// HOOKS:               vector.store {{.*}} {alignment = 16 : i64} : memref<1x?xf32, strided<[?, 1], offset: ?>>, vector<4xf32>
+// HOOKS-NOT:           arith.divf %{{[0-9]+}},
 // HOOKS-NOT:       math.
 
 // NVVM: gpu.module @softmax_kernel [#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">]
-// NVVM:   llvm.func @softmax_kernel({{.*}}) attributes {gpu.kernel, gpu.known_block_size = array<i32: 128, 1, 1>, nvvm.kernel
+// NVVM:   llvm.func @softmax_kernel({{.*}}) attributes {gpu.kernel, gpu.known_block_size = array<i32: 256, 1, 1>, nvvm.kernel
 // NVVM:     llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"
 // NVVM-NOT: gpu.func
 
@@ -54,7 +67,7 @@
 // With lanes=1, a thread per row (ceil(rows / 128) blocks).
 // THREAD: arith.ceildivui %{{.*}}, %c128
 // THREAD-NOT: gpu.shuffle
-// LANES: einfuse-gpu-pipeline: lanes must be in [1, 64] and divide the threads per block (128) (0: the target's subgroup), got 48
+// LANES: einfuse-gpu-pipeline: lanes must be in [1, 1024], divide the threads per block (128) and be whole subgroups (32) when above one (0: the target's choice), got 48
 
 // CHIP: einfuse-gpu-pipeline: unknown GPU target 'nvidia:sm_70' (expected nvidia:sm_80, nvidia:sm_90a, amd:gfx942 or amd:gfx90a)
 // THREADS: einfuse-gpu-pipeline: threads must be in [1, 1024] (0: the target's default), got 4096

@@ -29,6 +29,10 @@ for c in "$chip" sm_80; do
   EINFUSE_LIBRARY=build/lib/libEinfuse.so PYTHONPATH=python \
     "$py" python/tests/gpu_cases.py "build/gpu/cascades-$c" "nvidia:$c" > /dev/null
 done
+# The memory-bound benchmark's cascades with pinned configurations
+# (bench/gpu/cascade_bench.py), beside the suite's.
+EINFUSE_LIBRARY=build/lib/libEinfuse.so PYTHONPATH=python \
+  "$py" bench/gpu/cascade_bench.py --build "build/gpu/cascades-$chip" "nvidia:$chip" > /dev/null
 # The qmatmul benchmark's kernel (bench/gpu/qmatmul_bench.py).
 EINFUSE_LIBRARY=build/lib/libEinfuse.so PYTHONPATH=python \
   "$py" bench/gpu/qmatmul_bench.py --build build/gpu/qmm-bench "nvidia:$chip" > /dev/null

@@ -105,8 +105,8 @@ GPUConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                       int64_t matrixTile, int64_t kSplit) {
   if (threads < 1 || threads > 1024)
     return emitError() << "threads must be in [1, 1024], got " << threads;
-  if (lanes < 1 || lanes > 64 || threads % lanes)
-    return emitError() << "lanes must be in [1, 64] and divide threads ("
+  if (lanes < 1 || lanes > 1024 || threads % lanes)
+    return emitError() << "lanes must be in [1, 1024] and divide threads ("
                        << threads << "), got " << lanes;
   if (tileSize < 1 || tileSize > kMaxTileSize)
     return emitError() << "tile_size must be in [1, 2^31], got " << tileSize;

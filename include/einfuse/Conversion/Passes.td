@@ -131,6 +131,10 @@ def EinfuseGPUMapTiles : Pass<"einfuse-gpu-map-tiles", "::mlir::func::FuncOp"> {
     Option<"lanes", "lanes", "int64_t", /*default=*/"1",
            "Threads per point of a tile loop (1, or the subgroup size: the "
            "point's reductions run across the lanes of a subgroup)">,
+    Option<"subgroup", "subgroup", "int64_t", /*default=*/"0",
+           "The target's subgroup size, when a point takes more lanes than "
+           "a subgroup (a block per row: subgroups combine through "
+           "workgroup memory); 0: the lanes, up to 64"> ,
     Option<"vectorBytes", "vector-bytes", "int64_t", /*default=*/"16",
            "Bytes a lane loads or stores at once along a row in the lanes' "
            "loops, where the row is aligned for it at run time (0 or the "

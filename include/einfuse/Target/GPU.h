@@ -152,6 +152,10 @@ struct GPUConfig {
   int64_t matrixTile = 1;
   /// Subgroups sharing a matrix tile, each over a part of K (1: none).
   int64_t kSplit = 1;
+  /// Threads per block of a row-wise cascade (softmax, norms: no
+  /// contraction), where a block takes a row: its reads stay in the L1/L2
+  /// between a row's passes (0: a subgroup per row, as for the rest).
+  int64_t rowThreads = 0;
 };
 
 /// A matrix instruction of one subgroup: D[m x n] = A[m x k] B[k x n] + C,

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Utils/GPUUtils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -520,6 +521,51 @@ static int64_t chooseLaneDim(linalg::LinalgOp op,
   return best;
 }
 
+/// `v` combined over the `lanes` lanes of a point (every lane gets the
+/// result): a subgroup reduction (shuffles) when the point is one subgroup;
+/// when it is several (a block per row), each subgroup's result goes
+/// through a workgroup buffer of one element per subgroup, between two
+/// barriers (the first keeps a buffer reused in a loop from being
+/// overwritten while it is read), and every lane combines the elements in
+/// the same order, so all get the same bits.
+static Value combineLanes(OpBuilder &b, Location loc, gpu::LaunchOp kernel,
+                          Value v, gpu::AllReduceOperation kind, Value lane,
+                          int64_t lanes, int64_t subgroup) {
+  int64_t width = std::min(lanes, subgroup);
+  Value part = gpu::SubgroupReduceOp::create(b, loc, v, kind, /*uniform=*/true,
+                                             static_cast<uint32_t>(width));
+  if (lanes <= subgroup)
+    return part;
+  int64_t groups = lanes / subgroup;
+  auto space = gpu::AddressSpaceAttr::get(b.getContext(),
+                                          gpu::AddressSpace::Workgroup);
+  auto type = MemRefType::get({groups}, v.getType(), MemRefLayoutAttrInterface(),
+                              space);
+  BlockArgument buffer = kernel.addWorkgroupAttribution(type, loc);
+  Value size = arith::ConstantIndexOp::create(b, loc, subgroup);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  gpu::BarrierOp::create(b, loc);
+  Value first = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::eq,
+      arith::RemUIOp::create(b, loc, lane, size), zero);
+  auto leader = scf::IfOp::create(b, loc, first, /*withElse=*/false);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(leader.thenBlock());
+    memref::StoreOp::create(b, loc, part, buffer,
+                            ValueRange{arith::DivUIOp::create(b, loc, lane, size)});
+  }
+  gpu::BarrierOp::create(b, loc);
+  vector::CombiningKind combining = gpu::convertReductionKind(kind);
+  Value all;
+  for (int64_t g = 0; g < groups; ++g) {
+    Value e = memref::LoadOp::create(
+        b, loc, buffer, ValueRange{arith::ConstantIndexOp::create(b, loc, g)});
+    all = all ? vector::makeArithReduction(b, loc, combining, all, e) : e;
+  }
+  return all;
+}
+
 /// Lowers the linalg ops of one tile point's body, which `lanes` lanes of a
 /// subgroup run together (each with its own private buffers), to loops
 /// that share the work: a reduction into the point's private state runs
@@ -531,9 +577,9 @@ static int64_t chooseLaneDim(linalg::LinalgOp op,
 /// the online update) runs on every lane alike, which keeps each lane's
 /// copy of the state whole.
 static LogicalResult distributeOverLanes(RewriterBase &rewriter,
-                                         Operation *kernel, Region &body,
+                                         gpu::LaunchOp kernel, Region &body,
                                          Value lane, int64_t lanes,
-                                         int64_t vectorBytes) {
+                                         int64_t subgroup, int64_t vectorBytes) {
   SmallVector<linalg::LinalgOp> ops;
   body.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
   // How many ops touch each kernel argument: an output that one op alone
@@ -669,9 +715,8 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
           ivs.push_back(each.getInductionVar());
         }
         Value v = memref::LoadOp::create(rewriter, loc, out, ivs);
-        Value all = gpu::SubgroupReduceOp::create(
-            rewriter, loc, v, combiner->first, /*uniform=*/true,
-            static_cast<uint32_t>(lanes));
+        Value all = combineLanes(rewriter, loc, kernel, v, combiner->first,
+                                 lane, lanes, subgroup);
         auto store = memref::StoreOp::create(rewriter, loc, all, out, ivs);
         last = outermost ? outermost : store.getOperation();
       }
@@ -756,7 +801,7 @@ struct GPUMapTilesPass
   }
 
   /// Threads per block and per point of this kernel.
-  int64_t blockThreads = 0, pointLanes = 0;
+  int64_t blockThreads = 0, pointLanes = 0, subgroupSize = 0;
   Value laneValue;
   /// Launches whose points several lanes share, with their lane index;
   /// their linalg ops are spread over the lanes once every buffer has its
@@ -867,10 +912,16 @@ struct GPUMapTilesPass
           << int64_t(threads);
       return signalPassFailure();
     }
-    if (lanes < 1 || lanes > 64 || threads % lanes != 0) {
-      fn.emitError("einfuse-gpu-map-tiles: lanes must be in [1, 64] and "
+    if (lanes < 1 || lanes > 1024 || threads % lanes != 0) {
+      fn.emitError("einfuse-gpu-map-tiles: lanes must be in [1, 1024] and "
                    "divide threads (")
           << int64_t(threads) << "), got " << int64_t(lanes);
+      return signalPassFailure();
+    }
+    if (subgroup < 0 || subgroup > 64) {
+      fn.emitError("einfuse-gpu-map-tiles: subgroup must be in [1, 64] (0: "
+                   "the lanes), got ")
+          << int64_t(subgroup);
       return signalPassFailure();
     }
     if (vectorBytes < 0 || vectorBytes > 64 ||
@@ -886,6 +937,14 @@ struct GPUMapTilesPass
     if (auto config = ein::GPUConfigAttr::lookup(fn)) {
       blockThreads = config.getThreads();
       pointLanes = config.getLanes();
+    }
+    // A point of more lanes than a subgroup takes whole subgroups.
+    subgroupSize = subgroup ? int64_t(subgroup) : std::min<int64_t>(pointLanes, 64);
+    if (pointLanes > subgroupSize && pointLanes % subgroupSize != 0) {
+      fn.emitError("einfuse-gpu-map-tiles: ")
+          << pointLanes << " lanes per point are not whole subgroups of "
+          << subgroupSize;
+      return signalPassFailure();
     }
     if (fn.getBody().getBlocks().size() != 1) {
       fn.emitError("unsupported on GPU: a kernel body of more than one block");
@@ -940,7 +999,7 @@ struct GPUMapTilesPass
     IRRewriter rewriter(&getContext());
     for (auto [launch, lane, perPoint] : shared)
       if (failed(distributeOverLanes(rewriter, launch, launch.getBody(), lane,
-                                     perPoint, vectorBytes)))
+                                     perPoint, subgroupSize, vectorBytes)))
         return signalPassFailure();
     // A thread's buffers (static allocas: its iteration state and tiles)
     // move to the kernel's entry block. Back ends that cannot allocate

@@ -84,7 +84,7 @@ public:
   gpu::Runtime getRuntime() const override { return gpu::Runtime::CUDA; }
   unsigned getSubgroupSize() const override { return 32; }
   gpu::GPUConfig getDefaultConfig() const override {
-    return {128, 64, 32, 16, 4};
+    return {128, 64, 32, 16, 4, 256};
   }
   void loadDialects(MLIRContext *ctx) const override { prepareContext(ctx); }
   void getDependentDialects(DialectRegistry &registry) const override {
