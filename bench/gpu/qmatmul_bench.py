@@ -32,7 +32,11 @@ KEY = "bench_qmm_w4a16"
 # Configurations timed beside the target's default: (label, #ein.gpu_config
 # parameters pinned on the kernel function).
 VARIANTS = [("mt8", "threads = 128, lanes = 32, tile_size = 64, matrix_tile = 8"),
-            ("mt16_t32", "threads = 32, lanes = 32, tile_size = 64, matrix_tile = 16")]
+            ("mt16_t32", "threads = 32, lanes = 32, tile_size = 64, matrix_tile = 16"),
+            # No matrix instruction: a warp per output element, its lanes
+            # over K (the GEMV shape, 16-byte weight loads per lane).
+            ("lanes", "threads = 128, lanes = 32, tile_size = 64, matrix_tile = 1"),
+            ("lanes_t256", "threads = 256, lanes = 32, tile_size = 64, matrix_tile = 1")]
 
 
 def source(config: str = "") -> str:

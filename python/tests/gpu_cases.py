@@ -558,6 +558,9 @@ SIZES = [1, 2, 3, 5, 7, 13, 17, 31, 63, 64, 65, 127, 128, 129]
 SIZES_LARGE = [255, 257, 509, 1031]
 COLS = [1, 2, 3, 7, 17, 63, 64, 65, 127, 128, 129, 255, 257, 1000]
 COLS_LARGE = [2048, 4099]
+# Long rows of row-wise cascades: past their block (256 lanes x 8) and
+# their tile of 8192 (several tiles, a partial last one).
+ROW_COLS_LARGE = COLS_LARGE + [8192, 20011]
 ROWS = [1, 2, 3, 5, 7, 13, 31, 63, 64, 65, 127, 129]
 ROWS_LARGE = [255, 1024, 4097]
 
@@ -581,9 +584,11 @@ def _rows_shapes(rng, i, large):
     if i < len(ROW_EDGES):
         n, c = ROW_EDGES[i]
     elif large and i == len(ROW_EDGES):  # long rows (many tiles) on the GPU
-        n, c = _pick(rng, ROWS, ROWS_LARGE, large), int(rng.choice(COLS_LARGE))
+        n, c = _pick(rng, ROWS, ROWS_LARGE, large), int(rng.choice(ROW_COLS_LARGE))
     else:
-        n, c = _pick(rng, ROWS, ROWS_LARGE, large), _pick(rng, COLS, COLS_LARGE, large)
+        n, c = _pick(rng, ROWS, ROWS_LARGE, large), _pick(rng, COLS, ROW_COLS_LARGE, large)
+    if c > 4099:
+        n = min(n, 65)  # keeps the float64 reference small
     return {"n": n, "c": c}, False
 
 

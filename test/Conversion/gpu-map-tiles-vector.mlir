@@ -159,3 +159,56 @@ func.func @shifted(%x: memref<?x?xf32>) {
   } {mapping = [#gpu.thread<linear_dim_0>]}
   return
 }
+
+// -----
+
+// Packed and grouped reads along the row: int4 weights two to a byte
+// (index k floordiv 2) and a scale per group of 128 (k floordiv 128). The
+// chunk is 32 elements, so that the packed weights take 16 bytes per lane:
+// 32 bf16 activations (64 bytes), 16 bytes of weights, and one scale the
+// whole chunk shares.
+
+// CHECK-LABEL: func.func @w4_dot
+// CHECK:         scf.if
+// CHECK:           scf.for %[[C:.*]] = %{{.*}} to %{{.*}} step %c2048 {
+// CHECK:             vector.load %{{.*}}[%{{.*}}, %[[C]]] {alignment = 16 : i64} : {{.*}}, vector<32xbf16>
+// CHECK:             %[[B:.*]] = arith.divui %[[C]], %c2
+// CHECK:             vector.load %{{.*}}[%{{.*}}, %[[B]]] {alignment = 16 : i64} : {{.*}}, vector<16xi8>
+// CHECK:             %[[G:.*]] = arith.divui %[[C]], %c128
+// CHECK:             %[[S:.*]] = memref.load %{{.*}}[%{{.*}}, %[[G]]] : memref<1x?xbf16
+// CHECK:             arith.extf %[[S]]
+// CHECK:         } else {
+func.func @w4_dot(%x: memref<?x?xbf16>, %w: memref<?x?xi8>, %s: memref<?x?xbf16>, %y: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x?xbf16>
+  %k = memref.dim %x, %c1 : memref<?x?xbf16>
+  %kb = memref.dim %w, %c1 : memref<?x?xi8>
+  %kg = memref.dim %s, %c1 : memref<?x?xbf16>
+  scf.forall (%i) in (%n) {
+    %acc = memref.alloca() : memref<1xf32>
+    linalg.fill ins(%zero : f32) outs(%acc : memref<1xf32>)
+    %xr = memref.subview %x[%i, 0] [1, %k] [1, 1] : memref<?x?xbf16> to memref<1x?xbf16, strided<[?, 1], offset: ?>>
+    %wr = memref.subview %w[%i, 0] [1, %kb] [1, 1] : memref<?x?xi8> to memref<1x?xi8, strided<[?, 1], offset: ?>>
+    %sr = memref.subview %s[%i, 0] [1, %kg] [1, 1] : memref<?x?xbf16> to memref<1x?xbf16, strided<[?, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(a, b) -> (a, b)>, affine_map<(a, b) -> (a, b floordiv 2)>, affine_map<(a, b) -> (a, b floordiv 128)>, affine_map<(a, b) -> (a)>], iterator_types = ["parallel", "reduction"]}
+        ins(%xr, %wr, %sr : memref<1x?xbf16, strided<[?, 1], offset: ?>>, memref<1x?xi8, strided<[?, 1], offset: ?>>, memref<1x?xbf16, strided<[?, 1], offset: ?>>) outs(%acc : memref<1xf32>) {
+    ^bb0(%a: bf16, %b: i8, %g: bf16, %o: f32):
+      %kk = linalg.index 1 : index
+      %odd = arith.remui %kk, %c1 : index
+      %sh = arith.index_cast %odd : index to i8
+      %q = arith.shrui %b, %sh : i8
+      %qf = arith.sitofp %q : i8 to f32
+      %gf = arith.extf %g : bf16 to f32
+      %af = arith.extf %a : bf16 to f32
+      %wv = arith.mulf %qf, %gf : f32
+      %p = arith.mulf %af, %wv : f32
+      %r = arith.addf %o, %p : f32
+      linalg.yield %r : f32
+    }
+    %out = memref.subview %y[%i] [1] [1] : memref<?xf32> to memref<1xf32, strided<[1], offset: ?>>
+    memref.copy %acc, %out : memref<1xf32> to memref<1xf32, strided<[1], offset: ?>>
+  } {mapping = [#gpu.thread<linear_dim_0>]}
+  return
+}

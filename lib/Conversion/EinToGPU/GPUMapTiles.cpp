@@ -244,19 +244,25 @@ static std::optional<int64_t> elementBytes(MemRefType type) {
 
 /// Rewrites a lane loop over a row (`loop`, already lane-cyclic: lane j
 /// takes lb + j, lb + j + lanes, ... of [lb, ub)) so that a lane takes
-/// `vectorBytes` of the row at a time: lane j the chunks j, j + lanes, ...
-/// of V elements, each access of the body to a kernel argument along the
-/// row becoming one vector load (before the chunk's V copies of the body)
-/// or one vector store (after them); the last partial chunk runs element by
-/// element over the lanes. Vector accesses need the row's chunks aligned,
-/// which only the run-time addresses show, so the loop is versioned: the
-/// chunked loop when every such access starts aligned, the lane-cyclic one
-/// otherwise. Upstream's vectorizers work on linalg ops or whole loops of
-/// one thread; what is new here is the chunk-per-lane split of a loop that
-/// subgroup lanes share, and the alignment versioning of a memref of
-/// run-time strides. Returns the chunked loop, or null where nothing is to
-/// be gained or the body's accesses do not allow it (a store the chunk
-/// could not defer, a read of what it stores through another view).
+/// about `vectorBytes` of the row at a time: lane j the chunks j,
+/// j + lanes, ... of V elements, each access of the body to a kernel
+/// argument along the row becoming one vector load (before the chunk's V
+/// copies of the body) or one vector store (after them); the last partial
+/// chunk runs element by element over the lanes. An access at the row's
+/// index divided by a constant D (packed sub-byte weights: D = 2 for int4;
+/// a scale per group: D = the group size) reads V / D elements, or one
+/// element the whole chunk shares when D is a multiple of V. V makes the
+/// widest of those vectors `vectorBytes` (at most 32 elements). Vector
+/// accesses need the row's chunks aligned, which only the run-time
+/// addresses show, so the loop is versioned: the chunked loop when every
+/// such access starts aligned (and the row starts at a multiple of V where
+/// the index is divided), the lane-cyclic one otherwise. Upstream's
+/// vectorizers work on linalg ops or whole loops of one thread; what is new
+/// here is the chunk-per-lane split of a loop that subgroup lanes share,
+/// and the alignment versioning of a memref of run-time strides. Returns
+/// the chunked loop, or null where nothing is to be gained or the body's
+/// accesses do not allow it (a store the chunk could not defer, a read of
+/// what it stores through another view).
 static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
                                     scf::ForOp loop, Value lb, Value ub,
                                     Value lane, int64_t lanes,
@@ -275,11 +281,31 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
       return apply.getMapOperands().front();
     return v;
   };
+  // The D of an index `iv floordiv D` (1 for `iv`), if it is one.
+  auto groupOf = [&](Value v) -> std::optional<int64_t> {
+    if (rowIndex(v) == iv)
+      return 1;
+    auto apply = v.getDefiningOp<affine::AffineApplyOp>();
+    if (!apply || apply.getMapOperands().size() != 1 ||
+        apply.getMapOperands().front() != iv ||
+        apply.getAffineMap().getNumResults() != 1)
+      return std::nullopt;
+    auto div = dyn_cast<AffineBinaryOpExpr>(apply.getAffineMap().getResult(0));
+    if (!div || div.getKind() != AffineExprKind::FloorDiv ||
+        !isa<AffineDimExpr, AffineSymbolExpr>(div.getLHS()))
+      return std::nullopt;
+    auto d = dyn_cast<AffineConstantExpr>(div.getRHS());
+    if (!d || d.getValue() < 2)
+      return std::nullopt;
+    return d.getValue();
+  };
   struct Access {
     Operation *op;
     Value memref;
     SmallVector<Value> outer; // the indices but the last (the row's)
     int64_t bytes;
+    int64_t group;    // the row's index divided by this
+    int64_t elements; // per chunk (1: one element the chunk shares)
   };
   SmallVector<Access> loads, stores;
   SmallVector<Operation *> otherLoads;
@@ -301,10 +327,12 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
     ValueRange idx = load ? load.getIndices() : store.getIndices();
     auto type = cast<MemRefType>(m.getType());
     std::optional<int64_t> bytes = elementBytes(type);
+    std::optional<int64_t> group =
+        idx.empty() ? std::nullopt : groupOf(idx.back());
     SmallVector<int64_t> strides;
     int64_t offset;
-    bool ok = op->getBlock() == body && bytes && !idx.empty() &&
-              rowIndex(idx.back()) == iv &&
+    bool ok = op->getBlock() == body && bytes && group &&
+              (load || *group == 1) &&
               succeeded(type.getStridesAndOffset(strides, offset)) &&
               (strides.back() == 1 || ShapedType::isDynamic(strides.back())) &&
               llvm::all_of(idx.drop_back(), [&](Value v) {
@@ -317,7 +345,8 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
         otherLoads.push_back(op);
       return;
     }
-    Access a{op, m, llvm::map_to_vector(idx.drop_back(), rowIndex), *bytes};
+    Access a{op, m, llvm::map_to_vector(idx.drop_back(), rowIndex), *bytes,
+             *group, 0};
     (load ? loads : stores).push_back(std::move(a));
   });
   if (blocked || (loads.empty() && stores.empty()))
@@ -332,7 +361,7 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
         return nullptr;
     for (const Access &l : loads)
       if (rootOf(l.memref) == root &&
-          (l.memref != s.memref ||
+          (l.memref != s.memref || l.group != 1 ||
            !llvm::all_of(llvm::zip(l.outer, s.outer), [](auto p) {
              auto [x, y] = p;
              return x == y || (getConstantIntValue(x) &&
@@ -340,11 +369,34 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
            })))
         return nullptr;
   }
-  int64_t narrowest = vectorBytes;
+  // V: the widest access takes vectorBytes per chunk.
+  int64_t width = 1;
   for (const Access &a : llvm::concat<const Access>(loads, stores))
-    narrowest = std::min(narrowest, a.bytes);
-  int64_t width = vectorBytes / narrowest;
+    if (a.group == 1 || a.bytes <= vectorBytes)
+      width = std::max(width, vectorBytes * a.group / a.bytes);
+  width = std::min<int64_t>(width, 32);
   if (width < 2 || !llvm::isPowerOf2_64(width))
+    return nullptr;
+  // An access divided by D reads V / D elements per chunk, or one when D
+  // is a multiple of V; other divisors stay element by element.
+  bool grouped = false;
+  for (Access &a : llvm::concat<Access>(loads, stores)) {
+    if (a.group <= width && width % a.group == 0)
+      a.elements = width / a.group;
+    else if (a.group % width == 0)
+      a.elements = 1;
+    grouped |= a.group > 1;
+  }
+  for (auto *list : {&loads, &stores})
+    for (auto it = list->begin(); it != list->end();) {
+      if (it->elements > 0) {
+        ++it;
+        continue;
+      }
+      otherLoads.push_back(it->op);
+      it = list->erase(it);
+    }
+  if (loads.empty() && stores.empty())
     return nullptr;
 
   Location loc = loop.getLoc();
@@ -352,33 +404,47 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
   auto cst = [&](int64_t v) {
     return arith::ConstantIndexOp::create(rewriter, loc, v).getResult();
   };
-  // Aligned when each access's first chunk is (its address at lb) and its
-  // row is contiguous (a stride of 1, which bufferization's views may
-  // leave to run time).
+  // Aligned when each vector access's first chunk is (its address at lb)
+  // and its row is contiguous (a stride of 1, which bufferization's views
+  // may leave to run time); a divided index also needs the row to start at
+  // a multiple of V, so that a chunk starts a group.
   Value aligned;
+  auto both = [&](Value ok) {
+    aligned = aligned ? arith::AndIOp::create(rewriter, loc, aligned, ok) : ok;
+  };
+  if (grouped && !(getConstantIntValue(lb) &&
+                   *getConstantIntValue(lb) % width == 0))
+    both(arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::eq,
+        arith::RemUIOp::create(rewriter, loc, lb, cst(width)), cst(0)));
   for (const Access &a : llvm::concat<const Access>(loads, stores)) {
-    int64_t align = std::min(vectorBytes, width * a.bytes);
+    if (a.elements < 2)
+      continue;
+    int64_t align = std::min(vectorBytes, a.elements * a.bytes);
     auto meta = memref::ExtractStridedMetadataOp::create(rewriter, loc, a.memref);
     Value element = meta.getOffset();
     for (auto [i, v] : llvm::enumerate(a.outer))
       element = arith::AddIOp::create(
           rewriter, loc, element,
           arith::MulIOp::create(rewriter, loc, v, meta.getStrides()[i]));
-    element = arith::AddIOp::create(rewriter, loc, element, lb);
+    Value first = a.group == 1 ? lb
+                               : arith::DivUIOp::create(rewriter, loc, lb,
+                                                        cst(a.group))
+                                     .getResult();
+    element = arith::AddIOp::create(rewriter, loc, element, first);
     Value base =
         memref::ExtractAlignedPointerAsIndexOp::create(rewriter, loc, a.memref);
     Value address = arith::AddIOp::create(
         rewriter, loc, base,
         arith::MulIOp::create(rewriter, loc, element, cst(a.bytes)));
     Value rem = arith::RemUIOp::create(rewriter, loc, address, cst(align));
-    Value ok = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
-                                     rem, cst(0));
-    ok = arith::AndIOp::create(
-        rewriter, loc, ok,
-        arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
-                              meta.getStrides().back(), cst(1)));
-    aligned = aligned ? arith::AndIOp::create(rewriter, loc, aligned, ok) : ok;
+    both(arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq, rem,
+                               cst(0)));
+    both(arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::eq,
+                               meta.getStrides().back(), cst(1)));
   }
+  if (!aligned)
+    aligned = arith::ConstantIntOp::create(rewriter, loc, 1, 1);
   // Whole chunks cover [lb, tail); the rest runs element by element.
   Value span = arith::MaxSIOp::create(
       rewriter, loc, arith::SubIOp::create(rewriter, loc, ub, lb), cst(0));
@@ -400,15 +466,25 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
 
   rewriter.setInsertionPoint(chunks.getBody()->getTerminator());
   Value c = chunks.getInductionVar();
-  DenseMap<Operation *, Value> vectors;
+  auto lastIndex = [&](const Access &a) {
+    return a.group == 1 ? c
+                        : arith::DivUIOp::create(rewriter, loc, c, cst(a.group))
+                              .getResult();
+  };
+  DenseMap<Operation *, std::pair<Value, int64_t>> values; // value, group
   for (const Access &a : loads) {
     SmallVector<Value> idx(a.outer);
-    idx.push_back(c);
-    auto type = VectorType::get(
-        {width}, cast<MemRefType>(a.memref.getType()).getElementType());
-    vectors[a.op] = vector::LoadOp::create(
-        rewriter, loc, type, a.memref, idx, /*nontemporal=*/false,
-        llvm::MaybeAlign(std::min(vectorBytes, width * a.bytes)));
+    idx.push_back(lastIndex(a));
+    Type element = cast<MemRefType>(a.memref.getType()).getElementType();
+    Value v;
+    if (a.elements == 1)
+      v = memref::LoadOp::create(rewriter, loc, a.memref, idx);
+    else
+      v = vector::LoadOp::create(
+          rewriter, loc, VectorType::get({a.elements}, element), a.memref, idx,
+          /*nontemporal=*/false,
+          llvm::MaybeAlign(std::min(vectorBytes, a.elements * a.bytes)));
+    values[a.op] = {v, a.elements == 1 ? 0 : a.group};
   }
   DenseMap<Operation *, SmallVector<Value>> stored;
   for (int64_t v = 0; v < width; ++v) {
@@ -416,9 +492,13 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
     map.map(iv, v == 0 ? c : arith::AddIOp::create(rewriter, loc, c, cst(v))
                                  .getResult());
     for (Operation &op : body->without_terminator()) {
-      if (auto it = vectors.find(&op); it != vectors.end()) {
+      if (auto it = values.find(&op); it != values.end()) {
+        auto [value, group] = it->second;
         map.map(op.getResult(0),
-                vector::ExtractOp::create(rewriter, loc, it->second, v));
+                group == 0 ? value
+                           : vector::ExtractOp::create(rewriter, loc, value,
+                                                       v / group)
+                                 .getResult());
         continue;
       }
       if (auto store = dyn_cast<memref::StoreOp>(op);
