@@ -208,14 +208,18 @@ def EinfuseGPUConfig : Pass<"einfuse-gpu-config", "::mlir::ModuleOp"> {
     lanes, tile_size, matrix_tile>`), from the target's defaults
     (GPUTargetInfo::getDefaultConfig), the options (0: the default) and the
     kernel's shape: without a contraction of two tensors (softmax, norms)
-    the tile is 1024 (the tiles hold no values, and long ones amortise the
-    lanes' combines), with one the target's (64: a lane keeps a tile of
-    scores); matrix tiles need lanes equal to the subgroup size. Every
-    later step reads its parameters from the attribute, so the
-    configuration is in the IR, and a function that already has one keeps
-    it (a user can pin a kernel's configuration). Error: a function's own
-    configuration asks for matrix tiles with lanes other than the target's
-    subgroup size.
+    a block of the target's row threads takes each row (`lanes = threads`,
+    256: a row's passes then read it from the caches) with tiles of 8192,
+    unless `threads` or `lanes` is given or the rows are known to be short
+    (a subgroup per row and tiles of 1024 then: the tiles hold no values,
+    and long ones amortise the lanes' combines); with a contraction the
+    target's tile (64: a lane keeps a tile of scores); matrix tiles need
+    lanes equal to the subgroup size. Every later step reads its parameters
+    from the attribute, so the configuration is in the IR, and a function
+    that already has one keeps it (a user can pin a kernel's
+    configuration). Errors: a function's own configuration asks for matrix
+    tiles with lanes other than the target's subgroup size, or for more
+    lanes than a subgroup that are not whole subgroups.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"nvidia:sm_90a\"",
@@ -223,7 +227,8 @@ def EinfuseGPUConfig : Pass<"einfuse-gpu-config", "::mlir::ModuleOp"> {
     Option<"threads", "threads", "int64_t", /*default=*/"0",
            "Threads per block (0: the target's default)">,
     Option<"lanes", "lanes", "int64_t", /*default=*/"0",
-           "Threads per tile point (0: the target's subgroup size)">,
+           "Threads per tile point (0: by the kernel's shape: the subgroup "
+           "size, or a block per row for row-wise cascades)">,
     Option<"tileSize", "tile-size", "int64_t", /*default=*/"0",
            "Tile of the iterated rank (0: by the kernel's shape)">,
     Option<"matrixTile", "matrix-tile", "int64_t", /*default=*/"0",

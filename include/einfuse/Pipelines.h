@@ -137,9 +137,10 @@ struct GPUPipelineOptions
       llvm::cl::init(0)};
   Option<int64_t> lanes{
       *this, "lanes",
-      llvm::cl::desc("Threads per tile point: 1 (a thread per row), or the "
-                     "subgroup size (reductions across its lanes; 0: the "
-                     "target's subgroup size)"),
+      llvm::cl::desc("Threads per tile point: 1 (a thread per row), the "
+                     "subgroup size (reductions across its lanes), or whole "
+                     "subgroups up to the block (a block per row; 0: by the "
+                     "kernel's shape)"),
       llvm::cl::init(0)};
   Option<int64_t> matrixTile{
       *this, "matrix-tile",
