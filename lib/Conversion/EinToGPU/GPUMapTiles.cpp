@@ -201,22 +201,6 @@ static LogicalResult reuseOutput(memref::AllocOp alloc) {
   return success();
 }
 
-/// Whether `buffer` is the thread's own memory (it comes from an alloca or
-/// alloc inside the kernel) rather than one of the kernel's arguments.
-static bool isPrivate(Value buffer, Operation *kernel) {
-  while (Operation *def = buffer.getDefiningOp()) {
-    if (isa<memref::AllocaOp, memref::AllocOp>(def))
-      return kernel->isProperAncestor(def);
-    if (isa<memref::SubViewOp, memref::CastOp, memref::ReinterpretCastOp,
-            memref::ExpandShapeOp, memref::CollapseShapeOp>(def)) {
-      buffer = def->getOperand(0);
-      continue;
-    }
-    return false;
-  }
-  return false;
-}
-
 /// The buffer `buffer` is a view of (through subviews, casts and
 /// reshapes): a kernel argument or an allocation.
 static Value rootOf(Value buffer) {
@@ -227,6 +211,14 @@ static Value rootOf(Value buffer) {
     buffer = def->getOperand(0);
   }
   return buffer;
+}
+
+/// Whether `buffer` is the thread's own memory (a view of an alloca or
+/// alloc inside the kernel) rather than one of the kernel's arguments.
+static bool isPrivate(Value buffer, Operation *kernel) {
+  Operation *def = rootOf(buffer).getDefiningOp();
+  return def && isa<memref::AllocaOp, memref::AllocOp>(def) &&
+         kernel->isProperAncestor(def);
 }
 
 /// Whether the elements of `type` are whole bytes in number a power of two
