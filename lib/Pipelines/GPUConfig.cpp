@@ -55,7 +55,8 @@ static bool hasShortRows(func::FuncOp fn, int64_t limit) {
     int64_t row = 1;
     for (unsigned r : e.getReducedRankPositions()) {
       int64_t extent = ShapedType::kDynamic;
-      for (unsigned i = 0; i < e.getInputs().size() && ShapedType::isDynamic(extent); ++i) {
+      for (unsigned i = 0;
+           i < e.getInputs().size() && ShapedType::isDynamic(extent); ++i) {
         auto type = dyn_cast<ShapedType>(e.getInputs()[i].getType());
         if (!type || !type.hasRank())
           continue;
@@ -126,11 +127,11 @@ struct GPUConfigPass : public impl::EinfuseGPUConfigBase<GPUConfigPass> {
         config.tileSize = tileSize ? int64_t(tileSize) : base.tileSize;
       } else {
         // A row-wise cascade keeps no tile of values: long tiles amortise
-        // the lanes' combines. A block takes a row (the target's
-        // rowThreads, unless threads or lanes are given, or the rows are
-        // short): the few rows in flight stay in the caches between a
-        // row's passes, which a subgroup per row (many rows in flight)
-        // reads from memory again.
+        // the lanes' combines. A block takes a row (of the target's
+        // rowThreads, or of the given threads; not when lanes are given or
+        // the rows are short): the few rows in flight stay in the caches
+        // between a row's passes, which a subgroup per row (many rows in
+        // flight) reads from memory again.
         config.tileSize = tileSize ? int64_t(tileSize) : 1024;
         if (base.rowThreads && !lanes &&
             !hasShortRows(fn, 8 * base.rowThreads)) {

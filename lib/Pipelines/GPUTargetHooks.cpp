@@ -21,10 +21,10 @@
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 #include "llvm/Support/MathExtras.h"
 
 namespace einfuse {
@@ -53,7 +53,8 @@ static void hoistReciprocals(Operation *root) {
       while (Operation *def = m.getDefiningOp()) {
         if (isa<memref::AllocaOp>(def))
           return def;
-        if (!isa<memref::SubViewOp, memref::CastOp, memref::ReinterpretCastOp>(def))
+        if (!isa<memref::SubViewOp, memref::CastOp, memref::ReinterpretCastOp>(
+                def))
           return nullptr;
         m = def->getOperand(0);
       }
@@ -121,8 +122,8 @@ static void hoistReciprocals(Operation *root) {
     Value &r = reciprocals[{d, outermost.getOperation()}];
     if (!r) {
       OpBuilder b(outermost);
-      Value one = arith::ConstantOp::create(
-          b, div.getLoc(), b.getFloatAttr(div.getType(), 1.0));
+      Value one = arith::ConstantOp::create(b, div.getLoc(),
+                                            b.getFloatAttr(div.getType(), 1.0));
       r = arith::DivFOp::create(b, div.getLoc(), one, d);
     }
     OpBuilder b(div);

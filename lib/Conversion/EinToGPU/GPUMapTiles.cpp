@@ -323,13 +323,12 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
         idx.empty() ? std::nullopt : groupOf(idx.back());
     SmallVector<int64_t> strides;
     int64_t offset;
-    bool ok = op->getBlock() == body && bytes && group &&
-              (load || *group == 1) &&
-              succeeded(type.getStridesAndOffset(strides, offset)) &&
-              (strides.back() == 1 || ShapedType::isDynamic(strides.back())) &&
-              llvm::all_of(idx.drop_back(), [&](Value v) {
-                return loop.isDefinedOutsideOfLoop(v);
-              });
+    bool ok =
+        op->getBlock() == body && bytes && group && (load || *group == 1) &&
+        succeeded(type.getStridesAndOffset(strides, offset)) &&
+        (strides.back() == 1 || ShapedType::isDynamic(strides.back())) &&
+        llvm::all_of(idx.drop_back(),
+                     [&](Value v) { return loop.isDefinedOutsideOfLoop(v); });
     if (!ok) {
       if (store)
         blocked = true; // a store the chunk could not defer
@@ -338,7 +337,7 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
       return;
     }
     Access a{op, m, llvm::map_to_vector(idx.drop_back(), rowIndex), *bytes,
-             *group, 0};
+             *group, /*elements=*/0};
     (load ? loads : stores).push_back(std::move(a));
   });
   if (blocked || (loads.empty() && stores.empty()))
@@ -356,8 +355,9 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
           (l.memref != s.memref || l.group != 1 ||
            !llvm::all_of(llvm::zip(l.outer, s.outer), [](auto p) {
              auto [x, y] = p;
-             return x == y || (getConstantIntValue(x) &&
-                               getConstantIntValue(x) == getConstantIntValue(y));
+             return x == y ||
+                    (getConstantIntValue(x) &&
+                     getConstantIntValue(x) == getConstantIntValue(y));
            })))
         return nullptr;
   }
@@ -404,8 +404,8 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
   auto both = [&](Value ok) {
     aligned = aligned ? arith::AndIOp::create(rewriter, loc, aligned, ok) : ok;
   };
-  if (grouped && !(getConstantIntValue(lb) &&
-                   *getConstantIntValue(lb) % width == 0))
+  if (grouped &&
+      !(getConstantIntValue(lb) && *getConstantIntValue(lb) % width == 0))
     both(arith::CmpIOp::create(
         rewriter, loc, arith::CmpIPredicate::eq,
         arith::RemUIOp::create(rewriter, loc, lb, cst(width)), cst(0)));
@@ -413,16 +413,17 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
     if (a.elements < 2)
       continue;
     int64_t align = std::min(vectorBytes, a.elements * a.bytes);
-    auto meta = memref::ExtractStridedMetadataOp::create(rewriter, loc, a.memref);
+    auto meta =
+        memref::ExtractStridedMetadataOp::create(rewriter, loc, a.memref);
     Value element = meta.getOffset();
     for (auto [i, v] : llvm::enumerate(a.outer))
       element = arith::AddIOp::create(
           rewriter, loc, element,
           arith::MulIOp::create(rewriter, loc, v, meta.getStrides()[i]));
-    Value first = a.group == 1 ? lb
-                               : arith::DivUIOp::create(rewriter, loc, lb,
-                                                        cst(a.group))
-                                     .getResult();
+    Value first = a.group == 1
+                      ? lb
+                      : arith::DivUIOp::create(rewriter, loc, lb, cst(a.group))
+                            .getResult();
     element = arith::AddIOp::create(rewriter, loc, element, first);
     Value base =
         memref::ExtractAlignedPointerAsIndexOp::create(rewriter, loc, a.memref);
@@ -449,9 +450,10 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
 
   rewriter.setInsertionPoint(version.thenBlock()->getTerminator());
   Value first = arith::AddIOp::create(
-      rewriter, loc, lb, arith::MulIOp::create(rewriter, loc, lane, cst(width)));
-  auto chunks = scf::ForOp::create(rewriter, loc, first, tail,
-                                   cst(lanes * width));
+      rewriter, loc, lb,
+      arith::MulIOp::create(rewriter, loc, lane, cst(width)));
+  auto chunks =
+      scf::ForOp::create(rewriter, loc, first, tail, cst(lanes * width));
   Value restStart = arith::AddIOp::create(rewriter, loc, tail, lane);
   auto rest = cast<scf::ForOp>(rewriter.clone(*loop));
   rest.getLowerBoundMutable().assign(restStart);
@@ -481,21 +483,23 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
   DenseMap<Operation *, SmallVector<Value>> stored;
   for (int64_t v = 0; v < width; ++v) {
     IRMapping map;
-    map.map(iv, v == 0 ? c : arith::AddIOp::create(rewriter, loc, c, cst(v))
-                                 .getResult());
+    map.map(iv,
+            v == 0
+                ? c
+                : arith::AddIOp::create(rewriter, loc, c, cst(v)).getResult());
     for (Operation &op : body->without_terminator()) {
       if (auto it = values.find(&op); it != values.end()) {
         auto [value, group] = it->second;
         map.map(op.getResult(0),
-                group == 0 ? value
-                           : vector::ExtractOp::create(rewriter, loc, value,
-                                                       v / group)
-                                 .getResult());
+                group == 0
+                    ? value
+                    : vector::ExtractOp::create(rewriter, loc, value, v / group)
+                          .getResult());
         continue;
       }
       if (auto store = dyn_cast<memref::StoreOp>(op);
-          store && llvm::any_of(stores,
-                                [&](const Access &a) { return a.op == &op; })) {
+          store &&
+          llvm::any_of(stores, [&](const Access &a) { return a.op == &op; })) {
         stored[&op].push_back(map.lookupOrDefault(store.getValueToStore()));
         continue;
       }
@@ -507,11 +511,12 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
     idx.push_back(c);
     auto type = VectorType::get(
         {width}, cast<MemRefType>(a.memref.getType()).getElementType());
-    Value all = vector::FromElementsOp::create(rewriter, loc, type, stored[a.op]);
-    vector::StoreOp::create(rewriter, loc, all, a.memref, idx,
-                            /*nontemporal=*/false,
-                            llvm::MaybeAlign(std::min(vectorBytes,
-                                                      width * a.bytes)));
+    Value all =
+        vector::FromElementsOp::create(rewriter, loc, type, stored[a.op]);
+    vector::StoreOp::create(
+        rewriter, loc, all, a.memref, idx,
+        /*nontemporal=*/false,
+        llvm::MaybeAlign(std::min(vectorBytes, width * a.bytes)));
   }
   return chunks;
 }
@@ -609,23 +614,24 @@ static Value combineLanes(OpBuilder &b, Location loc, gpu::LaunchOp kernel,
   if (lanes <= subgroup)
     return part;
   int64_t groups = lanes / subgroup;
-  auto space = gpu::AddressSpaceAttr::get(b.getContext(),
-                                          gpu::AddressSpace::Workgroup);
-  auto type = MemRefType::get({groups}, v.getType(), MemRefLayoutAttrInterface(),
-                              space);
+  auto space =
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  auto type = MemRefType::get({groups}, v.getType(),
+                              MemRefLayoutAttrInterface(), space);
   BlockArgument buffer = kernel.addWorkgroupAttribution(type, loc);
   Value size = arith::ConstantIndexOp::create(b, loc, subgroup);
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   gpu::BarrierOp::create(b, loc);
-  Value first = arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::eq,
-      arith::RemUIOp::create(b, loc, lane, size), zero);
+  Value first =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                            arith::RemUIOp::create(b, loc, lane, size), zero);
   auto leader = scf::IfOp::create(b, loc, first, /*withElse=*/false);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(leader.thenBlock());
-    memref::StoreOp::create(b, loc, part, buffer,
-                            ValueRange{arith::DivUIOp::create(b, loc, lane, size)});
+    memref::StoreOp::create(
+        b, loc, part, buffer,
+        ValueRange{arith::DivUIOp::create(b, loc, lane, size)});
   }
   gpu::BarrierOp::create(b, loc);
   vector::CombiningKind combining = gpu::convertReductionKind(kind);
@@ -651,7 +657,8 @@ static Value combineLanes(OpBuilder &b, Location loc, gpu::LaunchOp kernel,
 static LogicalResult distributeOverLanes(RewriterBase &rewriter,
                                          gpu::LaunchOp kernel, Region &body,
                                          Value lane, int64_t lanes,
-                                         int64_t subgroup, int64_t vectorBytes) {
+                                         int64_t subgroup,
+                                         int64_t vectorBytes) {
   SmallVector<linalg::LinalgOp> ops;
   body.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
   // How many ops touch each kernel argument: an output that one op alone
@@ -807,16 +814,17 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
     // A lane's innermost loop over a row, unrolled (its remainder loop
     // right after it, before the combine): several independent loads in
     // flight instead of one per trip.
-    if (laneLoop && !laneLoop.getBody()
-                         ->walk([](scf::ForOp) { return WalkResult::interrupt(); })
-                         .wasInterrupted()) {
+    if (laneLoop &&
+        !laneLoop.getBody()
+             ->walk([](scf::ForOp) { return WalkResult::interrupt(); })
+             .wasInterrupted()) {
       bool ownOutputs = llvm::all_of(op.getDpsInits(), [&](Value v) {
         return isPrivate(v, kernel) || argumentOps.lookup(rootOf(v)) <= 1;
       });
       scf::ForOp chunks;
       if (unitStep && ownOutputs)
-        chunks = vectorizeLaneLoop(rewriter, kernel, laneLoop, rowStart,
-                                   rowEnd, lane, lanes, vectorBytes);
+        chunks = vectorizeLaneLoop(rewriter, kernel, laneLoop, rowStart, rowEnd,
+                                   lane, lanes, vectorBytes);
       (void)loopUnrollByFactor(laneLoop, 4);
       if (chunks)
         (void)loopUnrollByFactor(chunks, 2);
@@ -1011,7 +1019,8 @@ struct GPUMapTilesPass
       pointLanes = config.getLanes();
     }
     // A point of more lanes than a subgroup takes whole subgroups.
-    subgroupSize = subgroup ? int64_t(subgroup) : std::min<int64_t>(pointLanes, 64);
+    subgroupSize =
+        subgroup ? int64_t(subgroup) : std::min<int64_t>(pointLanes, 64);
     if (pointLanes > subgroupSize && pointLanes % subgroupSize != 0) {
       fn.emitError("einfuse-gpu-map-tiles: ")
           << pointLanes << " lanes per point are not whole subgroups of "
