@@ -244,7 +244,9 @@ static std::optional<int64_t> elementBytes(MemRefType type) {
 /// index divided by a constant D (packed sub-byte weights: D = 2 for int4;
 /// a scale per group: D = the group size) reads V / D elements, or one
 /// element the whole chunk shares when D is a multiple of V. V makes the
-/// widest of those vectors `vectorBytes` (at most 32 elements). Vector
+/// access with the fewest bytes per element of the row (element bytes / D)
+/// move `vectorBytes` per chunk, at most 32 elements: so a grouped scale
+/// alone takes V to 32. Vector
 /// accesses need the row's chunks aligned, which only the run-time
 /// addresses show, so the loop is versioned: the chunked loop when every
 /// such access starts aligned (and the row starts at a multiple of V where
@@ -361,7 +363,9 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
            })))
         return nullptr;
   }
-  // V: the widest access takes vectorBytes per chunk.
+  // V: the access with the fewest bytes per row element (bytes / D) moves
+  // vectorBytes per chunk; at most 32 elements (the chunk's body is copied
+  // V times).
   int64_t width = 1;
   for (const Access &a : llvm::concat<const Access>(loads, stores))
     if (a.group == 1 || a.bytes <= vectorBytes)
