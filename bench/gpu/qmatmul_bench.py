@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Quantized matmul on the GPU: Einfuse's ein.qmatmul through the shared
 GPU lowering (W4A16: bf16 activations, int4 weights, groups of 128 with
-bf16 scales and zero points) at M in {1, 16, 128, 1024}, N = K = 8192,
+bf16 scales and zero points) at M in {1, 4, 8, 9, 16, 128, 1024}, N = K = 8192,
 against bf16 torch.matmul (cuBLAS) on the dequantized weights and
 torch._weight_int4pack_mm (tinygemm), timed in the same run. Each of our
 results is checked against the dequantized float reference first.
@@ -25,13 +25,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python")
 
 N = K = 8192
 GROUP = 128
-MS = [1, 16, 128, 1024]
+# 4, 8 and 9 bracket small_m (8): the lanes' kernel up to 8, mma.sync above.
+MS = [1, 4, 8, 9, 16, 128, 1024]
 KEY = "bench_qmm_w4a16"
 
 
 # Configurations timed beside the target's default: (label, #ein.gpu_config
 # parameters pinned on the kernel function).
-VARIANTS = [("mt8", "threads = 128, lanes = 32, tile_size = 64, matrix_tile = 8"),
+VARIANTS = [# The default before small_m: mma.sync at every M.
+            ("mma_only", "threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16, k_split = 4"),
+            ("mt8", "threads = 128, lanes = 32, tile_size = 64, matrix_tile = 8"),
             ("mt16_t32", "threads = 32, lanes = 32, tile_size = 64, matrix_tile = 16"),
             # No matrix instruction: a warp per output element, its lanes
             # over K (the GEMV shape, 16-byte weight loads per lane).

@@ -220,6 +220,11 @@ def EinfuseGPUConfig : Pass<"einfuse-gpu-config", "::mlir::ModuleOp"> {
     configuration). Errors: a function's own configuration asks for matrix
     tiles with lanes other than the target's subgroup size, or for more
     lanes than a subgroup that are not whole subgroups.
+
+    With matrix tiles, `small_m` (the target's, 8) sends a product whose M
+    or N extent is at most that to the lanes (a subgroup per output
+    element), the GEMV shape where a matrix tile is mostly padding;
+    `--convert-ein-to-gpu` decides it, at run time for a run-time extent.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"nvidia:sm_90a\"",
@@ -232,7 +237,11 @@ def EinfuseGPUConfig : Pass<"einfuse-gpu-config", "::mlir::ModuleOp"> {
     Option<"tileSize", "tile-size", "int64_t", /*default=*/"0",
            "Tile of the iterated rank (0: by the kernel's shape)">,
     Option<"matrixTile", "matrix-tile", "int64_t", /*default=*/"0",
-           "Matrix-instruction tile (0: the target's default, 1: none)">
+           "Matrix-instruction tile (0: the target's default, 1: none)">,
+    Option<"smallM", "small-m", "int64_t", /*default=*/"-1",
+           "Largest free extent of a matrix product that runs on the lanes "
+           "instead of the matrix instruction (-1: the target's default, "
+           "0: never)">
   ];
   let dependentDialects = ["::einfuse::ein::EinDialect"];
 }

@@ -148,6 +148,13 @@ struct GPUPipelineOptions
                      "subgroup computes with the matrix instruction (0: the "
                      "target's default; 1: no matrix instructions)"),
       llvm::cl::init(0)};
+  Option<int64_t> smallM{
+      *this, "small-m",
+      llvm::cl::desc("Largest M (or N) of a matrix product that runs on the "
+                     "lanes, a subgroup per output element, instead of the "
+                     "matrix instruction; tested at run time for a run-time "
+                     "extent (-1: the target's default, 0: never)"),
+      llvm::cl::init(-1)};
   Option<bool> lowerKernels{
       *this, "lower-kernels",
       llvm::cl::desc("Lower the outlined kernels to the LLVM dialect "

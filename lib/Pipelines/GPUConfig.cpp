@@ -88,6 +88,12 @@ struct GPUConfigPass : public impl::EinfuseGPUConfigBase<GPUConfigPass> {
         getGPUTargetInfo(target, module, getArgument());
     if (!info)
       return signalPassFailure();
+    if (smallM < -1 || smallM > ein::kMaxTileSize) {
+      emitError(module.getLoc(), "einfuse-gpu-config: small-m must be in "
+                                 "[0, 2^31] (-1: the target's default), got ")
+          << int64_t(smallM);
+      return signalPassFailure();
+    }
     gpu::GPUConfig base = info->getDefaultConfig();
     if (threads)
       base.threads = threads;
@@ -101,6 +107,10 @@ struct GPUConfigPass : public impl::EinfuseGPUConfigBase<GPUConfigPass> {
     // Subgroups share a matrix tile only when a block is one tile.
     if (base.matrixTile == 1 || base.kSplit != base.threads / base.lanes)
       base.kSplit = 1;
+    if (smallM >= 0)
+      base.smallM = smallM;
+    if (base.matrixTile == 1)
+      base.smallM = 0;
     MLIRContext *ctx = &getContext();
     StringRef name = ein::GPUConfigAttr::getAttrName();
     for (func::FuncOp fn : module.getOps<func::FuncOp>()) {
@@ -139,13 +149,15 @@ struct GPUConfigPass : public impl::EinfuseGPUConfigBase<GPUConfigPass> {
           config.lanes = config.threads;
           config.matrixTile = 1;
           config.kSplit = 1;
+          config.smallM = 0;
           if (!tileSize)
             config.tileSize = 8192;
         }
       }
       fn->setAttr(name, ein::GPUConfigAttr::get(
                             ctx, config.threads, config.lanes, config.tileSize,
-                            config.matrixTile, config.kSplit));
+                            config.matrixTile, config.kSplit,
+                            config.smallM));
     }
   }
 };

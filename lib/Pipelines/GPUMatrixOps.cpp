@@ -300,6 +300,12 @@ static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
   }
   if (!k || !free0 || !free1)
     return failure();
+  // One output element (a point of the lanes' tile loop, small_m): a
+  // matrix tile would be padding but for one element; the lanes' reduction
+  // over K is the GEMV kernel.
+  SmallVector<int64_t> extents = op.getStaticLoopRanges();
+  if (extents[*free0] == 1 && extents[*free1] == 1)
+    return failure();
   c.k = *k;
   c.m = *free0;
   c.n = *free1;

@@ -86,6 +86,9 @@ LogicalResult validateGPUPipelineOptions(const GPUPipelineOptions &options,
   if (options.matrixTile < 0 || options.matrixTile > 256)
     return fail("matrix-tile must be in [1, 256] (0: the target's default), "
                 "got " + Twine(int64_t(options.matrixTile)));
+  if (options.smallM < -1 || options.smallM > ein::kMaxTileSize)
+    return fail("small-m must be in [0, 2^31] (-1: the target's default), "
+                "got " + Twine(int64_t(options.smallM)));
   if (options.tileSize < 0 || options.tileSize > ein::kMaxTileSize)
     return fail("tile-size must be in [1, 2^31] (0: the target's default), "
                 "got " + Twine(int64_t(options.tileSize)));
@@ -123,6 +126,7 @@ void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options) {
   configOptions.lanes = options.lanes;
   configOptions.tileSize = options.tileSize;
   configOptions.matrixTile = options.matrixTile;
+  configOptions.smallM = options.smallM;
   pm.addPass(createEinfuseGPUConfig(configOptions));
   // Target-independent: the cascade, in its fewest passes, tiled.
   pm.addPass(ein::createEinDecompose());
@@ -203,6 +207,22 @@ FailureOr<gpu::LaunchPlan> buildCascadeKernels(mlir::gpu::GPUModuleOp kernels,
   auto host = copy->lookupSymbol<func::FuncOp>(fn.getName());
   if (!host)
     return fn.emitError("internal error: the GPU pipeline lost the kernel");
+  // Outlining names each kernel's module <fn>_kernel[_N] and the kernel in
+  // it <fn>_kernel: the kernel takes its module's name, so that a
+  // function's several kernels stay distinct in one device module.
+  for (auto module : copy->getOps<mlir::gpu::GPUModuleOp>())
+    for (auto kernel : module.getOps<mlir::gpu::GPUFuncOp>())
+      if (kernel.isKernel() && kernel.getName() != module.getName()) {
+        StringAttr oldName = kernel.getNameAttr();
+        kernel.setName(module.getName());
+        host.walk([&](mlir::gpu::LaunchFuncOp launch) {
+          if (launch.getKernelModuleName() == module.getNameAttr() &&
+              launch.getKernelName() == oldName)
+            launch.setKernelAttr(SymbolRefAttr::get(
+                module.getNameAttr(),
+                {FlatSymbolRefAttr::get(module.getNameAttr())}));
+        });
+      }
   FailureOr<gpu::LaunchPlan> plan = gpu::planLaunches(host, sig);
   if (failed(plan))
     return failure();

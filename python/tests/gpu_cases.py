@@ -695,9 +695,10 @@ def _rms_matmul_inputs(case, gen):
 
 
 # (m, n, k): ones, tile edges (16 +/- 1), K not a multiple of the
-# instruction's 16, N not a multiple of its 8.
+# instruction's 16, N not a multiple of its 8; M or N at small_m (8: the
+# lanes' kernel) and just above it (9: the matrix one).
 MM_EDGES = [(1, 1, 1), (1, 17, 7), (16, 16, 16), (17, 15, 33), (33, 65, 100), (64, 8, 1),
-            (5, 129, 64)]
+            (5, 129, 64), (8, 40, 24), (9, 40, 24), (40, 8, 24)]
 
 
 def _mm_shapes(batched: bool):
@@ -862,14 +863,14 @@ def _cascade_families() -> List[Family]:
             f"matmul_bias_{dt}", "cascade", matmul_epilogue_src(f"matmul_bias_{dt}", dt, alpha),
             _mm_shapes(False), _mm_inputs(False, True),
             lambda case, _dt=dt: [((case.dims["m"], case.dims["n"]), tdt(_dt))],
-            _mm_epilogue_ref(alpha), dt, HALF_MM_FLOOR, cases=9, in_dt=dt,
+            _mm_epilogue_ref(alpha), dt, HALF_MM_FLOOR, cases=12, in_dt=dt,
             notes="w [N, K], alpha * x w^T + bias"))
     for dt, out in (("bf16", "bf16"), ("f16", "f32")):
         fams.append(Family(
             f"bmm_{dt}_{out}", "cascade", bmm_src(f"bmm_{dt}_{out}", dt, out),
             _mm_shapes(True), _mm_inputs(True, False),
             lambda case, _o=out: [((case.dims["b"], case.dims["m"], case.dims["n"]), tdt(_o))],
-            _bmm_ref, out, HALF_MM_FLOOR if out != "f32" else NORM_FLOOR, cases=9, in_dt=dt,
+            _bmm_ref, out, HALF_MM_FLOOR if out != "f32" else NORM_FLOOR, cases=12, in_dt=dt,
             notes=f"x [B, M, K] y [B, K, N], {out} result"))
     # Sigmoid attention (no barrier).
     for dt, h, d, scale in (("f32", 3, 32, 0.25), ("bf16", 4, 64, 0.125)):
@@ -988,7 +989,8 @@ QMATMUL_VARIANTS = [
     ("qmm_fp8w_bf16x_perchannel", "bf16", "fp8_e4m3", 64, 192, 192, False, "bf16", "bf16"),
 ]
 
-M_SIZES = [1, 2, 3, 5, 7, 13, 17, 31, 63, 64, 65, 127, 129]
+# 8 and 9 bracket small_m (the lanes' kernel up to 8, the matrix one above).
+M_SIZES = [1, 2, 3, 5, 7, 8, 9, 13, 17, 31, 63, 64, 65, 127, 129]
 M_LARGE = [255, 256, 257, 1000, 2049]
 Q_RANGE = {"int4": (-8, 7), "uint4": (0, 15), "int8": (-128, 127)}
 

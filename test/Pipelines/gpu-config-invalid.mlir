@@ -30,6 +30,13 @@ func.func @matrix() attributes {ein.gpu_config = #ein.gpu_config<threads = 128, 
 
 // -----
 
+// expected-error @below {{small_m must be in [0, 2^31], got -1}}
+func.func @small() attributes {ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16, small_m = -1>} {
+  return
+}
+
+// -----
+
 // A parameter name with a typo is an error, not ignored.
 // expected-error @below {{duplicate or unknown struct parameter name: tilesize}}
 func.func @typo() attributes {ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tilesize = 64>} {

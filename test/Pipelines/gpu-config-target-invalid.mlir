@@ -1,8 +1,11 @@
 // RUN: einfuse-opt %s --split-input-file --pass-pipeline="builtin.module(einfuse-gpu-config{target=amd:gfx942})" --verify-diagnostics
 // RUN: not einfuse-opt %s --pass-pipeline="builtin.module(einfuse-gpu-config{target=amd:gfx1100})" 2>&1 | FileCheck %s --check-prefix=CHIP
+// RUN: not einfuse-opt %s --pass-pipeline="builtin.module(einfuse-gpu-config{target=amd:gfx942 small-m=-5})" 2>&1 | FileCheck %s --check-prefix=SMALLM
 
 // A chip the targets do not know, at the module:
 // CHIP: gpu-config-target-invalid.mlir:0:0: error: einfuse-gpu-config: unknown GPU target 'amd:gfx1100' (expected nvidia:sm_80, nvidia:sm_90a, amd:gfx942 or amd:gfx90a)
+
+// SMALLM: gpu-config-target-invalid.mlir:0:0: error: einfuse-gpu-config: small-m must be in [0, 2^31] (-1: the target's default), got -5
 
 // A configuration valid in itself that the target cannot run: matrix tiles
 // need a whole subgroup (64 lanes on gfx942) per tile point.

@@ -2,6 +2,7 @@
 // RUN: einfuse-opt %s --pass-pipeline="builtin.module(einfuse-gpu-config{target=amd:gfx942})" | FileCheck %s --check-prefix=AMD
 // RUN: einfuse-opt %s --pass-pipeline="builtin.module(einfuse-gpu-config{target=nvidia:sm_80 lanes=1 tile-size=32 threads=256})" | FileCheck %s --check-prefix=OPTS
 // RUN: einfuse-opt %s --einfuse-gpu-pipeline="target=nvidia:sm_90a" | FileCheck %s --check-prefix=PIPE
+// RUN: einfuse-opt %s --einfuse-gpu-pipeline="target=nvidia:sm_90a small-m=0" | FileCheck %s --check-prefix=NOSMALL
 
 // einfuse-gpu-config, the GPU pipeline's first step: each public kernel
 // function gets its configuration as #ein.gpu_config, from the target's
@@ -32,9 +33,9 @@ func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
 
 // Rows known to be short (64 here) take a subgroup each, tiles of 1024.
 // NV-LABEL:   func.func @short_rows(
-// NV-SAME:      ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 1024, matrix_tile = 16, k_split = 4>
+// NV-SAME:      ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 1024, matrix_tile = 16, k_split = 4, small_m = 8>
 // AMD-LABEL:  func.func @short_rows(
-// AMD-SAME:     ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 64, tile_size = 1024, matrix_tile = 16, k_split = 4>
+// AMD-SAME:     ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 64, tile_size = 1024, matrix_tile = 16, k_split = 4, small_m = 8>
 func.func @short_rows(%x: tensor<?x64xf32>) -> tensor<?xf32> {
   %r = ein.cascade [n, c] -> (tensor<?xf32>) {
     %s = ein.einsum copy(%x[n, c]) -> [n] sum[c] : (tensor<?x64xf32>) -> tensor<?xf32>
@@ -43,22 +44,40 @@ func.func @short_rows(%x: tensor<?x64xf32>) -> tensor<?xf32> {
   return %r : tensor<?xf32>
 }
 
-// A quantized matmul contracts two tensors: the target's tile.
+// A quantized matmul contracts two tensors: the target's tile; products
+// of at most small_m = 8 rows run on the lanes instead.
 // NV-LABEL:   func.func @qmatmul(
-// NV-SAME:      ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16, k_split = 4>
+// NV-SAME:      ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16, k_split = 4, small_m = 8>
 // AMD-LABEL:  func.func @qmatmul(
-// AMD-SAME:     ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 64, tile_size = 64, matrix_tile = 16, k_split = 4>
+// AMD-SAME:     ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 64, tile_size = 64, matrix_tile = 16, k_split = 4, small_m = 8>
 // OPTS-LABEL: func.func @qmatmul(
 // OPTS-SAME:    ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 1, tile_size = 32>
-// Through the whole pipeline: a block per 16 x 16 tile, its 4 warps each
-// over a quarter of K on mma.sync, their sums added in shared memory.
+// Through the whole pipeline, M known at run time: two launches, chosen
+// by M. M <= 8: a warp per output element, its lanes over K (no matrix
+// instruction); else a block per 16 x 16 tile, its 4 warps each over a
+// quarter of K on mma.sync, their sums added in shared memory. The other
+// launch gets a grid of no blocks.
 // PIPE-LABEL: func.func @qmatmul(
-// PIPE-SAME:    ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16, k_split = 4>
-// PIPE:         gpu.launch_func @qmatmul_kernel::@qmatmul_kernel {{.*}} threads in (%c128{{.*}}, %c1{{.*}}, %c1{{.*}})
+// PIPE-SAME:    ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16, k_split = 4, small_m = 8>
+// PIPE:         %[[M:.*]] = memref.dim %{{.*}}, %c0
+// PIPE:         %[[SMALL:.*]] = arith.cmpi ule, %[[M]], %c8
+// PIPE:         %[[ROWS:.*]] = arith.select %[[SMALL]], %[[M]], %c0
+// PIPE:         %[[POINTS:.*]] = arith.muli %[[ROWS]], %c32
+// PIPE:         gpu.launch_func @qmatmul_kernel::@qmatmul_kernel {{.*}} threads in (%c128{{.*}}, %c1{{.*}}, %c1{{.*}}) args(%[[POINTS]] : index
+// PIPE:         arith.select %[[SMALL]], %c0, %[[M]]
+// PIPE:         gpu.launch_func @qmatmul_kernel_0::@qmatmul_kernel {{.*}} threads in (%c128{{.*}}, %c1{{.*}}, %c1{{.*}})
 // PIPE-LABEL: gpu.module @qmatmul_kernel
+// PIPE-NOT:     nvvm.mma.sync
+// PIPE-LABEL: gpu.module @qmatmul_kernel_0
 // PIPE:         llvm.mlir.global internal @__wg_qmatmul_kernel_0() {addr_space = 3 : i32} : !llvm.array<1024 x f32>
 // PIPE:         nvvm.mma.sync
 // PIPE:         nvvm.barrier0
+// small-m=0: the matrix kernel alone.
+// NOSMALL-LABEL: func.func @qmatmul(
+// NOSMALL-SAME:    ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16, k_split = 4>
+// NOSMALL:         gpu.launch_func @qmatmul_kernel::@qmatmul_kernel
+// NOSMALL-NOT:     gpu.launch_func
+// NOSMALL:         return
 func.func @qmatmul(%x: tensor<?x64xbf16>, %w: tensor<32x32xi8>,
                    %s: tensor<32x1xbf16>) -> tensor<?x32xbf16> {
   %o = ein.qmatmul %x, %w scales(%s)

@@ -102,7 +102,7 @@ LogicalResult EinDialect::verifyRegionResultAttribute(Operation *op, unsigned,
 LogicalResult
 GPUConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                       int64_t threads, int64_t lanes, int64_t tileSize,
-                      int64_t matrixTile, int64_t kSplit) {
+                      int64_t matrixTile, int64_t kSplit, int64_t smallM) {
   if (threads < 1 || threads > 1024)
     return emitError() << "threads must be in [1, 1024], got " << threads;
   if (lanes < 1 || lanes > 1024 || threads % lanes)
@@ -116,6 +116,8 @@ GPUConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (kSplit != 1 && kSplit != threads / lanes)
     return emitError() << "k_split must be 1 or threads / lanes ("
                        << threads / lanes << "), got " << kSplit;
+  if (smallM < 0 || smallM > kMaxTileSize)
+    return emitError() << "small_m must be in [0, 2^31], got " << smallM;
   return success();
 }
 

@@ -150,11 +150,20 @@ def Ein_GPUConfigAttr : AttrDef<Ein_Dialect, "GPUConfig"> {
     * `k_split`: subgroups that share one matrix tile, each taking a part
       of K, their partial sums added through workgroup memory (1: none);
       more than 1 only as `threads / lanes`, so that a block is one tile.
+    * `small_m`: with `matrix_tile` above 1, a matrix product one of whose
+      free ranks (M, or N) has an extent of at most `small_m` runs on the
+      lanes instead (a subgroup per output element, its lanes over K: the
+      GEMV shape of decode), where a matrix tile would compute mostly
+      padding. A static extent is decided at compile time; a run-time
+      extent gets both tile loops, each bounded by a `select` on the
+      extent so that one of them has no points (its launch is skipped).
+      0: never.
   }];
   let parameters = (ins "int64_t":$threads, "int64_t":$lanes,
                         "int64_t":$tile_size,
                         DefaultValuedParameter<"int64_t", "1">:$matrix_tile,
-                        DefaultValuedParameter<"int64_t", "1">:$k_split);
+                        DefaultValuedParameter<"int64_t", "1">:$k_split,
+                        DefaultValuedParameter<"int64_t", "0">:$small_m);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{

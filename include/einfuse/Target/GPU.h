@@ -156,6 +156,11 @@ struct GPUConfig {
   /// contraction), where a block takes a row: its reads stay in the L1/L2
   /// between a row's passes (0: a subgroup per row, as for the rest).
   int64_t rowThreads = 0;
+  /// A matrix product with a free rank (M or N) of at most this extent
+  /// runs on the lanes, a subgroup per output element, instead of the
+  /// matrix instruction (decided at run time for a run-time extent; 0:
+  /// never). See `small_m` of `#ein.gpu_config`.
+  int64_t smallM = 0;
 };
 
 /// A matrix instruction of one subgroup: D[m x n] = A[m x k] B[k x n] + C,

@@ -278,6 +278,154 @@ static LogicalResult tileRowReductions(RewriterBase &rewriter, Operation *root,
   return success();
 }
 
+/// Tiles `cascade` over `ranks` for GPU threads and lowers the tile to
+/// linalg (lowerCascadeTiled); returns the tile loop, marked for
+/// einfuse-gpu-map-tiles (its dims map to GPU threads: the mapping is part
+/// of the op, so canonicalization and bufferization keep it) and, for the
+/// reader, with the ranks it runs over. Null when no rank could be tiled
+/// (the cascade is then left as it was).
+static FailureOr<scf::ForallOp>
+tileOverThreads(RewriterBase &rewriter, CascadeOp cascade,
+                ArrayRef<std::pair<std::string, int64_t>> ranks) {
+  Operation *before = cascade->getPrevNode();
+  Block *block = cascade->getBlock();
+  FailureOr<bool> tiled = lowerCascadeTiled(rewriter, cascade, ranks);
+  if (failed(tiled))
+    return failure();
+  if (!*tiled)
+    return scf::ForallOp();
+  // The forall lowerCascadeTiled inserted where the cascade was.
+  auto it = before ? std::next(before->getIterator()) : block->begin();
+  for (; it != block->end(); ++it)
+    if (auto forall = dyn_cast<scf::ForallOp>(&*it)) {
+      SmallVector<Attribute> names, mapping;
+      for (auto &[rank, tile] : ranks)
+        names.push_back(rewriter.getStringAttr(rank));
+      for (unsigned d = 0; d < forall.getRank(); ++d)
+        mapping.push_back(gpu::GPUThreadMappingAttr::get(
+            rewriter.getContext(),
+            static_cast<gpu::MappingId>(
+                static_cast<unsigned>(gpu::MappingId::LinearDim0) + d)));
+      forall->setAttr(kTileRanksAttr, rewriter.getArrayAttr(names));
+      forall.setMappingAttr(rewriter.getArrayAttr(mapping));
+      return forall;
+    }
+  return scf::ForallOp();
+}
+
+/// How the extents of a product's matrix-tiled ranks compare with
+/// `small_m`: one is static and small (no matrix tiles), none is small
+/// but one is known at run time only (both loops), or all are static and
+/// large.
+enum class Extents { Small, RunTime, Large };
+
+static Extents
+classifyExtents(RewriterBase &rewriter, CascadeOp cascade,
+                ArrayRef<std::pair<std::string, int64_t>> ranks,
+                ArrayRef<unsigned> matrixDims, int64_t smallM,
+                SmallVectorImpl<unsigned> &runTimeDims) {
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(cascade);
+  SmallVector<Range> domain =
+      cast<TilingInterface>(cascade.getOperation()).getIterationDomain(rewriter);
+  SmallVector<StringRef> names = cascade.getParallelRanks();
+  for (unsigned i : matrixDims) {
+    auto *at = llvm::find(names, ranks[i].first);
+    if (at == names.end())
+      continue;
+    OpFoldResult size = domain[at - names.begin()].size;
+    std::optional<int64_t> extent = getConstantIntValue(size);
+    // The extent of a static dim of an operand (ein-dynamic-ranks casts
+    // static operands to dynamic shapes, for the tiling).
+    if (auto dim = dyn_cast_if_present<tensor::DimOp>(
+            dyn_cast<Value>(size) ? cast<Value>(size).getDefiningOp()
+                                  : nullptr)) {
+      std::optional<int64_t> index = dim.getConstantIndex();
+      Value source = dim.getSource();
+      while (auto c = source.getDefiningOp<tensor::CastOp>())
+        source = c.getSource();
+      auto type = cast<ShapedType>(source.getType());
+      if (index && *index < type.getRank() && !type.isDynamicDim(*index))
+        extent = type.getDimSize(*index);
+    }
+    if (extent && *extent <= smallM)
+      return Extents::Small;
+    if (!extent)
+      runTimeDims.push_back(i);
+  }
+  return runTimeDims.empty() ? Extents::Large : Extents::RunTime;
+}
+
+/// Sets the upper bound of dim `d` of `forall`, a run-time value.
+static void setUpperBound(scf::ForallOp forall, unsigned d, Value bound) {
+  ArrayRef<int64_t> bounds = forall.getStaticUpperBound();
+  unsigned operand = 0;
+  for (unsigned i = 0; i < d; ++i)
+    operand += ShapedType::isDynamic(bounds[i]);
+  forall.getDynamicUpperBoundMutable()[operand].assign(bound);
+}
+
+/// Makes the lanes' tile loop and the matrix one (the same cascade, the
+/// lanes' loop first) a choice at run time: the lanes' loop takes every
+/// point when one of the run-time extents of the matrix-tiled dims
+/// `runTimeDims` is at most `smallM`, the matrix loop otherwise; the other one's bound is 0, so it has no points and its
+/// launch is skipped. The matrix loop writes into the lanes loop's
+/// results, so both bufferize into the kernel's outputs.
+static void chooseAtRunTime(RewriterBase &rewriter, scf::ForallOp lanes,
+                            scf::ForallOp matrix,
+                            ArrayRef<unsigned> runTimeDims, int64_t smallM) {
+  Location loc = matrix.getLoc();
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(lanes);
+  SmallVector<OpFoldResult> lanesBounds = lanes.getMixedUpperBound();
+  Value small;
+  std::optional<unsigned> runTimeDim;
+  Value limit = arith::ConstantIndexOp::create(rewriter, loc, smallM);
+  for (unsigned d : runTimeDims) {
+    if (d >= lanesBounds.size() ||
+        !ShapedType::isDynamic(lanes.getStaticUpperBound()[d]))
+      continue;
+    runTimeDim = d;
+    Value extent =
+        getValueOrCreateConstantIndexOp(rewriter, loc, lanesBounds[d]);
+    Value isSmall = arith::CmpIOp::create(rewriter, loc,
+                                          arith::CmpIPredicate::ule, extent,
+                                          limit);
+    small = small ? arith::OrIOp::create(rewriter, loc, small, isSmall)
+                  : isSmall;
+  }
+  if (!runTimeDim || matrix.getRank() != lanes.getRank() ||
+      !ShapedType::isDynamic(matrix.getStaticUpperBound()[*runTimeDim])) {
+    // The two loops do not have the layout the choice needs: keep the
+    // matrix loop alone.
+    rewriter.eraseOp(lanes);
+    return;
+  }
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value lanesBound = getValueOrCreateConstantIndexOp(
+      rewriter, loc, lanesBounds[*runTimeDim]);
+  rewriter.modifyOpInPlace(lanes, [&] {
+    setUpperBound(lanes, *runTimeDim,
+                  arith::SelectOp::create(rewriter, loc, small, lanesBound,
+                                          zero));
+  });
+  rewriter.setInsertionPoint(matrix);
+  Value matrixBound = getValueOrCreateConstantIndexOp(
+      rewriter, loc, matrix.getMixedUpperBound()[*runTimeDim]);
+  Value bound =
+      arith::SelectOp::create(rewriter, loc, small, zero, matrixBound);
+  rewriter.modifyOpInPlace(matrix, [&] {
+    setUpperBound(matrix, *runTimeDim, bound);
+    for (auto [out, result] :
+         llvm::zip(matrix.getOutputsMutable(), lanes.getResults())) {
+      Value v = result;
+      if (v.getType() != out.get().getType())
+        v = tensor::CastOp::create(rewriter, loc, out.get().getType(), v);
+      out.assign(v);
+    }
+  });
+}
+
 namespace {
 struct ConvertEinToGPUPass
     : public einfuse::impl::ConvertEinToGPUBase<ConvertEinToGPUPass> {
@@ -305,15 +453,54 @@ struct ConvertEinToGPUPass
       GPUConfigAttr config = GPUConfigAttr::lookup(cascade);
       SmallVector<std::pair<std::string, int64_t>> ranks = chooseThreadRanks(
           cascade, config ? config.getMatrixTile() : int64_t(matrixTile));
+      // Small products (small_m): a matrix tile of mostly padding loses to
+      // the lanes. A static small extent drops the matrix tiles; a run-time
+      // extent gets a second tile loop, of the lanes, before the matrix one.
+      SmallVector<unsigned> matrixDims;
+      for (auto [i, rankTile] : llvm::enumerate(ranks))
+        if (rankTile.second > 1)
+          matrixDims.push_back(i);
+      int64_t smallM = config ? config.getSmallM() : 0;
+      bool version = false;
+      SmallVector<unsigned> runTimeDims;
+      if (!matrixDims.empty() && smallM > 0) {
+        switch (classifyExtents(rewriter, cascade, ranks, matrixDims, smallM,
+                                runTimeDims)) {
+        case Extents::Small:
+          for (auto &rankTile : ranks)
+            rankTile.second = 1;
+          break;
+        case Extents::RunTime:
+          version = true;
+          break;
+        case Extents::Large:
+          break;
+        }
+      }
+      scf::ForallOp lanesLoop;
+      if (version) {
+        rewriter.setInsertionPoint(cascade);
+        auto clone = cast<CascadeOp>(rewriter.clone(*cascade));
+        SmallVector<std::pair<std::string, int64_t>> laneRanks = ranks;
+        for (auto &rankTile : laneRanks)
+          rankTile.second = 1;
+        FailureOr<scf::ForallOp> l = tileOverThreads(rewriter, clone, laneRanks);
+        if (failed(l))
+          return signalPassFailure();
+        if (*l)
+          lanesLoop = *l;
+        else
+          rewriter.eraseOp(clone);
+      }
       Location loc = cascade.getLoc();
-      Operation *before = cascade->getPrevNode();
-      Block *block = cascade->getBlock();
-      FailureOr<bool> tiled =
-          ranks.empty() ? FailureOr<bool>(false)
-                        : lowerCascadeTiled(rewriter, cascade, ranks);
+      FailureOr<scf::ForallOp> tiled =
+          ranks.empty() ? FailureOr<scf::ForallOp>(scf::ForallOp())
+                        : tileOverThreads(rewriter, cascade, ranks);
       if (failed(tiled))
         return signalPassFailure();
       if (!*tiled) {
+        if (lanesLoop)
+          rewriter.eraseOp(lanesLoop);
         // No rank to spread over threads: the cascade runs whole, on one
         // thread (einfuse-gpu-map-tiles). Say so: it is correct, not fast.
         emitRemark(loc) << "no parallel rank of this cascade can be spread "
@@ -322,25 +509,8 @@ struct ConvertEinToGPUPass
           return signalPassFailure();
         continue;
       }
-      // Mark the tile loop lowerCascadeTiled made (the forall it inserted
-      // where the cascade was): its dims map to GPU threads (the mapping is
-      // part of the op, so canonicalization keeps it), and the ranks they
-      // run over are noted for the reader.
-      auto it = before ? std::next(before->getIterator()) : block->begin();
-      for (; it != block->end(); ++it)
-        if (auto forall = dyn_cast<scf::ForallOp>(&*it)) {
-          SmallVector<Attribute> names, mapping;
-          for (auto &[rank, tile] : ranks)
-            names.push_back(rewriter.getStringAttr(rank));
-          for (unsigned d = 0; d < forall.getRank(); ++d)
-            mapping.push_back(gpu::GPUThreadMappingAttr::get(
-                &getContext(),
-                static_cast<gpu::MappingId>(
-                    static_cast<unsigned>(gpu::MappingId::LinearDim0) + d)));
-          forall->setAttr(kTileRanksAttr, rewriter.getArrayAttr(names));
-          forall.setMappingAttr(rewriter.getArrayAttr(mapping));
-          break;
-        }
+      if (lanesLoop)
+        chooseAtRunTime(rewriter, lanesLoop, *tiled, runTimeDims, smallM);
     }
     // Maps fuse into every consumer (upstream elementwise fusion, with a
     // control that duplicates a map with several consumers: the default

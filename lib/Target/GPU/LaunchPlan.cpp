@@ -65,8 +65,11 @@ private:
       return emitError(v.getLoc(), "internal error: a launch size from a "
                                    "block argument");
     if (auto c = dyn_cast<arith::ConstantOp>(op)) {
-      if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
+      if (auto i = dyn_cast<IntegerAttr>(c.getValue())) {
+        if (i.getType().isInteger(1))
+          return std::string(i.getValue().isZero() ? "0" : "1");
         return "((int64_t)" + std::to_string(i.getInt()) + "LL)";
+      }
     }
     if (auto dim = dyn_cast<memref::DimOp>(op)) {
       auto arg = dyn_cast<BlockArgument>(dim.getSource());
@@ -97,6 +100,32 @@ private:
       return binary(op, "$a < $b ? $a : $b");
     if (isa<arith::MaxSIOp, arith::MaxUIOp>(op))
       return binary(op, "$a > $b ? $a : $b");
+    // The run-time choice between two tile loops (small_m): a comparison
+    // of sizes and a select of bounds. Sizes are non-negative, so the
+    // unsigned predicates compare as the signed ones.
+    if (auto cmp = dyn_cast<arith::CmpIOp>(op)) {
+      using P = arith::CmpIPredicate;
+      switch (cmp.getPredicate()) {
+      case P::eq: return binary(op, "$a == $b");
+      case P::ne: return binary(op, "$a != $b");
+      case P::slt: case P::ult: return binary(op, "$a < $b");
+      case P::sle: case P::ule: return binary(op, "$a <= $b");
+      case P::sgt: case P::ugt: return binary(op, "$a > $b");
+      case P::sge: case P::uge: return binary(op, "$a >= $b");
+      }
+    }
+    if (isa<arith::OrIOp>(op) && op->getResult(0).getType().isInteger(1))
+      return binary(op, "$a || $b");
+    if (isa<arith::AndIOp>(op) && op->getResult(0).getType().isInteger(1))
+      return binary(op, "$a && $b");
+    if (auto select = dyn_cast<arith::SelectOp>(op)) {
+      FailureOr<std::string> c = get(select.getCondition());
+      FailureOr<std::string> a = get(select.getTrueValue());
+      FailureOr<std::string> b = get(select.getFalseValue());
+      if (failed(c) || failed(a) || failed(b))
+        return failure();
+      return "(" + *c + " ? " + *a + " : " + *b + ")";
+    }
     return op->emitError("internal error: the launcher cannot compute ")
            << op->getName() << " on the host";
   }
