@@ -42,12 +42,27 @@ class Ours:
         return lambda: fn(*args)
 
 
-def check(name, ours, ref):
+def check(name, ours, ref, fatal=True):
     err = ((ours.float() - ref.float()).norm() / ref.float().norm()).item()
     if not err < 2e-2:
         print(f"{name}: WRONG RESULT, relative error {err:.3e}")
-        sys.exit(1)
+        if fatal:
+            sys.exit(1)
     return err
+
+
+def time_variants(variants, name, q, k, v, out, ref, t):
+    """Times each variant's kernel `name` into t[label], after checking its
+    result (a wrong one is reported and not timed)."""
+    for label, lib in variants.items():
+        run = lib.call(name, q, k, v, out)
+        out.fill_(float("nan"))
+        rc = run()
+        torch.cuda.synchronize()
+        if rc != 0 or not check(f"{name} ({label})", out, ref, fatal=False) < 2e-2:
+            print(f"{name} ({label}): status {rc}, not timed")
+            continue
+        t[label] = bench(run)
 
 
 def sdpa(backend, q, k, v, causal, gqa=False):
@@ -107,8 +122,7 @@ def main():
                 err = check(name, out, ref)
                 flops = 4 * bsz * h * s * s * d * (0.5 if causal else 1.0)
                 t = {"ours": bench(run)}
-                for label, lib in variants.items():
-                    t[label] = bench(lib.call(name, q, k, v, out))
+                time_variants(variants, name, q, k, v, out, ref, t)
                 for label, backend in [("flash", SDPBackend.FLASH_ATTENTION),
                                        ("cudnn", SDPBackend.CUDNN_ATTENTION)]:
                     try:
@@ -137,13 +151,14 @@ def main():
     for label, tf, err in rows:
         r = lambda k: f"{tf['ours'] / tf[k]:7.2f}" if k in tf else "      -"
         v = lambda k: f"{tf[k]:7.1f}" if k in tf else "      -"
-        more = "".join(f" {tf[k]:9.1f}" for k in variants)
+        more = "".join(f" {tf[k]:9.1f}" if k in tf else "         -"
+                       for k in variants)
         print(f"{label:34} {v('ours')} {v('flash')} {v('cudnn')} {v('flex')} "
               f"{r('flash')} {r('cudnn')} {r('flex')}{more}")
 
     print()
     print(f"{'decode (TB/s)':34} {'ours':>7} {'flash':>7} {'cudnn':>7} "
-          f"{'%copy':>7}")
+          f"{'%copy':>7}{extra}")
     for length in [4096, 32768]:
         bsz, hq, hkv, d = 8, 32, 8, 128
         q = torch.randn(bsz, hq, 1, d, device=dev, dtype=torch.bfloat16)
@@ -157,6 +172,9 @@ def main():
         check("decode", out, ref)
         nbytes = 2 * (k.numel() + v.numel() + q.numel() + out.numel())
         tb = {"ours": nbytes / bench(run) / 1e12}
+        tv = {}
+        time_variants(variants, "decode_d128", q, k, v, out, ref, tv)
+        tb.update({kk: nbytes / vv / 1e12 for kk, vv in tv.items()})
         for label, backend in [("flash", SDPBackend.FLASH_ATTENTION),
                                ("cudnn", SDPBackend.CUDNN_ATTENTION)]:
             try:
@@ -167,7 +185,9 @@ def main():
         v_ = lambda kk: f"{tb[kk]:7.2f}" if kk in tb else "      -"
         print(f"{'B8 Hq32 Hkv8 D128 L' + str(length):34} {v_('ours')} "
               f"{v_('flash')} {v_('cudnn')} "
-              f"{100 * tb['ours'] * 1e12 / copy_bw:6.1f}%")
+              f"{100 * tb['ours'] * 1e12 / copy_bw:6.1f}%"
+              + "".join(f" {tb[kk]:9.3f}" if kk in tb else "         -"
+                        for kk in variants))
 
 
 if __name__ == "__main__":

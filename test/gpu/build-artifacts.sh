@@ -14,6 +14,12 @@ if [ "$chip" = sm_90a ]; then
   $compile test/gpu/kernels-sm90a.mlir --target=nvidia:$chip -o build/gpu/test-sm90a --name=kernels
 fi
 $compile bench/gpu/kernels.mlir --target=nvidia:$chip -o build/gpu/bench
+# The same attention through the shared GPU lowering (a pinned
+# ein.gpu_config sends a function there), timed as the variant "derived".
+sed 's/) -> \(tensor<[^{]*\) {$/) -> \1 attributes {ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64>} {/' \
+  bench/gpu/kernels.mlir > build/gpu/bench-derived.mlir
+$compile build/gpu/bench-derived.mlir --target=nvidia:$chip -o build/gpu/bench-derived --name=kernels
+rm build/gpu/bench-derived.mlir
 # The test kernels compiled with other options, tested like the default:
 # EINFUSE_TEST_VARIANTS="label:options;...".
 IFS=';' read -ra variants <<<"${EINFUSE_TEST_VARIANTS:-}"
