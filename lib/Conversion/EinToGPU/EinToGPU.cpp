@@ -17,6 +17,8 @@
 //===----------------------------------------------------------------------===//
 #include "einfuse/Conversion/Passes.h"
 
+#include "Bounds.h"
+
 #include "Ein/IR/EinDialect.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -208,6 +210,54 @@ struct RecomputeMapsOnSlices : OpRewritePattern<tensor::ExtractSliceOp> {
 };
 } // namespace
 
+/// Whether loop `d` of `op` has a run-time extent with a constant bound
+/// (a key tile of ein.iterate: min(tile, keys left)): it is a tile already,
+/// and its producers' values (a tile of scores) are computed once, for
+/// every consumer, where tiling it again would fuse a copy of them into
+/// each consumer.
+static bool isTileSized(linalg::LinalgOp op, unsigned d) {
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+    if (!type)
+      continue;
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    for (auto [p, e] : llvm::enumerate(map.getResults())) {
+      auto dim = dyn_cast<AffineDimExpr>(e);
+      if (!dim || dim.getPosition() != d)
+        continue;
+      if (!type.isDynamicDim(p))
+        return true;
+      // The size of dim p: a slice's, an empty tensor's, or (through the
+      // results of destination-style ops: a fill, a contraction) its init's.
+      Value tensor = operand.get();
+      std::optional<int64_t> bound;
+      for (int depth = 0; depth < 8 && tensor && !bound; ++depth) {
+        if (auto slice = tensor.getDefiningOp<tensor::ExtractSliceOp>()) {
+          if (slice.getSourceType().getRank() != type.getRank())
+            break;
+          OpFoldResult size = slice.getMixedSizes()[p];
+          bound = getConstantIntValue(size);
+          if (!bound)
+            bound = einfuse::constantUpperBound(cast<Value>(size));
+          break;
+        }
+        if (auto empty = tensor.getDefiningOp<tensor::EmptyOp>()) {
+          bound = einfuse::constantUpperBound(empty.getDynamicSize(p));
+          break;
+        }
+        auto result = dyn_cast<OpResult>(tensor);
+        auto dps = result ? dyn_cast<DestinationStyleOpInterface>(
+                                result.getOwner())
+                          : DestinationStyleOpInterface();
+        tensor = dps ? dps.getTiedOpOperand(result)->get() : Value();
+      }
+      if (bound)
+        return true;
+    }
+  }
+  return false;
+}
+
 /// Splits the run-time-sized reduction loops of a thread's linalg ops
 /// whose reduced operand another reduction produces (sigmoid attention:
 /// O = sum over keys of f(sum over e of Q K) V, with no barrier for the
@@ -225,7 +275,7 @@ static LogicalResult tileRowReductions(RewriterBase &rewriter, Operation *root,
     llvm::SmallBitVector dims(ranges.size());
     for (unsigned d = 0; d < ranges.size(); ++d)
       dims[d] = kinds[d] == utils::IteratorType::reduction &&
-                ShapedType::isDynamic(ranges[d]);
+                ShapedType::isDynamic(ranges[d]) && !isTileSized(op, d);
     bool fed = false;
     for (OpOperand *in : op.getDpsInputOperands()) {
       auto producer = in->get().getDefiningOp<linalg::LinalgOp>();
@@ -247,7 +297,7 @@ static LogicalResult tileRowReductions(RewriterBase &rewriter, Operation *root,
     for (unsigned d = 0; d < ranges.size(); ++d)
       sizes.push_back(rewriter.getIndexAttr(
           kinds[d] == utils::IteratorType::reduction &&
-                  ShapedType::isDynamic(ranges[d])
+                  ShapedType::isDynamic(ranges[d]) && !isTileSized(op, d)
               ? tile
               : 0));
     scf::SCFTileAndFuseOptions options;

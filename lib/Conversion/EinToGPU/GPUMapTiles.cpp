@@ -13,6 +13,8 @@
 //===----------------------------------------------------------------------===//
 #include "einfuse/Conversion/Passes.h"
 
+#include "Bounds.h"
+
 #include "Ein/IR/EinDialect.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -25,6 +27,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
@@ -40,6 +43,57 @@ namespace einfuse {
 using namespace mlir;
 using namespace einfuse;
 
+/// A constant upper bound of the index `v`, when its producers show one:
+/// the size of a key tile, min(tile, extent - start), is at most `tile`.
+std::optional<int64_t> einfuse::constantUpperBound(Value v, int depth) {
+  if (depth > 16)
+    return std::nullopt;
+  APInt c;
+  if (matchPattern(v, m_ConstantInt(&c)))
+    return c.getSExtValue();
+  Operation *op = v.getDefiningOp();
+  if (!op)
+    return std::nullopt;
+  if (isa<arith::MinSIOp, arith::MinUIOp>(op)) {
+    std::optional<int64_t> a = constantUpperBound(op->getOperand(0), depth + 1);
+    std::optional<int64_t> b = constantUpperBound(op->getOperand(1), depth + 1);
+    if (a && b)
+      return std::min(*a, *b);
+    return a ? a : b;
+  }
+  if (isa<arith::MaxSIOp, arith::MaxUIOp, arith::AddIOp, arith::MulIOp>(op)) {
+    std::optional<int64_t> a = constantUpperBound(op->getOperand(0), depth + 1);
+    std::optional<int64_t> b = constantUpperBound(op->getOperand(1), depth + 1);
+    if (!a || !b || *a < 0 || *b < 0)
+      return std::nullopt;
+    if (isa<arith::AddIOp>(op))
+      return *a + *b;
+    if (isa<arith::MulIOp>(op))
+      return *a * *b;
+    return std::max(*a, *b);
+  }
+  // The size of a tile of a tensor (a slice of a key tile).
+  if (auto dim = dyn_cast<tensor::DimOp>(op)) {
+    std::optional<int64_t> index = dim.getConstantIndex();
+    auto slice = dim.getSource().getDefiningOp<tensor::ExtractSliceOp>();
+    if (!index || !slice || slice.getSourceType().getRank() !=
+                                slice.getResultType().getRank())
+      return std::nullopt;
+    OpFoldResult size = slice.getMixedSizes()[*index];
+    if (std::optional<int64_t> c = getConstantIntValue(size))
+      return c;
+    return constantUpperBound(cast<Value>(size), depth + 1);
+  }
+  if (auto min = dyn_cast<affine::AffineMinOp>(op)) {
+    std::optional<int64_t> best;
+    for (AffineExpr e : min.getAffineMap().getResults())
+      if (auto k = dyn_cast<AffineConstantExpr>(e))
+        best = best ? std::min(*best, k.getValue()) : k.getValue();
+    return best;
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 /// Whether `op` may stay in the host function: index arithmetic and shape
@@ -52,45 +106,6 @@ static bool isHostSide(Operation *op) {
           op))
     return true;
   return isMemoryEffectFree(op) && op->getNumRegions() == 0;
-}
-
-/// A constant upper bound of the index `v`, when its producers show one:
-/// the size of a key tile, min(tile, extent - start), is at most `tile`.
-static std::optional<int64_t> upperBound(Value v, int depth = 0) {
-  if (depth > 16)
-    return std::nullopt;
-  APInt c;
-  if (matchPattern(v, m_ConstantInt(&c)))
-    return c.getSExtValue();
-  Operation *op = v.getDefiningOp();
-  if (!op)
-    return std::nullopt;
-  if (isa<arith::MinSIOp, arith::MinUIOp>(op)) {
-    std::optional<int64_t> a = upperBound(op->getOperand(0), depth + 1);
-    std::optional<int64_t> b = upperBound(op->getOperand(1), depth + 1);
-    if (a && b)
-      return std::min(*a, *b);
-    return a ? a : b;
-  }
-  if (isa<arith::MaxSIOp, arith::MaxUIOp, arith::AddIOp, arith::MulIOp>(op)) {
-    std::optional<int64_t> a = upperBound(op->getOperand(0), depth + 1);
-    std::optional<int64_t> b = upperBound(op->getOperand(1), depth + 1);
-    if (!a || !b || *a < 0 || *b < 0)
-      return std::nullopt;
-    if (isa<arith::AddIOp>(op))
-      return *a + *b;
-    if (isa<arith::MulIOp>(op))
-      return *a * *b;
-    return std::max(*a, *b);
-  }
-  if (auto min = dyn_cast<affine::AffineMinOp>(op)) {
-    std::optional<int64_t> best;
-    for (AffineExpr e : min.getAffineMap().getResults())
-      if (auto k = dyn_cast<AffineConstantExpr>(e))
-        best = best ? std::min(*best, k.getValue()) : k.getValue();
-    return best;
-  }
-  return std::nullopt;
 }
 
 /// Gives a buffer of run-time size inside a kernel a static one: a flat
@@ -114,7 +129,7 @@ static LogicalResult boundAllocation(memref::AllocOp alloc) {
       continue;
     }
     Value size = alloc.getDynamicSizes()[next++];
-    std::optional<int64_t> bound = upperBound(size);
+    std::optional<int64_t> bound = einfuse::constantUpperBound(size);
     if (!bound || *bound < 0 || *bound > (int64_t(1) << 20))
       return failure();
     elements *= *bound;
@@ -246,7 +261,8 @@ static std::optional<int64_t> elementBytes(MemRefType type) {
 /// element the whole chunk shares when D is a multiple of V. V makes the
 /// access with the fewest bytes per element of the row (element bytes / D)
 /// move `vectorBytes` per chunk, at most 32 elements: so a grouped scale
-/// alone takes V to 32. Vector
+/// alone takes V to 32; a row of known length takes at most length /
+/// lanes (a power of two), so that every lane has a chunk. Vector
 /// accesses need the row's chunks aligned, which only the run-time
 /// addresses show, so the loop is versioned: the chunked loop when every
 /// such access starts aligned (and the row starts at a multiple of V where
@@ -371,6 +387,12 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
     if (a.group == 1 || a.bytes <= vectorBytes)
       width = std::max(width, vectorBytes * a.group / a.bytes);
   width = std::min<int64_t>(width, 32);
+  // A short row of known length (a head dim of 64: 2 elements a lane)
+  // gives every lane a chunk rather than a few lanes 16 bytes each.
+  if (std::optional<int64_t> extent = constantUpperBound(ub);
+      extent && getConstantIntValue(lb) == 0)
+    while (width > 1 && width * lanes > *extent)
+      width /= 2;
   if (width < 2 || !llvm::isPowerOf2_64(width))
     return nullptr;
   // An access divided by D reads V / D elements per chunk, or one when D
