@@ -39,11 +39,20 @@ func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
 // (read by `h floordiv 2`) and the value dim (which the scores lack) stay
 // whole in each thread, so no score is computed twice. The key loop
 // carries the running max, sum and numerator, each written back into the
-// loop's own argument (one buffer each once bufferized).
+// loop's own argument (one buffer each once bufferized). A key tile is
+// not split again (its extent, min(64, keys left), is a tile already): the
+// scores of the tile are computed once, by one contraction, and the max,
+// the sum and the numerator read them.
 
 // CHECK-LABEL: func.func @gqa
 // CHECK:       scf.forall
 // CHECK:         scf.for {{.*}} iter_args(%[[M:[^ ]*]] = %{{.*}}, %[[L:[^ ]*]] = %{{.*}}, %[[O:[^ ]*]] = %{{.*}})
+// CHECK-NOT:       scf.for
+// CHECK:           %[[S:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+// CHECK-NOT:       scf.for
+// CHECK-NOT:       iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+// CHECK:           linalg.generic {{.*}} ins(%[[S]],
+// CHECK-NOT:       scf.for
 // CHECK:           %[[M2:.*]] = linalg.copy ins(%{{.*}}) outs(%[[M]] :
 // CHECK:           %[[L2:.*]] = linalg.copy ins(%{{.*}}) outs(%[[L]] :
 // CHECK:           %[[O2:.*]] = linalg.copy ins(%{{.*}}) outs(%[[O]] :

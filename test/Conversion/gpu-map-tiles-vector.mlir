@@ -97,6 +97,39 @@ func.func @rms_rows(%x: memref<?x?xbf16>, %g: memref<?xbf16>, %y: memref<?x?xbf1
 
 // -----
 
+// A row of known length, 64 bf16 (a head dim), over 32 lanes: chunks of 2
+// elements, so that every lane has one (16 bytes a lane would leave 24 of
+// the 32 lanes idle).
+
+// CHECK-LABEL: func.func @short_row
+// CHECK:         scf.if
+// CHECK:           scf.for {{.*}} step %c64 {
+// CHECK:             vector.load {{.*}} {alignment = 4 : i64} : memref<1x64xbf16, {{.*}}>, vector<2xbf16>
+// CHECK-NOT:       vector<8xbf16>
+// CHECK:         } else {
+func.func @short_row(%x: memref<?x64xbf16>, %y: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %x, %c0 : memref<?x64xbf16>
+  scf.forall (%i) in (%n) {
+    %acc = memref.alloca() : memref<1xf32>
+    linalg.fill ins(%zero : f32) outs(%acc : memref<1xf32>)
+    %row = memref.subview %x[%i, 0] [1, 64] [1, 1] : memref<?x64xbf16> to memref<1x64xbf16, strided<[64, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(a, b) -> (a, b)>, affine_map<(a, b) -> (a)>], iterator_types = ["parallel", "reduction"]}
+        ins(%row : memref<1x64xbf16, strided<[64, 1], offset: ?>>) outs(%acc : memref<1xf32>) {
+    ^bb0(%a: bf16, %o: f32):
+      %e = arith.extf %a : bf16 to f32
+      %s = arith.addf %o, %e : f32
+      linalg.yield %s : f32
+    }
+    %out = memref.subview %y[%i] [1] [1] : memref<?xf32> to memref<1xf32, strided<[1], offset: ?>>
+    memref.copy %acc, %out : memref<1xf32> to memref<1xf32, strided<[1], offset: ?>>
+  } {mapping = [#gpu.thread<linear_dim_0>]}
+  return
+}
+
+// -----
+
 // Chunks of f32 take 4 elements (16 bytes); an i1 mask is bits in a vector
 // but bytes in memory, so it is read element by element inside the chunk
 // while the f32 row is read as a vector.
