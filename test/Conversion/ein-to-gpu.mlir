@@ -35,9 +35,11 @@ func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
 
 // -----
 
-// GQA attention in one pass: batch and queries go to threads; the heads
-// (read by `h floordiv 2`) and the value dim (which the scores lack) stay
-// whole in each thread, so no score is computed twice. The key loop
+// GQA attention in one pass: batch, query heads and queries go to
+// threads; a thread reads the key/value head of its query head, sliced at
+// `h floordiv 2` (a tile of one head lies within a group). The value dim
+// (which the scores lack) stays whole in each thread, so no score is
+// computed twice. The key loop
 // carries the running max, sum and numerator, each written back into the
 // loop's own argument (one buffer each once bufferized). A key tile is
 // not split again (its extent, min(64, keys left), is a tile already): the
@@ -45,7 +47,9 @@ func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
 // the sum and the numerator read them.
 
 // CHECK-LABEL: func.func @gqa
-// CHECK:       scf.forall
+// CHECK:       scf.forall (%[[B:.*]], %[[H:.*]], %[[P:.*]]) in
+// CHECK:         %[[KV:.*]] = arith.divui %[[H]], %c2
+// CHECK:         tensor.extract_slice %{{.*}}[%[[B]], %[[KV]], 0, 0] [%c1, %c1,
 // CHECK:         scf.for {{.*}} iter_args(%[[M:[^ ]*]] = %{{.*}}, %[[L:[^ ]*]] = %{{.*}}, %[[O:[^ ]*]] = %{{.*}})
 // CHECK-NOT:       scf.for
 // CHECK:           %[[S:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
@@ -57,7 +61,7 @@ func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
 // CHECK:           %[[L2:.*]] = linalg.copy ins(%{{.*}}) outs(%[[L]] :
 // CHECK:           %[[O2:.*]] = linalg.copy ins(%{{.*}}) outs(%[[O]] :
 // CHECK:           scf.yield %[[M2]], %[[L2]], %[[O2]]
-// CHECK:       } {ein.gpu_tile_ranks = ["b", "p"], mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>]}
+// CHECK:       } {ein.gpu_tile_ranks = ["b", "h", "p"], mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_2>]}
 func.func @gqa(%q: tensor<?x4x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %v: tensor<?x2x?x64xbf16>) -> tensor<?x4x?x64xbf16> {
   %o = ein.attention %q, %k, %v {causal} : tensor<?x4x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x4x?x64xbf16>
   return %o : tensor<?x4x?x64xbf16>

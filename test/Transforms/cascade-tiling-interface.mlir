@@ -93,3 +93,32 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// A key head shared by 4 query heads (`h floordiv 4`, GQA): query heads in
+// tiles of 2 (a divisor of 4, so a tile lies within one group) read one key
+// head, at h floordiv 4.
+// CHECK-LABEL: func @grouped_heads
+// CHECK: scf.forall (%[[B:.*]], %[[I:.*]]) in
+// CHECK: %[[H:.*]] = affine.apply #{{.*}}(%[[I]])
+// CHECK: %[[N:.*]] = affine.min #{{.*}}(%[[H]])
+// CHECK: %[[Q:.*]] = tensor.extract_slice %arg0[%[[B]], %[[H]], 0, 0] [%{{.*}}, %[[N]], %{{.*}}, 8]
+// CHECK: %[[KV:.*]] = arith.divui %[[H]], %c4
+// CHECK: %[[K:.*]] = tensor.extract_slice %arg1[%[[B]], %[[KV]], 0, 0] [%{{.*}}, %c1{{(_[0-9]+)?}}, %{{.*}}, 8]
+// CHECK: ein.einsum mul(%[[Q]][b, h, p, e], %[[K]][b, h floordiv 4, m, e])
+func.func @grouped_heads(%q: tensor<?x?x?x8xf32>, %k: tensor<?x?x?x8xf32>) -> tensor<?x?x?xf32> {
+  %y = ein.cascade [b, h, p, m, e] -> (tensor<?x?x?xf32>) {
+    %s = ein.einsum mul(%q[b, h, p, e], %k[b, h floordiv 4, m, e]) -> [b, h, p] sum[m, e] : (tensor<?x?x?x8xf32>, tensor<?x?x?x8xf32>) -> tensor<?x?x?xf32>
+    ein.yield %s : tensor<?x?x?xf32>
+  }
+  return %y : tensor<?x?x?xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %c = transform.structured.match ops{["ein.cascade"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %l = transform.structured.tile_using_forall %c tile_sizes [1, 2] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 #include "Ein/IR/EinDialect.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -19,6 +20,18 @@
 
 using namespace mlir;
 using namespace einfuse::ein;
+
+std::optional<int64_t> einfuse::ein::getRankGroup(AffineExpr x,
+                                                  unsigned dim) {
+  auto div = dyn_cast<AffineBinaryOpExpr>(x);
+  if (!div || div.getKind() != AffineExprKind::FloorDiv)
+    return std::nullopt;
+  auto lhs = dyn_cast<AffineDimExpr>(div.getLHS());
+  auto rhs = dyn_cast<AffineConstantExpr>(div.getRHS());
+  if (!lhs || lhs.getPosition() != dim || !rhs || rhs.getValue() <= 0)
+    return std::nullopt;
+  return rhs.getValue();
+}
 
 std::optional<RankSlices> einfuse::ein::analyseTiledRank(CascadeOp cascade,
                                                          StringRef rank) {
@@ -55,13 +68,16 @@ std::optional<RankSlices> einfuse::ein::analyseTiledRank(CascadeOp cascade,
       AffineMap map = e.getInputMap(k);
       if (!map.isFunctionOfDim(r))
         continue;
-      int64_t dim = -1;
+      int64_t dim = -1, group = 1;
       for (auto [d, x] : llvm::enumerate(map.getResults())) {
         auto de = dyn_cast<AffineDimExpr>(x);
-        if (de && de.getPosition() == r)
+        std::optional<int64_t> g = getRankGroup(x, r);
+        if ((de && de.getPosition() == r) || g) {
           dim = dim < 0 ? static_cast<int64_t>(d) : -2;
-        else if (x.isFunctionOfDim(r))
+          group = g.value_or(1);
+        } else if (x.isFunctionOfDim(r)) {
           dim = -2;
+        }
       }
       if (dim < 0) {
         ok = false;
@@ -76,6 +92,9 @@ std::optional<RankSlices> einfuse::ein::analyseTiledRank(CascadeOp cascade,
         ok = false;
       auto [entry, inserted] = out.sliced.try_emplace(v, dim);
       if (!inserted && entry->second != dim)
+        ok = false;
+      auto [known, fresh] = out.groups.try_emplace(v, group);
+      if (!fresh && known->second != group)
         ok = false;
     }
   });
@@ -117,8 +136,16 @@ std::optional<RankSlices> einfuse::ein::analyseTiledRank(CascadeOp cascade,
       int64_t dim = slicedDim(v);
       if (dim < 0)
         continue;
-      auto de = dyn_cast<AffineDimExpr>(e.getInputMap(k).getResult(dim));
-      if (dim == tileDim || !de || names[de.getPosition()] != rank)
+      AffineExpr x = e.getInputMap(k).getResult(dim);
+      auto de = dyn_cast<AffineDimExpr>(x);
+      int64_t group = out.groups.lookup(v);
+      std::optional<int64_t> g;
+      for (unsigned r = 0; r < names.size() && !g; ++r)
+        if (names[r] == rank)
+          g = getRankGroup(x, r);
+      bool plain = de && names[de.getPosition()] == rank && group <= 1;
+      bool grouped = g && *g == group;
+      if (dim == tileDim || (!plain && !grouped))
         ok = false;
     }
   });
@@ -331,8 +358,31 @@ CascadeOp::getTiledImplementation(OpBuilder &b, ArrayRef<OpFoldResult> offsets,
   // indexes it, whole elsewhere.
   llvm::MapVector<Value, SmallVector<std::pair<int64_t, Cut *>>> byValue;
   for (Cut &c : cuts)
-    for (auto &[v, dim] : c.slices.sliced)
+    for (auto &[v, dim] : c.slices.sliced) {
       byValue[v].push_back({dim, &c});
+      // A value read at `rank floordiv G`: a tile within one group of G
+      // reads one index of it (tiles of T dividing G start at multiples
+      // of T, so a tile, partial or not, never spans two groups).
+      int64_t group = c.slices.groups.lookup(v);
+      if (group > 1) {
+        // The tile size, or the bound of a partial one (affine.min(T, ...),
+        // what the tiling drivers build); their offsets are multiples of T.
+        std::optional<int64_t> t = getConstantIntValue(c.size);
+        if (auto min = dyn_cast_if_present<affine::AffineMinOp>(
+                dyn_cast<Value>(c.size) ? cast<Value>(c.size).getDefiningOp()
+                                        : nullptr))
+          for (AffineExpr x : min.getAffineMap().getResults())
+            if (auto k = dyn_cast<AffineConstantExpr>(x))
+              t = t ? std::min(*t, k.getValue()) : k.getValue();
+        std::optional<int64_t> start = getConstantIntValue(c.offset);
+        if (!t || *t > group || group % *t != 0 ||
+            (start && *start % *t != 0))
+          return emitOpError("cannot be tiled along rank '")
+                 << c.rank << "' in tiles other than divisors of " << group
+                 << ": an input is read at " << c.rank << " floordiv "
+                 << group;
+      }
+    }
   IRMapping mapping;
   SmallVector<Operation *> slices;
   for (auto &[v, dims] : byValue) {
@@ -344,9 +394,17 @@ CascadeOp::getTiledImplementation(OpBuilder &b, ArrayRef<OpFoldResult> offsets,
       if (cut != dims.end()) {
         // As values: the slice keeps the operand's type (dynamic along the
         // rank), which the cascade's Einsums are typed with.
-        offs.push_back(
-            getValueOrCreateConstantIndexOp(b, loc, cut->second->offset));
-        szs.push_back(getValueOrCreateConstantIndexOp(b, loc, cut->second->size));
+        Value offset =
+            getValueOrCreateConstantIndexOp(b, loc, cut->second->offset);
+        Value size = getValueOrCreateConstantIndexOp(b, loc, cut->second->size);
+        if (int64_t group = cut->second->slices.groups.lookup(v); group > 1) {
+          // The group of the tile: index offset floordiv G, one of them.
+          offset = arith::DivUIOp::create(
+              b, loc, offset, arith::ConstantIndexOp::create(b, loc, group));
+          size = arith::ConstantIndexOp::create(b, loc, 1);
+        }
+        offs.push_back(offset);
+        szs.push_back(size);
         continue;
       }
       offs.push_back(b.getIndexAttr(0));

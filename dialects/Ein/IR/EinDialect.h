@@ -114,13 +114,21 @@ mlir::Value tiledSource(mlir::Value in, int64_t &tileDim);
 /// of each result the rank indexes.
 struct RankSlices {
   llvm::MapVector<mlir::Value, int64_t> sliced;
+  /// The G of values read at `rank floordiv G` along their sliced dim (a
+  /// key/value head shared by G query heads); 1 (absent) for `rank`.
+  llvm::DenseMap<mlir::Value, int64_t> groups;
   llvm::SmallVector<int64_t> resultDims;
 };
 
+/// The G of `x` when it is `dim floordiv G` (G a positive constant).
+std::optional<int64_t> getRankGroup(mlir::AffineExpr x, unsigned dim);
+
 /// The slices of tiling `cascade` along `rank`, or nullopt when it cannot
 /// be tiled along it: an Einsum reduces it, an iteration runs over it, it
-/// is indexed inside a compound expression or as a static dim, a result
-/// lacks it, or it indexes nothing outside the cascade.
+/// is indexed inside a compound expression (other than `rank floordiv G`,
+/// GQA's read of a shared head, whose tiles must then lie within a group)
+/// or as a static dim, a result lacks it, or it indexes nothing outside
+/// the cascade.
 std::optional<RankSlices> analyseTiledRank(CascadeOp cascade,
                                            llvm::StringRef rank);
 

@@ -41,10 +41,15 @@ llvm::SmallDenseSet<int64_t> dimsOf(EinsumOp e, int i,
   AffineMap map = i < 0 ? e.getOutputMap() : e.getInputMap(i);
   SmallVector<StringRef> names = e.getRankNames();
   llvm::SmallDenseSet<int64_t> dims;
-  for (auto [d, x] : llvm::enumerate(map.getResults()))
+  for (auto [d, x] : llvm::enumerate(map.getResults())) {
     if (auto de = dyn_cast<AffineDimExpr>(x);
         de && ranks.contains(names[de.getPosition()]))
       dims.insert(d);
+    // `rank floordiv G` (a head shared by G query heads) is sliced too.
+    for (auto [r, name] : llvm::enumerate(names))
+      if (ranks.contains(name) && getRankGroup(x, r))
+        dims.insert(d);
+  }
   return dims;
 }
 
@@ -52,7 +57,7 @@ llvm::SmallDenseSet<int64_t> dimsOf(EinsumOp e, int i,
 /// rank of the first result but the last (the only one of a 1-D result),
 /// with "all" every rank of the first result;
 /// those that qualify (not declared, never reduced, never inside a compound
-/// expression). Empty when the body holds anything but Einsums.
+/// expression but `rank floordiv G`). Empty when the body holds anything but Einsums.
 llvm::StringSet<> chooseRanks(CascadeOp cascade, ArrayRef<std::string> asked) {
   llvm::StringSet<> ranks;
   Block &block = cascade.getBodyBlock();
@@ -92,7 +97,8 @@ llvm::StringSet<> chooseRanks(CascadeOp cascade, ArrayRef<std::string> asked) {
         ok = false;
       for (Attribute m : e.getIndexingMaps())
         for (AffineExpr x : cast<AffineMapAttr>(m).getValue().getResults())
-          if (!isa<AffineDimExpr>(x) && x.isFunctionOfDim(pos))
+          if (!isa<AffineDimExpr>(x) && x.isFunctionOfDim(pos) &&
+              !getRankGroup(x, pos))
             ok = false;
     }
     if (ok)
