@@ -270,9 +270,12 @@ def Ein_CascadeOp : Ein_Op<"cascade", [
     ranks (`getParallelRanks`, in the order of the first result's dims, up
     to the first dim not yielded by an Einsum of the body: the ranks that
     index every result, that no Einsum reduces and no iteration runs over,
-    that every read of a tensor indexes plainly as a dynamic dim (a tensor
-    read along the rank is read along it everywhere, so self-attention with
-    Q = K does not tile its queries), with no static 0 dim, and whose
+    that every read of a tensor indexes plainly as a dynamic dim, or as
+    `rank floordiv G` (GQA's key/value head shared by G query heads: tiles
+    must then divide G, and that tensor is sliced at `offset floordiv G`,
+    one index wide) (a tensor read along the rank is read along it
+    everywhere, so self-attention with Q = K does not tile its queries),
+    with no static 0 dim, and whose
     extent comes from a tensor read outside the cascade), so
     `scf::tileUsingSCF` tiles it: a tile slices the tensors the cascade
     reads along the tiled ranks and is a cascade with a `tile(...)` clause.

@@ -64,7 +64,9 @@ def EinDynamicRanks : Pass<"ein-dynamic-ranks"> {
     tiles with `parallel-rank=auto`: every rank of the first result but the
     last (or the only one); `ranks=all` takes every rank of the first
     result (the GPU pipeline spreads them all over threads). A rank with a declared extent, one that a
-    compound index expression uses, one an Einsum reduces, or a cascade
+    compound index expression other than `rank floordiv G` uses (the dims
+    such a grouped read indexes become dynamic too), one an Einsum reduces,
+    or a cascade
     that holds anything but Einsums (an `ein.iterate` already built) is
     left as it is. The CPU pipeline runs it with `threads=true`.
   }];
