@@ -415,14 +415,15 @@ static void setUpperBound(scf::ForallOp forall, unsigned d, Value bound) {
   forall.getDynamicUpperBoundMutable()[operand].assign(bound);
 }
 
-/// Makes the lanes' tile loop and the matrix one (the same cascade, the
-/// lanes' loop first) a choice at run time: the lanes' loop takes every
-/// point when one of the run-time extents of the matrix-tiled dims
-/// `runTimeDims` is at most `smallM`, the matrix loop otherwise; the other one's bound is 0, so it has no points and its
+/// Makes the lanes' tile loop and the matrix one (the same cascade over
+/// the same `numRanks` ranks, the lanes' loop first) a choice at run time:
+/// the lanes' loop takes every point when one of the run-time extents of
+/// the matrix-tiled dims `runTimeDims` is at most `smallM`, the matrix
+/// loop otherwise; the other one's bound is 0, so it has no points and its
 /// launch is skipped. The matrix loop writes into the lanes loop's
 /// results, so both bufferize into the kernel's outputs.
 static void chooseAtRunTime(RewriterBase &rewriter, scf::ForallOp lanes,
-                            scf::ForallOp matrix,
+                            scf::ForallOp matrix, unsigned numRanks,
                             ArrayRef<unsigned> runTimeDims, int64_t smallM) {
   Location loc = matrix.getLoc();
   OpBuilder::InsertionGuard guard(rewriter);
@@ -432,7 +433,7 @@ static void chooseAtRunTime(RewriterBase &rewriter, scf::ForallOp lanes,
   std::optional<unsigned> runTimeDim;
   Value limit = arith::ConstantIndexOp::create(rewriter, loc, smallM);
   for (unsigned d : runTimeDims) {
-    if (d >= lanesBounds.size() ||
+    if (d >= lanesBounds.size() || lanes.getRank() != numRanks ||
         !ShapedType::isDynamic(lanes.getStaticUpperBound()[d]))
       continue;
     runTimeDim = d;
@@ -444,7 +445,8 @@ static void chooseAtRunTime(RewriterBase &rewriter, scf::ForallOp lanes,
     small = small ? arith::OrIOp::create(rewriter, loc, small, isSmall)
                   : isSmall;
   }
-  if (!runTimeDim || matrix.getRank() != lanes.getRank() ||
+  if (!runTimeDim || matrix.getRank() != numRanks ||
+      lanes.getRank() != numRanks ||
       !ShapedType::isDynamic(matrix.getStaticUpperBound()[*runTimeDim])) {
     // The two loops do not have the layout the choice needs: keep the
     // matrix loop alone.
@@ -560,7 +562,8 @@ struct ConvertEinToGPUPass
         continue;
       }
       if (lanesLoop)
-        chooseAtRunTime(rewriter, lanesLoop, *tiled, runTimeDims, smallM);
+        chooseAtRunTime(rewriter, lanesLoop, *tiled, ranks.size(),
+                        runTimeDims, smallM);
     }
     // Maps fuse into every consumer (upstream elementwise fusion, with a
     // control that duplicates a map with several consumers: the default

@@ -887,7 +887,14 @@ FailureOr<bool> einfuse::lowerCascadeTiled(
   bool any = false;
   for (auto &[rank, tile] : ranks) {
     auto *at = llvm::find(domain, rank);
-    if (tile <= 0 || at == domain.end() || !analyseTiledRank(cascade, rank))
+    std::optional<RankSlices> slices =
+        at == domain.end() ? std::nullopt : analyseTiledRank(cascade, rank);
+    if (tile <= 0 || !slices)
+      continue;
+    // A rank read as `rank floordiv G` (GQA) tiles only within a group.
+    if (llvm::any_of(slices->groups, [&](auto &g) {
+          return g.second > 1 && g.second % tile != 0;
+        }))
       continue;
     tileSizes[at - domain.begin()] = rewriter.getIndexAttr(tile);
     any = true;
