@@ -156,8 +156,7 @@ struct GPUConfigPass : public impl::EinfuseGPUConfigBase<GPUConfigPass> {
       }
       fn->setAttr(name, ein::GPUConfigAttr::get(
                             ctx, config.threads, config.lanes, config.tileSize,
-                            config.matrixTile, config.kSplit,
-                            config.smallM));
+                            config.matrixTile, config.kSplit, config.smallM));
     }
   }
 };

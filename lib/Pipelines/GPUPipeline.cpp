@@ -88,7 +88,8 @@ LogicalResult validateGPUPipelineOptions(const GPUPipelineOptions &options,
                 "got " + Twine(int64_t(options.matrixTile)));
   if (options.smallM < -1 || options.smallM > ein::kMaxTileSize)
     return fail("small-m must be in [0, 2^31] (-1: the target's default), "
-                "got " + Twine(int64_t(options.smallM)));
+                "got " +
+                Twine(int64_t(options.smallM)));
   if (options.tileSize < 0 || options.tileSize > ein::kMaxTileSize)
     return fail("tile-size must be in [1, 2^31] (0: the target's default), "
                 "got " + Twine(int64_t(options.tileSize)));

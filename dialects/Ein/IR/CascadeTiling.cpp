@@ -21,8 +21,7 @@
 using namespace mlir;
 using namespace einfuse::ein;
 
-std::optional<int64_t> einfuse::ein::getRankGroup(AffineExpr x,
-                                                  unsigned dim) {
+std::optional<int64_t> einfuse::ein::getRankGroup(AffineExpr x, unsigned dim) {
   auto div = dyn_cast<AffineBinaryOpExpr>(x);
   if (!div || div.getKind() != AffineExprKind::FloorDiv)
     return std::nullopt;
@@ -375,12 +374,10 @@ CascadeOp::getTiledImplementation(OpBuilder &b, ArrayRef<OpFoldResult> offsets,
             if (auto k = dyn_cast<AffineConstantExpr>(x))
               t = t ? std::min(*t, k.getValue()) : k.getValue();
         std::optional<int64_t> start = getConstantIntValue(c.offset);
-        if (!t || *t > group || group % *t != 0 ||
-            (start && *start % *t != 0))
+        if (!t || *t > group || group % *t != 0 || (start && *start % *t != 0))
           return emitOpError("cannot be tiled along rank '")
                  << c.rank << "' in tiles other than divisors of " << group
-                 << ": an input is read at " << c.rank << " floordiv "
-                 << group;
+                 << ": an input is read at " << c.rank << " floordiv " << group;
       }
     }
   IRMapping mapping;

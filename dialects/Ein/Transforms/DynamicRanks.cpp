@@ -57,7 +57,8 @@ llvm::SmallDenseSet<int64_t> dimsOf(EinsumOp e, int i,
 /// rank of the first result but the last (the only one of a 1-D result),
 /// with "all" every rank of the first result;
 /// those that qualify (not declared, never reduced, never inside a compound
-/// expression but `rank floordiv G`). Empty when the body holds anything but Einsums.
+/// expression but `rank floordiv G`). Empty when the body holds anything but
+/// Einsums.
 llvm::StringSet<> chooseRanks(CascadeOp cascade, ArrayRef<std::string> asked) {
   llvm::StringSet<> ranks;
   Block &block = cascade.getBodyBlock();

@@ -246,9 +246,9 @@ static bool isTileSized(linalg::LinalgOp op, unsigned d) {
           break;
         }
         auto result = dyn_cast<OpResult>(tensor);
-        auto dps = result ? dyn_cast<DestinationStyleOpInterface>(
-                                result.getOwner())
-                          : DestinationStyleOpInterface();
+        auto dps =
+            result ? dyn_cast<DestinationStyleOpInterface>(result.getOwner())
+                   : DestinationStyleOpInterface();
         tensor = dps ? dps.getTiedOpOperand(result)->get() : Value();
       }
       if (bound)
@@ -369,15 +369,14 @@ tileOverThreads(RewriterBase &rewriter, CascadeOp cascade,
 /// large.
 enum class Extents { Small, RunTime, Large };
 
-static Extents
-classifyExtents(RewriterBase &rewriter, CascadeOp cascade,
-                ArrayRef<std::pair<std::string, int64_t>> ranks,
-                ArrayRef<unsigned> matrixDims, int64_t smallM,
-                SmallVectorImpl<unsigned> &runTimeDims) {
+static Extents classifyExtents(RewriterBase &rewriter, CascadeOp cascade,
+                               ArrayRef<std::pair<std::string, int64_t>> ranks,
+                               ArrayRef<unsigned> matrixDims, int64_t smallM,
+                               SmallVectorImpl<unsigned> &runTimeDims) {
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(cascade);
-  SmallVector<Range> domain =
-      cast<TilingInterface>(cascade.getOperation()).getIterationDomain(rewriter);
+  SmallVector<Range> domain = cast<TilingInterface>(cascade.getOperation())
+                                  .getIterationDomain(rewriter);
   SmallVector<StringRef> names = cascade.getParallelRanks();
   for (unsigned i : matrixDims) {
     auto *at = llvm::find(names, ranks[i].first);
@@ -439,11 +438,10 @@ static void chooseAtRunTime(RewriterBase &rewriter, scf::ForallOp lanes,
     runTimeDim = d;
     Value extent =
         getValueOrCreateConstantIndexOp(rewriter, loc, lanesBounds[d]);
-    Value isSmall = arith::CmpIOp::create(rewriter, loc,
-                                          arith::CmpIPredicate::ule, extent,
-                                          limit);
-    small = small ? arith::OrIOp::create(rewriter, loc, small, isSmall)
-                  : isSmall;
+    Value isSmall = arith::CmpIOp::create(
+        rewriter, loc, arith::CmpIPredicate::ule, extent, limit);
+    small =
+        small ? arith::OrIOp::create(rewriter, loc, small, isSmall) : isSmall;
   }
   if (!runTimeDim || matrix.getRank() != numRanks ||
       lanes.getRank() != numRanks ||
@@ -454,12 +452,12 @@ static void chooseAtRunTime(RewriterBase &rewriter, scf::ForallOp lanes,
     return;
   }
   Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-  Value lanesBound = getValueOrCreateConstantIndexOp(
-      rewriter, loc, lanesBounds[*runTimeDim]);
+  Value lanesBound =
+      getValueOrCreateConstantIndexOp(rewriter, loc, lanesBounds[*runTimeDim]);
   rewriter.modifyOpInPlace(lanes, [&] {
-    setUpperBound(lanes, *runTimeDim,
-                  arith::SelectOp::create(rewriter, loc, small, lanesBound,
-                                          zero));
+    setUpperBound(
+        lanes, *runTimeDim,
+        arith::SelectOp::create(rewriter, loc, small, lanesBound, zero));
   });
   rewriter.setInsertionPoint(matrix);
   Value matrixBound = getValueOrCreateConstantIndexOp(
@@ -536,7 +534,8 @@ struct ConvertEinToGPUPass
         SmallVector<std::pair<std::string, int64_t>> laneRanks = ranks;
         for (auto &rankTile : laneRanks)
           rankTile.second = 1;
-        FailureOr<scf::ForallOp> l = tileOverThreads(rewriter, clone, laneRanks);
+        FailureOr<scf::ForallOp> l =
+            tileOverThreads(rewriter, clone, laneRanks);
         if (failed(l))
           return signalPassFailure();
         if (*l)
@@ -562,8 +561,8 @@ struct ConvertEinToGPUPass
         continue;
       }
       if (lanesLoop)
-        chooseAtRunTime(rewriter, lanesLoop, *tiled, ranks.size(),
-                        runTimeDims, smallM);
+        chooseAtRunTime(rewriter, lanesLoop, *tiled, ranks.size(), runTimeDims,
+                        smallM);
     }
     // Maps fuse into every consumer (upstream elementwise fusion, with a
     // control that duplicates a map with several consumers: the default

@@ -76,8 +76,8 @@ std::optional<int64_t> einfuse::constantUpperBound(Value v, int depth) {
   if (auto dim = dyn_cast<tensor::DimOp>(op)) {
     std::optional<int64_t> index = dim.getConstantIndex();
     auto slice = dim.getSource().getDefiningOp<tensor::ExtractSliceOp>();
-    if (!index || !slice || slice.getSourceType().getRank() !=
-                                slice.getResultType().getRank())
+    if (!index || !slice ||
+        slice.getSourceType().getRank() != slice.getResultType().getRank())
       return std::nullopt;
     OpFoldResult size = slice.getMixedSizes()[*index];
     if (std::optional<int64_t> c = getConstantIntValue(size))

@@ -106,12 +106,22 @@ private:
     if (auto cmp = dyn_cast<arith::CmpIOp>(op)) {
       using P = arith::CmpIPredicate;
       switch (cmp.getPredicate()) {
-      case P::eq: return binary(op, "$a == $b");
-      case P::ne: return binary(op, "$a != $b");
-      case P::slt: case P::ult: return binary(op, "$a < $b");
-      case P::sle: case P::ule: return binary(op, "$a <= $b");
-      case P::sgt: case P::ugt: return binary(op, "$a > $b");
-      case P::sge: case P::uge: return binary(op, "$a >= $b");
+      case P::eq:
+        return binary(op, "$a == $b");
+      case P::ne:
+        return binary(op, "$a != $b");
+      case P::slt:
+      case P::ult:
+        return binary(op, "$a < $b");
+      case P::sle:
+      case P::ule:
+        return binary(op, "$a <= $b");
+      case P::sgt:
+      case P::ugt:
+        return binary(op, "$a > $b");
+      case P::sge:
+      case P::uge:
+        return binary(op, "$a >= $b");
       }
     }
     if (isa<arith::OrIOp>(op) && op->getResult(0).getType().isInteger(1))
