@@ -225,6 +225,8 @@ def EinfuseGPUConfig : Pass<"einfuse-gpu-config", "::mlir::ModuleOp"> {
     or N extent is at most that to the lanes (a subgroup per output
     element), the GEMV shape where a matrix tile is mostly padding;
     `--convert-ein-to-gpu` decides it, at run time for a run-time extent.
+    `split` (none by default) splits every iteration with a combine across
+    that many workers (`--ein-partition`), a kernel of its own.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"nvidia:sm_90a\"",
@@ -241,7 +243,11 @@ def EinfuseGPUConfig : Pass<"einfuse-gpu-config", "::mlir::ModuleOp"> {
     Option<"smallM", "small-m", "int64_t", /*default=*/"-1",
            "Largest free extent of a matrix product that runs on the lanes "
            "instead of the matrix instruction (-1: the target's default, "
-           "0: never)">
+           "0: never)">,
+    Option<"split", "split", "int64_t", /*default=*/"-1",
+           "Workers of each iteration with a combine: split-KV at decode, "
+           "two kernels (-1: the target's default, 0 or 1: none), up to "
+           "1024">
   ];
   let dependentDialects = ["::einfuse::ein::EinDialect"];
 }

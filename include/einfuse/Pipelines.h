@@ -155,6 +155,13 @@ struct GPUPipelineOptions
                      "matrix instruction; tested at run time for a run-time "
                      "extent (-1: the target's default, 0: never)"),
       llvm::cl::init(-1)};
+  Option<int64_t> split{
+      *this, "split",
+      llvm::cl::desc("Workers of each iteration with a combine (split-KV at "
+                     "decode: the chunks' states, then their merge, two "
+                     "kernels; -1: the target's default, 0 or 1: none), up "
+                     "to 1024"),
+      llvm::cl::init(-1)};
   Option<bool> lowerKernels{
       *this, "lower-kernels",
       llvm::cl::desc("Lower the outlined kernels to the LLVM dialect "

@@ -94,7 +94,15 @@ struct GPUConfigPass : public impl::EinfuseGPUConfigBase<GPUConfigPass> {
           << int64_t(smallM);
       return signalPassFailure();
     }
+    if (split < -1 || split > ein::kMaxWorkers) {
+      emitError(module.getLoc(), "einfuse-gpu-config: split must be in [0, ")
+          << ein::kMaxWorkers << "] (-1: the target's default), got "
+          << int64_t(split);
+      return signalPassFailure();
+    }
     gpu::GPUConfig base = info->getDefaultConfig();
+    if (split >= 0)
+      base.split = split;
     if (threads)
       base.threads = threads;
     if (lanes)
@@ -156,7 +164,8 @@ struct GPUConfigPass : public impl::EinfuseGPUConfigBase<GPUConfigPass> {
       }
       fn->setAttr(name, ein::GPUConfigAttr::get(
                             ctx, config.threads, config.lanes, config.tileSize,
-                            config.matrixTile, config.kSplit, config.smallM));
+                            config.matrixTile, config.kSplit, config.smallM,
+                            config.split));
     }
   }
 };

@@ -90,6 +90,10 @@ LogicalResult validateGPUPipelineOptions(const GPUPipelineOptions &options,
     return fail("small-m must be in [0, 2^31] (-1: the target's default), "
                 "got " +
                 Twine(int64_t(options.smallM)));
+  if (options.split < -1 || options.split > ein::kMaxWorkers)
+    return fail("split must be in [0, " + Twine(ein::kMaxWorkers) +
+                "] (-1: the target's default), got " +
+                Twine(int64_t(options.split)));
   if (options.tileSize < 0 || options.tileSize > ein::kMaxTileSize)
     return fail("tile-size must be in [1, 2^31] (0: the target's default), "
                 "got " + Twine(int64_t(options.tileSize)));
@@ -128,6 +132,7 @@ void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options) {
   configOptions.tileSize = options.tileSize;
   configOptions.matrixTile = options.matrixTile;
   configOptions.smallM = options.smallM;
+  configOptions.split = options.split;
   pm.addPass(createEinfuseGPUConfig(configOptions));
   // Target-independent: the cascade, in its fewest passes, tiled.
   pm.addPass(ein::createEinDecompose());
@@ -139,6 +144,11 @@ void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options) {
   online.tileSize = config.tileSize;
   online.remarks = false;
   pm.addPass(ein::createEinOnlineNormalize(online));
+  // Each kernel's `split` (ein.gpu_config) over the option's 1.
+  ein::EinPartitionOptions partition;
+  partition.workers = 1;
+  partition.remarks = false;
+  pm.addPass(ein::createEinPartition(partition));
   ConvertEinToGPUOptions toGPU;
   toGPU.tileSize = config.tileSize;
   toGPU.matrixTile = config.matrixTile;

@@ -916,7 +916,27 @@ ATTENTION_VARIANTS = [
     ("attn_d256_bf16", "bf16", 2, 1, 256, None, dict(causal=True)),
     ("attn_combo_f16_d128", "f16", 8, 2, 128, None,
      dict(causal=True, align="bottom_right", window=(33, -1), softcap=8.0)),
+    # Split-KV (`split` of ein.gpu_config): the key loop's chunks are a
+    # kernel of their own, merged by a second; fewer keys than workers x
+    # tile leave workers empty. The first would go to the hand-written
+    # kernel without its pinned configuration.
+    ("attn_split4_causal_br_bf16_d128", "bf16", 8, 2, 128, None,
+     dict(causal=True, align="bottom_right", split=4)),
+    ("attn_split3_bias_f16_d64", "f16", 4, 2, 64, None,
+     dict(mask="bias", mask_per_head=True, split=3, tile=16)),
 ]
+
+# The pinned configuration of the split variants (the shared lowering's
+# defaults on NVIDIA, with the variant's split and key tile).
+SPLIT_CONFIG = ("#ein.gpu_config<threads = 128, lanes = 32, tile_size = {tile}, "
+                "matrix_tile = 16, k_split = 4, small_m = 8, split = {split}>")
+
+
+def with_config(src: str, name: str, config: str) -> str:
+    """`src` with `ein.gpu_config = config` on function @name."""
+    head = src.index(f"func.func @{name}(")
+    brace = src.index(" {\n", head)
+    return src[:brace] + f" attributes {{ein.gpu_config = {config}}}" + src[brace:]
 
 
 def _attention_family(name, dt, hq, hkv, d, dv, opts) -> Family:
@@ -931,6 +951,9 @@ def _attention_family(name, dt, hq, hkv, d, dv, opts) -> Family:
     src = attention_src(name, dt=dt, hq=hq, hkv=hkv, d=d, dv=dv, causal=causal, window=window,
                         align=opts.get("align"), scale=opts.get("scale"), softcap=softcap,
                         mask=mask, mask_per_head=per_head)
+    if "split" in opts:
+        src = with_config(src, name, SPLIT_CONFIG.format(split=opts["split"],
+                                                         tile=opts.get("tile", 64)))
 
     def inputs(case, gen):
         b, sq, sk = case.dims["b"], case.dims["sq"], case.dims["sk"]

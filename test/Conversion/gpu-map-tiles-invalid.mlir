@@ -10,15 +10,15 @@
 // RUN: not einfuse-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(einfuse-gpu-map-tiles{subgroup=128}))" 2>&1 | FileCheck %s --check-prefix=SUBGROUP-RANGE
 // SUBGROUP-RANGE: error: einfuse-gpu-map-tiles: subgroup must be in [1, 64] (0: the lanes), got 128
 
-// A buffer in the host function would be shared by every tile: the GPU
-// lowering keeps intermediates inside tiles, and says so.
-func.func @shared(%x: memref<?xf32>, %y: memref<?xf32>) {
+// A buffer of the host function is a slice of the launcher's workspace,
+// which holds row-major buffers only.
+func.func @strided_workspace(%x: memref<?xf32>, %y: memref<?xf32>) {
   %c0 = arith.constant 0 : index
   %n = memref.dim %x, %c0 : memref<?xf32>
-  // expected-error @+1 {{unsupported on GPU: a buffer shared by the tiles of a kernel (an intermediate result no tile owns); the GPU lowering keeps every intermediate inside a tile}}
-  %t = memref.alloc(%n) : memref<?xf32>
-  memref.copy %x, %t : memref<?xf32> to memref<?xf32>
-  memref.copy %t, %y : memref<?xf32> to memref<?xf32>
+  // expected-error @+1 {{unsupported on GPU: a buffer of the host function that is not a plain row-major allocation (the launcher's workspace holds those only)}}
+  %t = memref.alloc(%n) : memref<?xf32, strided<[2]>>
+  memref.copy %x, %t : memref<?xf32> to memref<?xf32, strided<[2]>>
+  memref.copy %t, %y : memref<?xf32, strided<[2]>> to memref<?xf32>
   return
 }
 

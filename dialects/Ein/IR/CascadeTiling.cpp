@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace einfuse::ein;
@@ -32,11 +33,83 @@ std::optional<int64_t> einfuse::ein::getRankGroup(AffineExpr x, unsigned dim) {
   return rhs.getValue();
 }
 
+namespace {
+
+/// Whether `v` is a tensor.splat of the identity of `kind`.
+bool isIdentitySplat(Value v, CombineAttr kind) {
+  auto splat = v.getDefiningOp<tensor::SplatOp>();
+  FloatAttr c;
+  if (!splat || !matchPattern(splat.getInput(), m_Constant(&c)))
+    return false;
+  return c.getValueAsDouble() == kind.getIdentity();
+}
+
+/// The split iteration whose workers `rank` counts, when every Einsum that
+/// indexes `rank` copies results of it (read at `rank` in dim 0, the rank
+/// in the result) straight to the cascade's results, the iteration has no
+/// range (its chunks become ranges) and every worker starts from the
+/// combine's identity (so any chunk may come first). Null otherwise.
+IterateOp findWorkersIteration(CascadeOp cascade, StringRef rank) {
+  IterateOp found;
+  bool ok = true;
+  cascade.walk([&](EinsumOp e) {
+    SmallVector<StringRef> names = e.getRankNames();
+    auto *at = llvm::find(names, rank);
+    if (at == names.end())
+      return;
+    unsigned r = at - names.begin();
+    auto it = e.getInputs().size() == 1
+                  ? e.getInputs()[0].getDefiningOp<IterateOp>()
+                  : IterateOp();
+    AffineExpr first = e.getInputMap(0).getResult(0);
+    auto d = dyn_cast<AffineDimExpr>(first);
+    if (!it || !it.getWorkers() || e.getMap() != MapKind::copy ||
+        e.isReducedRank(r) || !d || d.getPosition() != r ||
+        llvm::any_of(e.getInputMap(0).getResults().drop_front(),
+                     [&](AffineExpr x) { return x.isFunctionOfDim(r); }) ||
+        (found && found != it) ||
+        !llvm::all_of(e->getUsers(), llvm::IsaPred<YieldOp>) ||
+        e->getParentOp() != cascade.getOperation()) {
+      ok = false;
+      return;
+    }
+    found = it;
+  });
+  if (!ok || !found || found->getParentOp() != cascade.getOperation() ||
+      found.getRangeOffset() || !found.getCombine())
+    return IterateOp();
+  for (auto [i, init] : llvm::enumerate(found.getInits()))
+    if (!isIdentitySplat(init, found.getCombineKind(i)))
+      return IterateOp();
+  return found;
+}
+
+} // namespace
+
 std::optional<RankSlices> einfuse::ein::analyseTiledRank(CascadeOp cascade,
                                                          StringRef rank) {
   if (cascade.lookupRank(rank) < 0)
     return std::nullopt;
   RankSlices out;
+  if (IterateOp it = findWorkersIteration(cascade, rank)) {
+    auto yield = cast<YieldOp>(cascade.getBodyBlock().getTerminator());
+    for (Value v : yield.getValues()) {
+      auto e = v.getDefiningOp<EinsumOp>();
+      int64_t dim = -1;
+      if (e && e.getInputs().size() == 1 &&
+          e.getInputs()[0].getDefiningOp() == it.getOperation()) {
+        SmallVector<StringRef> names = e.getRankNames();
+        for (auto [i, x] : llvm::enumerate(e.getOutputMap().getResults()))
+          if (names[cast<AffineDimExpr>(x).getPosition()] == rank)
+            dim = i;
+      }
+      if (dim < 0)
+        return std::nullopt;
+      out.resultDims.push_back(dim);
+    }
+    out.workers = it;
+    return out;
+  }
   auto definedInside = [&](Value v) {
     return v.getParentRegion() == &cascade.getBody() ||
            cascade->isProperAncestor(v.getParentRegion()->getParentOp());
@@ -245,6 +318,67 @@ bool isWholeExtent(CascadeOp cascade, StringRef rank, OpFoldResult size) {
          *index == found->second;
 }
 
+/// Makes `tile` (a clone of a cascade tiled along the workers rank `rank`
+/// of the split iteration `it`) compute the workers [offset, offset + size)
+/// only: `it` runs their chunks, a range of the iterated rank, with `size`
+/// workers, and the workers' extent becomes `size` in every type. Chunks
+/// are those of the whole iteration (whole tiles, ceil(ceil(n / P) / T) *
+/// T long, as its lowering splits them), so tiles of one worker compute
+/// exactly the untiled workers' states.
+LogicalResult restrictWorkers(OpBuilder &b, CascadeOp tile, StringRef rank,
+                              IterateOp it, OpFoldResult offset,
+                              OpFoldResult size) {
+  std::optional<int64_t> count = getConstantIntValue(size);
+  if (!count || *count < 1)
+    return it.emitOpError("its workers can only be tiled in tiles of a "
+                          "constant size");
+  Location loc = it.getLoc();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(it);
+  int64_t parts = *it.getWorkers();
+  Value n = getValueOrCreateConstantIndexOp(b, loc,
+                                            it.getIterationDomain(b)[0].size);
+  Value p = arith::ConstantIndexOp::create(b, loc, parts);
+  Value t = arith::ConstantIndexOp::create(b, loc, it.getTileSize());
+  Value chunk = arith::MulIOp::create(
+      b, loc,
+      arith::CeilDivUIOp::create(
+          b, loc, arith::CeilDivUIOp::create(b, loc, n, p), t),
+      t);
+  Value first = getValueOrCreateConstantIndexOp(b, loc, offset);
+  it.getRangeOffsetMutable().assign(
+      arith::MulIOp::create(b, loc, first, chunk).getResult());
+  it.getRangeSizeMutable().assign(
+      arith::MulIOp::create(b, loc,
+                            arith::ConstantIndexOp::create(b, loc, *count),
+                            chunk)
+          .getResult());
+  it.setWorkers(*count);
+  auto resize = [&](Value v, unsigned dim) {
+    auto type = cast<RankedTensorType>(v.getType());
+    SmallVector<int64_t> shape(type.getShape());
+    shape[dim] = *count;
+    v.setType(type.clone(shape));
+  };
+  for (Value r : it.getResults())
+    resize(r, 0);
+  // The copies of the results (all the Einsums indexing the rank) and the
+  // cascade's results.
+  tile.walk([&](EinsumOp e) {
+    SmallVector<StringRef> names = e.getRankNames();
+    for (auto [i, x] : llvm::enumerate(e.getOutputMap().getResults()))
+      if (names[cast<AffineDimExpr>(x).getPosition()] == rank)
+        resize(e.getResult(), i);
+  });
+  auto yield = cast<YieldOp>(tile.getBodyBlock().getTerminator());
+  for (auto [r, v] : llvm::zip(tile.getResults(), yield.getValues()))
+    r.setType(v.getType());
+  SmallVector<int64_t> extents(tile.getExtents());
+  extents[tile.lookupRank(rank)] = *count;
+  tile.setExtents(extents);
+  return success();
+}
+
 } // namespace
 
 SmallVector<StringRef> CascadeOp::getParallelRanks() {
@@ -267,8 +401,10 @@ SmallVector<StringRef> CascadeOp::getParallelRanks() {
     }
     // Tileable: its tiles are independent and typed like the whole, and
     // its extent comes from a tensor read outside the cascade.
-    if (everywhere && analyseTiledRank(*this, rank) &&
-        findOutsideExtent(*this, rank))
+    // (A workers rank has its declared extent.)
+    std::optional<RankSlices> slices =
+        everywhere ? analyseTiledRank(*this, rank) : std::nullopt;
+    if (slices && (slices->workers || findOutsideExtent(*this, rank)))
       ranks.push_back(rank);
   }
   return ranks;
@@ -430,6 +566,13 @@ CascadeOp::getTiledImplementation(OpBuilder &b, ArrayRef<OpFoldResult> offsets,
     tileExtents.push_back(getValueOrCreateConstantIndexOp(b, loc, extent));
   }
   auto tile = cast<CascadeOp>(b.clone(*getOperation(), mapping));
+  for (Cut &c : cuts)
+    if (c.slices.workers &&
+        failed(restrictWorkers(b, tile, c.rank,
+                               cast<IterateOp>(mapping.lookup(
+                                   c.slices.workers.getOperation())),
+                               c.offset, c.size)))
+      return failure();
   tile.setTiledRanksAttr(b.getArrayAttr(tiled));
   tile.getTileOffsetsMutable().assign(tileOffsets);
   tile.getTileExtentsMutable().assign(tileExtents);

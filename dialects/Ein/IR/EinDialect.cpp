@@ -102,7 +102,8 @@ LogicalResult EinDialect::verifyRegionResultAttribute(Operation *op, unsigned,
 LogicalResult
 GPUConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                       int64_t threads, int64_t lanes, int64_t tileSize,
-                      int64_t matrixTile, int64_t kSplit, int64_t smallM) {
+                      int64_t matrixTile, int64_t kSplit, int64_t smallM,
+                      int64_t split) {
   if (threads < 1 || threads > 1024)
     return emitError() << "threads must be in [1, 1024], got " << threads;
   if (lanes < 1 || lanes > 1024 || threads % lanes)
@@ -118,6 +119,9 @@ GPUConfigAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << threads / lanes << "), got " << kSplit;
   if (smallM < 0 || smallM > kMaxTileSize)
     return emitError() << "small_m must be in [0, 2^31], got " << smallM;
+  if (split < 0 || split > kMaxWorkers)
+    return emitError() << "split must be in [0, " << kMaxWorkers << "], got "
+                       << split;
   return success();
 }
 

@@ -118,13 +118,21 @@ struct RankSlices {
   /// key/value head shared by G query heads); 1 (absent) for `rank`.
   llvm::DenseMap<mlir::Value, int64_t> groups;
   llvm::SmallVector<int64_t> resultDims;
+  /// For the rank of the workers of a split iteration (the leading dim of
+  /// its results, which the cascade yields through copies): that
+  /// iteration. A tile of it runs the tile's chunks of the iterated rank
+  /// (a range) and slices nothing.
+  IterateOp workers;
 };
 
 /// The G of `x` when it is `dim floordiv G` (G a positive constant).
 std::optional<int64_t> getRankGroup(mlir::AffineExpr x, unsigned dim);
 
 /// The slices of tiling `cascade` along `rank`, or nullopt when it cannot
-/// be tiled along it: an Einsum reduces it, an iteration runs over it, it
+/// be tiled along it. A workers rank (see RankSlices::workers) tiles when
+/// only the copies of the iteration's results index it, the iteration has
+/// no range and starts from the identity of its combine. Any other rank
+/// cannot be tiled when an Einsum reduces it, an iteration runs over it, it
 /// is indexed inside a compound expression (other than `rank floordiv G`,
 /// GQA's read of a shared head, whose tiles must then lie within a group)
 /// or as a static dim, a result lacks it, or it indexes nothing outside

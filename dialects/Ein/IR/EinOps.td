@@ -158,12 +158,19 @@ def Ein_GPUConfigAttr : AttrDef<Ein_Dialect, "GPUConfig"> {
       extent gets both tile loops, each bounded by a `select` on the
       extent so that one of them has no points (its launch is skipped).
       0: never.
+    * `split`: workers of each `ein.iterate` that says how its states
+      combine (`--ein-partition` with `workers = split`): split-KV at
+      decode. The chunks' states are a kernel of their own (a point per
+      chunk and row), merged by a second kernel; the states live in the
+      launcher's workspace. 0 or 1: no split (a point runs the whole
+      iteration). Up to 1024.
   }];
   let parameters = (ins "int64_t":$threads, "int64_t":$lanes,
                         "int64_t":$tile_size,
                         DefaultValuedParameter<"int64_t", "1">:$matrix_tile,
                         DefaultValuedParameter<"int64_t", "1">:$k_split,
-                        DefaultValuedParameter<"int64_t", "0">:$small_m);
+                        DefaultValuedParameter<"int64_t", "0">:$small_m,
+                        DefaultValuedParameter<"int64_t", "0">:$split);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{

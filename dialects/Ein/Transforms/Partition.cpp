@@ -16,6 +16,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Analysis/SliceAnalysis.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
@@ -95,6 +97,88 @@ einfuse::ein::partitionIteration(RewriterBase &rewriter, IterateOp it,
   return merged->replacements;
 }
 
+FailureOr<CascadeOp>
+einfuse::ein::separateSplitIteration(RewriterBase &rewriter, IterateOp it) {
+  auto cascade = dyn_cast<CascadeOp>(it->getParentOp());
+  if (!cascade || !it.getWorkers() || it.getRangeOffset())
+    return failure();
+  // The workers' rank, as the readers of the results name it.
+  std::string workersRank;
+  for (Value r : it.getResults())
+    for (OpOperand &use : r.getUses()) {
+      auto e = dyn_cast<EinsumOp>(use.getOwner());
+      if (!e || e->getParentOp() != cascade.getOperation())
+        return failure();
+      auto d = dyn_cast<AffineDimExpr>(
+          e.getInputMap(use.getOperandNumber()).getResult(0));
+      if (!d)
+        return failure();
+      StringRef name = e.getRankNames()[d.getPosition()];
+      if (!workersRank.empty() && workersRank != name)
+        return failure();
+      workersRank = name.str();
+    }
+  if (workersRank.empty())
+    return failure();
+  SmallVector<SmallVector<StringRef>> stateRanks;
+  for (unsigned i = 0; i < it.getInits().size(); ++i) {
+    FailureOr<SmallVector<StringRef>> ranks = it.getStateRanks(i);
+    if (failed(ranks) || llvm::is_contained(*ranks, workersRank))
+      return failure();
+    stateRanks.push_back(*ranks);
+  }
+
+  // What the iteration reads from the cascade's body (sizes, initial
+  // states), in order.
+  Block &body = cascade.getBodyBlock();
+  BackwardSliceOptions options;
+  options.inclusive = true;
+  options.omitUsesFromAbove = false;
+  options.filter = [&](Operation *op) { return op->getBlock() == &body; };
+  SetVector<Operation *> slice;
+  if (failed(getBackwardSlice(it.getOperation(), &slice, options)))
+    return failure();
+  SmallVector<Operation *> ordered(slice.begin(), slice.end());
+  llvm::sort(ordered,
+             [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+
+  Location loc = it.getLoc();
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(cascade);
+  auto part = CascadeOp::create(
+      rewriter, loc, it.getResultTypes(), cascade.getTileOffsets(),
+      cascade.getTileExtents(), cascade.getRanksAttr(),
+      cascade.getExtentsAttr(), cascade.getTiledRanksAttr());
+  rewriter.createBlock(&part.getBody());
+  IRMapping mapping;
+  for (Operation *op : ordered)
+    rewriter.clone(*op, mapping);
+  SmallVector<StringRef> names(llvm::map_range(
+      cascade.getRanks().getAsRange<StringAttr>(),
+      [](StringAttr a) { return a.getValue(); }));
+  SmallVector<Value> copies;
+  for (auto [i, r] : llvm::enumerate(it.getResults())) {
+    SmallVector<StringRef> ranks = {workersRank};
+    llvm::append_range(ranks, stateRanks[i]);
+    SmallVector<AffineExpr> dims = llvm::map_to_vector(ranks, [&](StringRef n) {
+      return getAffineDimExpr(llvm::find(names, n) - names.begin(),
+                              rewriter.getContext());
+    });
+    copies.push_back(buildEinsum(rewriter, loc,
+                                 cast<RankedTensorType>(r.getType()),
+                                 {mapping.lookup(r)}, names, {dims}, dims,
+                                 MapKind::copy, ReduceKind::none));
+  }
+  YieldOp::create(rewriter, loc, copies);
+
+  rewriter.replaceAllUsesWith(it.getResults(), part.getResults());
+  // The iteration, and what only it read.
+  for (Operation *op : llvm::reverse(ordered))
+    if (op->use_empty())
+      rewriter.eraseOp(op);
+  return part;
+}
+
 namespace {
 
 /// Split-K: the plain sums over `rank` of a 1-pass cascade become an
@@ -130,11 +214,15 @@ struct PartitionIteration : public OpRewritePattern<IterateOp> {
 
   LogicalResult matchAndRewrite(IterateOp it,
                                 PatternRewriter &rewriter) const override {
+    // A kernel function's configuration decides where it sets `split`.
+    int64_t workers = options.workers;
+    if (auto config = GPUConfigAttr::lookup(it); config && config.getSplit())
+      workers = config.getSplit();
     // One worker is the iteration itself.
-    if (options.workers <= 1 || it.getWorkers())
+    if (workers <= 1 || it.getWorkers())
       return rewriter.notifyMatchFailure(it, "nothing to split");
     PartitionRefusal why;
-    if (succeeded(partitionIteration(rewriter, it, options.workers, &why)))
+    if (succeeded(partitionIteration(rewriter, it, workers, &why)))
       return success();
     if (options.remarks)
       it.emitRemark("not partitioned: ") << describe(why);

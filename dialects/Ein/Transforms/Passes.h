@@ -133,6 +133,19 @@ mlir::FailureOr<llvm::SmallVector<mlir::Value>>
 partitionIteration(mlir::RewriterBase &rewriter, IterateOp it, int64_t workers,
                    PartitionRefusal *why = nullptr);
 
+/// Moves the split iteration `it` (with `workers`, a direct child of its
+/// cascade, its results read by Einsums at the workers' rank in dim 0, as
+/// the partition's merge reads them) into a cascade of its own, inserted
+/// before: the iteration, the ops of the cascade it reads, and a copy of
+/// each result, yielded. The old cascade reads the new one's results. The
+/// workers' rank is then a result rank of the new cascade, so its
+/// TilingInterface tiles the workers like any parallel rank: split-KV and
+/// split-K as separate kernels (one per tile of workers, then the merge),
+/// where the old cascade ran every chunk in each of its tiles. Fails (IR
+/// unchanged) where `it` is not such an iteration.
+mlir::FailureOr<CascadeOp> separateSplitIteration(mlir::RewriterBase &rewriter,
+                                                  IterateOp it);
+
 /// A pattern on `ein.cascade` that, when `options.workers` > 1 and
 /// `options.rank` is set, turns the plain sums over that rank into an
 /// iteration (buildPlainIteration) for the partition patterns to split.

@@ -190,7 +190,9 @@ def EinPartition : Pass<"ein-partition"> {
   }];
   let options = [
     Option<"workers", "workers", "int64_t", /*default=*/"2",
-           "Number of workers (chunks of the iterated rank), 1 to 1024">,
+           "Number of workers (chunks of the iterated rank), 1 to 1024 (a "
+           "kernel function's #ein.gpu_config split, when set, takes "
+           "precedence)">,
     Option<"rank", "rank", "std::string", /*default=*/"\"\"",
            "Also split the sums over this rank that no iteration carries "
            "(split-K); a rank no cascade declares is an error">,

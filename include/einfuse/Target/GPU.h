@@ -161,6 +161,9 @@ struct GPUConfig {
   /// matrix instruction (decided at run time for a run-time extent; 0:
   /// never). See `small_m` of `#ein.gpu_config`.
   int64_t smallM = 0;
+  /// Workers of each iteration with a combine (split-KV, split-K; 0 or 1:
+  /// none). See `split` of `#ein.gpu_config`.
+  int64_t split = 0;
 };
 
 /// A matrix instruction of one subgroup: D[m x n] = A[m x k] B[k x n] + C,

@@ -20,6 +20,7 @@
 #include "Bounds.h"
 
 #include "Ein/IR/EinDialect.h"
+#include "Ein/Transforms/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -125,7 +126,9 @@ chooseThreadRanks(CascadeOp cascade, int64_t matrixTile) {
     bool everywhere = llvm::all_of(reductions, [&](EinsumOp e) {
       return llvm::is_contained(e.getRankNames(), rank);
     });
-    if (everywhere)
+    // The workers of a split iteration: a point per chunk.
+    std::optional<RankSlices> slices = analyseTiledRank(cascade, rank);
+    if (everywhere || (slices && slices->workers))
       chosen.push_back({rank.str(), 1});
   }
   // A terminal contraction's two free ranks (the last rank only one of its
@@ -499,6 +502,23 @@ struct ConvertEinToGPUPass
         cascades.push_back(c);
     });
     IRRewriter rewriter(&getContext());
+    // A split iteration (split-KV, split-K: --ein-partition) becomes a
+    // cascade of its own, whose tiles are (points x workers), before the
+    // cascade that merges the workers' states: two kernels.
+    SmallVector<CascadeOp> all;
+    for (CascadeOp cascade : cascades) {
+      SmallVector<IterateOp> split;
+      for (auto it : cascade.getBodyBlock().getOps<IterateOp>())
+        if (it.getWorkers())
+          split.push_back(it);
+      for (IterateOp it : split) {
+        FailureOr<CascadeOp> part = separateSplitIteration(rewriter, it);
+        if (succeeded(part))
+          all.push_back(*part);
+      }
+      all.push_back(cascade);
+    }
+    cascades = std::move(all);
     for (CascadeOp cascade : cascades) {
       GPUConfigAttr config = GPUConfigAttr::lookup(cascade);
       SmallVector<std::pair<std::string, int64_t>> ranks = chooseThreadRanks(

@@ -97,9 +97,11 @@ std::optional<int64_t> einfuse::constantUpperBound(Value v, int depth) {
 namespace {
 
 /// Whether `op` may stay in the host function: index arithmetic and shape
-/// queries, which gpu-kernel-outlining recomputes or passes to kernels.
+/// queries, which gpu-kernel-outlining recomputes or passes to kernels,
+/// and allocations.
 static bool isHostSide(Operation *op) {
-  if (isa<func::ReturnOp, gpu::LaunchOp>(op))
+  // (An allocation is a slice of the launcher's workspace.)
+  if (isa<func::ReturnOp, gpu::LaunchOp, memref::AllocOp>(op))
     return true;
   if (isa<memref::DimOp, memref::CastOp, memref::ReinterpretCastOp,
           memref::ExpandShapeOp, memref::CollapseShapeOp, memref::SubViewOp>(
@@ -1058,13 +1060,25 @@ struct GPUMapTilesPass
       return signalPassFailure();
     }
     Block &body = fn.getBody().front();
-    // Host-side values a kernel would need but cannot have: buffers
-    // allocated in the host function (shared by tiles).
+    // Buffers allocated in the host function are intermediates one kernel
+    // writes and a later one reads (the workers' states of a split
+    // iteration): the launcher places them in its workspace. (A small one
+    // promote-buffers-to-stack made a host alloca becomes an allocation
+    // again: the host's stack is no device memory.)
+    for (auto alloca : llvm::make_early_inc_range(body.getOps<memref::AllocaOp>())) {
+      OpBuilder b(alloca);
+      auto alloc = memref::AllocOp::create(
+          b, alloca.getLoc(), alloca.getType(), alloca.getDynamicSizes(),
+          alloca.getAlignmentAttr());
+      alloca.replaceAllUsesWith(alloc.getResult());
+      alloca.erase();
+    }
     for (Operation &op : body)
-      if (isa<memref::AllocOp, memref::AllocaOp>(op)) {
-        op.emitError("unsupported on GPU: a buffer shared by the tiles of a "
-                     "kernel (an intermediate result no tile owns); the "
-                     "GPU lowering keeps every intermediate inside a tile");
+      if (isa<memref::AllocOp>(op) &&
+          !cast<memref::AllocOp>(op).getType().getLayout().isIdentity()) {
+        op.emitError("unsupported on GPU: a buffer of the host function "
+                     "that is not a plain row-major allocation (the "
+                     "launcher's workspace holds those only)");
         return signalPassFailure();
       }
     SmallVector<Operation *> ops;

@@ -4,7 +4,7 @@
 // index arithmetic and gpu.launch_func ops. Its launch plan (what the C
 // launcher runs) is read from that IR: grid sizes and index operands are
 // translated to C over the launcher's size names, memref operands are the
-// function's arguments.
+// function's arguments or slices of the workspace (host allocations).
 //
 //===----------------------------------------------------------------------===//
 #include "einfuse/Target/GPU.h"
@@ -151,6 +151,51 @@ FailureOr<LaunchPlan> planLaunches(func::FuncOp host,
   LaunchPlan plan;
   plan.signature = sig;
   CExpr c(host, sig);
+  // Buffers the host function allocates (an intermediate that one kernel
+  // writes and a later one reads: the workers' states of a split-KV or
+  // split-K iteration) are slices of the launcher's workspace, each at a
+  // 256-byte aligned offset, row-major.
+  struct Placed {
+    std::string offset;
+    std::vector<std::string> sizes;
+  };
+  llvm::DenseMap<Value, Placed> placed;
+  std::string end = "0";
+  for (auto alloc : host.getOps<memref::AllocOp>()) {
+    MemRefType type = alloc.getType();
+    if (!type.getLayout().isIdentity() || type.getMemorySpace() ||
+        !type.getElementType().isIntOrFloat())
+      return alloc.emitError("internal error: a host buffer of type ")
+             << type << " the launcher cannot place in its workspace";
+    Placed p;
+    unsigned next = 0;
+    std::string bytes = "((int64_t)" +
+                        std::to_string((type.getElementTypeBitWidth() + 7) / 8) +
+                        "LL)";
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      std::string size;
+      if (type.isDynamicDim(d)) {
+        FailureOr<std::string> e = c.get(alloc.getDynamicSizes()[next++]);
+        if (failed(e))
+          return failure();
+        size = *e;
+      } else {
+        size = "((int64_t)" + std::to_string(type.getDimSize(d)) + "LL)";
+      }
+      p.sizes.push_back(size);
+      bytes += " * " + size;
+    }
+    unsigned i = placed.size();
+    p.offset = "ws_at" + std::to_string(i);
+    plan.preamble.push_back("int64_t " + p.offset + " = (" + end +
+                            " + 255) / 256 * 256;");
+    end = "(" + p.offset + " + " + bytes + ")";
+    placed[alloc.getResult()] = std::move(p);
+  }
+  if (!placed.empty()) {
+    plan.preamble.push_back("int64_t ws_end = " + end + ";");
+    plan.workspaceBytes = "ws_end";
+  }
   for (auto launch : host.getOps<mlir::gpu::LaunchFuncOp>()) {
     Launch l;
     l.symbol = launch.getKernelName().str();
@@ -174,6 +219,13 @@ FailureOr<LaunchPlan> planLaunches(func::FuncOp host,
                               "launch of the shared GPU lowering");
     for (Value operand : launch.getKernelOperands()) {
       if (isa<MemRefType>(operand.getType())) {
+        if (auto at = placed.find(operand); at != placed.end()) {
+          LaunchParam p{LaunchParam::Kind::MemRef, "ws + " + at->second.offset,
+                        ""};
+          p.sizes = at->second.sizes;
+          l.params.push_back(std::move(p));
+          continue;
+        }
         auto arg = dyn_cast<BlockArgument>(operand);
         if (!arg || arg.getOwner()->getParentOp() != host.getOperation() ||
             arg.getArgNumber() >= sig.args.size())
