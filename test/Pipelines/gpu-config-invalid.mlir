@@ -37,6 +37,13 @@ func.func @small() attributes {ein.gpu_config = #ein.gpu_config<threads = 128, l
 
 // -----
 
+// expected-error @below {{split must be in [0, 1024], got 2048}}
+func.func @split() attributes {ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, split = 2048>} {
+  return
+}
+
+// -----
+
 // A parameter name with a typo is an error, not ignored.
 // expected-error @below {{duplicate or unknown struct parameter name: tilesize}}
 func.func @typo() attributes {ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tilesize = 64>} {

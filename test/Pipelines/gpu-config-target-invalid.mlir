@@ -6,6 +6,8 @@
 // CHIP: gpu-config-target-invalid.mlir:0:0: error: einfuse-gpu-config: unknown GPU target 'amd:gfx1100' (expected nvidia:sm_80, nvidia:sm_90a, amd:gfx942 or amd:gfx90a)
 
 // SMALLM: gpu-config-target-invalid.mlir:0:0: error: einfuse-gpu-config: small-m must be in [0, 2^31] (-1: the target's default), got -5
+// RUN: not einfuse-opt %s --pass-pipeline="builtin.module(einfuse-gpu-config{target=nvidia:sm_80 split=1025})" 2>&1 | FileCheck %s --check-prefix=SPLIT
+// SPLIT: gpu-config-target-invalid.mlir:0:0: error: einfuse-gpu-config: split must be in [0, 1024] (-1: the target's default), got 1025
 
 // A configuration valid in itself that the target cannot run: matrix tiles
 // need a whole subgroup (64 lanes on gfx942) per tile point.

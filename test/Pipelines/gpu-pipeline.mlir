@@ -12,6 +12,7 @@
 // RUN: not einfuse-opt %s --einfuse-gpu-pipeline="tile-size=-1" 2>&1 | FileCheck %s --check-prefix=TILE
 // RUN: not einfuse-opt %s --einfuse-gpu-pipeline="matrix-tile=300" 2>&1 | FileCheck %s --check-prefix=MATRIX
 // RUN: not einfuse-opt %s --einfuse-gpu-pipeline="small-m=-2" 2>&1 | FileCheck %s --check-prefix=SMALLM
+// RUN: not einfuse-opt %s --einfuse-gpu-pipeline="split=-3" 2>&1 | FileCheck %s --check-prefix=SPLIT
 
 // After the target hooks: the kernel function launches one kernel, one
 // block of 256 threads per row (sm_90a's row-wise configuration: the row's
@@ -75,6 +76,7 @@
 // TILE: einfuse-gpu-pipeline: tile-size must be in [1, 2^31] (0: the target's default), got -1
 // MATRIX: einfuse-gpu-pipeline: matrix-tile must be in [1, 256] (0: the target's default), got 300
 // SMALLM: einfuse-gpu-pipeline: small-m must be in [0, 2^31] (-1: the target's default), got -2
+// SPLIT: einfuse-gpu-pipeline: split must be in [0, 1024] (-1: the target's default), got -3
 
 func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
   %r = ein.cascade [n, c] -> (tensor<?x?xf32>) {

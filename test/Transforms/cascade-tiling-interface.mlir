@@ -122,3 +122,48 @@ module attributes {transform.with_named_sequence} {
     transform.yield
   }
 }
+
+// -----
+
+// The workers of a split iteration (--ein-partition), yielded through
+// copies as convert-ein-to-gpu separates them, tile like any parallel
+// rank: the domain is [k_w, n]. A tile of one worker runs that worker's
+// chunk of c: a range of whole tiles, ceil(ceil(C / 4) / 4) * 4 long,
+// with `workers 1`, and its results have a worker dim of 1.
+// CHECK-LABEL: func @workers
+// CHECK: scf.forall (%[[W:.*]], %[[N:.*]]) in (4, %{{.*}}) shared_outs(%[[O:.*]] = %{{.*}})
+// CHECK: %[[C:.*]] = tensor.dim %arg0, %c1
+// CHECK: ein.cascade [n, c, c0, k_w = 1] tile(k_w = %[[W]] of %c4{{.*}}, n = %[[N]] of %{{.*}}) -> (tensor<1x?xf32>)
+// CHECK: %[[Q:.*]] = arith.ceildivui %[[C]], %c4
+// CHECK: %[[T:.*]] = arith.ceildivui %[[Q]], %c4
+// CHECK: %[[CHUNK:.*]] = arith.muli %[[T]], %c4
+// CHECK: %[[AT:.*]] = arith.muli %[[W]], %[[CHUNK]]
+// CHECK: %[[LEN:.*]] = arith.muli %c1{{.*}}, %[[CHUNK]]
+// CHECK: ein.iterate c tile 4 as c0 range(%[[AT]], %[[LEN]]) {{.*}} combine [sum] workers 1
+// CHECK: ein.einsum copy(%{{.*}}[k_w, n]) -> [k_w, n] : (tensor<1x?xf32>) -> tensor<1x?xf32>
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[O]][%[[W]], %[[N]]] [1, %{{.*}}]
+func.func @workers(%x: tensor<?x?xf32>) -> tensor<4x?xf32> {
+  %r = ein.cascade [n, c, c0, k_w = 4] -> (tensor<4x?xf32>) {
+    %z = arith.constant 0.0 : f32
+    %c0 = arith.constant 0 : index
+    %rows = tensor.dim %x, %c0 : tensor<?x?xf32>
+    %i0 = tensor.splat %z[%rows] : tensor<?xf32>
+    %s = ein.iterate c tile 4 as c0 tiles(%x dim 1 : tensor<?x?xf32>) init(%i0 : tensor<?xf32>) combine [sum] workers 4 {
+    ^bb0(%xt: tensor<?x?xf32>, %acc: tensor<?xf32>):
+      %p = ein.einsum copy(%xt[n, c0]) -> [n] sum[c0] : (tensor<?x?xf32>) -> tensor<?xf32>
+      %a = ein.einsum add(%acc[n], %p[n]) -> [n] : (tensor<?xf32>, tensor<?xf32>) -> tensor<?xf32>
+      ein.yield %a : tensor<?xf32>
+    }
+    %y = ein.einsum copy(%s[k_w, n]) -> [k_w, n] : (tensor<4x?xf32>) -> tensor<4x?xf32>
+    ein.yield %y : tensor<4x?xf32>
+  }
+  return %r : tensor<4x?xf32>
+}
+
+module attributes {transform.with_named_sequence} {
+  transform.named_sequence @__transform_main(%root: !transform.any_op {transform.readonly}) {
+    %c = transform.structured.match ops{["ein.cascade"]} in %root : (!transform.any_op) -> !transform.any_op
+    %t, %l = transform.structured.tile_using_forall %c tile_sizes [1, 1] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)
+    transform.yield
+  }
+}

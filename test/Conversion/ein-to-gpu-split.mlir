@@ -1,0 +1,54 @@
+// RUN: einfuse-opt %s --einfuse-gpu-config="target=nvidia:sm_90a split=4" --ein-decompose --ein-dynamic-ranks=ranks=all --ein-deferred-normalize --ein-online-normalize=remarks=false --ein-partition="workers=1 remarks=false" --convert-ein-to-gpu | FileCheck %s
+// RUN: einfuse-opt %s --einfuse-gpu-pipeline="target=nvidia:sm_90a split=4 lower-kernels=false" | FileCheck %s --check-prefix=PIPE
+// RUN: rm -rf %t && mkdir -p %t
+// RUN: sed 's/-> tensor<?x4x?x64xbf16> {$/-> tensor<?x4x?x64xbf16> attributes {ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, split = 4>} {/' %s > %t/nv.mlir
+// RUN: einfuse-compile %t/nv.mlir --target=nvidia:sm_90a -o %t/nv
+// RUN: FileCheck %s --check-prefix=LAUNCH < %t/nv/nv.c
+// RUN: sed 's/-> tensor<?x4x?x64xbf16> {$/-> tensor<?x4x?x64xbf16> attributes {ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 64, tile_size = 64, split = 4>} {/' %s > %t/amd.mlir
+// RUN: einfuse-compile %t/amd.mlir --target=amd:gfx942 -o %t/amd
+// RUN: FileCheck %s --check-prefix=LAUNCH < %t/amd/amd.c
+
+// Split-KV (`split` of #ein.gpu_config): --ein-partition splits the key
+// loop across 4 workers and merges their states (a reduction over m_w);
+// convert-ein-to-gpu moves the split iteration into a cascade of its own,
+// tiled over (workers, rows): a point per worker and query row runs its
+// chunk of keys. A second tile loop over the rows merges the workers'
+// states and normalises.
+
+// CHECK-LABEL: func.func @decode
+// CHECK-SAME:    split = 4
+// CHECK:         %[[PARTS:.*]]:3 = scf.forall (%[[W:[a-z0-9_]+]], %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}) in (4, %{{[a-z0-9_]+}}, %c4, %{{[a-z0-9_]+}}) shared_outs({{.*}}) -> (tensor<4x?x?x?xf32>, tensor<4x?x?x?xf32>, tensor<4x?x?x?x?xf32>)
+// The worker's chunk: whole key tiles, ceil(ceil(Sk / 4) / 64) * 64 long.
+// CHECK:           %[[Q:.*]] = arith.ceildivui %{{.*}}, %c4
+// CHECK:           %[[T:.*]] = arith.ceildivui %[[Q]], %c64
+// CHECK:           %[[CHUNK:.*]] = arith.muli %[[T]], %c64
+// CHECK:           arith.muli %[[W]], %[[CHUNK]]
+// CHECK:         } {ein.gpu_tile_ranks = ["m_w", "b", "h", "p"], mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_2>, #gpu.thread<linear_dim_3>]}
+// CHECK:         scf.forall (%{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}) in (%{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}})
+// CHECK:           tensor.extract_slice %[[PARTS]]#0[0,
+// CHECK:         } {ein.gpu_tile_ranks = ["b", "h", "p"]
+
+// Two launches; the workers' states are buffers of the host function.
+// PIPE-LABEL: func.func @decode
+// PIPE:         %[[M:.*]] = memref.alloc(%{{.*}}, %{{.*}}) {{.*}} : memref<4x?x4x?xf32>
+// PIPE:         %[[O:.*]] = memref.alloc(%{{.*}}, %{{.*}}) {{.*}} : memref<4x?x4x?x64xf32>
+// PIPE:         %[[L:.*]] = memref.alloc(%{{.*}}, %{{.*}}) {{.*}} : memref<4x?x4x?xf32>
+// PIPE:         gpu.launch_func @decode_kernel::@decode_kernel {{.*}} args({{.*}}%[[M]] : memref<4x?x4x?xf32>, %[[L]] : memref<4x?x4x?xf32>, %[[O]] : memref<4x?x4x?x64xf32>)
+// PIPE:         gpu.launch_func @decode_kernel_0::@decode_kernel {{.*}} args({{.*}}%[[M]] : memref<4x?x4x?xf32>, %[[L]] : memref<4x?x4x?xf32>, %[[O]] : memref<4x?x4x?x64xf32>, %arg4 : memref<?x4x?x64xbf16>)
+
+// The launcher places them in its workspace (256-byte aligned, f32 of
+// 4 x B x 4 x Sq (x 64)) and passes slices of it.
+// LAUNCH-LABEL: static int einfuse_chip0_decode(
+// LAUNCH:       int64_t ws_at0 = (0 + 255) / 256 * 256;
+// LAUNCH-NEXT:  int64_t ws_at1 = ((ws_at0 + ((int64_t)4LL) * ((int64_t)4LL) * ((int64_t)in0_dim0) * ((int64_t)4LL) * ((int64_t)in0_dim2)) + 255) / 256 * 256;
+// LAUNCH-NEXT:  int64_t ws_at2 = ((ws_at1 + ((int64_t)4LL) * ((int64_t)4LL) * ((int64_t)in0_dim0) * ((int64_t)4LL) * ((int64_t)in0_dim2) * ((int64_t)64LL)) + 255) / 256 * 256;
+// LAUNCH-NEXT:  int64_t ws_end =
+// LAUNCH:       size_t ws_bytes = (size_t)(ws_end);
+// LAUNCH:       void *p{{[0-9]+}} = (void *)(ws + ws_at0);
+// LAUNCH:       void *p{{[0-9]+}} = (void *)(ws + ws_at0);
+// LAUNCH-LABEL: static int einfuse_chip0_decode_ws(
+// LAUNCH:       *bytes = (size_t)(ws_end);
+func.func @decode(%q: tensor<?x4x?x64xbf16>, %k: tensor<?x2x?x64xbf16>, %v: tensor<?x2x?x64xbf16>, %m: tensor<?x?xi1>) -> tensor<?x4x?x64xbf16> {
+  %o = ein.attention %q, %k, %v mask(%m : tensor<?x?xi1>) {causal, align = #ein.align<bottom_right>} : tensor<?x4x?x64xbf16>, tensor<?x2x?x64xbf16>, tensor<?x2x?x64xbf16> -> tensor<?x4x?x64xbf16>
+  return %o : tensor<?x4x?x64xbf16>
+}
