@@ -626,6 +626,39 @@ static int64_t chooseLaneDim(linalg::LinalgOp op,
   return best;
 }
 
+/// A parallel loop dim of `op` (a reduction into a private buffer) whose
+/// lanes should each compute whole output elements: a dim the output has,
+/// of a static extent of at least `lanes`, that indexes the contiguous
+/// (last) dim of a kernel argument the op reads. Spread over the lanes it
+/// reads that argument coalesced (adjacent
+/// lanes, adjacent elements), where spreading the reduced dim would have
+/// each lane read its own row (P V at decode: a key per lane, 2 bytes of
+/// each 32-byte sector) and combine every output element across the lanes.
+/// -1 for none.
+static int64_t chooseOwnedDim(linalg::LinalgOp op, Operation *kernel,
+                              int64_t lanes) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<utils::IteratorType> kinds = op.getIteratorTypesArray();
+  AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  int64_t best = -1;
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    if (!isa<MemRefType>(in->get().getType()) || isPrivate(in->get(), kernel))
+      continue;
+    AffineMap map = op.getMatchingIndexingMap(in);
+    if (map.getNumResults() == 0)
+      continue;
+    auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+    if (!last)
+      continue;
+    unsigned d = last.getPosition();
+    if (kinds[d] == utils::IteratorType::parallel &&
+        !ShapedType::isDynamic(ranges[d]) && ranges[d] >= lanes &&
+        out.isFunctionOfDim(d))
+      best = d;
+  }
+  return best;
+}
+
 /// `v` combined over the `lanes` lanes of a point (every lane gets the
 /// result): a subgroup reduction (shuffles) when the point is one subgroup;
 /// when it is several (a block per row), each subgroup's result goes
@@ -709,6 +742,9 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
     });
     SmallVector<utils::IteratorType> kinds = op.getIteratorTypesArray();
     int64_t dim = -1;
+    // Lanes own whole elements of a private result (chooseOwnedDim): each
+    // reduces its own, then every lane gets every element from its owner.
+    bool owned = false;
     std::optional<std::pair<gpu::AllReduceOperation, TypedAttr>> combiner;
     if (toOutputs) {
       // Lanes own distinct output elements (never a reduced loop: partial
@@ -734,11 +770,14 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
       bool readsOut = llvm::any_of(op.getDpsInputs(), [&](Value v) {
         return v == out;
       });
-      if (!readsOut)
+      if (!readsOut && lanes <= subgroup &&
+          (dim = chooseOwnedDim(op, kernel, lanes)) >= 0)
+        owned = true;
+      else if (!readsOut)
         dim = chooseLaneDim(op, [&](unsigned d) {
           return kinds[d] == utils::IteratorType::reduction;
         });
-      if (dim < 0)
+      if (dim < 0 || owned)
         combiner.reset();
     }
     // A reduction into a few elements of an output that no lane can own
@@ -772,13 +811,14 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
     // The last op of the lowering: the loops, then the lanes' combine.
     Operation *last = loops->empty() ? nullptr : loops->front();
     scf::ForOp laneLoop;
-    Value rowStart, rowEnd;
+    Value rowStart, rowEnd, laneStep;
     bool unitStep = false;
     if (dim >= 0 && loops->size() == kinds.size()) {
       auto loop = cast<scf::ForOp>((*loops)[dim]);
       auto outer = cast<scf::ForOp>(loops->front());
       rowStart = loop.getLowerBound();
       rowEnd = loop.getUpperBound();
+      laneStep = loop.getStep();
       unitStep = getConstantIntValue(loop.getStep()) == int64_t(1);
       if (combiner) {
         // Lanes but the first start from the neutral element, so that the
@@ -828,6 +868,45 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
         last = outermost ? outermost : store.getOperation();
       }
     }
+    if (owned && laneLoop) {
+      // Element i of the owned dim was computed by lane (i - lb) / step mod
+      // lanes; a shuffle gives it to every lane, so that each lane's copy
+      // of the private result is whole again.
+      rewriter.setInsertionPointAfter(last);
+      Value out = op.getDpsInits().front();
+      auto type = cast<MemRefType>(out.getType());
+      AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+      unsigned pos = *outMap.getResultPosition(
+          getAffineDimExpr(dim, rewriter.getContext()));
+      Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+      Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+      SmallVector<Value> ivs;
+      Operation *outermost = nullptr;
+      for (int64_t d = 0; d < type.getRank(); ++d) {
+        Value n = memref::DimOp::create(rewriter, loc, out, d);
+        auto each = scf::ForOp::create(rewriter, loc, zero, n, one);
+        if (!outermost)
+          outermost = each;
+        rewriter.setInsertionPointToStart(each.getBody());
+        ivs.push_back(each.getInductionVar());
+      }
+      Value v = memref::LoadOp::create(rewriter, loc, out, ivs);
+      Value owner = arith::RemUIOp::create(
+          rewriter, loc,
+          arith::DivUIOp::create(
+              rewriter, loc,
+              arith::SubIOp::create(rewriter, loc, ivs[pos], rowStart),
+              laneStep),
+          arith::ConstantIndexOp::create(rewriter, loc, lanes));
+      Type i32 = rewriter.getI32Type();
+      Value src = arith::IndexCastUIOp::create(rewriter, loc, i32, owner);
+      Value width = arith::ConstantIntOp::create(rewriter, loc, i32, lanes);
+      auto shuffle = gpu::ShuffleOp::create(rewriter, loc, v, src, width,
+                                            gpu::ShuffleMode::IDX);
+      memref::StoreOp::create(rewriter, loc, shuffle.getShuffleResult(), out,
+                              ivs);
+      last = outermost;
+    }
     if (global) {
       // Every lane holds the same result; each writes it (the same bits).
       rewriter.setInsertionPointAfter(last ? last : op.getOperation());
@@ -850,7 +929,8 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
         return isPrivate(v, kernel) || argumentOps.lookup(rootOf(v)) <= 1;
       });
       scf::ForOp chunks;
-      if (unitStep && ownOutputs)
+      // (Owned elements stay lane-cyclic: the broadcast reads them so.)
+      if (unitStep && ownOutputs && !owned)
         chunks = vectorizeLaneLoop(rewriter, kernel, laneLoop, rowStart, rowEnd,
                                    lane, lanes, vectorBytes);
       (void)loopUnrollByFactor(laneLoop, 4);
