@@ -10,8 +10,10 @@
 
 // CHECK-LABEL: func.func @pv
 // CHECK:         %[[LANE:.*]] = arith.remui %arg6, %c32
-// CHECK:         scf.for %[[K:.*]] = %c0 to %c16 step %c1 {
-// CHECK:           scf.for %[[F:.*]] = %[[LANE]] to %{{.*}} step %c128 {
+// Each lane's element takes its whole reduction as the inner loop (a
+// register across it), unrolled by 4.
+// CHECK:         scf.for %[[F:.*]] = %[[LANE]] to %c128 step %c32 {
+// CHECK:           scf.for %[[K:.*]] = %c0 to %c16 step %c4 {
 // CHECK:             memref.load %arg1[%[[K]], %[[F]]] : memref<16x128xbf16>
 // CHECK-NOT:     gpu.subgroup_reduce
 // CHECK:         scf.for %[[E:.*]] = %c0 to %c128 step %c1 {

@@ -804,6 +804,26 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
       if (dim < 0)
         combiner.reset();
     }
+    // A lane's owned elements each take their whole reduction as an inner
+    // loop (parallel loops outside, reductions inside): the running sum of
+    // an element stays in a register across it, where the reduction
+    // outside would carry every element through memory from trip to trip.
+    if (owned)
+      if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation())) {
+        SmallVector<unsigned> perm;
+        for (auto parallel : {true, false})
+          for (unsigned d = 0; d < kinds.size(); ++d)
+            if ((kinds[d] == utils::IteratorType::parallel) == parallel)
+              perm.push_back(d);
+        rewriter.setInsertionPoint(op);
+        FailureOr<linalg::GenericOp> moved =
+            linalg::interchangeGenericOp(rewriter, generic, perm);
+        if (succeeded(moved)) {
+          dim = llvm::find(perm, unsigned(dim)) - perm.begin();
+          op = *moved;
+          kinds = op.getIteratorTypesArray();
+        }
+      }
     rewriter.setInsertionPoint(op);
     FailureOr<linalg::LinalgLoops> loops = linalg::linalgOpToLoops(rewriter, op);
     if (failed(loops))
@@ -869,6 +889,10 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
       }
     }
     if (owned && laneLoop) {
+      // The innermost reduction, unrolled: several loads in flight.
+      auto inner = cast<scf::ForOp>(loops->back());
+      if (inner != laneLoop)
+        (void)loopUnrollByFactor(inner, 4);
       // Element i of the owned dim was computed by lane (i - lb) / step mod
       // lanes; a shuffle gives it to every lane, so that each lane's copy
       // of the private result is whole again.
