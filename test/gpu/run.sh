@@ -70,7 +70,7 @@ for w in "${what[@]}"; do
       for tool in memcheck racecheck; do
         step compute-sanitizer --tool $tool --kernel-name kns=_kernel --error-exitcode 1 env EINFUSE_TEST_PREBUILT="$d" \
           PYTHONPATH=python python3 -m pytest -q -p no:cacheprovider python/tests/test_gpu_cascades.py \
-          -k "softmax_bf16-01 or layer_norm_f32-01 or rms_matmul_bf16-01 or sigmoid_attn_bf16-01 or gqa_attn_bf16-01 or attn_mask_bool_bf16_d64-01 or attn_bias_bhsk_bf16_d128-01 or attn_combo_f16_d128-01 or qmm_int4_bf16_g32_zp-01 or qmm_fp8_bf16_g128-01 or qmm_w8a8_f32_perchannel-00"
+          -k "softmax_bf16-01 or layer_norm_f32-01 or rms_matmul_bf16-01 or sigmoid_attn_bf16-01 or gqa_attn_bf16-01 or attn_mask_bool_bf16_d64-01 or attn_bias_bhsk_bf16_d128-01 or attn_combo_f16_d128-01 or qmm_int4_bf16_g32_zp-01 or qmm_fp8_bf16_g128-01 or qmm_w8a8_f32_perchannel-00 or attn_split4_causal_br_bf16_d128-01 or attn_split3_bias_f16_d64-02"
       done ;;&
     sanitize|all)
       for tool in memcheck racecheck; do
