@@ -653,7 +653,7 @@ static int64_t chooseOwnedDim(linalg::LinalgOp op, Operation *kernel,
     unsigned d = last.getPosition();
     if (kinds[d] == utils::IteratorType::parallel &&
         !ShapedType::isDynamic(ranges[d]) && ranges[d] >= lanes &&
-        out.isFunctionOfDim(d))
+        out.getResultPosition(last))
       best = d;
   }
   return best;
@@ -703,6 +703,31 @@ static Value combineLanes(OpBuilder &b, Location loc, gpu::LaunchOp kernel,
     all = all ? vector::makeArithReduction(b, loc, combining, all, e) : e;
   }
   return all;
+}
+
+/// Rewrites every element of the private buffer `out` (loops over all its
+/// dims, at the rewriter's insertion point) with `update(value, indices)`;
+/// returns the outermost loop (or the store, for a rank-0 buffer).
+static Operation *
+updateEachElement(RewriterBase &rewriter, Location loc, Value out,
+                  function_ref<Value(Value, ArrayRef<Value>)> update) {
+  auto type = cast<MemRefType>(out.getType());
+  Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
+  Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
+  SmallVector<Value> ivs;
+  Operation *outermost = nullptr;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    Value n = memref::DimOp::create(rewriter, loc, out, d);
+    auto each = scf::ForOp::create(rewriter, loc, zero, n, one);
+    if (!outermost)
+      outermost = each;
+    rewriter.setInsertionPointToStart(each.getBody());
+    ivs.push_back(each.getInductionVar());
+  }
+  Value v = memref::LoadOp::create(rewriter, loc, out, ivs);
+  auto store =
+      memref::StoreOp::create(rewriter, loc, update(v, ivs), out, ivs);
+  return outermost ? outermost : store.getOperation();
 }
 
 /// Lowers the linalg ops of one tile point's body, which `lanes` lanes of a
@@ -867,25 +892,12 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
       if (combiner) {
         // Every element of the private result: combined over the lanes.
         rewriter.setInsertionPointAfter(outer);
-        Value out = op.getDpsInits().front();
-        auto type = cast<MemRefType>(out.getType());
-        Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-        Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-        SmallVector<Value> ivs;
-        Operation *outermost = nullptr;
-        for (int64_t d = 0; d < type.getRank(); ++d) {
-          Value n = memref::DimOp::create(rewriter, loc, out, d);
-          auto each = scf::ForOp::create(rewriter, loc, zero, n, one);
-          if (!outermost)
-            outermost = each;
-          rewriter.setInsertionPointToStart(each.getBody());
-          ivs.push_back(each.getInductionVar());
-        }
-        Value v = memref::LoadOp::create(rewriter, loc, out, ivs);
-        Value all = combineLanes(rewriter, loc, kernel, v, combiner->first,
-                                 lane, lanes, subgroup);
-        auto store = memref::StoreOp::create(rewriter, loc, all, out, ivs);
-        last = outermost ? outermost : store.getOperation();
+        last = updateEachElement(
+            rewriter, loc, op.getDpsInits().front(),
+            [&](Value v, ArrayRef<Value>) {
+              return combineLanes(rewriter, loc, kernel, v, combiner->first,
+                                  lane, lanes, subgroup);
+            });
       }
     }
     if (owned && laneLoop) {
@@ -897,39 +909,27 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
       // lanes; a shuffle gives it to every lane, so that each lane's copy
       // of the private result is whole again.
       rewriter.setInsertionPointAfter(last);
-      Value out = op.getDpsInits().front();
-      auto type = cast<MemRefType>(out.getType());
       AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
       unsigned pos = *outMap.getResultPosition(
           getAffineDimExpr(dim, rewriter.getContext()));
-      Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-      Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-      SmallVector<Value> ivs;
-      Operation *outermost = nullptr;
-      for (int64_t d = 0; d < type.getRank(); ++d) {
-        Value n = memref::DimOp::create(rewriter, loc, out, d);
-        auto each = scf::ForOp::create(rewriter, loc, zero, n, one);
-        if (!outermost)
-          outermost = each;
-        rewriter.setInsertionPointToStart(each.getBody());
-        ivs.push_back(each.getInductionVar());
-      }
-      Value v = memref::LoadOp::create(rewriter, loc, out, ivs);
-      Value owner = arith::RemUIOp::create(
-          rewriter, loc,
-          arith::DivUIOp::create(
-              rewriter, loc,
-              arith::SubIOp::create(rewriter, loc, ivs[pos], rowStart),
-              laneStep),
-          arith::ConstantIndexOp::create(rewriter, loc, lanes));
-      Type i32 = rewriter.getI32Type();
-      Value src = arith::IndexCastUIOp::create(rewriter, loc, i32, owner);
-      Value width = arith::ConstantIntOp::create(rewriter, loc, i32, lanes);
-      auto shuffle = gpu::ShuffleOp::create(rewriter, loc, v, src, width,
-                                            gpu::ShuffleMode::IDX);
-      memref::StoreOp::create(rewriter, loc, shuffle.getShuffleResult(), out,
-                              ivs);
-      last = outermost;
+      last = updateEachElement(
+          rewriter, loc, op.getDpsInits().front(),
+          [&](Value v, ArrayRef<Value> ivs) {
+            Value owner = arith::RemUIOp::create(
+                rewriter, loc,
+                arith::DivUIOp::create(
+                    rewriter, loc,
+                    arith::SubIOp::create(rewriter, loc, ivs[pos], rowStart),
+                    laneStep),
+                arith::ConstantIndexOp::create(rewriter, loc, lanes));
+            Type i32 = rewriter.getI32Type();
+            Value src = arith::IndexCastUIOp::create(rewriter, loc, i32, owner);
+            Value width =
+                arith::ConstantIntOp::create(rewriter, loc, i32, lanes);
+            return gpu::ShuffleOp::create(rewriter, loc, v, src, width,
+                                          gpu::ShuffleMode::IDX)
+                .getShuffleResult();
+          });
     }
     if (global) {
       // Every lane holds the same result; each writes it (the same bits).
