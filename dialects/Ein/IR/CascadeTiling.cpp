@@ -61,8 +61,9 @@ IterateOp findWorkersIteration(CascadeOp cascade, StringRef rank) {
     auto it = e.getInputs().size() == 1
                   ? e.getInputs()[0].getDefiningOp<IterateOp>()
                   : IterateOp();
-    AffineExpr first = e.getInputMap(0).getResult(0);
-    auto d = dyn_cast<AffineDimExpr>(first);
+    AffineDimExpr d = nullptr;
+    if (it && e.getInputMap(0).getNumResults())
+      d = dyn_cast<AffineDimExpr>(e.getInputMap(0).getResult(0));
     if (!it || !it.getWorkers() || e.getMap() != MapKind::copy ||
         e.isReducedRank(r) || !d || d.getPosition() != r ||
         llvm::any_of(e.getInputMap(0).getResults().drop_front(),
