@@ -196,10 +196,13 @@ llvm::LogicalResult validateGPUPipelineOptions(const GPUPipelineOptions &options
 /// einfuse-compile's builder of the kernels of one function through the
 /// shared GPU lowering: runs the GPU pipeline (lower-kernels=false) on a
 /// copy of `fn`, moves its kernels into `kernels` and reads the launch
-/// plan from the host function (gpu::planLaunches).
+/// plan from the host function (gpu::planLaunches). `options` are options
+/// of the GPU pipeline other than `target` and `lower-kernels` (e.g.
+/// "split=16"), checked as `--einfuse-gpu-pipeline` checks them.
 llvm::FailureOr<gpu::LaunchPlan>
 buildCascadeKernels(mlir::gpu::GPUModuleOp kernels, mlir::func::FuncOp fn,
-                    const KernelSignature &sig, llvm::StringRef target);
+                    const KernelSignature &sig, llvm::StringRef target,
+                    llvm::StringRef options = "");
 
 /// Registers the passes of lib/Pipelines and the pipelines above.
 void registerPipelines();

@@ -916,10 +916,35 @@ compileForGPU(ModuleOp module, ArrayRef<KernelSignature> kernels,
               const TargetSpec &target, StringRef baseName,
               const CompileOptions &options) {
   bool nv = target.kind == TargetKind::NVIDIA;
-  if (!nv && !options.pipelineOptions.empty())
-    return module.emitError("--pipeline-options tunes the CPU pipeline and "
-                            "the NVIDIA kernels; the ")
-           << target.str() << " target takes none";
+  // The options of the shared GPU lowering (every kernel it compiles) and
+  // of the hand-written NVIDIA attention kernels.
+  std::string shared, handWritten;
+  SmallVector<StringRef> items;
+  StringRef(options.pipelineOptions).split(items, ' ', -1, /*KeepEmpty=*/false);
+  for (StringRef item : items) {
+    StringRef key = item.split('=').first;
+    if (llvm::is_contained({"warps", "block-n", "wgmma"}, key)) {
+      if (!nv)
+        return module.emitError("'")
+               << item << "' is an option of the hand-written NVIDIA "
+               << "attention kernels; the " << target.str()
+               << " target does not take it";
+      handWritten += item.str() + " ";
+    } else if (llvm::is_contained({"threads", "lanes", "tile-size",
+                                   "matrix-tile", "small-m", "split"},
+                                  key)) {
+      shared += item.str() + " ";
+    } else {
+      return module.emitError("invalid GPU pipeline option '")
+             << item
+             << "' (expected threads=, lanes=, tile-size=, matrix-tile=, "
+                "small-m= or split= for the shared GPU lowering"
+             << (nv ? ", or warps=, block-n=, wgmma= for the hand-written "
+                      "NVIDIA attention kernels"
+                    : "")
+             << ")";
+    }
+  }
   std::vector<gpu::ChipModule> chips;
   for (const std::string &chip : target.chips) {
     if (options.onStage)
@@ -927,12 +952,11 @@ compileForGPU(ModuleOp module, ArrayRef<KernelSignature> kernels,
     std::string name = (nv ? "nvidia:" : "amd:") + chip;
     auto fromCascade = [&](mlir::gpu::GPUModuleOp kernels, func::FuncOp fn,
                            const KernelSignature &sig) {
-      return buildCascadeKernels(kernels, fn, sig, name);
+      return buildCascadeKernels(kernels, fn, sig, name, shared);
     };
     FailureOr<gpu::GPUModule> compiled =
         nv ? nvidia::compileModule(module, chip, fromCascade,
-                                   options.assemblyOnly,
-                                   options.pipelineOptions)
+                                   options.assemblyOnly, handWritten)
            : amd::compileModule(module, chip, fromCascade,
                                 options.assemblyOnly);
     if (failed(compiled))

@@ -197,7 +197,8 @@ namespace einfuse {
 FailureOr<gpu::LaunchPlan> buildCascadeKernels(mlir::gpu::GPUModuleOp kernels,
                                                func::FuncOp fn,
                                                const KernelSignature &sig,
-                                               StringRef target) {
+                                               StringRef target,
+                                               StringRef pipelineOptions) {
   // The pipeline runs on a module of `fn` and the private functions it may
   // call, so that the caller's module is left as it was.
   auto parent = fn->getParentOfType<ModuleOp>();
@@ -208,8 +209,17 @@ FailureOr<gpu::LaunchPlan> buildCascadeKernels(mlir::gpu::GPUModuleOp kernels,
       b.clone(*f.getOperation());
   PassManager pm(fn.getContext());
   GPUPipelineOptions options;
+  std::string parseErrors;
+  llvm::raw_string_ostream errs(parseErrors);
+  if (failed(options.parseFromString(pipelineOptions, errs)))
+    return fn.emitError("invalid GPU pipeline options '")
+           << pipelineOptions.trim() << "'" << (parseErrors.empty() ? "" : ": ")
+           << StringRef(parseErrors).trim();
   options.target = target.str();
   options.lowerKernels = false;
+  std::string invalid;
+  if (failed(validateGPUPipelineOptions(options, invalid)))
+    return fn.emitError(invalid);
   // The configuration for this kernel's shape of work is chosen by the
   // pipeline's first step (einfuse-gpu-config, docs/gpu.md).
   buildGPUPipeline(pm, options);

@@ -1,12 +1,14 @@
 // RUN: einfuse-opt %s --einfuse-gpu-config="target=nvidia:sm_90a split=4" --ein-decompose --ein-dynamic-ranks=ranks=all --ein-deferred-normalize --ein-online-normalize=remarks=false --ein-partition="workers=1 remarks=false" --convert-ein-to-gpu | FileCheck %s
 // RUN: einfuse-opt %s --einfuse-gpu-pipeline="target=nvidia:sm_90a split=4 lower-kernels=false" | FileCheck %s --check-prefix=PIPE
 // RUN: rm -rf %t && mkdir -p %t
+// RUN: einfuse-compile %s --target=nvidia:sm_90a --pipeline-options=split=4 -o %t/nv
+// RUN: FileCheck %s --check-prefix=LAUNCH < %t/nv/ein-to-gpu-split.c
+// RUN: einfuse-compile %s --target=amd:gfx942 --pipeline-options=split=4 -o %t/amd
+// RUN: FileCheck %s --check-prefix=LAUNCH < %t/amd/ein-to-gpu-split.c
+// A pinned configuration's split does the same.
 // RUN: sed 's/-> tensor<?x4x?x64xbf16> {$/-> tensor<?x4x?x64xbf16> attributes {ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, split = 4>} {/' %s > %t/nv.mlir
-// RUN: einfuse-compile %t/nv.mlir --target=nvidia:sm_90a -o %t/nv
-// RUN: FileCheck %s --check-prefix=LAUNCH < %t/nv/nv.c
-// RUN: sed 's/-> tensor<?x4x?x64xbf16> {$/-> tensor<?x4x?x64xbf16> attributes {ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 64, tile_size = 64, split = 4>} {/' %s > %t/amd.mlir
-// RUN: einfuse-compile %t/amd.mlir --target=amd:gfx942 -o %t/amd
-// RUN: FileCheck %s --check-prefix=LAUNCH < %t/amd/amd.c
+// RUN: einfuse-compile %t/nv.mlir --target=nvidia:sm_90a -o %t/pinned
+// RUN: FileCheck %s --check-prefix=LAUNCH < %t/pinned/nv.c
 
 // Split-KV (`split` of #ein.gpu_config): --ein-partition splits the key
 // loop across 4 workers and merges their states (a reduction over m_w);

@@ -54,9 +54,13 @@ static cl::opt<std::string> outputDir("o", cl::desc("Output directory"),
                                       cl::cat(category));
 static cl::opt<std::string> pipelineOptions(
     "pipeline-options",
-    cl::desc("Options of the target pipeline, as for einfuse-opt's "
-             "--einfuse-cpu-pipeline (e.g. \"threads=true tile-size=32\"); "
-             "with threads=true, link the kernels with -lomp"),
+    cl::desc("Options of the target pipeline: for the CPU as for "
+             "einfuse-opt's --einfuse-cpu-pipeline (e.g. \"threads=true "
+             "tile-size=32\"; with threads=true, link the kernels with "
+             "-lomp); for GPUs those of --einfuse-gpu-pipeline (threads, "
+             "lanes, tile-size, matrix-tile, small-m, split: e.g. "
+             "\"split=16\") and, on NVIDIA, warps, block-n and wgmma of "
+             "the hand-written attention kernels"),
     cl::init(""), cl::cat(category));
 static cl::opt<std::string> emit(
     "emit",
