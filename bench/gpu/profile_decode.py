@@ -1,16 +1,59 @@
 #!/usr/bin/env python3
-"""One call of a decode kernel (LIB's decode_d128: batch 8, 32 query heads
-over 8 KV heads, D = 128, one query, L keys), for a profiler:
-    ncu -k regex:decode_d128 python3 bench/gpu/profile_decode.py LIB [L]"""
-import ctypes, sys
+"""Decode kernels (LIB's decode_d128: batch 8, 32 query heads over 8 KV
+heads, D = 128, one query, L keys), for a profiler or a quick timing:
+    ncu -k regex:decode_d128 python3 bench/gpu/profile_decode.py LIB [L]
+    python3 bench/gpu/profile_decode.py --time LIB... [--length L]
+The timing checks each result against float64 first and prints TB/s
+(K and V bytes read once over the median time)."""
+import ctypes, statistics, sys
 import torch
-lib, length = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 32768
-q = torch.randn(8, 32, 1, 128, device="cuda", dtype=torch.bfloat16)
-k, v = (torch.randn(8, 8, length, 128, device="cuda", dtype=torch.bfloat16) for _ in range(2))
-out = torch.empty_like(q)
-fn = ctypes.CDLL(lib).decode_d128
-args = []
-for t in (q, k, v, out):
-    args += [ctypes.c_void_p(t.data_ptr()), ctypes.c_int64(t.shape[0]), ctypes.c_int64(t.shape[2])]
-assert fn(*args, ctypes.c_void_p(0)) == 0
-torch.cuda.synchronize()
+
+
+def inputs(length):
+    g = torch.Generator(device="cuda").manual_seed(0)
+    q = torch.randn(8, 32, 1, 128, device="cuda", dtype=torch.bfloat16, generator=g)
+    k, v = (torch.randn(8, 8, length, 128, device="cuda", dtype=torch.bfloat16, generator=g)
+            for _ in range(2))
+    return q, k, v, torch.empty_like(q)
+
+
+def call(lib, q, k, v, out):
+    fn = ctypes.CDLL(lib).decode_d128
+    args = []
+    for t in (q, k, v, out):
+        args += [ctypes.c_void_p(t.data_ptr()), ctypes.c_int64(t.shape[0]), ctypes.c_int64(t.shape[2])]
+    return lambda: fn(*args, ctypes.c_void_p(0))
+
+
+def main():
+    argv = sys.argv[1:]
+    if argv and argv[0] == "--time":
+        length = 32768
+        if "--length" in argv:
+            at = argv.index("--length")
+            length = int(argv[at + 1])
+            del argv[at:at + 2]
+        q, k, v, out = inputs(length)
+        kk, vv = (t.double().repeat_interleave(4, dim=1) for t in (k, v))
+        ref = torch.softmax(q.double() @ kk.transpose(-1, -2) / 128 ** 0.5, -1) @ vv
+        for lib in argv[1:]:
+            run = call(lib, q, k, v, out)
+            out.fill_(float("nan"))
+            assert run() == 0
+            torch.cuda.synchronize()
+            err = (out.double() - ref).abs().max().item()
+            times = []
+            for _ in range(20):
+                a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                a.record(); run(); b.record(); torch.cuda.synchronize()
+                times.append(a.elapsed_time(b))
+            ms = statistics.median(times[5:])
+            print(f"{lib}: {ms:.3f} ms, {2 * k.numel() * 2 / ms / 1e9:.3f} TB/s, max err {err:.1e}")
+        return
+    lib, length = argv[0], int(argv[1]) if len(argv) > 1 else 32768
+    q, k, v, out = inputs(length)
+    assert call(lib, q, k, v, out)() == 0
+    torch.cuda.synchronize()
+
+
+main()
