@@ -127,8 +127,11 @@ chooseThreadRanks(CascadeOp cascade, int64_t matrixTile) {
       return llvm::is_contained(e.getRankNames(), rank);
     });
     // The workers of a split iteration: a point per chunk.
-    std::optional<RankSlices> slices = analyseTiledRank(cascade, rank);
-    if (everywhere || (slices && slices->workers))
+    auto isWorkers = [&] {
+      std::optional<RankSlices> slices = analyseTiledRank(cascade, rank);
+      return slices && slices->workers;
+    };
+    if (everywhere || isWorkers())
       chosen.push_back({rank.str(), 1});
   }
   // A terminal contraction's two free ranks (the last rank only one of its
