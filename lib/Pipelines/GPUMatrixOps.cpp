@@ -29,6 +29,7 @@
 
 #include "einfuse/Conversion/Passes.h"
 
+#include "einfuse/Conversion/Bounds.h"
 #include "einfuse/Target/GPU.h"
 
 #include "Ein/IR/EinDialect.h"
@@ -43,6 +44,8 @@
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/SmallBitVector.h"
 
 namespace einfuse {
@@ -65,17 +68,108 @@ static bool isTileLoop(scf::ForallOp forall) {
          });
 }
 
-/// Whether `buffer` is memory of the tile point (allocated inside `tile`)
-/// rather than one of the kernel's buffers.
-static bool isPointMemory(Value buffer, Operation *tile) {
+/// Whether `buffer` is in workgroup memory.
+static bool isWorkgroup(Value buffer) {
+  auto type = dyn_cast<MemRefType>(buffer.getType());
+  auto space = type ? dyn_cast_or_null<mlir::gpu::AddressSpaceAttr>(
+                          type.getMemorySpace())
+                    : nullptr;
+  return space && space.getValue() == mlir::gpu::AddressSpace::Workgroup;
+}
+
+/// The buffer `buffer` views (through subviews and casts): an allocation
+/// or a kernel argument.
+static Value rootOf(Value buffer) {
   while (Operation *def = buffer.getDefiningOp()) {
-    if (isa<memref::AllocaOp, memref::AllocOp>(def))
-      return tile->isProperAncestor(def);
-    if (!isa<ViewLikeOpInterface>(def))
-      return false;
+    if (isa<memref::AllocaOp, memref::AllocOp>(def) ||
+        !isa<ViewLikeOpInterface>(def))
+      break;
     buffer = def->getOperand(0);
   }
-  return false;
+  return buffer;
+}
+
+/// Whether `buffer` is private memory of the tile point (allocated inside
+/// `tile`, each lane its own) rather than one of the kernel's buffers or
+/// the point's workgroup memory.
+static bool isPointMemory(Value buffer, Operation *tile) {
+  Operation *def = rootOf(buffer).getDefiningOp();
+  return def && isa<memref::AllocaOp, memref::AllocOp>(def) &&
+         tile->isProperAncestor(def) && !isWorkgroup(buffer);
+}
+
+/// The buffers `op` (and what it holds) writes, by their roots; nullopt
+/// when an effect is on no known buffer.
+static std::optional<SmallVector<Value>> writtenRoots(Operation *op) {
+  SmallVector<Value> roots;
+  bool unknown = false;
+  op->walk([&](Operation *inner) {
+    if (auto dps = dyn_cast<DestinationStyleOpInterface>(inner)) {
+      for (Value init : dps.getDpsInits())
+        if (isa<MemRefType>(init.getType()))
+          roots.push_back(rootOf(init));
+      return;
+    }
+    if (auto store = dyn_cast<memref::StoreOp>(inner)) {
+      roots.push_back(rootOf(store.getMemRef()));
+      return;
+    }
+    if (auto copy = dyn_cast<memref::CopyOp>(inner)) {
+      roots.push_back(rootOf(copy.getTarget()));
+      return;
+    }
+    auto effects = dyn_cast<MemoryEffectOpInterface>(inner);
+    if (!effects) {
+      if (!inner->hasTrait<OpTrait::HasRecursiveMemoryEffects>() &&
+          inner->getNumRegions() == 0 && !isMemoryEffectFree(inner))
+        unknown = true;
+      return;
+    }
+    SmallVector<MemoryEffects::EffectInstance> list;
+    effects.getEffects(list);
+    for (auto &e : list)
+      if (isa<MemoryEffects::Write>(e.getEffect()) &&
+          !isa<memref::AllocaOp, memref::AllocOp>(inner))
+        unknown = true;
+  });
+  if (unknown)
+    return std::nullopt;
+  return roots;
+}
+
+/// The one type (f16 or bf16) in which the values of the point buffer
+/// `root` reach the kernel's outputs: through the ops of `tile` that read
+/// it, and the point buffers those write (an iteration's state, written
+/// out once normalised). Null when they reach them in several types or
+/// another one.
+static Type storedTypeThrough(Value root, Operation *tile, int depth = 0) {
+  Type found;
+  bool mixed = false;
+  if (depth > 4)
+    return Type();
+  tile->walk([&](linalg::LinalgOp op) {
+    bool reads = llvm::any_of(op.getDpsInputs(), [&](Value v) {
+      return rootOf(v) == root;
+    });
+    if (!reads)
+      return;
+    for (Value init : op.getDpsInits()) {
+      Value r = rootOf(init);
+      if (r == root)
+        continue;
+      Type t;
+      if (isPointMemory(init, tile) || isWorkgroup(init))
+        t = storedTypeThrough(r, tile, depth + 1);
+      else
+        t = getElementTypeOrSelf(init.getType());
+      if (!t || (found && found != t))
+        mixed = true;
+      found = t;
+    }
+  });
+  if (mixed || !found || !(found.isF16() || found.isBF16()))
+    return Type();
+  return found;
 }
 
 /// The interval of values an integer of the body can take, when its
@@ -254,9 +348,14 @@ static LogicalResult hoistOperands(Operation *op, Operation *before,
 }
 
 /// Matches `op` (inside the tile loop `tile`) as a contraction the
-/// target's matrix instruction can compute.
+/// target's matrix instruction can compute. With `promote`, a private
+/// point buffer that stands in the way (the product's, when ops other than
+/// elementwise maps read it whole: attention's scores; an epilogue's, the
+/// running state it updates) is added to `promote` instead of failing the
+/// match: in workgroup memory, the lanes' elements of it meet.
 static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
-                                    const einfuse::gpu::GPUTargetInfo &target) {
+                                    const einfuse::gpu::GPUTargetInfo &target,
+                                    SmallVectorImpl<Value> *promote = nullptr) {
   Contraction c;
   c.op = op;
   if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
@@ -323,6 +422,13 @@ static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
       return failure();
   c.acc = op.getDpsInits().front();
   bool pointMemory = isPointMemory(c.acc, tile);
+  // The point's workgroup buffer: every lane may read any element of it
+  // once a barrier separates the stores (einfuse-gpu-matrix-ops puts them).
+  bool shared = isWorkgroup(c.acc) && tile->isAncestor(rootOf(c.acc).getDefiningOp());
+  // Promotion to workgroup memory is for points of a matrix tile in both
+  // free dims: a point of one row (decode, small_m) keeps the lanes'
+  // scalar path.
+  bool mayPromote = promote && extents[*free0] != 1 && extents[*free1] != 1;
   // A point's buffer holds, after this, only each lane's own elements: no
   // other view of it may read the rest.
   if (pointMemory)
@@ -335,35 +441,74 @@ static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
     }
   // Who else touches the output: a fill before (the initial value), maps
   // after that read it into the kernel's outputs (the epilogue).
+  bool promoteAcc = false;
+  SmallVector<Value> promoteInits;
   for (Operation *user : c.acc.getUsers()) {
     if (user == op.getOperation())
       continue;
-    if (user->getBlock() != op->getBlock())
-      return failure();
     if (auto fill = dyn_cast<linalg::FillOp>(user);
-        fill && fill->isBeforeInBlock(op) && !c.fill) {
+        fill && user->getBlock() == op->getBlock() &&
+        fill->isBeforeInBlock(op) && !c.fill) {
       c.fill = fill;
       continue;
     }
+    // Workgroup memory: any op may read it, after a barrier.
+    if (shared)
+      continue;
     auto reader = dyn_cast<linalg::GenericOp>(user);
-    if (!pointMemory || !reader || !op->isBeforeInBlock(reader) ||
-        reader.getNumReductionLoops() != 0 ||
-        llvm::is_contained(reader.getDpsInits(), c.acc))
-      return failure();
-    for (OpOperand *in : reader.getDpsInputOperands())
-      if (in->get() == c.acc &&
-          (!reader.getMatchingIndexingMap(in).isPermutation()))
+    bool elementwise =
+        user->getBlock() == op->getBlock() && pointMemory && reader &&
+        op->isBeforeInBlock(reader) && reader.getNumReductionLoops() == 0 &&
+        !llvm::is_contained(reader.getDpsInits(), c.acc) &&
+        llvm::all_of(reader.getDpsInputOperands(), [&](OpOperand *in) {
+          return in->get() != c.acc ||
+                 reader.getMatchingIndexingMap(in).isPermutation();
+        }) &&
+        succeeded(hoistOperands(reader, op, /*apply=*/false));
+    // Nothing between the product and the map may write what the map
+    // reads or writes: the map moves up to the product's stores.
+    if (elementwise)
+      for (Operation *between = op->getNextNode(); between != reader;
+           between = between->getNextNode()) {
+        std::optional<SmallVector<Value>> written = writtenRoots(between);
+        if (!written ||
+            llvm::any_of(reader->getOperands(), [&](Value v) {
+              return isa<MemRefType>(v.getType()) &&
+                     llvm::is_contained(*written, rootOf(v));
+            })) {
+          elementwise = false;
+          break;
+        }
+      }
+    if (!elementwise) {
+      if (!mayPromote || !pointMemory)
         return failure();
-    for (Value init : reader.getDpsInits())
-      if (isPointMemory(init, tile) || !init.hasOneUse())
+      promoteAcc = true;
+      continue;
+    }
+    for (Value init : reader.getDpsInits()) {
+      if (isPointMemory(init, tile)) {
+        if (!mayPromote)
+          return failure();
+        promoteInits.push_back(init);
+        continue;
+      }
+      // (The point's workgroup buffer, or an output this map alone writes.)
+      if (!isWorkgroup(init) && !init.hasOneUse())
         return failure();
-    if (failed(hoistOperands(reader, op, /*apply=*/false)))
-      return failure();
+    }
     c.epilogue.push_back(reader);
+  }
+  if (promoteAcc) {
+    promote->push_back(c.acc);
+    c.epilogue.clear();
+    shared = true;
+  } else if (promote) {
+    llvm::append_range(*promote, promoteInits);
   }
   if (c.fill)
     c.init = c.fill.getInputs().front();
-  else if (!pointMemory)
+  else if (!pointMemory && !shared)
     // The kernel's output, written before by lanes that own other
     // elements: reading it would race.
     return failure();
@@ -375,7 +520,10 @@ static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
   if (!c.epilogue.empty()) {
     for (linalg::GenericOp e : c.epilogue)
       for (Value init : e.getDpsInits()) {
-        Type t = getElementTypeOrSelf(init.getType());
+        // A point buffer (the running state) reaches the outputs later.
+        Type t = isPointMemory(init, tile) || isWorkgroup(init)
+                     ? storedTypeThrough(rootOf(init), tile)
+                     : getElementTypeOrSelf(init.getType());
         if (stored && stored != t)
           stored = Type();
         else if (!stored)
@@ -696,6 +844,152 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
     def->erase();
 }
 
+/// Whether every use of `buffer` (through casts and subviews) is one a
+/// buffer in workgroup memory can take: linalg ops, loads, stores, dims,
+/// copies.
+static bool mayMoveToWorkgroup(Value buffer) {
+  for (Operation *user : buffer.getUsers()) {
+    if (isa<memref::CastOp>(user) ||
+        (isa<memref::SubViewOp>(user) && user->getOperand(0) == buffer)) {
+      if (!mayMoveToWorkgroup(user->getResult(0)))
+        return false;
+      continue;
+    }
+    if (!isa<linalg::LinalgOp, memref::LoadOp, memref::StoreOp, memref::DimOp,
+             memref::CopyOp>(user))
+      return false;
+  }
+  return true;
+}
+
+/// The static shape of the point buffer `root` (an allocation in the
+/// point): its sizes' constant bounds (a key tile is at most the tile).
+static std::optional<SmallVector<int64_t>> boundedShape(Value root) {
+  auto type = cast<MemRefType>(root.getType());
+  auto alloc = root.getDefiningOp();
+  if (!type.getLayout().isIdentity() || type.getMemorySpace())
+    return std::nullopt;
+  SmallVector<int64_t> shape;
+  unsigned next = 0;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    if (!type.isDynamicDim(d)) {
+      shape.push_back(type.getDimSize(d));
+      continue;
+    }
+    std::optional<int64_t> bound =
+        einfuse::constantUpperBound(alloc->getOperand(next++));
+    if (!bound || *bound < 1 || *bound > (int64_t(1) << 16))
+      return std::nullopt;
+    shape.push_back(*bound);
+  }
+  return shape;
+}
+
+/// Points the uses of `from` (a point buffer or a view of it) at `to`, the
+/// same elements in workgroup memory: its subviews are made again on `to`,
+/// its casts dropped (their users take any layout), the rest take `to`.
+static void retarget(Value from, Value to) {
+  for (OpOperand &use : llvm::make_early_inc_range(from.getUses())) {
+    Operation *user = use.getOwner();
+    if (auto castOp = dyn_cast<memref::CastOp>(user)) {
+      retarget(castOp.getResult(), to);
+      castOp.erase();
+      continue;
+    }
+    if (auto sub = dyn_cast<memref::SubViewOp>(user);
+        sub && use.getOperandNumber() == 0) {
+      OpBuilder b(sub);
+      MemRefType type = memref::SubViewOp::inferRankReducedResultType(
+          sub.getType().getShape(), cast<MemRefType>(to.getType()),
+          sub.getMixedOffsets(), sub.getMixedSizes(), sub.getMixedStrides());
+      Value made = memref::SubViewOp::create(
+          b, sub.getLoc(), type, to, sub.getMixedOffsets(),
+          sub.getMixedSizes(), sub.getMixedStrides());
+      retarget(sub.getResult(), made);
+      sub.erase();
+      continue;
+    }
+    use.set(to);
+  }
+}
+
+/// Moves the point buffer `root` of `tile` to workgroup memory: a buffer
+/// of its bounded shape allocated at the start of the point (the launch's
+/// workgroup memory, einfuse-gpu-map-tiles), viewed at the run-time sizes
+/// where the buffer was allocated.
+static void moveToWorkgroup(Value root, scf::ForallOp tile,
+                            ArrayRef<int64_t> shape) {
+  Operation *alloc = root.getDefiningOp();
+  auto type = cast<MemRefType>(root.getType());
+  Location loc = alloc->getLoc();
+  auto space = mlir::gpu::AddressSpaceAttr::get(
+      root.getContext(), mlir::gpu::AddressSpace::Workgroup);
+  OpBuilder b = OpBuilder::atBlockBegin(tile.getBody());
+  Value buffer = memref::AllocOp::create(
+      b, loc,
+      MemRefType::get(shape, type.getElementType(),
+                      MemRefLayoutAttrInterface{}, space));
+  Value view = buffer;
+  if (!type.hasStaticShape()) {
+    OpBuilder at(alloc);
+    SmallVector<OpFoldResult> offsets(type.getRank(), at.getIndexAttr(0)),
+        strides(type.getRank(), at.getIndexAttr(1)), sizes;
+    unsigned next = 0;
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      sizes.push_back(type.isDynamicDim(d)
+                          ? OpFoldResult(alloc->getOperand(next++))
+                          : OpFoldResult(at.getIndexAttr(type.getDimSize(d))));
+    view = memref::SubViewOp::create(at, loc, buffer, offsets, sizes, strides);
+  }
+  retarget(root, view);
+  alloc->erase();
+}
+
+/// Puts a barrier before and after each op of `block` (and of the loops
+/// and conditionals in it, which a point runs uniformly) that writes a
+/// workgroup buffer, so that no lane reads what another has not finished
+/// writing, nor overwrites what another still reads. `writes` adds the
+/// buffers a contraction's epilogue will store with it; `moved` are those
+/// epilogues, no longer where they stand.
+static void insertBarriers(Block &block,
+                           const DenseMap<Operation *, SmallVector<Value>> &writes,
+                           const llvm::DenseSet<Operation *> &moved) {
+  for (Operation &op : llvm::make_early_inc_range(block)) {
+    if (moved.contains(&op))
+      continue;
+    if (isa<scf::ForOp, scf::IfOp, scf::WhileOp>(op)) {
+      for (Region &r : op.getRegions())
+        for (Block &b : r)
+          insertBarriers(b, writes, moved);
+      continue;
+    }
+    std::optional<SmallVector<Value>> written = writtenRoots(&op);
+    bool shared = written && llvm::any_of(*written, isWorkgroup);
+    if (auto it = writes.find(&op); it != writes.end())
+      shared |= llvm::any_of(it->second, isWorkgroup);
+    if (!shared)
+      continue;
+    OpBuilder b(&op);
+    mlir::gpu::BarrierOp::create(b, op.getLoc());
+    b.setInsertionPointAfter(&op);
+    mlir::gpu::BarrierOp::create(b, op.getLoc());
+  }
+}
+
+/// Drops a barrier that follows another with nothing but pure ops between.
+static void dropRepeatedBarriers(Operation *root) {
+  SmallVector<mlir::gpu::BarrierOp> barriers;
+  root->walk([&](mlir::gpu::BarrierOp b) { barriers.push_back(b); });
+  for (mlir::gpu::BarrierOp barrier : barriers) {
+    Operation *prev = barrier->getPrevNode();
+    while (prev && !isa<mlir::gpu::BarrierOp>(prev) &&
+           isMemoryEffectFree(prev) && prev->getNumRegions() == 0)
+      prev = prev->getPrevNode();
+    if (prev && isa<mlir::gpu::BarrierOp>(prev))
+      barrier.erase();
+  }
+}
+
 struct GPUMatrixOpsPass
     : public einfuse::impl::EinfuseGPUMatrixOpsBase<GPUMatrixOpsPass> {
   using Base::Base;
@@ -727,28 +1021,83 @@ struct GPUMatrixOpsPass
     // of 1 asks for none.
     if (pointLanes != int64_t(info->getSubgroupSize()) || matrixColumns <= 1)
       return;
-    SmallVector<std::pair<linalg::GenericOp, Operation *>> candidates;
+    // The candidates of each tile loop, in order.
+    llvm::MapVector<Operation *, SmallVector<linalg::GenericOp>> candidates;
     getOperation().walk([&](linalg::GenericOp op) {
       for (Operation *p = op->getParentOp(); p; p = p->getParentOp())
         if (auto forall = dyn_cast<scf::ForallOp>(p); forall && isTileLoop(forall)) {
-          candidates.push_back({op, forall});
+          candidates[forall].push_back(op);
           return;
         }
     });
+    for (auto &[tile, ops] : candidates)
+      runOnTile(cast<scf::ForallOp>(tile), ops, *info, pointLanes,
+                matrixColumns, kSplit);
+  }
+
+  /// The contractions `ops` of `tile`: point buffers that other ops read
+  /// whole move to workgroup memory (a block is then one point, with
+  /// barriers between the lanes' stores and loads), then each becomes the
+  /// subgroup's matrix instructions.
+  void runOnTile(scf::ForallOp tile, ArrayRef<linalg::GenericOp> ops,
+                 const einfuse::gpu::GPUTargetInfo &target, int64_t pointLanes,
+                 int64_t matrixColumns, int64_t kSplit) {
+    // Which point buffers the products need in workgroup memory.
+    SmallVector<Value> promote;
+    for (linalg::GenericOp op : ops)
+      (void)match(op, tile, target, &promote);
+    llvm::SetVector<Value> roots;
+    for (Value v : promote)
+      roots.insert(rootOf(v));
+    SmallVector<std::pair<Value, SmallVector<int64_t>>> moves;
+    int64_t bytes = 0;
+    for (Value root : roots) {
+      std::optional<SmallVector<int64_t>> shape = boundedShape(root);
+      if (!shape || !mayMoveToWorkgroup(root)) {
+        moves.clear();
+        break;
+      }
+      int64_t n = cast<MemRefType>(root.getType()).getElementTypeBitWidth() / 8;
+      for (int64_t e : *shape)
+        n *= e;
+      bytes += n;
+      moves.push_back({root, *shape});
+    }
+    // Within the 48 KiB of static workgroup memory every target has.
+    bool promoted = !moves.empty() && bytes <= 48 * 1024;
+    if (promoted) {
+      for (auto &[root, shape] : moves)
+        moveToWorkgroup(root, tile, shape);
+      tile->setAttr(kGPUBlockThreadsAttr,
+                    IntegerAttr::get(IndexType::get(&getContext()), pointLanes));
+    }
     // A rewrite erases its epilogue, which may be a later candidate.
     llvm::DenseSet<Operation *> erased;
-    for (auto [op, tile] : candidates) {
+    SmallVector<Contraction, 2> matched;
+    for (linalg::GenericOp op : ops) {
       if (erased.contains(op.getOperation()))
         continue;
-      FailureOr<Contraction> c = match(op, tile, *info);
+      FailureOr<Contraction> c = match(op, tile, target);
       if (failed(c))
         continue;
       for (linalg::GenericOp e : c->epilogue)
         erased.insert(e.getOperation());
+      matched.push_back(std::move(*c));
+    }
+    if (promoted) {
+      DenseMap<Operation *, SmallVector<Value>> writes;
+      for (Contraction &c : matched)
+        for (linalg::GenericOp e : c.epilogue)
+          for (Value init : e.getDpsInits())
+            writes[c.op].push_back(init);
+      insertBarriers(*tile.getBody(), writes, erased);
+    }
+    for (Contraction &match : matched) {
+      Contraction *c = &match;
       // K is split over several subgroups only where the tile point is this
       // product alone: every other op of a point is the lanes' of one
       // subgroup.
-      int64_t split = kSplit;
+      int64_t split = promoted ? 1 : kSplit;
       if (split > 1) {
         auto forall = cast<scf::ForallOp>(tile);
         WalkResult other = forall.getBody()->walk([&](Operation *inner) {
@@ -776,6 +1125,8 @@ struct GPUMatrixOpsPass
       }
       rewrite(*c, matrixColumns, split, pointLanes);
     }
+    if (promoted)
+      dropRepeatedBarriers(tile);
   }
 };
 } // namespace

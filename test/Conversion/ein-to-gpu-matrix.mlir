@@ -95,13 +95,19 @@ func.func @scores_max(%q: tensor<?x?x16xf32>, %k: tensor<?x?x16xf32>) -> tensor<
 
 // -----
 
-// Softmax attention (online form): its score and value contractions feed
-// the running max and sum; one query row per step.
+// Softmax attention (online form): its score and value contractions sit
+// in the key loop and read bf16 key and value tiles; a point takes 16
+// query rows, the rank only one side of each indexes, so that a subgroup
+// computes both products of a key tile on the matrix instruction
+// (einfuse-gpu-matrix-ops keeps the scores in workgroup memory between
+// them). The key tile's contractions are the same, on 16 rows.
 
 // MATRIX-LABEL: func.func @attention
-// MATRIX-NOT:   step (
-// MATRIX:       scf.forall (%{{[^,]+}}, %{{[^,]+}}, %{{[^)]+}}) in (%{{.*}}, %c4, %{{.*}}) shared_outs
-// MATRIX-NOT:   step (
+// MATRIX:       scf.forall (%{{[^,]+}}, %{{[^,]+}}, %[[P:[^)]+]]) = (0, 0, 0) to (%{{.*}}, %c4, %{{.*}}) step (1, 1, 16) shared_outs
+// MATRIX:         %[[ROWS:.*]] = affine.min #{{.*}}(%[[P]])
+// MATRIX:         scf.for
+// MATRIX:           linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]{{.*}} -> tensor<1x1x?x?xf32>
+// MATRIX:           linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]{{.*}} -> tensor<1x1x?x64xf32>
 // MATRIX:       } {ein.gpu_tile_ranks = ["b", "h", "p"], mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_2>]}
 func.func @attention(%q: tensor<?x4x?x64xbf16>, %k: tensor<?x4x?x64xbf16>, %v: tensor<?x4x?x64xbf16>) -> tensor<?x4x?x64xbf16> {
   %o = ein.attention %q, %k, %v : tensor<?x4x?x64xbf16>, tensor<?x4x?x64xbf16>, tensor<?x4x?x64xbf16> -> tensor<?x4x?x64xbf16>

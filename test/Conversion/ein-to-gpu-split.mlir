@@ -17,26 +17,37 @@
 // chunk of keys. A second tile loop over the rows merges the workers'
 // states and normalises.
 
+// The split cascade's key tile has two contractions on bf16 tiles, so its
+// points are also versioned by the query rows (small_m, as a matrix
+// product's): a row per point when there are at most 8 (decode), 16 rows
+// on the matrix instruction otherwise; the second loop writes into the
+// first's results.
+
 // CHECK-LABEL: func.func @decode
 // CHECK-SAME:    split = 4
-// CHECK:         %[[PARTS:.*]]:3 = scf.forall (%[[W:[a-z0-9_]+]], %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}) in (4, %{{[a-z0-9_]+}}, %c4, %{{[a-z0-9_]+}}) shared_outs({{.*}}) -> (tensor<4x?x?x?xf32>, tensor<4x?x?x?xf32>, tensor<4x?x?x?x?xf32>)
+// CHECK:         %[[LANES:.*]]:3 = scf.forall (%[[W:[a-z0-9_]+]], %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}) in (4, %{{[a-z0-9_]+}}, %c4, %{{[a-z0-9_]+}}) shared_outs({{.*}}) -> (tensor<4x?x?x?xf32>, tensor<4x?x?x?xf32>, tensor<4x?x?x?x?xf32>)
 // The worker's chunk: whole key tiles, ceil(ceil(Sk / 4) / 64) * 64 long.
 // CHECK:           %[[Q:.*]] = arith.ceildivui %{{.*}}, %c4
 // CHECK:           %[[T:.*]] = arith.ceildivui %[[Q]], %c64
 // CHECK:           %[[CHUNK:.*]] = arith.muli %[[T]], %c64
 // CHECK:           arith.muli %[[W]], %[[CHUNK]]
 // CHECK:         } {ein.gpu_tile_ranks = ["m_w", "b", "h", "p"], mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_2>, #gpu.thread<linear_dim_3>]}
+// CHECK:         %[[PARTS:.*]]:3 = scf.forall ({{.*}}) = (0, 0, 0, 0) to (4, %{{[a-z0-9_]+}}, %c4, %{{[a-z0-9_]+}}) step (1, 1, 1, 16) shared_outs(%{{.*}} = %[[LANES]]#0, %{{.*}} = %[[LANES]]#1, %{{.*}} = %[[LANES]]#2)
+// CHECK:         } {ein.gpu_tile_ranks = ["m_w", "b", "h", "p"]
 // CHECK:         scf.forall (%{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}) in (%{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}})
 // CHECK:           tensor.extract_slice %[[PARTS]]#0[0,
 // CHECK:         } {ein.gpu_tile_ranks = ["b", "h", "p"]
 
-// Two launches; the workers' states are buffers of the host function.
+// Three launches (the workers' rows, a subgroup per row or a block per 16
+// rows, one of them of no blocks; then the merge); the workers' states are
+// buffers of the host function.
 // PIPE-LABEL: func.func @decode
 // PIPE:         %[[M:.*]] = memref.alloc(%{{.*}}, %{{.*}}) {{.*}} : memref<4x?x4x?xf32>
 // PIPE:         %[[O:.*]] = memref.alloc(%{{.*}}, %{{.*}}) {{.*}} : memref<4x?x4x?x64xf32>
 // PIPE:         %[[L:.*]] = memref.alloc(%{{.*}}, %{{.*}}) {{.*}} : memref<4x?x4x?xf32>
-// PIPE:         gpu.launch_func @decode_kernel::@decode_kernel {{.*}} args({{.*}}%[[M]] : memref<4x?x4x?xf32>, %[[L]] : memref<4x?x4x?xf32>, %[[O]] : memref<4x?x4x?x64xf32>)
-// PIPE:         gpu.launch_func @decode_kernel_0::@decode_kernel {{.*}} args({{.*}}%[[M]] : memref<4x?x4x?xf32>, %[[L]] : memref<4x?x4x?xf32>, %[[O]] : memref<4x?x4x?x64xf32>, %arg4 : memref<?x4x?x64xbf16>)
+// PIPE:         gpu.launch_func @decode_kernel::@decode_kernel {{.*}} threads in (%c128, %c1, %c1) args({{.*}}%[[M]] : memref<4x?x4x?xf32>, %[[L]] : memref<4x?x4x?xf32>, %[[O]] : memref<4x?x4x?x64xf32>)
+// PIPE:         gpu.launch_func @decode_kernel_0::@decode_kernel {{.*}} threads in (%c32, %c1, %c1) args({{.*}}%[[M]] : memref<4x?x4x?xf32>, %[[L]] : memref<4x?x4x?xf32>, %[[O]] : memref<4x?x4x?x64xf32>)
+// PIPE:         gpu.launch_func @decode_kernel_1::@decode_kernel {{.*}} args({{.*}}%[[M]] : memref<4x?x4x?xf32>, %[[L]] : memref<4x?x4x?xf32>, %[[O]] : memref<4x?x4x?x64xf32>, %arg4 : memref<?x4x?x64xbf16>)
 
 // The launcher places them in its workspace (256-byte aligned, f32 of
 // 4 x B x 4 x Sq (x 64)) and passes slices of it.

@@ -15,6 +15,14 @@ namespace einfuse {
 /// which einfuse-gpu-map-tiles gives each point.
 inline constexpr llvm::StringLiteral kGPUPointLanesAttr = "ein.gpu_point_lanes";
 
+/// The attribute einfuse-gpu-matrix-ops puts on a tile loop whose points
+/// keep buffers in workgroup memory (the scores of a key tile between two
+/// products): the threads of a block, which einfuse-gpu-map-tiles uses
+/// for that loop's launch instead of the kernel's, so that a block is one
+/// point and its barriers are the point's.
+inline constexpr llvm::StringLiteral kGPUBlockThreadsAttr =
+    "ein.gpu_block_threads";
+
 namespace ein {
 class CascadeOp;
 } // namespace ein

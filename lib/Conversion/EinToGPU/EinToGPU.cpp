@@ -17,7 +17,7 @@
 //===----------------------------------------------------------------------===//
 #include "einfuse/Conversion/Passes.h"
 
-#include "Bounds.h"
+#include "einfuse/Conversion/Bounds.h"
 
 #include "Ein/IR/EinDialect.h"
 #include "Ein/Transforms/Passes.h"
@@ -114,6 +114,36 @@ static EinsumOp findTerminalContraction(CascadeOp cascade) {
   return found;
 }
 
+/// The contractions in the body of an `ein.iterate` of `cascade` (the
+/// 1-pass form of attention: S = Q K^T of a key tile, then P V), when each
+/// has an operand of f16 or bf16 (what the matrix instruction can take
+/// exactly: a tile of keys or values). A point of the tile loop then takes
+/// `matrix_tile` rows of the rank only one side of each indexes (the query
+/// rows): the subgroup computes both products of a key tile with the
+/// matrix instruction, its scores in workgroup memory between them
+/// (einfuse-gpu-matrix-ops). Empty when an iteration has none, or one
+/// without such an operand.
+static SmallVector<EinsumOp> findIteratedContractions(CascadeOp cascade) {
+  SmallVector<EinsumOp> found;
+  for (auto it : cascade.getBodyBlock().getOps<IterateOp>()) {
+    SmallVector<EinsumOp> mine;
+    bool ok = true;
+    it.getBodyBlock().walk([&](EinsumOp e) {
+      if (!isContraction(e))
+        return;
+      bool half = llvm::any_of(e.getInputs(), [](Value v) {
+        Type t = getElementTypeOrSelf(v.getType());
+        return t.isF16() || t.isBF16();
+      });
+      ok &= half;
+      mine.push_back(e);
+    });
+    if (ok)
+      llvm::append_range(found, mine);
+  }
+  return found;
+}
+
 static SmallVector<std::pair<std::string, int64_t>>
 chooseThreadRanks(CascadeOp cascade, int64_t matrixTile) {
   SmallVector<std::pair<std::string, int64_t>> chosen;
@@ -139,20 +169,25 @@ chooseThreadRanks(CascadeOp cascade, int64_t matrixTile) {
   // rows and columns of one subgroup's matrix-instruction tiles.
   EinsumOp contraction = matrixTile > 1 ? findTerminalContraction(cascade)
                                         : EinsumOp();
-  if (!contraction)
-    return chosen;
-  SmallVector<StringRef> names = contraction.getRankNames();
-  for (unsigned side = 0; side < 2; ++side) {
-    AffineMap mine = contraction.getInputMap(side);
-    AffineMap other = contraction.getInputMap(1 - side);
-    for (int64_t r = names.size() - 1; r >= 0; --r) {
-      if (contraction.isReducedRank(r) || !mine.isFunctionOfDim(r) ||
-          other.isFunctionOfDim(r))
-        continue;
-      for (auto &[rank, tile] : chosen)
-        if (rank == names[r])
-          tile = matrixTile;
-      break;
+  SmallVector<EinsumOp> contractions;
+  if (contraction)
+    contractions.push_back(contraction);
+  else if (matrixTile > 1)
+    contractions = findIteratedContractions(cascade);
+  for (EinsumOp e : contractions) {
+    SmallVector<StringRef> names = e.getRankNames();
+    for (unsigned side = 0; side < 2; ++side) {
+      AffineMap mine = e.getInputMap(side);
+      AffineMap other = e.getInputMap(1 - side);
+      for (int64_t r = names.size() - 1; r >= 0; --r) {
+        if (e.isReducedRank(r) || !mine.isFunctionOfDim(r) ||
+            other.isFunctionOfDim(r))
+          continue;
+        for (auto &[rank, tile] : chosen)
+          if (rank == names[r])
+            tile = matrixTile;
+        break;
+      }
     }
   }
   return chosen;

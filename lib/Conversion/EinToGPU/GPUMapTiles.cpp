@@ -13,7 +13,7 @@
 //===----------------------------------------------------------------------===//
 #include "einfuse/Conversion/Passes.h"
 
-#include "Bounds.h"
+#include "einfuse/Conversion/Bounds.h"
 
 #include "Ein/IR/EinDialect.h"
 
@@ -1046,12 +1046,16 @@ struct GPUMapTilesPass
     int64_t perPoint = pointLanes;
     if (auto given = forall->getAttrOfType<IntegerAttr>(kGPUPointLanesAttr))
       perPoint = given.getInt();
-    if (perPoint < 1 || blockThreads % perPoint != 0)
+    // A tile loop whose points keep workgroup buffers takes a block each.
+    int64_t threadsHere = blockThreads;
+    if (auto given = forall->getAttrOfType<IntegerAttr>(kGPUBlockThreadsAttr))
+      threadsHere = given.getInt();
+    if (perPoint < 1 || threadsHere < 1 || threadsHere % perPoint != 0)
       return forall.emitOpError("internal error: ")
              << perPoint << " threads per tile point do not divide the "
-             << blockThreads << " of a block";
+             << threadsHere << " of a block";
     gpu::LaunchOp launch = buildLaunch(
-        b, loc, count, blockThreads, perPoint,
+        b, loc, count, threadsHere, perPoint,
         [&](OpBuilder &then, Value index, Value lane) {
       SmallVector<Value> ivs;
       if (trips.size() == 1) {

@@ -1,6 +1,7 @@
 //===- Bounds.h - Constant bounds of sizes inside a GPU tile ----*- C++ -*-===//
 //
-// Shared by convert-ein-to-gpu and einfuse-gpu-map-tiles: the sizes of a
+// Shared by convert-ein-to-gpu, einfuse-gpu-matrix-ops and
+// einfuse-gpu-map-tiles: the sizes of a
 // key tile are run-time values (min(tile, keys left)) with a constant
 // bound, which decides a thread's buffer sizes and whether a rank is
 // already a tile. Upstream's ValueBoundsConstraintSet would need the
@@ -8,8 +9,8 @@
 // here are the few the lowering produces.
 //
 //===----------------------------------------------------------------------===//
-#ifndef EINFUSE_CONVERSION_EINTOGPU_BOUNDS_H
-#define EINFUSE_CONVERSION_EINTOGPU_BOUNDS_H
+#ifndef EINFUSE_CONVERSION_BOUNDS_H
+#define EINFUSE_CONVERSION_BOUNDS_H
 
 #include "mlir/IR/Value.h"
 
