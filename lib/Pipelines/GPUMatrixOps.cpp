@@ -41,6 +41,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -567,8 +568,16 @@ static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
 
 /// Builds the subgroup's loops over its matrix-instruction tiles in place
 /// of `c.op`, `columns` columns of C at a time.
+/// With `whole`, the contraction is one of a point's several products
+/// (attention's key tile, its buffers in workgroup memory): its loops run
+/// to the constant bounds of run-time sizes (a key tile is at most the
+/// tile; masks keep the run-time sizes), C's columns are all in registers
+/// at once (so each A element is computed once: a probability of P V is
+/// an exp) and the K loop is unrolled, so that the compiler keeps the
+/// fragments in registers and hoists loads that do not change from tile
+/// to tile (Q's).
 static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
-                    int64_t subgroup) {
+                    int64_t subgroup, bool whole) {
   linalg::GenericOp op = c.op;
   const einfuse::gpu::MatrixInstruction &mi = c.instruction;
   for (linalg::GenericOp e : c.epilogue)
@@ -584,6 +593,36 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
   SmallVector<Value> sizes;
   for (Range r : cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc))
     sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, r.size));
+  // The loops' bounds.
+  SmallVector<Value> bounds(sizes);
+  Value nonEmpty;
+  if (whole)
+    for (unsigned d : {c.m, c.n, c.k}) {
+      if (getConstantIntValue(sizes[d]))
+        continue;
+      std::optional<int64_t> bound = einfuse::constantUpperBound(sizes[d]);
+      if (!bound || *bound < 1)
+        continue;
+      bounds[d] = index(*bound);
+      Value some = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                         sizes[d], zero);
+      nonEmpty = nonEmpty ? arith::AndIOp::create(b, loc, nonEmpty, some)
+                          : some;
+    }
+  int64_t fragments = std::max<int64_t>(1, columns / mi.n);
+  if (std::optional<int64_t> n = getConstantIntValue(bounds[c.n]);
+      whole && n)
+    fragments = std::clamp<int64_t>(llvm::divideCeil(*n, mi.n), 1, 16);
+  // Whether the bounds are whole instruction tiles: a product at them
+  // needs no edge masks.
+  auto multiple = [&](unsigned d, int64_t of) {
+    std::optional<int64_t> n = getConstantIntValue(bounds[d]);
+    return n && *n % of == 0;
+  };
+  bool aligned = multiple(c.m, mi.m) && multiple(c.n, mi.n * fragments) &&
+                 multiple(c.k, mi.k * kSplit);
+  // The product, at `sizes` (the run-time sizes, or the bounds).
+  auto emit = [&](SmallVector<Value> sizes, bool masked) {
   Value lastM = arith::SubIOp::create(b, loc, sizes[c.m], one);
   Value lastN = arith::SubIOp::create(b, loc, sizes[c.n], one);
   Value lastK = arith::SubIOp::create(b, loc, sizes[c.k], one);
@@ -599,7 +638,6 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
   };
   auto aAt = coordinates(mi.a), bAt = coordinates(mi.b), cAt = coordinates(mi.c);
   Value zeroT = arith::ConstantOp::create(b, loc, b.getFloatAttr(type, 0.0));
-  int64_t fragments = std::max<int64_t>(1, columns / mi.n);
 
   // Loops over the dims the instruction does not cover (a batch).
   SmallVector<Value> ivs(op.getNumLoops(), zero);
@@ -610,11 +648,11 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
     b.setInsertionPointToStart(loop.getBody());
     ivs[d] = loop.getInductionVar();
   }
-  auto mLoop = scf::ForOp::create(b, loc, zero, sizes[c.m], index(mi.m));
+  auto mLoop = scf::ForOp::create(b, loc, zero, bounds[c.m], index(mi.m));
   b.setInsertionPointToStart(mLoop.getBody());
   Value m0 = mLoop.getInductionVar();
   auto nLoop =
-      scf::ForOp::create(b, loc, zero, sizes[c.n], index(mi.n * fragments));
+      scf::ForOp::create(b, loc, zero, bounds[c.n], index(mi.n * fragments));
   b.setInsertionPointToStart(nLoop.getBody());
   Value n0 = nLoop.getInductionVar();
 
@@ -710,7 +748,7 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
     }
   Value kStart = warp ? Value(arith::MulIOp::create(b, loc, warp, index(mi.k)))
                       : zero;
-  auto kLoop = scf::ForOp::create(b, loc, kStart, sizes[c.k],
+  auto kLoop = scf::ForOp::create(b, loc, kStart, bounds[c.k],
                                   index(mi.k * kSplit), init);
   b.setInsertionPointToStart(kLoop.getBody());
   Value k0 = kLoop.getInductionVar();
@@ -721,6 +759,11 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
     SmallVector<Value> point(ivs);
     point[freeDim] = clamp(free, last);
     point[c.k] = clamp(kk, lastK);
+    if (!masked) {
+      point[freeDim] = free;
+      point[c.k] = kk;
+      return evaluate(factor, slice, point);
+    }
     Value v = evaluate(factor, slice, point);
     Value inside = both(less(free, sizes[freeDim]), less(kk, sizes[c.k]));
     return Value(arith::SelectOp::create(b, loc, inside, v, zeroT));
@@ -776,26 +819,32 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
     for (auto [e, at] : llvm::enumerate(cAt)) {
       Value mm = add(m0, at.first);
       Value nn = add(add(n0, index(f * mi.n)), at.second);
-      auto inside = scf::IfOp::create(
-          b, loc, both(less(mm, sizes[c.m]), less(nn, sizes[c.n])), false);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(inside.thenBlock());
-      SmallVector<Value> point(ivs);
+      Value isInside = both(less(mm, sizes[c.m]), less(nn, sizes[c.n]));
+      // The epilogue reads at clamped indices (always in bounds) outside
+      // the edge test, only the stores are under it: lanes' elements of
+      // one row then share what they read of the row (a rescale factor).
+      SmallVector<Value> point(ivs), clamped(ivs);
       point[c.m] = mm;
       point[c.n] = nn;
+      clamped[c.m] = clamp(mm, lastM);
+      clamped[c.n] = clamp(nn, lastN);
       SmallVector<Value> where = outIndices(point);
+      SmallVector<Value> readAt = outIndices(clamped);
       Value value = sums[f * mi.c.size() + e];
+      SmallVector<std::tuple<Value, Value, SmallVector<Value>>> stores;
       if (c.epilogue.empty())
-        memref::StoreOp::create(b, loc, value, c.acc, where);
+        stores.push_back({value, c.acc, where});
       for (linalg::GenericOp ep : c.epilogue) {
         // The epilogue's iteration: its map of the accumulator inverted.
         AffineMap accMap;
         for (OpOperand *in : ep.getDpsInputOperands())
           if (in->get() == c.acc)
             accMap = ep.getMatchingIndexingMap(in);
-        SmallVector<Value> epPoint(ep.getNumLoops());
-        for (auto [r, expr] : llvm::enumerate(accMap.getResults()))
-          epPoint[cast<AffineDimExpr>(expr).getPosition()] = where[r];
+        SmallVector<Value> epPoint(ep.getNumLoops()), epAt(ep.getNumLoops());
+        for (auto [r, expr] : llvm::enumerate(accMap.getResults())) {
+          epPoint[cast<AffineDimExpr>(expr).getPosition()] = readAt[r];
+          epAt[cast<AffineDimExpr>(expr).getPosition()] = where[r];
+        }
         IRMapping map;
         Block *body = ep.getBody();
         for (OpOperand &operand : ep->getOpOperands()) {
@@ -827,12 +876,55 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
           SmallVector<Value> indices;
           for (unsigned r = 0; r < m.getNumResults(); ++r)
             indices.push_back(affine::AffineApplyOp::create(
-                b, loc, m.getSubMap({r}), epPoint));
-          memref::StoreOp::create(b, loc, map.lookupOrDefault(v), init.get(),
-                                  indices);
+                b, loc, m.getSubMap({r}), epAt));
+          stores.push_back({map.lookupOrDefault(v), init.get(), indices});
         }
       }
+      OpBuilder::InsertionGuard guard(b);
+      if (masked) {
+        auto inside = scf::IfOp::create(b, loc, isInside, false);
+        b.setInsertionPointToStart(inside.thenBlock());
+      }
+      for (auto &[v, buffer, indices] : stores)
+        memref::StoreOp::create(b, loc, v, buffer, indices);
     }
+  // The K loop of static trip count, unrolled (D / 16 steps of Q K^T).
+  if (whole) {
+    std::optional<int64_t> lb = getConstantIntValue(kLoop.getLowerBound());
+    std::optional<int64_t> ub = getConstantIntValue(kLoop.getUpperBound());
+    std::optional<int64_t> st = getConstantIntValue(kLoop.getStep());
+    if (lb && ub && st && *st > 0) {
+      int64_t trips = llvm::divideCeil(*ub - *lb, *st);
+      if (trips > 1 && trips <= 16)
+        (void)loopUnrollByFactor(kLoop, trips);
+    }
+  }
+  };
+  if (!nonEmpty) {
+    emit(sizes, /*masked=*/true);
+  } else {
+    // A whole tile (the run-time sizes at their bounds: every key tile but
+    // the last, every 16 rows but the last) takes the product at constant
+    // sizes, where the edge masks and clamps fold away; a partial one, the
+    // masked product (under a test that it is not empty: a loop to a bound
+    // would load from an empty buffer).
+    Value full;
+    for (unsigned d : {c.m, c.n, c.k}) {
+      if (bounds[d] == sizes[d])
+        continue;
+      Value at = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                       sizes[d], bounds[d]);
+      full = full ? arith::AndIOp::create(b, loc, full, at) : at;
+    }
+    auto version = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(version.thenBlock());
+    emit(bounds, /*masked=*/!aligned);
+    b.setInsertionPointToStart(version.elseBlock());
+    auto some = scf::IfOp::create(b, loc, nonEmpty, false);
+    b.setInsertionPointToStart(some.thenBlock());
+    emit(sizes, /*masked=*/true);
+  }
   for (linalg::GenericOp ep : c.epilogue)
     ep.erase();
   if (c.fill)
@@ -913,6 +1005,54 @@ static void retarget(Value from, Value to) {
   }
 }
 
+/// The shape of a workgroup buffer of `shape`: rows (the last dim) padded
+/// by 16 bytes when that dim is at least 16 elements. The lanes of a
+/// matrix fragment read or write a column of rows at once (8 rows, 4
+/// elements apart), which in rows of a multiple of 128 bytes all fall in
+/// the same memory bank; 16 bytes more per row spreads them over the
+/// banks, and keeps rows 16-byte aligned.
+static SmallVector<int64_t> paddedShape(ArrayRef<int64_t> shape,
+                                        Type element) {
+  SmallVector<int64_t> padded(shape);
+  // Only 32-bit buffers (the scores, the output state): a padded tile of
+  // 16-bit keys or values is no longer one contiguous row, and its copy
+  // row by row (two elements per lane) cost more on the H200 than its bank
+  // conflicts (docs/performance.md).
+  if (element.getIntOrFloatBitWidth() != 32)
+    return padded;
+  int64_t bytes = element.getIntOrFloatBitWidth() / 8;
+  if (!padded.empty() && padded.back() >= 16 && bytes > 0 && 16 % bytes == 0)
+    padded.back() += 16 / bytes;
+  return padded;
+}
+
+/// The bytes of a workgroup buffer of `shape` (padded).
+static int64_t workgroupBytes(ArrayRef<int64_t> shape, Type element) {
+  int64_t n = element.getIntOrFloatBitWidth() / 8;
+  for (int64_t e : paddedShape(shape, element))
+    n *= e;
+  return n;
+}
+
+/// A workgroup buffer of `shape` (padded) at the builder's point, viewed
+/// at `shape`.
+static Value allocateWorkgroup(OpBuilder &b, Location loc,
+                               ArrayRef<int64_t> shape, Type element) {
+  auto space = mlir::gpu::AddressSpaceAttr::get(
+      b.getContext(), mlir::gpu::AddressSpace::Workgroup);
+  SmallVector<int64_t> padded = paddedShape(shape, element);
+  Value buffer = memref::AllocOp::create(
+      b, loc,
+      MemRefType::get(padded, element, MemRefLayoutAttrInterface{}, space));
+  if (padded == SmallVector<int64_t>(shape))
+    return buffer;
+  SmallVector<OpFoldResult> zeros(shape.size(), b.getIndexAttr(0)),
+      ones(shape.size(), b.getIndexAttr(1)), sizes;
+  for (int64_t n : shape)
+    sizes.push_back(b.getIndexAttr(n));
+  return memref::SubViewOp::create(b, loc, buffer, zeros, sizes, ones);
+}
+
 /// Moves the point buffer `root` of `tile` to workgroup memory: a buffer
 /// of its bounded shape allocated at the start of the point (the launch's
 /// workgroup memory, einfuse-gpu-map-tiles), viewed at the run-time sizes
@@ -924,11 +1064,9 @@ static void moveToWorkgroup(Value root, scf::ForallOp tile,
   Location loc = alloc->getLoc();
   auto space = mlir::gpu::AddressSpaceAttr::get(
       root.getContext(), mlir::gpu::AddressSpace::Workgroup);
+  (void)space;
   OpBuilder b = OpBuilder::atBlockBegin(tile.getBody());
-  Value buffer = memref::AllocOp::create(
-      b, loc,
-      MemRefType::get(shape, type.getElementType(),
-                      MemRefLayoutAttrInterface{}, space));
+  Value buffer = allocateWorkgroup(b, loc, shape, type.getElementType());
   Value view = buffer;
   if (!type.hasStaticShape()) {
     OpBuilder at(alloc);
@@ -973,6 +1111,146 @@ static void insertBarriers(Block &block,
     mlir::gpu::BarrierOp::create(b, op.getLoc());
     b.setInsertionPointAfter(&op);
     mlir::gpu::BarrierOp::create(b, op.getLoc());
+  }
+}
+
+/// `v` as a 1-D view when its elements are contiguous (its unit dims
+/// dropped, each stride the product of the sizes after it), so that a copy
+/// of it is one row the lanes split into vector chunks; `v` otherwise.
+static Value flatten(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<MemRefType>(v.getType());
+  if (type.getRank() < 2)
+    return v;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)))
+    return v;
+  SmallVector<int64_t> keep;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.getDimSize(d) != 1)
+      keep.push_back(d);
+  if (keep.empty())
+    return v;
+  // Contiguous: the last kept stride is 1, each other one the next's
+  // times the next's size (all static).
+  for (size_t i = 0; i < keep.size(); ++i) {
+    int64_t d = keep[i];
+    int64_t expect = 1;
+    if (i + 1 < keep.size()) {
+      int64_t next = keep[i + 1];
+      if (ShapedType::isDynamic(strides[next]) ||
+          type.isDynamicDim(next))
+        return v;
+      expect = strides[next] * type.getDimSize(next);
+    }
+    if (strides[d] != expect)
+      return v;
+  }
+  SmallVector<OpFoldResult> offsets(type.getRank(), b.getIndexAttr(0)),
+      ones(type.getRank(), b.getIndexAttr(1)), sizes;
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    OpFoldResult size =
+        type.isDynamicDim(d)
+            ? OpFoldResult(memref::DimOp::create(b, loc, v, d).getResult())
+            : OpFoldResult(b.getIndexAttr(type.getDimSize(d)));
+    sizes.push_back(size);
+    if (type.getDimSize(d) != 1)
+      shape.push_back(type.getDimSize(d));
+  }
+  Value reduced = v;
+  if (int64_t(keep.size()) != type.getRank()) {
+    MemRefType t = memref::SubViewOp::inferRankReducedResultType(
+        shape, type, offsets, sizes, ones);
+    reduced = memref::SubViewOp::create(b, loc, t, v, offsets, sizes, ones);
+  }
+  if (keep.size() == 1)
+    return reduced;
+  SmallVector<ReassociationIndices> all(1);
+  for (size_t i = 0; i < keep.size(); ++i)
+    all[0].push_back(i);
+  if (!memref::CollapseShapeOp::isGuaranteedCollapsible(
+          cast<MemRefType>(reduced.getType()), all))
+    return v;
+  return memref::CollapseShapeOp::create(b, loc, reduced, all);
+}
+
+/// Stages the kernel-argument operands of the contraction `c` (a tile of
+/// keys or values, the point's query rows) in workgroup memory: the lanes
+/// copy each whole (einfuse-gpu-map-tiles splits the copy into vector
+/// chunks), then the fragments load from there, instead of each lane
+/// loading its own fragment elements from global memory, two bytes at a
+/// time, all of them in flight at once (in registers). An operand that does
+/// not change in the loops around the product (Q in the key loop) is
+/// copied once, before them. `budget` is what is left of the workgroup
+/// memory, in bytes.
+static void stageOperands(Contraction &c, scf::ForallOp tile,
+                          int64_t &budget) {
+  linalg::GenericOp op = c.op;
+  Block *body = op.getBody();
+  for (OpOperand *in : op.getDpsInputOperands()) {
+    Value v = in->get();
+    BlockArgument arg = body->getArgument(in->getOperandNumber());
+    bool used = arg == c.x || arg == c.y ||
+                llvm::any_of(llvm::concat<Operation *>(c.xSlice, c.ySlice),
+                             [&](Operation *s) {
+                               return llvm::is_contained(s->getOperands(),
+                                                         Value(arg));
+                             });
+    auto type = dyn_cast<MemRefType>(v.getType());
+    if (!used || !type || !isa<BlockArgument>(rootOf(v)) || isWorkgroup(v) ||
+        type.getElementTypeBitWidth() % 8 != 0)
+      continue;
+    // Outside the loops of the point it does not change in.
+    Operation *at = op;
+    while (auto loop = dyn_cast<scf::ForOp>(at->getParentOp())) {
+      if (loop == tile.getOperation() || loop->isAncestor(v.getParentBlock()->getParentOp()))
+        break;
+      at = loop;
+    }
+    OpBuilder b(at);
+    Location loc = op.getLoc();
+    SmallVector<int64_t> shape;
+    SmallVector<OpFoldResult> sizes;
+    int64_t bytes = type.getElementTypeBitWidth() / 8;
+    bool bounded = true;
+    for (int64_t d = 0; d < type.getRank() && bounded; ++d) {
+      if (!type.isDynamicDim(d)) {
+        shape.push_back(type.getDimSize(d));
+        sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+        bytes *= type.getDimSize(d);
+        continue;
+      }
+      Value dim = memref::DimOp::create(b, loc, v, d);
+      std::optional<int64_t> bound = einfuse::constantUpperBound(dim);
+      bounded = bound && *bound > 0 && *bound <= 4096;
+      if (bounded) {
+        shape.push_back(*bound);
+        sizes.push_back(dim);
+        bytes *= *bound;
+      }
+    }
+    if (!bounded || bytes > 16 * 1024)
+      continue;
+    bytes = workgroupBytes(shape, type.getElementType());
+    if (bytes > budget)
+      continue;
+    budget -= bytes;
+    OpBuilder start = OpBuilder::atBlockBegin(tile.getBody());
+    Value buffer = allocateWorkgroup(start, loc, shape, type.getElementType());
+    SmallVector<OpFoldResult> zeros(type.getRank(), b.getIndexAttr(0)),
+        ones(type.getRank(), b.getIndexAttr(1));
+    Value view = memref::SubViewOp::create(b, loc, buffer, zeros, sizes, ones);
+    // One row of contiguous elements when both are (a padded buffer's
+    // rows are not: the copy then goes row by row).
+    Value from = flatten(b, loc, v), to = flatten(b, loc, view);
+    if (cast<MemRefType>(from.getType()).getRank() !=
+        cast<MemRefType>(to.getType()).getRank()) {
+      from = v;
+      to = view;
+    }
+    linalg::CopyOp::create(b, loc, from, to);
+    in->set(view);
   }
 }
 
@@ -1057,10 +1335,8 @@ struct GPUMatrixOpsPass
         moves.clear();
         break;
       }
-      int64_t n = cast<MemRefType>(root.getType()).getElementTypeBitWidth() / 8;
-      for (int64_t e : *shape)
-        n *= e;
-      bytes += n;
+      bytes += workgroupBytes(
+          *shape, cast<MemRefType>(root.getType()).getElementType());
       moves.push_back({root, *shape});
     }
     // Within the 48 KiB of static workgroup memory every target has.
@@ -1070,6 +1346,13 @@ struct GPUMatrixOpsPass
         moveToWorkgroup(root, tile, shape);
       tile->setAttr(kGPUBlockThreadsAttr,
                     IntegerAttr::get(IndexType::get(&getContext()), pointLanes));
+    }
+    // The products' operand tiles, in workgroup memory too.
+    if (promoted) {
+      int64_t budget = 48 * 1024 - bytes;
+      for (linalg::GenericOp op : ops)
+        if (FailureOr<Contraction> c = match(op, tile, target); succeeded(c))
+          stageOperands(*c, tile, budget);
     }
     // A rewrite erases its epilogue, which may be a later candidate.
     llvm::DenseSet<Operation *> erased;
@@ -1123,7 +1406,7 @@ struct GPUMatrixOpsPass
                           IntegerAttr::get(IndexType::get(&getContext()),
                                            split * pointLanes));
       }
-      rewrite(*c, matrixColumns, split, pointLanes);
+      rewrite(*c, matrixColumns, split, pointLanes, promoted);
     }
     if (promoted)
       dropRepeatedBarriers(tile);

@@ -84,6 +84,30 @@ std::optional<int64_t> einfuse::constantUpperBound(Value v, int depth) {
       return c;
     return constantUpperBound(cast<Value>(size), depth + 1);
   }
+  // The size of a buffer: a subview's, an allocation's.
+  if (auto dim = dyn_cast<memref::DimOp>(op)) {
+    std::optional<int64_t> index = dim.getConstantIndex();
+    Value source = dim.getSource();
+    while (auto cast = source.getDefiningOp<memref::CastOp>())
+      source = cast.getSource();
+    auto type = cast<MemRefType>(source.getType());
+    if (!index || *index >= type.getRank())
+      return std::nullopt;
+    if (!type.isDynamicDim(*index))
+      return type.getDimSize(*index);
+    Operation *def = source.getDefiningOp();
+    if (auto sub = dyn_cast_or_null<memref::SubViewOp>(def);
+        sub && sub.getSourceType().getRank() == type.getRank()) {
+      OpFoldResult size = sub.getMixedSizes()[*index];
+      if (std::optional<int64_t> c = getConstantIntValue(size))
+        return c;
+      return constantUpperBound(cast<Value>(size), depth + 1);
+    }
+    if (isa_and_nonnull<memref::AllocOp, memref::AllocaOp>(def))
+      return constantUpperBound(
+          def->getOperand(type.getDynamicDimIndex(*index)), depth + 1);
+    return std::nullopt;
+  }
   if (auto min = dyn_cast<affine::AffineMinOp>(op)) {
     std::optional<int64_t> best;
     for (AffineExpr e : min.getAffineMap().getResults())

@@ -1,0 +1,208 @@
+// RUN: einfuse-opt %s --pass-pipeline="builtin.module(func.func(einfuse-gpu-matrix-ops{target=nvidia:sm_90a lanes=32 columns=16}))" | FileCheck %s
+// RUN: sed 's/lanes = 32/lanes = 64/' %s | einfuse-opt --pass-pipeline="builtin.module(func.func(einfuse-gpu-matrix-ops{target=amd:gfx942 lanes=64 columns=16}))" | FileCheck %s --check-prefix=AMD
+
+// Attention's key tile, 16 query rows per point (convert-ein-to-gpu with
+// matrix_tile 16; the IR as the GPU pipeline hands it to this pass, f16,
+// D = 32). Both products of a tile go to the matrix instruction:
+// - the scores S = Q K^T are read whole by the row max, the row sum and
+//   P V, so they move to workgroup memory (rows padded by 16 bytes against
+//   bank conflicts), as does the output state that P V's epilogue (the
+//   online rescale) updates in place: a block is one point (32 threads);
+// - the kernel-argument tiles the products read (Q, K, V) are copied into
+//   workgroup memory by the lanes together (one contiguous row each, which
+//   einfuse-gpu-map-tiles splits into vector chunks); Q, which the key loop
+//   does not change, once before it;
+// - a barrier separates every write of workgroup memory from what other
+//   lanes read before and after it;
+// - a whole tile (16 rows, 64 keys) takes the products at constant sizes
+//   without edge masks, a partial one the masked products.
+
+// CHECK-LABEL: func.func @attention
+// CHECK:       scf.forall {{.*}} step (1, 1, 16) {
+// CHECK-DAG:     memref.alloc() : memref<1x1x64x32xf16, #gpu.address_space<workgroup>>
+// CHECK-DAG:     memref.alloc() : memref<1x1x16x32xf16, #gpu.address_space<workgroup>>
+// CHECK-DAG:     %[[O:.*]] = memref.alloc() : memref<1x1x16x36xf32, #gpu.address_space<workgroup>>
+// CHECK-DAG:     %[[S:.*]] = memref.alloc() : memref<1x1x16x68xf32, #gpu.address_space<workgroup>>
+// The output state starts at 0 (written by the lanes, then a barrier).
+// CHECK:         gpu.barrier
+// CHECK-NEXT:    linalg.map outs(%{{.*}} : memref<1x1x?x32xf32, strided<[576, 576, 36, 1]>, #gpu.address_space<workgroup>>)
+// CHECK:         gpu.barrier
+// Q, once.
+// CHECK:         linalg.copy ins(%{{.*}} : memref<?xf16, strided<[1], offset: ?>>) outs(%{{.*}} : memref<?xf16, strided<[1]>, #gpu.address_space<workgroup>>)
+// CHECK-NEXT:    gpu.barrier
+// CHECK:         scf.for
+// K's tile (the barrier before it, where the scores' initial fill was).
+// CHECK:           gpu.barrier
+// CHECK:           linalg.copy ins(%{{.*}} : memref<?xf16, strided<[1], offset: ?>>) outs(%{{.*}} : memref<?xf16, strided<[1]>, #gpu.address_space<workgroup>>)
+// CHECK-NEXT:      gpu.barrier
+// S = Q K^T: a whole tile without masks, 4 column fragments of 8 keys x
+// 2 steps of 16 of D, stored to workgroup memory.
+// CHECK:           scf.if %{{.*}} {
+// CHECK-COUNT-8:     nvvm.mma.sync
+// CHECK-NOT:         arith.select
+// CHECK:             memref.store %{{.*}}, %{{.*}} : memref<1x1x?x?xf32, strided<[1088, 1088, 68, 1]>, #gpu.address_space<workgroup>>
+// CHECK:           } else {
+// CHECK:             arith.select
+// CHECK:             nvvm.mma.sync
+// CHECK:           gpu.barrier
+// The row max and sum read the scores from workgroup memory.
+// CHECK:           linalg.generic {{.*}} ins(%{{.*}} : memref<1x1x?x?xf32, strided<[1088, 1088, 68, 1]>, #gpu.address_space<workgroup>>)
+// CHECK:           linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<1x1x?x?xf32, strided<[1088, 1088, 68, 1]>, #gpu.address_space<workgroup>>
+// V's tile, then P V with the rescale of the output state as its epilogue.
+// CHECK:           gpu.barrier
+// CHECK:           linalg.copy
+// CHECK-NEXT:      gpu.barrier
+// CHECK:           scf.if %{{.*}} {
+// CHECK:             math.exp
+// CHECK:             nvvm.mma.sync
+// CHECK:             memref.store %{{.*}}, %{{.*}} : memref<1x1x?x32xf32, strided<[576, 576, 36, 1]>, #gpu.address_space<workgroup>>
+// CHECK:           gpu.barrier
+// CHECK:         }
+// The normalised output, read from workgroup memory.
+// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : memref<1x1x?x32xf32, strided<[576, 576, 36, 1]>, #gpu.address_space<workgroup>>, memref<1x1x?xf32>)
+// CHECK:       } {ein.gpu_block_threads = 32 : index
+
+// The same on AMD's MFMA, a block of one 64-lane wave.
+// AMD-LABEL: func.func @attention
+// AMD:         amdgpu.mfma
+// AMD:       } {ein.gpu_block_threads = 64 : index
+func.func @attention(%arg0: memref<?x2x?x32xf16>, %arg1: memref<?x2x?x32xf16>, %arg2: memref<?x2x?x32xf16>, %arg3: memref<?x2x?x32xf16>) attributes {ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16>, llvm.emit_c_interface} {
+  %cst = arith.constant 0.176776692 : f32
+  %cst_0 = arith.constant 0xFF800000 : f32
+  %cst_1 = arith.constant 0.000000e+00 : f32
+  %cst_2 = arith.constant 1.000000e+00 : f32
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c64 = arith.constant 64 : index
+  %dim = memref.dim %arg0, %c0 : memref<?x2x?x32xf16>
+  %dim_3 = memref.dim %arg0, %c2 : memref<?x2x?x32xf16>
+  scf.forall (%arg4, %arg5, %arg6) = (0, 0, 0) to (%dim, 2, %dim_3) step (1, 1, 16) {
+    %0 = affine.min affine_map<(d0)[s0] -> (-d0 + s0, 16)>(%arg6)[%dim_3]
+    %subview = memref.subview %arg0[%arg4, %arg5, %arg6, 0] [1, 1, %0, 32] [1, 1, 1, 1] : memref<?x2x?x32xf16> to memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>>
+    %dim_4 = memref.dim %arg1, %c2 : memref<?x2x?x32xf16>
+    %subview_5 = memref.subview %arg1[%arg4, %arg5, 0, 0] [1, 1, %dim_4, 32] [1, 1, 1, 1] : memref<?x2x?x32xf16> to memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>>
+    %dim_6 = memref.dim %arg2, %c2 : memref<?x2x?x32xf16>
+    %subview_7 = memref.subview %arg2[%arg4, %arg5, 0, 0] [1, 1, %dim_6, 32] [1, 1, 1, 1] : memref<?x2x?x32xf16> to memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>>
+    %alloc = memref.alloc(%0) {alignment = 64 : i64} : memref<1x1x?xf32>
+    %cast = memref.cast %alloc : memref<1x1x?xf32> to memref<?x?x?xf32>
+    linalg.map outs(%cast : memref<?x?x?xf32>)
+      (%init: f32) {
+        linalg.yield %cst_0 : f32
+      }
+    %alloc_8 = memref.alloc(%0) {alignment = 64 : i64} : memref<1x1x?xf32>
+    %cast_9 = memref.cast %alloc_8 : memref<1x1x?xf32> to memref<?x?x?xf32>
+    linalg.map outs(%cast_9 : memref<?x?x?xf32>)
+      (%init: f32) {
+        linalg.yield %cst_1 : f32
+      }
+    %alloc_10 = memref.alloc(%0) {alignment = 64 : i64} : memref<1x1x?x32xf32>
+    %cast_11 = memref.cast %alloc_10 : memref<1x1x?x32xf32> to memref<?x?x?x?xf32>
+    linalg.map outs(%cast_11 : memref<?x?x?x?xf32>)
+      (%init: f32) {
+        linalg.yield %cst_1 : f32
+      }
+    %1 = arith.ceildivui %dim_4, %c64 : index
+    %alloc_12 = memref.alloc(%0) {alignment = 64 : i64} : memref<1x1x?xf32>
+    %alloc_13 = memref.alloc(%0) {alignment = 64 : i64} : memref<1x1x?xf32>
+    %alloc_14 = memref.alloc(%0) {alignment = 64 : i64} : memref<1x1x?xf32>
+    %alloc_15 = memref.alloc(%0) {alignment = 64 : i64} : memref<1x1x?x32xf32>
+    scf.for %arg7 = %c0 to %1 step %c1 {
+      %2 = arith.muli %arg7, %c64 : index
+      %3 = arith.subi %dim_4, %2 : index
+      %4 = arith.minsi %3, %c64 : index
+      %subview_17 = memref.subview %subview_5[0, 0, %2, 0] [1, 1, %4, 32] [1, 1, 1, 1] : memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>> to memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>>
+      %subview_18 = memref.subview %subview_7[0, 0, %2, 0] [1, 1, %4, 32] [1, 1, 1, 1] : memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>> to memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>>
+      %alloc_19 = memref.alloc(%0, %4) {alignment = 64 : i64} : memref<1x1x?x?xf32>
+      linalg.fill ins(%cst_1 : f32) outs(%alloc_19 : memref<1x1x?x?xf32>)
+      linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%subview, %subview_17 : memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>>, memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>>) outs(%alloc_19 : memref<1x1x?x?xf32>) {
+      ^bb0(%in: f16, %in_20: f16, %out: f32):
+        %5 = arith.extf %in : f16 to f32
+        %6 = arith.extf %in_20 : f16 to f32
+        %7 = arith.mulf %5, %6 : f32
+        %8 = arith.addf %out, %7 fastmath<reassoc> : f32
+        linalg.yield %8 : f32
+      }
+      linalg.fill ins(%cst_0 : f32) outs(%alloc_13 : memref<1x1x?xf32>)
+      linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%alloc_19 : memref<1x1x?x?xf32>) outs(%alloc_13 : memref<1x1x?xf32>) {
+      ^bb0(%in: f32, %out: f32):
+        %5 = arith.mulf %in, %cst : f32
+        %6 = arith.maximumf %out, %5 : f32
+        linalg.yield %6 : f32
+      }
+      linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%alloc, %alloc_13 : memref<1x1x?xf32>, memref<1x1x?xf32>) outs(%alloc_14 : memref<1x1x?xf32>) {
+      ^bb0(%in: f32, %in_20: f32, %out: f32):
+        %5 = arith.maximumf %in, %in_20 : f32
+        linalg.yield %5 : f32
+      }
+      linalg.fill ins(%cst_1 : f32) outs(%alloc_12 : memref<1x1x?xf32>)
+      linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%alloc_19, %alloc, %alloc_13 : memref<1x1x?x?xf32>, memref<1x1x?xf32>, memref<1x1x?xf32>) outs(%alloc_12 : memref<1x1x?xf32>) {
+      ^bb0(%in: f32, %in_20: f32, %in_21: f32, %out: f32):
+        %5 = arith.maximumf %in_20, %in_21 : f32
+        %6 = arith.cmpf oeq, %5, %cst_0 : f32
+        %7 = arith.select %6, %cst_1, %5 : f32
+        %8 = arith.mulf %in, %cst : f32
+        %9 = arith.subf %8, %7 : f32
+        %10 = math.exp %9 : f32
+        %11 = arith.addf %out, %10 fastmath<reassoc> : f32
+        linalg.yield %11 : f32
+      }
+      linalg.fill ins(%cst_1 : f32) outs(%alloc_15 : memref<1x1x?x32xf32>)
+      linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>], iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]} ins(%alloc_19, %alloc, %alloc_13, %subview_18 : memref<1x1x?x?xf32>, memref<1x1x?xf32>, memref<1x1x?xf32>, memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>>) outs(%alloc_15 : memref<1x1x?x32xf32>) {
+      ^bb0(%in: f32, %in_20: f32, %in_21: f32, %in_22: f16, %out: f32):
+        %5 = arith.maximumf %in_20, %in_21 : f32
+        %6 = arith.cmpf oeq, %5, %cst_0 : f32
+        %7 = arith.select %6, %cst_1, %5 : f32
+        %8 = arith.mulf %in, %cst : f32
+        %9 = arith.subf %8, %7 : f32
+        %10 = math.exp %9 : f32
+        %11 = arith.extf %in_22 : f16 to f32
+        %12 = arith.mulf %10, %11 : f32
+        %13 = arith.addf %out, %12 fastmath<reassoc> : f32
+        linalg.yield %13 : f32
+      }
+      linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%alloc_8, %alloc, %alloc_13, %alloc_12 : memref<1x1x?xf32>, memref<1x1x?xf32>, memref<1x1x?xf32>, memref<1x1x?xf32>) outs(%alloc_8 : memref<1x1x?xf32>) {
+      ^bb0(%in: f32, %in_20: f32, %in_21: f32, %in_22: f32, %out: f32):
+        %5 = arith.maximumf %in_20, %in_21 : f32
+        %6 = arith.cmpf oeq, %5, %cst_0 : f32
+        %7 = arith.select %6, %cst_1, %5 : f32
+        %8 = arith.cmpf oeq, %in_20, %cst_0 : f32
+        %9 = arith.select %8, %cst_1, %in_20 : f32
+        %10 = arith.subf %9, %7 : f32
+        %11 = math.exp %10 : f32
+        %12 = arith.select %8, %cst_1, %11 : f32
+        %13 = arith.mulf %in, %12 : f32
+        %14 = arith.addf %13, %in_22 : f32
+        linalg.yield %14 : f32
+      }
+      linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%alloc_10, %alloc, %alloc_13, %alloc_15 : memref<1x1x?x32xf32>, memref<1x1x?xf32>, memref<1x1x?xf32>, memref<1x1x?x32xf32>) outs(%alloc_10 : memref<1x1x?x32xf32>) {
+      ^bb0(%in: f32, %in_20: f32, %in_21: f32, %in_22: f32, %out: f32):
+        %5 = arith.maximumf %in_20, %in_21 : f32
+        %6 = arith.cmpf oeq, %5, %cst_0 : f32
+        %7 = arith.select %6, %cst_1, %5 : f32
+        %8 = arith.cmpf oeq, %in_20, %cst_0 : f32
+        %9 = arith.select %8, %cst_1, %in_20 : f32
+        %10 = arith.subf %9, %7 : f32
+        %11 = math.exp %10 : f32
+        %12 = arith.select %8, %cst_1, %11 : f32
+        %13 = arith.mulf %in, %12 : f32
+        %14 = arith.addf %13, %in_22 : f32
+        linalg.yield %14 : f32
+      }
+      linalg.copy ins(%alloc_14 : memref<1x1x?xf32>) outs(%alloc : memref<1x1x?xf32>)
+    }
+    %subview_16 = memref.subview %arg3[%arg4, %arg5, %arg6, 0] [1, 1, %0, 32] [1, 1, 1, 1] : memref<?x2x?x32xf16> to memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%alloc_10, %alloc_8 : memref<1x1x?x32xf32>, memref<1x1x?xf32>) outs(%subview_16 : memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>>) {
+    ^bb0(%in: f32, %in_17: f32, %out: f16):
+      %2 = arith.cmpf oeq, %in_17, %cst_1 : f32
+      %3 = arith.select %2, %cst_2, %in_17 : f32
+      %4 = arith.cmpf oeq, %in, %cst_1 : f32
+      %5 = arith.divf %in, %3 : f32
+      %6 = arith.select %4, %in, %5 : f32
+      %7 = arith.truncf %6 : f32 to f16
+      linalg.yield %7 : f16
+    }
+  } {mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_2>]}
+  return
+}
+
