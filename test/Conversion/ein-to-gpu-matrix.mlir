@@ -106,8 +106,8 @@ func.func @scores_max(%q: tensor<?x?x16xf32>, %k: tensor<?x?x16xf32>) -> tensor<
 // MATRIX:       scf.forall (%{{[^,]+}}, %{{[^,]+}}, %[[P:[^)]+]]) = (0, 0, 0) to (%{{.*}}, %c4, %{{.*}}) step (1, 1, 16) shared_outs
 // MATRIX:         %[[ROWS:.*]] = affine.min #{{.*}}(%[[P]])
 // MATRIX:         scf.for
-// MATRIX:           linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]{{.*}} -> tensor<1x1x?x?xf32>
-// MATRIX:           linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]{{.*}} -> tensor<1x1x?x64xf32>
+// MATRIX:           linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]{{.*}}tensor<?x?x?x64xbf16>
+// MATRIX:           linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction", "parallel"]
 // MATRIX:       } {ein.gpu_tile_ranks = ["b", "h", "p"], mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_2>]}
 func.func @attention(%q: tensor<?x4x?x64xbf16>, %k: tensor<?x4x?x64xbf16>, %v: tensor<?x4x?x64xbf16>) -> tensor<?x4x?x64xbf16> {
   %o = ein.attention %q, %k, %v : tensor<?x4x?x64xbf16>, tensor<?x4x?x64xbf16>, tensor<?x4x?x64xbf16> -> tensor<?x4x?x64xbf16>

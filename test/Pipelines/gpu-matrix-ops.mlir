@@ -64,16 +64,17 @@
 // CHECK:                 scf.yield {{.*}} : f32, f32, f32, f32, f32, f32, f32, f32
 // CHECK:               }
 // The epilogue: each lane's element, cast to bf16, stored where it is in
-// the tile.
+// the tile (what the epilogue computes is computed before the edge test,
+// only the store is under it).
+// CHECK:               %[[T0:.*]] = arith.truncf %[[ACC]]#0 : f32 to bf16
 // CHECK:               scf.if %{{.*}} {
-// CHECK:                 %[[T0:.*]] = arith.truncf %[[ACC]]#0 : f32 to bf16
 // CHECK:                 memref.store %[[T0]], %[[YT]][{{.*}}] : memref<?x?xbf16,
 // CHECK:               }
+// CHECK:               arith.truncf %[[ACC]]#1 : f32 to bf16
 // CHECK:               scf.if %{{.*}} {
-// CHECK:                 arith.truncf %[[ACC]]#1 : f32 to bf16
 // CHECK:                 memref.store
+// CHECK:               %[[T7:.*]] = arith.truncf %[[ACC]]#7 : f32 to bf16
 // CHECK:               scf.if %{{.*}} {
-// CHECK:                 %[[T7:.*]] = arith.truncf %[[ACC]]#7 : f32 to bf16
 // CHECK:                 memref.store %[[T7]], %[[YT]][{{.*}}] : memref<?x?xbf16,
 // CHECK-NOT:     linalg.
 // CHECK:         } {mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>]}
