@@ -5,8 +5,9 @@ heads, D = 128, one query, L keys), for a profiler or a quick timing:
     python3 bench/gpu/profile_decode.py --time LIB... [--length L]
 The timing checks each result against float64 first and prints TB/s
 (K and V bytes read once over the median time)."""
-import ctypes, statistics, sys
+import ctypes, sys
 import torch
+from checked_timing import check_and_time
 
 
 def inputs(length):
@@ -37,17 +38,7 @@ def main():
         kk, vv = (t.double().repeat_interleave(4, dim=1) for t in (k, v))
         ref = torch.softmax(q.double() @ kk.transpose(-1, -2) / 128 ** 0.5, -1) @ vv
         for lib in argv[1:]:
-            run = call(lib, q, k, v, out)
-            out.fill_(float("nan"))
-            assert run() == 0
-            torch.cuda.synchronize()
-            err = (out.double() - ref).abs().max().item()
-            times = []
-            for _ in range(20):
-                a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                a.record(); run(); b.record(); torch.cuda.synchronize()
-                times.append(a.elapsed_time(b))
-            ms = statistics.median(times[5:])
+            err, ms = check_and_time(call(lib, q, k, v, out), out, ref)
             print(f"{lib}: {ms:.3f} ms, {2 * k.numel() * 2 / ms / 1e9:.3f} TB/s, max err {err:.1e}")
         return
     lib, length = argv[0], int(argv[1]) if len(argv) > 1 else 32768

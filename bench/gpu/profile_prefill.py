@@ -6,8 +6,9 @@ D 128, S query and key rows), for a profiler or a quick timing:
     python3 bench/gpu/profile_prefill.py --time LIB... [--name NAME] [--length S]
 The timing checks each result against float64 first, then prints the
 median time and TFLOP/s (4 S^2 D flops per head, halved when causal)."""
-import ctypes, statistics, sys
+import ctypes, sys
 import torch
+from checked_timing import check_and_time
 
 
 def inputs(name, s):
@@ -48,17 +49,8 @@ def main():
             q.double(), k.double(), v.double(), is_causal=causal)
         flops = 4 * q.shape[0] * q.shape[1] * s * s * q.shape[3] / (2 if causal else 1)
         for lib in argv[1:]:
-            run = call(lib, name, q, k, v, out)
-            out.fill_(float("nan"))
-            assert run() == 0
-            torch.cuda.synchronize()
-            err = (out.double() - ref).abs().max().item()
-            times = []
-            for _ in range(15):
-                a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                a.record(); run(); b.record(); torch.cuda.synchronize()
-                times.append(a.elapsed_time(b))
-            ms = statistics.median(times[3:])
+            err, ms = check_and_time(call(lib, name, q, k, v, out), out, ref,
+                                     calls=15, warmup=3)
             print(f"{lib} {name} S={s}: {ms:.3f} ms, {flops / ms / 1e9:.1f} TFLOP/s, max err {err:.1e}")
         return
     lib = argv[0]

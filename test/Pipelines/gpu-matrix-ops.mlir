@@ -111,8 +111,8 @@
 // AMD:           amdgpu.mfma 16x16x16 %[[AV]] * %[[BV]] + %[[CV]] {{.*}} : vector<4xbf16>, vector<4xbf16>, vector<4xf32>
 // AMD-NOT:       amdgpu.mfma
 // AMD:           scf.yield {{.*}} : f32, f32, f32, f32
+// AMD:         %[[T0:.*]] = arith.truncf %[[ACC]]#0 : f32 to bf16
 // AMD:         scf.if
-// AMD:           %[[T0:.*]] = arith.truncf %[[ACC]]#0 : f32 to bf16
 // AMD:           memref.store %[[T0]], %{{.*}} : memref<?x?xbf16,
 // AMD-NOT:     linalg.
 // AMD:         return
