@@ -26,10 +26,11 @@
 // CHECK-LABEL: func.func @decode
 // CHECK-SAME:    split = 4
 // CHECK:         %[[LANES:.*]]:3 = scf.forall (%[[W:[a-z0-9_]+]], %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}, %{{[a-z0-9_]+}}) in (4, %{{[a-z0-9_]+}}, %c4, %{{[a-z0-9_]+}}) shared_outs({{.*}}) -> (tensor<4x?x?x?xf32>, tensor<4x?x?x?xf32>, tensor<4x?x?x?x?xf32>)
-// The worker's chunk: whole key tiles, ceil(ceil(Sk / 4) / 64) * 64 long.
+// The worker's chunk: whole key tiles (of 128, the configuration's for
+// bf16 attention), ceil(ceil(Sk / 4) / 128) * 128 long.
 // CHECK:           %[[Q:.*]] = arith.ceildivui %{{.*}}, %c4
-// CHECK:           %[[T:.*]] = arith.ceildivui %[[Q]], %c64
-// CHECK:           %[[CHUNK:.*]] = arith.muli %[[T]], %c64
+// CHECK:           %[[T:.*]] = arith.ceildivui %[[Q]], %c128
+// CHECK:           %[[CHUNK:.*]] = arith.muli %[[T]], %c128
 // CHECK:           arith.muli %[[W]], %[[CHUNK]]
 // CHECK:         } {ein.gpu_tile_ranks = ["m_w", "b", "h", "p"], mapping = [#gpu.thread<linear_dim_0>, #gpu.thread<linear_dim_1>, #gpu.thread<linear_dim_2>, #gpu.thread<linear_dim_3>]}
 // CHECK:         %[[PARTS:.*]]:3 = scf.forall ({{.*}}) = (0, 0, 0, 0) to (4, %{{[a-z0-9_]+}}, %c4, %{{[a-z0-9_]+}}) step (1, 1, 1, 16) shared_outs(%{{.*}} = %[[LANES]]#0, %{{.*}} = %[[LANES]]#1, %{{.*}} = %[[LANES]]#2)

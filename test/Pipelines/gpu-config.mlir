@@ -114,3 +114,39 @@ func.func @pinned(%x: tensor<?x64xbf16>, %w: tensor<32x32xi8>,
 func.func private @helper(%x: f32) -> f32 {
   return %x : f32
 }
+
+
+// Attention of bf16 (its key tiles on the matrix instruction, 16 query
+// rows per subgroup): key tiles of 128, which amortise a tile's barriers,
+// copies and row reductions; attention of f32 (the lanes' scalar path)
+// keeps the target's 64; given options win (no matrix tiles at lanes = 1).
+// NV-LABEL:   func.func @attention_bf16(
+// NV-SAME:      ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 128, matrix_tile = 16, k_split = 4, small_m = 8>
+// AMD-LABEL:  func.func @attention_bf16(
+// AMD-SAME:     ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 64, tile_size = 128, matrix_tile = 16, k_split = 4, small_m = 8>
+// OPTS-LABEL: func.func @attention_bf16(
+// OPTS-SAME:    ein.gpu_config = #ein.gpu_config<threads = 256, lanes = 1, tile_size = 32>
+func.func @attention_bf16(%q: tensor<?x4x?x64xbf16>, %k: tensor<?x4x?x64xbf16>, %v: tensor<?x4x?x64xbf16>) -> tensor<?x4x?x64xbf16> {
+  %o = ein.attention %q, %k, %v : tensor<?x4x?x64xbf16>, tensor<?x4x?x64xbf16>, tensor<?x4x?x64xbf16> -> tensor<?x4x?x64xbf16>
+  return %o : tensor<?x4x?x64xbf16>
+}
+
+// The same shape written as a cascade: a contraction of f16 tensors whose
+// scores a reduction (the row max) reads.
+// NV-LABEL:   func.func @scores_cascade(
+// NV-SAME:      tile_size = 128
+func.func @scores_cascade(%q: tensor<?x?x16xf16>, %k: tensor<?x?x16xf16>) -> tensor<?x?xf16> {
+  %r = ein.cascade [b, p, m, e] -> (tensor<?x?xf16>) {
+    %s = ein.einsum mul(%q[b, p, e], %k[b, m, e]) -> [b, p, m] sum[e] : (tensor<?x?x16xf16>, tensor<?x?x16xf16>) -> tensor<?x?x?xf16>
+    %x = ein.einsum copy(%s[b, p, m]) -> [b, p] max[m] : (tensor<?x?x?xf16>) -> tensor<?x?xf16>
+    ein.yield %x : tensor<?x?xf16>
+  }
+  return %r : tensor<?x?xf16>
+}
+
+// NV-LABEL:   func.func @attention_f32(
+// NV-SAME:      ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16, k_split = 4, small_m = 8>
+func.func @attention_f32(%q: tensor<?x4x?x64xf32>, %k: tensor<?x4x?x64xf32>, %v: tensor<?x4x?x64xf32>) -> tensor<?x4x?x64xf32> {
+  %o = ein.attention %q, %k, %v : tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32>, tensor<?x4x?x64xf32> -> tensor<?x4x?x64xf32>
+  return %o : tensor<?x4x?x64xf32>
+}
