@@ -176,8 +176,20 @@ def EinfuseGPUMatrixOps : Pass<"einfuse-gpu-matrix-ops", "::mlir::func::FuncOp">
     x and y must be exact in the instruction's operand type (f16, bf16,
     or a narrower float or small integer); else one may be rounded to it
     when the other is exact and every result is stored in that type (the
-    dequantized weights of a W-A16 product). A contraction that does not
+    dequantized weights of a W-A16 product; attention's probabilities, the
+    output state being written out in it). A contraction that does not
     qualify keeps the lanes' scalar lowering.
+
+    A point of several products (attention's key tile, 16 query rows): a
+    point buffer that other ops read whole (the scores) or that a
+    product's epilogue updates in place (the output state) moves to
+    workgroup memory (rows of 32-bit elements padded by 16 bytes), as do
+    copies of the kernel-argument tiles the products read (Q once before
+    the key loop, K, V), within 48 KiB; the tile loop gets
+    `ein.gpu_block_threads` (a block is one point) and a `gpu.barrier`
+    before and after each op that writes workgroup memory. Such products
+    loop to the constant bounds of their run-time sizes, all of C's
+    columns at once, with a version without edge masks for whole tiles.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"nvidia:sm_90a\"",
@@ -213,8 +225,10 @@ def EinfuseGPUConfig : Pass<"einfuse-gpu-config", "::mlir::ModuleOp"> {
     unless `threads` or `lanes` is given or the rows are known to be short
     (a subgroup per row and tiles of 1024 then: the tiles hold no values,
     and long ones amortise the lanes' combines); with a contraction the
-    target's tile (64: a lane keeps a tile of scores); matrix tiles need
-    lanes equal to the subgroup size. Every later step reads its parameters
+    target's tile (64: a lane keeps a tile of scores), or 128 for
+    attention-shaped work of f16/bf16 operands with matrix tiles (its key
+    tiles run on the matrix instruction, where a tile's fixed costs favour
+    long ones); matrix tiles need lanes equal to the subgroup size. Every later step reads its parameters
     from the attribute, so the configuration is in the IR, and a function
     that already has one keeps it (a user can pin a kernel's
     configuration). Errors: a function's own configuration asks for matrix
