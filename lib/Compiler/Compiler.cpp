@@ -908,6 +908,24 @@ std::string emitCHeader(ArrayRef<KernelSignature> kernels, StringRef baseName,
   return out;
 }
 
+/// The keys of the shared GPU lowering's options (GPUPipelineOptions, as
+/// it prints itself: `{key=value ...}`), but `target` and
+/// `lower-kernels`, which einfuse-compile sets.
+static SmallVector<std::string> sharedLoweringKeys() {
+  GPUPipelineOptions defaults;
+  std::string printed;
+  llvm::raw_string_ostream os(printed);
+  defaults.print(os);
+  SmallVector<StringRef> items;
+  StringRef(printed).trim("{} ").split(items, ' ', -1, /*KeepEmpty=*/false);
+  SmallVector<std::string> keys;
+  for (StringRef item : items)
+    if (StringRef key = item.split('=').first;
+        key != "target" && key != "lower-kernels")
+      keys.push_back(key.str());
+  return keys;
+}
+
 /// Compiles `module` for a GPU target, one device binary per chip: the
 /// target's own room builds and serialises the device code; the header and
 /// launcher are shared.
@@ -919,6 +937,7 @@ compileForGPU(ModuleOp module, ArrayRef<KernelSignature> kernels,
   // The options of the shared GPU lowering (every kernel it compiles) and
   // of the hand-written NVIDIA attention kernels.
   std::string shared, handWritten;
+  SmallVector<std::string> sharedKeys = sharedLoweringKeys();
   SmallVector<StringRef> items;
   StringRef(options.pipelineOptions).split(items, ' ', -1, /*KeepEmpty=*/false);
   for (StringRef item : items) {
@@ -930,15 +949,16 @@ compileForGPU(ModuleOp module, ArrayRef<KernelSignature> kernels,
                << "attention kernels; the " << target.str()
                << " target does not take it";
       handWritten += item.str() + " ";
-    } else if (llvm::is_contained({"threads", "lanes", "tile-size",
-                                   "matrix-tile", "small-m", "split"},
-                                  key)) {
+    } else if (llvm::is_contained(sharedKeys, key.str())) {
       shared += item.str() + " ";
     } else {
+      std::string expected;
+      for (auto [i, k] : llvm::enumerate(sharedKeys))
+        expected += (i == 0 ? "" : i + 1 == sharedKeys.size() ? " or " : ", ") +
+                    k + "=";
       return module.emitError("invalid GPU pipeline option '")
-             << item
-             << "' (expected threads=, lanes=, tile-size=, matrix-tile=, "
-                "small-m= or split= for the shared GPU lowering"
+             << item << "' (expected " << expected
+             << " for the shared GPU lowering"
              << (nv ? ", or warps=, block-n=, wgmma= for the hand-written "
                       "NVIDIA attention kernels"
                     : "")

@@ -17,7 +17,7 @@
 // CHECK-NOT: .entry f_fwd
 // OPT: error: invalid NVIDIA target option 'warps=3' (expected warps=4|8, block-n=32|64|128, wgmma=true|false)
 // AMDOPT: error: 'warps=4' is an option of the hand-written NVIDIA attention kernels; the amd:gfx942 target does not take it
-// TYPO: error: invalid GPU pipeline option 'tile-sise=32' (expected threads=, lanes=, tile-size=, matrix-tile=, small-m= or split= for the shared GPU lowering, or warps=, block-n=, wgmma= for the hand-written NVIDIA attention kernels)
+// TYPO: error: invalid GPU pipeline option 'tile-sise=32' (expected lanes=, matrix-tile=, small-m=, split=, threads= or tile-size= for the shared GPU lowering, or warps=, block-n=, wgmma= for the hand-written NVIDIA attention kernels)
 // RANGE: f32.mlir:{{[0-9]+}}:{{[0-9]+}}: error: einfuse-gpu-pipeline: split must be in [0, 1024] (-1: the target's default), got 2000
 
 //--- mask.mlir
