@@ -1062,9 +1062,6 @@ static void moveToWorkgroup(Value root, scf::ForallOp tile,
   Operation *alloc = root.getDefiningOp();
   auto type = cast<MemRefType>(root.getType());
   Location loc = alloc->getLoc();
-  auto space = mlir::gpu::AddressSpaceAttr::get(
-      root.getContext(), mlir::gpu::AddressSpace::Workgroup);
-  (void)space;
   OpBuilder b = OpBuilder::atBlockBegin(tile.getBody());
   Value buffer = allocateWorkgroup(b, loc, shape, type.getElementType());
   Value view = buffer;
@@ -1212,13 +1209,11 @@ static void stageOperands(Contraction &c, scf::ForallOp tile,
     Location loc = op.getLoc();
     SmallVector<int64_t> shape;
     SmallVector<OpFoldResult> sizes;
-    int64_t bytes = type.getElementTypeBitWidth() / 8;
     bool bounded = true;
     for (int64_t d = 0; d < type.getRank() && bounded; ++d) {
       if (!type.isDynamicDim(d)) {
         shape.push_back(type.getDimSize(d));
         sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
-        bytes *= type.getDimSize(d);
         continue;
       }
       Value dim = memref::DimOp::create(b, loc, v, d);
@@ -1227,13 +1222,12 @@ static void stageOperands(Contraction &c, scf::ForallOp tile,
       if (bounded) {
         shape.push_back(*bound);
         sizes.push_back(dim);
-        bytes *= *bound;
       }
     }
-    if (!bounded || bytes > 16 * 1024)
+    if (!bounded)
       continue;
-    bytes = workgroupBytes(shape, type.getElementType());
-    if (bytes > budget)
+    int64_t bytes = workgroupBytes(shape, type.getElementType());
+    if (bytes > 16 * 1024 || bytes > budget)
       continue;
     budget -= bytes;
     OpBuilder start = OpBuilder::atBlockBegin(tile.getBody());
