@@ -211,6 +211,31 @@ def EinfuseGPUMatrixOps : Pass<"einfuse-gpu-matrix-ops", "::mlir::func::FuncOp">
                            "::mlir::scf::SCFDialect"];
 }
 
+def EinfuseGPUSpecializeTiles
+    : Pass<"einfuse-gpu-specialize-tiles", "::mlir::func::FuncOp"> {
+  let summary = "Version a tile point's work on whole tiles, at constant "
+                "sizes";
+  let description = [{
+    Runs between `--einfuse-gpu-matrix-ops` and `--einfuse-gpu-map-tiles`.
+    In a tile loop of `--convert-ein-to-gpu`, a size that is a minimum
+    with a constant (a point's rows, `min(16, rows left)`; a key tile's
+    keys, `min(128, keys left)`), defined in the point's body or in the
+    body of a loop there (the key loop), equals that constant for every
+    tile but the last. The ops that follow it in its block are versioned:
+    `scf.if (size == bound)` runs a copy of them with the size replaced by
+    the constant, the original ops run otherwise. Canonicalization then
+    gives the copy static buffers, views and loop bounds, so that a
+    thread's state is a buffer of static size that LLVM promotes to
+    registers and the loops over it unroll. Workgroup buffers stay outside
+    the versions (both use them). At most two sizes per tile loop are
+    versioned, the later (inner) first, so that at most four copies of a
+    key tile's body exist. The result is the same in every version (the
+    copy computes what the original does at that size).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def EinfuseGPUConfig : Pass<"einfuse-gpu-config", "::mlir::ModuleOp"> {
   let summary = "Choose each kernel function's GPU configuration "
                 "(ein.gpu_config)";

@@ -566,6 +566,59 @@ static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
   return c;
 }
 
+/// A factor of a contraction that is an element of a workgroup buffer as
+/// it is stored (widened at most: extf), of the instruction's operand
+/// type, at indices that are the loop dims themselves, its innermost dim
+/// of stride 1 being K or the factor's free dim and its rows 16-byte
+/// aligned: what a fragment load (ldmatrix) reads.
+struct DirectOperand {
+  Value buffer;
+  AffineMap map;
+  bool kContiguous;
+};
+static std::optional<DirectOperand>
+directOperand(linalg::GenericOp op, Value factor, ArrayRef<Operation *> slice,
+              Type type, unsigned k, unsigned free) {
+  Value root = factor;
+  while (auto ext = root.getDefiningOp<arith::ExtFOp>())
+    root = ext.getIn();
+  auto arg = dyn_cast<BlockArgument>(root);
+  if (!arg || arg.getOwner() != op.getBody() || arg.getType() != type ||
+      type.getIntOrFloatBitWidth() != 16 ||
+      !llvm::all_of(slice, [](Operation *s) { return isa<arith::ExtFOp>(s); }))
+    return std::nullopt;
+  OpOperand &in = op->getOpOperand(arg.getArgNumber());
+  if (!op.isDpsInput(&in) || !isWorkgroup(in.get()))
+    return std::nullopt;
+  auto memref = cast<MemRefType>(in.get().getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (memref.getRank() < 2 ||
+      failed(memref.getStridesAndOffset(strides, offset)) ||
+      ShapedType::isDynamic(offset) || offset % 8 != 0)
+    return std::nullopt;
+  AffineMap map = op.getMatchingIndexingMap(&in);
+  int64_t last = memref.getRank() - 1;
+  std::optional<int64_t> kAt, freeAt;
+  for (auto [i, e] : llvm::enumerate(map.getResults())) {
+    auto d = dyn_cast<AffineDimExpr>(e);
+    if (!d)
+      return std::nullopt;
+    if (d.getPosition() == k)
+      kAt = i;
+    else if (d.getPosition() == free)
+      freeAt = i;
+  }
+  if (!kAt || !freeAt || strides[last] != 1 ||
+      (*kAt != last && *freeAt != last))
+    return std::nullopt;
+  // Every row of 8 elements starts 16-byte aligned.
+  for (int64_t i = 0; i < last; ++i)
+    if (ShapedType::isDynamic(strides[i]) || strides[i] % 8 != 0)
+      return std::nullopt;
+  return DirectOperand{in.get(), map, *kAt == last};
+}
+
 /// Builds the subgroup's loops over its matrix-instruction tiles in place
 /// of `c.op`, `columns` columns of C at a time.
 /// With `whole`, the contraction is one of a point's several products
@@ -768,17 +821,52 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
     Value inside = both(less(free, sizes[freeDim]), less(kk, sizes[c.k]));
     return Value(arith::SelectOp::create(b, loc, inside, v, zeroT));
   };
-  SmallVector<Value> a;
-  for (auto [row, col] : aAt)
-    a.push_back(
-        operand(c.x, c.xSlice, c.m, add(m0, row), lastM, add(k0, col)));
-  SmallVector<Value> results;
+  // A factor read as it is stored, in a workgroup buffer of the operand
+  // type (a staged tile), takes the target's fragment load when it has
+  // one; the rest, element by element.
+  auto fragmentLoad = [&](Value factor, ArrayRef<Operation *> slice,
+                          unsigned freeDim, bool isA, Value free0,
+                          int64_t count) -> SmallVector<Value> {
+    std::optional<DirectOperand> d =
+        directOperand(op, factor, slice, type, c.k, freeDim);
+    if (masked || !mi.loadFragments || !d)
+      return {};
+    auto at = [&](Value row, Value col) {
+      SmallVector<Value> point(ivs);
+      point[freeDim] = add(free0, isA ? row : col);
+      point[c.k] = add(k0, isA ? col : row);
+      SmallVector<Value> indices;
+      for (unsigned r = 0; r < d->map.getNumResults(); ++r)
+        indices.push_back(affine::AffineApplyOp::create(
+            b, loc, d->map.getSubMap({r}), point));
+      return indices;
+    };
+    return mi.loadFragments(b, loc, lane, d->buffer, isA, d->kContiguous,
+                            count, at);
+  };
+  SmallVector<Value> a = fragmentLoad(c.x, c.xSlice, c.m, true, m0, 1);
+  if (a.empty())
+    for (auto [row, col] : aAt)
+      a.push_back(
+          operand(c.x, c.xSlice, c.m, add(m0, row), lastM, add(k0, col)));
+  SmallVector<Value> results, pair;
   for (int64_t f = 0; f < fragments; ++f) {
+    // B's fragments two at a time where they can be.
+    if (f % 2 == 0)
+      pair = fragmentLoad(c.y, c.ySlice, c.n, false,
+                          add(n0, index(f * mi.n)),
+                          f + 1 < fragments ? 2 : 1);
     SmallVector<Value> bs;
-    for (auto [row, col] : bAt)
-      bs.push_back(operand(c.y, c.ySlice, c.n,
-                           add(add(n0, index(f * mi.n)), col), lastN,
-                           add(k0, row)));
+    if (!pair.empty()) {
+      size_t per = mi.b.size();
+      size_t at = pair.size() == per ? 0 : (f % 2) * per;
+      bs.assign(pair.begin() + at, pair.begin() + at + per);
+    }
+    if (bs.empty())
+      for (auto [row, col] : bAt)
+        bs.push_back(operand(c.y, c.ySlice, c.n,
+                             add(add(n0, index(f * mi.n)), col), lastN,
+                             add(k0, row)));
     SmallVector<Value> acc;
     for (size_t e = 0; e < mi.c.size(); ++e)
       acc.push_back(kLoop.getRegionIterArgs()[f * mi.c.size() + e]);
@@ -1034,16 +1122,28 @@ static int64_t workgroupBytes(ArrayRef<int64_t> shape, Type element) {
   return n;
 }
 
-/// A workgroup buffer of `shape` (padded) at the builder's point, viewed
-/// at `shape`.
-static Value allocateWorkgroup(OpBuilder &b, Location loc,
-                               ArrayRef<int64_t> shape, Type element) {
-  auto space = mlir::gpu::AddressSpaceAttr::get(
-      b.getContext(), mlir::gpu::AddressSpace::Workgroup);
+/// `buffer` viewed as `shape` (padded) of `element`, row-major, then at
+/// `shape`: a workgroup buffer of at least as many elements (another
+/// operand's staging buffer, reused).
+static Value viewWorkgroup(OpBuilder &b, Location loc, Value buffer,
+                           ArrayRef<int64_t> shape, Type element) {
   SmallVector<int64_t> padded = paddedShape(shape, element);
-  Value buffer = memref::AllocOp::create(
-      b, loc,
-      MemRefType::get(padded, element, MemRefLayoutAttrInterface{}, space));
+  auto type = cast<MemRefType>(buffer.getType());
+  if (type.getShape() != ArrayRef<int64_t>(padded)) {
+    SmallVector<int64_t> strides(padded.size(), 1);
+    for (int64_t d = int64_t(padded.size()) - 2; d >= 0; --d)
+      strides[d] = strides[d + 1] * padded[d + 1];
+    auto viewType = MemRefType::get(
+        padded, element, StridedLayoutAttr::get(b.getContext(), 0, strides),
+        type.getMemorySpace());
+    SmallVector<OpFoldResult> sizes, steps;
+    for (auto [n, st] : llvm::zip(padded, strides)) {
+      sizes.push_back(b.getIndexAttr(n));
+      steps.push_back(b.getIndexAttr(st));
+    }
+    buffer = memref::ReinterpretCastOp::create(b, loc, viewType, buffer,
+                                               b.getIndexAttr(0), sizes, steps);
+  }
   if (padded == SmallVector<int64_t>(shape))
     return buffer;
   SmallVector<OpFoldResult> zeros(shape.size(), b.getIndexAttr(0)),
@@ -1051,6 +1151,19 @@ static Value allocateWorkgroup(OpBuilder &b, Location loc,
   for (int64_t n : shape)
     sizes.push_back(b.getIndexAttr(n));
   return memref::SubViewOp::create(b, loc, buffer, zeros, sizes, ones);
+}
+
+/// A workgroup buffer of `shape` (padded) at the builder's point, viewed
+/// at `shape`.
+static Value allocateWorkgroup(OpBuilder &b, Location loc,
+                               ArrayRef<int64_t> shape, Type element) {
+  auto space = mlir::gpu::AddressSpaceAttr::get(
+      b.getContext(), mlir::gpu::AddressSpace::Workgroup);
+  Value buffer = memref::AllocOp::create(
+      b, loc,
+      MemRefType::get(paddedShape(shape, element), element,
+                      MemRefLayoutAttrInterface{}, space));
+  return viewWorkgroup(b, loc, buffer, shape, element);
 }
 
 /// Moves the point buffer `root` of `tile` to workgroup memory: a buffer
@@ -1172,6 +1285,16 @@ static Value flatten(OpBuilder &b, Location loc, Value v) {
   return memref::CollapseShapeOp::create(b, loc, reduced, all);
 }
 
+/// A workgroup buffer holding an operand tile: its allocation, bytes, and
+/// the op (a product, or the loop around it) that reads it, the last of
+/// the ops it was staged for (only the copy and that op use a staged
+/// view).
+struct StagedTile {
+  Value alloc;
+  int64_t bytes;
+  Operation *reader;
+};
+
 /// Stages the kernel-argument operands of the contraction `c` (a tile of
 /// keys or values, the point's query rows) in workgroup memory: the lanes
 /// copy each whole (einfuse-gpu-map-tiles splits the copy into vector
@@ -1182,7 +1305,7 @@ static Value flatten(OpBuilder &b, Location loc, Value v) {
 /// copied once, before them. `budget` is what is left of the workgroup
 /// memory, in bytes.
 static void stageOperands(Contraction &c, scf::ForallOp tile,
-                          int64_t &budget) {
+                          int64_t &budget, SmallVector<StagedTile> &staged) {
   linalg::GenericOp op = c.op;
   Block *body = op.getBody();
   for (OpOperand *in : op.getDpsInputOperands()) {
@@ -1227,11 +1350,31 @@ static void stageOperands(Contraction &c, scf::ForallOp tile,
     if (!bounded)
       continue;
     int64_t bytes = workgroupBytes(shape, type.getElementType());
-    if (bytes > 16 * 1024 || bytes > budget)
+    if (bytes > 16 * 1024)
       continue;
-    budget -= bytes;
+    // A tile that only an earlier product of this block reads (K's, when
+    // this is V's: the barrier before this copy separates its reads from
+    // this copy's writes, the one before the next K copy this product's
+    // reads from them) holds this one: one buffer for both.
+    StagedTile *reuse = nullptr;
+    for (StagedTile &t : staged)
+      if (t.bytes >= bytes && t.reader->getBlock() == at->getBlock() &&
+          t.reader->isBeforeInBlock(at))
+        reuse = &t;
+    if (!reuse && bytes > budget)
+      continue;
     OpBuilder start = OpBuilder::atBlockBegin(tile.getBody());
-    Value buffer = allocateWorkgroup(start, loc, shape, type.getElementType());
+    Value buffer;
+    if (reuse) {
+      start.setInsertionPointAfter(reuse->alloc.getDefiningOp());
+      buffer = viewWorkgroup(start, loc, reuse->alloc, shape,
+                             type.getElementType());
+      reuse->reader = at;
+    } else {
+      budget -= bytes;
+      buffer = allocateWorkgroup(start, loc, shape, type.getElementType());
+      staged.push_back({rootOf(buffer), bytes, at});
+    }
     SmallVector<OpFoldResult> zeros(type.getRank(), b.getIndexAttr(0)),
         ones(type.getRank(), b.getIndexAttr(1));
     Value view = memref::SubViewOp::create(b, loc, buffer, zeros, sizes, ones);
@@ -1344,9 +1487,10 @@ struct GPUMatrixOpsPass
     // The products' operand tiles, in workgroup memory too.
     if (promoted) {
       int64_t budget = 48 * 1024 - bytes;
+      SmallVector<StagedTile> staged;
       for (linalg::GenericOp op : ops)
         if (FailureOr<Contraction> c = match(op, tile, target); succeeded(c))
-          stageOperands(*c, tile, budget);
+          stageOperands(*c, tile, budget, staged);
     }
     // A rewrite erases its epilogue, which may be a later candidate.
     llvm::DenseSet<Operation *> erased;

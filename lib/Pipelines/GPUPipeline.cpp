@@ -175,6 +175,8 @@ void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options) {
       "func.func(einfuse-gpu-matrix-ops{target=" + options.target.getValue() +
       " lanes=" + std::to_string(config.lanes) + " columns=" +
       std::to_string(config.matrixTile) + "}),"
+      // Whole tiles at constant sizes: a thread's state in registers.
+      "func.func(einfuse-gpu-specialize-tiles),canonicalize,cse,"
       "func.func(einfuse-gpu-map-tiles{threads=" +
       std::to_string(config.threads) + " lanes=" +
       std::to_string(config.lanes) + " subgroup=" +

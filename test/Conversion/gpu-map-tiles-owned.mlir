@@ -75,3 +75,40 @@ func.func @scores(%q: memref<?x128xbf16>, %kk: memref<16x128xbf16>, %y: memref<?
   } {mapping = [#gpu.thread<linear_dim_0>]}
   return
 }
+
+// -----
+
+// A point's state of static size (16 rows, each lane its copy), updated
+// row by row: the loop over the rows unrolls, so every access to the state
+// has a constant index (LLVM then keeps it in registers); the lanes' loop
+// over a row (its trip count depends on the lane) stays a loop.
+
+// CHECK-LABEL: func.func @rows
+// CHECK:         memref.alloca() : memref<16xf32>
+// CHECK-NOT:     scf.for %{{.*}} = %c0 to %c16 step %c1
+// CHECK:         memref.store %{{.*}}, %{{.*}}[%c0] : memref<16xf32>
+// CHECK:         memref.store %{{.*}}, %{{.*}}[%c15] : memref<16xf32>
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c256 {
+// CHECK:           vector.load
+// CHECK:           memref.load %{{.*}}[%c0] : memref<16xf32>
+// CHECK:         gpu.subgroup_reduce maximumf
+// CHECK:         memref.load %{{.*}}[%c15] : memref<16xf32>
+func.func @rows(%s: memref<?x16x128xf32>, %y: memref<?x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %ninf = arith.constant 0xFF800000 : f32
+  %n = memref.dim %s, %c0 : memref<?x16x128xf32>
+  scf.forall (%i) in (%n) {
+    %m = memref.alloca() : memref<16xf32>
+    linalg.fill ins(%ninf : f32) outs(%m : memref<16xf32>)
+    %tile = memref.subview %s[%i, 0, 0] [1, 16, 128] [1, 1, 1] : memref<?x16x128xf32> to memref<16x128xf32, strided<[128, 1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(r, k) -> (r, k)>, affine_map<(r, k) -> (r)>], iterator_types = ["parallel", "reduction"]}
+        ins(%tile : memref<16x128xf32, strided<[128, 1], offset: ?>>) outs(%m : memref<16xf32>) {
+    ^bb0(%x: f32, %a: f32):
+      %r = arith.maximumf %a, %x : f32
+      linalg.yield %r : f32
+    }
+    %out = memref.subview %y[%i, 0] [1, 16] [1, 1] : memref<?x16xf32> to memref<16xf32, strided<[1], offset: ?>>
+    linalg.copy ins(%m : memref<16xf32>) outs(%out : memref<16xf32, strided<[1], offset: ?>>)
+  } {mapping = [#gpu.thread<linear_dim_0>]}
+  return
+}

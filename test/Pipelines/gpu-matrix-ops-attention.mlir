@@ -11,7 +11,9 @@
 // - the kernel-argument tiles the products read (Q, K, V) are copied into
 //   workgroup memory by the lanes together (one contiguous row each, which
 //   einfuse-gpu-map-tiles splits into vector chunks); Q, which the key loop
-//   does not change, once before it;
+//   does not change, once before it; V into K's buffer, which only Q K^T
+//   reads; on NVIDIA the whole tiles' fragments load from there with
+//   ldmatrix (the target's fragment load);
 // - a barrier separates every write of workgroup memory from what other
 //   lanes read before and after it;
 // - a whole tile (16 rows, 64 keys) takes the products at constant sizes
@@ -23,6 +25,8 @@
 // CHECK-DAG:     memref.alloc() : memref<1x1x16x32xf16, #gpu.address_space<workgroup>>
 // CHECK-DAG:     %[[O:.*]] = memref.alloc() : memref<1x1x16x36xf32, #gpu.address_space<workgroup>>
 // CHECK-DAG:     %[[S:.*]] = memref.alloc() : memref<1x1x16x68xf32, #gpu.address_space<workgroup>>
+// K's tile and V's share one buffer (V's copy comes after Q K^T).
+// CHECK-NOT:     memref.alloc() : memref<1x1x64x32xf16
 // The output state starts at 0 (written by the lanes, then a barrier).
 // CHECK:         gpu.barrier
 // CHECK-NEXT:    linalg.map outs(%{{.*}} : memref<1x1x?x32xf32, strided<[576, 576, 36, 1]>, #gpu.address_space<workgroup>>)
@@ -38,6 +42,10 @@
 // S = Q K^T: a whole tile without masks, 4 column fragments of 8 keys x
 // 2 steps of 16 of D, stored to workgroup memory.
 // CHECK:           scf.if %{{.*}} {
+// Q's and K's fragments come from workgroup memory by ldmatrix (x4: A, or
+// two B fragments; K's rows run along D, so it is not transposed).
+// CHECK:             nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false} : memref<1x1x?x32xf16, strided<[512, 512, 32, 1]>, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+// CHECK:             nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false} : memref<1x1x?x32xf16, strided<[2048, 2048, 32, 1]>, #gpu.address_space<workgroup>> -> vector<4x2xf16>
 // CHECK-COUNT-8:     nvvm.mma.sync
 // CHECK-NOT:         arith.select
 // CHECK:             memref.store %{{.*}}, %{{.*}} : memref<1x1x?x?xf32, strided<[1088, 1088, 68, 1]>, #gpu.address_space<workgroup>>
@@ -54,6 +62,8 @@
 // CHECK-NEXT:      gpu.barrier
 // CHECK:           scf.if %{{.*}} {
 // CHECK:             math.exp
+// V's rows run along the output's columns: ldmatrix .trans.
+// CHECK:             nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = true}
 // CHECK:             nvvm.mma.sync
 // CHECK:             memref.store %{{.*}}, %{{.*}} : memref<1x1x?x32xf32, strided<[576, 576, 36, 1]>, #gpu.address_space<workgroup>>
 // CHECK:           gpu.barrier
@@ -64,6 +74,7 @@
 
 // The same on AMD's MFMA, a block of one 64-lane wave.
 // AMD-LABEL: func.func @attention
+// AMD-NOT:     nvgpu.ldmatrix
 // AMD:         amdgpu.mfma
 // AMD:       } {ein.gpu_block_threads = 64 : index
 func.func @attention(%arg0: memref<?x2x?x32xf16>, %arg1: memref<?x2x?x32xf16>, %arg2: memref<?x2x?x32xf16>, %arg3: memref<?x2x?x32xf16>) attributes {ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16>, llvm.emit_c_interface} {

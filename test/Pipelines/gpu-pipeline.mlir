@@ -29,7 +29,7 @@
 // HOOKS:         %[[ROWS:.*]] = memref.dim %[[X]], %c0
 // HOOKS:         gpu.launch_func @softmax_kernel::@softmax_kernel blocks in (%[[ROWS]], %c1, %c1) threads in (%c256, %c1, %c1) args(%[[X]] : memref<?x?xf32>, %[[Y]] : memref<?x?xf32>)
 // HOOKS:       gpu.module @softmax_kernel [#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">]
-// HOOKS:         gpu.func @softmax_kernel({{.*}}) workgroup(%[[WG:.*]] : memref<8xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<8xf32, #gpu.address_space<workgroup>>)
+// HOOKS:         gpu.func @softmax_kernel({{.*}}) workgroup(%[[WG:.*]] : memref<8xf32, #gpu.address_space<workgroup>>)
 // HOOKS-SAME:      known_block_size = array<i32: 256, 1, 1>
 // HOOKS:           arith.constant 1.44269502 : f32
 // HOOKS:           %[[LANE:.*]] = arith.remui %{{.*}}, %c256

@@ -181,6 +181,22 @@ struct MatrixInstruction {
       mlir::OpBuilder &, mlir::Location, llvm::ArrayRef<mlir::Value> a,
       llvm::ArrayRef<mlir::Value> b, llvm::ArrayRef<mlir::Value> c)>
       build;
+  /// Optional (empty: the lowering loads each element): a lane's elements
+  /// of A (`isA`, one m x k tile) or of B (`fragments` k x n tiles side by
+  /// side along n, 1 or 2), in the order of `a` / `b` (fragment after
+  /// fragment), loaded in one instruction from a workgroup buffer of
+  /// operandType elements (ldmatrix on NVIDIA). `at(row, col)` gives the
+  /// buffer's indices of the tile's element (row, col) (A: m, k; B: k, n);
+  /// `kContiguous` says whether the buffer's consecutive elements run
+  /// along k (else along m or n). The caller guarantees 16-byte aligned
+  /// rows of 8 elements.
+  std::function<llvm::SmallVector<mlir::Value>(
+      mlir::OpBuilder &, mlir::Location, mlir::Value lane, mlir::Value buffer,
+      bool isA, bool kContiguous, int64_t fragments,
+      llvm::function_ref<llvm::SmallVector<mlir::Value>(mlir::Value row,
+                                                        mlir::Value col)>
+          at)>
+      loadFragments;
 };
 
 /// What differs per GPU chip, behind one interface (the role of Triton's

@@ -692,7 +692,8 @@ static int64_t chooseOwnedDim(linalg::LinalgOp op, Operation *kernel,
 /// the same order, so all get the same bits.
 static Value combineLanes(OpBuilder &b, Location loc, gpu::LaunchOp kernel,
                           Value v, gpu::AllReduceOperation kind, Value lane,
-                          int64_t lanes, int64_t subgroup) {
+                          int64_t lanes, int64_t subgroup,
+                          DenseMap<Type, Value> &buffers) {
   int64_t width = std::min(lanes, subgroup);
   Value part = gpu::SubgroupReduceOp::create(b, loc, v, kind, /*uniform=*/true,
                                              static_cast<uint32_t>(width));
@@ -703,7 +704,12 @@ static Value combineLanes(OpBuilder &b, Location loc, gpu::LaunchOp kernel,
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   auto type = MemRefType::get({groups}, v.getType(),
                               MemRefLayoutAttrInterface(), space);
-  BlockArgument buffer = kernel.addWorkgroupAttribution(type, loc);
+  // One buffer of a type serves every combine of the kernel: the barrier
+  // before the stores keeps the previous combine's loads from being
+  // overtaken.
+  Value &buffer = buffers[type];
+  if (!buffer)
+    buffer = kernel.addWorkgroupAttribution(type, loc);
   Value size = arith::ConstantIndexOp::create(b, loc, subgroup);
   Value zero = arith::ConstantIndexOp::create(b, loc, 0);
   gpu::BarrierOp::create(b, loc);
@@ -771,6 +777,7 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
                                          int64_t vectorBytes) {
   SmallVector<linalg::LinalgOp> ops;
   body.walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+  DenseMap<Type, Value> combineBuffers;
   // How many ops touch each kernel argument: an output that one op alone
   // writes and no other reads may take whole chunks per lane (another op
   // on it must give each lane the same elements, and its own loop may not
@@ -920,7 +927,7 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
             rewriter, loc, op.getDpsInits().front(),
             [&](Value v, ArrayRef<Value>) {
               return combineLanes(rewriter, loc, kernel, v, combiner->first,
-                                  lane, lanes, subgroup);
+                                  lane, lanes, subgroup, combineBuffers);
             });
       }
     }
@@ -988,6 +995,109 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
     rewriter.eraseOp(op);
   }
   return success();
+}
+
+/// Whether `a` and `b` sit in different regions of one scf.if, so that
+/// never both run. (The caller then gives both one launch attribution,
+/// which dominates every use.)
+static bool exclusive(memref::AllocOp a, memref::AllocOp b) {
+  for (Operation *p = a->getParentOp(); p; p = p->getParentOp()) {
+    if (!p->isProperAncestor(b))
+      continue;
+    auto ifOp = dyn_cast<scf::IfOp>(p);
+    if (!ifOp)
+      return false;
+    Region *ra = a->getParentRegion(), *rb = b->getParentRegion();
+    while (ra->getParentOp() != p)
+      ra = ra->getParentOp()->getParentRegion();
+    while (rb->getParentOp() != p)
+      rb = rb->getParentOp()->getParentRegion();
+    return ra != rb;
+  }
+  return false;
+}
+
+/// Unrolls fully, innermost first, the loops of `launch` with a constant
+/// trip count of at most 16 whose induction variable indexes a thread's
+/// private buffers (the rows of a point's state), while the copies stay
+/// within a few thousand ops: every access to such a buffer then has constant indices,
+/// so that LLVM keeps its elements in registers. A loop at run-time
+/// indices keeps the buffer in local memory (LLVM's own full unrolling
+/// stops at bodies this size).
+static void unrollPrivateLoops(gpu::LaunchOp launch) {
+  // A constant, or the static size of a buffer behind casts (the loops of
+  // a linalg op on a cast of a static buffer, not yet canonicalized).
+  auto exact = [](Value v) -> std::optional<int64_t> {
+    if (std::optional<int64_t> c = getConstantIntValue(v))
+      return c;
+    auto dim = v.getDefiningOp<memref::DimOp>();
+    std::optional<int64_t> index = dim ? dim.getConstantIndex() : std::nullopt;
+    if (!index)
+      return std::nullopt;
+    Value source = dim.getSource();
+    while (auto cast = source.getDefiningOp<memref::CastOp>())
+      source = cast.getSource();
+    auto type = cast<MemRefType>(source.getType());
+    if (*index >= type.getRank() || type.isDynamicDim(*index))
+      return std::nullopt;
+    return type.getDimSize(*index);
+  };
+  SmallVector<scf::ForOp> loops;
+  launch.getBody().walk([&](scf::ForOp loop) { loops.push_back(loop); });
+  for (scf::ForOp loop : loops) {
+    std::optional<int64_t> lb = exact(loop.getLowerBound());
+    std::optional<int64_t> ub = exact(loop.getUpperBound());
+    std::optional<int64_t> step = exact(loop.getStep());
+    if (!lb || !ub || !step || *step <= 0 || *ub <= *lb)
+      continue;
+    int64_t trips = llvm::divideCeil(*ub - *lb, *step);
+    if (trips < 2 || trips > 16)
+      continue;
+    // The values the induction variable's index arithmetic reaches.
+    llvm::SmallPtrSet<Value, 16> derived;
+    SmallVector<Value> work{loop.getInductionVar()};
+    while (!work.empty()) {
+      Value v = work.pop_back_val();
+      if (!derived.insert(v).second)
+        continue;
+      for (Operation *user : v.getUsers())
+        if (isa<affine::AffineApplyOp, arith::AddIOp, arith::SubIOp,
+                arith::MulIOp, arith::DivUIOp, arith::RemUIOp,
+                arith::MinUIOp, arith::MinSIOp, arith::IndexCastOp,
+                arith::IndexCastUIOp>(user))
+          work.push_back(user->getResult(0));
+    }
+    int64_t ops = 0;
+    bool indexesPrivate = false;
+    loop.getBody()->walk([&](Operation *op) {
+      ++ops;
+      Value buffer;
+      ValueRange indices;
+      if (auto load = dyn_cast<memref::LoadOp>(op)) {
+        buffer = load.getMemRef();
+        indices = load.getIndices();
+      } else if (auto store = dyn_cast<memref::StoreOp>(op)) {
+        buffer = store.getMemRef();
+        indices = store.getIndices();
+      }
+      if (buffer && isPrivate(buffer, launch) &&
+          !isa_and_nonnull<gpu::AddressSpaceAttr>(
+              cast<MemRefType>(buffer.getType()).getMemorySpace()) &&
+          llvm::any_of(indices, [&](Value i) { return derived.contains(i); }))
+        indexesPrivate = true;
+    });
+    if (!indexesPrivate || trips * ops > 4096)
+      continue;
+    OpBuilder b(loop);
+    // (loopUnrollFull needs the bounds as constants.)
+    loop.getLowerBoundMutable().assign(
+        arith::ConstantIndexOp::create(b, loop.getLoc(), *lb));
+    loop.getUpperBoundMutable().assign(
+        arith::ConstantIndexOp::create(b, loop.getLoc(), *ub));
+    loop.getStepMutable().assign(
+        arith::ConstantIndexOp::create(b, loop.getLoc(), *step));
+    (void)loopUnrollFull(loop);
+  }
 }
 
 /// Whether `forall` is a tile loop of convert-ein-to-gpu: every dim mapped
@@ -1112,6 +1222,25 @@ struct GPUMapTilesPass
           space && space.getValue() == gpu::AddressSpace::Workgroup)
         workgroup.push_back(alloc);
     });
+    // Buffers of the two sides of a conditional (the versions of
+    // einfuse-gpu-specialize-tiles) are never live together: one of a
+    // type serves both.
+    SmallVector<memref::AllocOp> kept;
+    for (memref::AllocOp alloc : llvm::make_early_inc_range(workgroup)) {
+      memref::AllocOp same;
+      for (memref::AllocOp other : kept)
+        if (other.getType() == alloc.getType() && exclusive(other, alloc)) {
+          same = other;
+          break;
+        }
+      if (!same) {
+        kept.push_back(alloc);
+        continue;
+      }
+      alloc.replaceAllUsesWith(same.getResult());
+      alloc.erase();
+    }
+    workgroup = std::move(kept);
     for (memref::AllocOp alloc : workgroup) {
       if (!alloc.getType().hasStaticShape())
         return alloc.emitOpError("internal error: a workgroup buffer of "
@@ -1254,6 +1383,7 @@ struct GPUMapTilesPass
       if (failed(distributeOverLanes(rewriter, launch, launch.getBody(), lane,
                                      perPoint, subgroupSize, vectorBytes)))
         return signalPassFailure();
+    fn.walk([&](gpu::LaunchOp launch) { unrollPrivateLoops(launch); });
     // A thread's buffers (static allocas: its iteration state and tiles)
     // move to the kernel's entry block. Back ends that cannot allocate
     // stack at run time (AMDGPU) need that, and LLVM promotes entry-block

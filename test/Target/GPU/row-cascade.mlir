@@ -3,8 +3,9 @@
 // (the grid is the row count), each lane reading and writing 16 bytes of
 // the row per access (ld/st.global.v4 on NVIDIA, global_load/store_dwordx4
 // on AMD), the block's subgroups combining through workgroup memory
-// between barriers, the division by the row's sum a product with its
-// reciprocal, and no scratch on AMD.
+// between barriers (one buffer serves both combines: 4 floats on AMD),
+// the division by the row's sum a product with its reciprocal, and no
+// scratch on AMD.
 //
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: einfuse-compile %s --target=nvidia:sm_80,sm_90a -o %t/nv
@@ -33,7 +34,7 @@
 // ISA-DAG:   s_barrier
 // ISA-DAG:   ds_write_b32
 // ISA-DAG:   global_store_dwordx4
-// ISA:       .group_segment_fixed_size: 32
+// ISA:       .group_segment_fixed_size: 16
 // ISA:       .name: softmax_bf16_kernel
 // ISA-NEXT:  .private_segment_fixed_size: 0
 // ISA:       .vgpr_spill_count: 0
