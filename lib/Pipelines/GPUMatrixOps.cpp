@@ -30,6 +30,7 @@
 #include "einfuse/Conversion/Passes.h"
 
 #include "einfuse/Conversion/Bounds.h"
+#include "einfuse/Conversion/GPUTiles.h"
 #include "einfuse/Target/GPU.h"
 
 #include "Ein/IR/EinDialect.h"
@@ -59,25 +60,6 @@ using namespace einfuse;
 
 namespace {
 
-/// Whether `forall` is a tile loop of convert-ein-to-gpu (every dim mapped
-/// to GPU threads).
-static bool isTileLoop(scf::ForallOp forall) {
-  std::optional<ArrayAttr> mapping = forall.getMapping();
-  return mapping && !mapping->empty() &&
-         llvm::all_of(*mapping, [](Attribute a) {
-           return isa<mlir::gpu::GPUThreadMappingAttr>(a);
-         });
-}
-
-/// Whether `buffer` is in workgroup memory.
-static bool isWorkgroup(Value buffer) {
-  auto type = dyn_cast<MemRefType>(buffer.getType());
-  auto space = type ? dyn_cast_or_null<mlir::gpu::AddressSpaceAttr>(
-                          type.getMemorySpace())
-                    : nullptr;
-  return space && space.getValue() == mlir::gpu::AddressSpace::Workgroup;
-}
-
 /// The buffer `buffer` views (through subviews and casts): an allocation
 /// or a kernel argument.
 static Value rootOf(Value buffer) {
@@ -96,7 +78,7 @@ static Value rootOf(Value buffer) {
 static bool isPointMemory(Value buffer, Operation *tile) {
   Operation *def = rootOf(buffer).getDefiningOp();
   return def && isa<memref::AllocaOp, memref::AllocOp>(def) &&
-         tile->isProperAncestor(def) && !isWorkgroup(buffer);
+         tile->isProperAncestor(def) && !isWorkgroupBuffer(buffer);
 }
 
 /// The buffers `op` (and what it holds) writes, by their roots; nullopt
@@ -159,7 +141,7 @@ static Type storedTypeThrough(Value root, Operation *tile, int depth = 0) {
       if (r == root)
         continue;
       Type t;
-      if (isPointMemory(init, tile) || isWorkgroup(init))
+      if (isPointMemory(init, tile) || isWorkgroupBuffer(init))
         t = storedTypeThrough(r, tile, depth + 1);
       else
         t = getElementTypeOrSelf(init.getType());
@@ -425,7 +407,8 @@ static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
   bool pointMemory = isPointMemory(c.acc, tile);
   // The point's workgroup buffer: every lane may read any element of it
   // once a barrier separates the stores (einfuse-gpu-matrix-ops puts them).
-  bool shared = isWorkgroup(c.acc) && tile->isAncestor(rootOf(c.acc).getDefiningOp());
+  bool shared = isWorkgroupBuffer(c.acc) &&
+                tile->isAncestor(rootOf(c.acc).getDefiningOp());
   // Promotion to workgroup memory is for points of a matrix tile in both
   // free dims: a point of one row (decode, small_m) keeps the lanes'
   // scalar path.
@@ -495,7 +478,7 @@ static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
         continue;
       }
       // (The point's workgroup buffer, or an output this map alone writes.)
-      if (!isWorkgroup(init) && !init.hasOneUse())
+      if (!isWorkgroupBuffer(init) && !init.hasOneUse())
         return failure();
     }
     c.epilogue.push_back(reader);
@@ -522,7 +505,7 @@ static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
     for (linalg::GenericOp e : c.epilogue)
       for (Value init : e.getDpsInits()) {
         // A point buffer (the running state) reaches the outputs later.
-        Type t = isPointMemory(init, tile) || isWorkgroup(init)
+        Type t = isPointMemory(init, tile) || isWorkgroupBuffer(init)
                      ? storedTypeThrough(rootOf(init), tile)
                      : getElementTypeOrSelf(init.getType());
         if (stored && stored != t)
@@ -588,7 +571,7 @@ directOperand(linalg::GenericOp op, Value factor, ArrayRef<Operation *> slice,
       !llvm::all_of(slice, [](Operation *s) { return isa<arith::ExtFOp>(s); }))
     return std::nullopt;
   OpOperand &in = op->getOpOperand(arg.getArgNumber());
-  if (!op.isDpsInput(&in) || !isWorkgroup(in.get()))
+  if (!op.isDpsInput(&in) || !isWorkgroupBuffer(in.get()))
     return std::nullopt;
   auto memref = cast<MemRefType>(in.get().getType());
   SmallVector<int64_t> strides;
@@ -841,8 +824,8 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
             b, loc, d->map.getSubMap({r}), point));
       return indices;
     };
-    return mi.loadFragments(b, loc, lane, d->buffer, isA, d->kContiguous,
-                            count, at);
+    return mi.loadFragments(b, loc, lane, d->buffer, isA, d->kContiguous, count,
+                            at);
   };
   SmallVector<Value> a = fragmentLoad(c.x, c.xSlice, c.m, true, m0, 1);
   if (a.empty())
@@ -853,8 +836,7 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
   for (int64_t f = 0; f < fragments; ++f) {
     // B's fragments two at a time where they can be.
     if (f % 2 == 0)
-      pair = fragmentLoad(c.y, c.ySlice, c.n, false,
-                          add(n0, index(f * mi.n)),
+      pair = fragmentLoad(c.y, c.ySlice, c.n, false, add(n0, index(f * mi.n)),
                           f + 1 < fragments ? 2 : 1);
     SmallVector<Value> bs;
     if (!pair.empty()) {
@@ -1212,9 +1194,9 @@ static void insertBarriers(Block &block,
       continue;
     }
     std::optional<SmallVector<Value>> written = writtenRoots(&op);
-    bool shared = written && llvm::any_of(*written, isWorkgroup);
+    bool shared = written && llvm::any_of(*written, isWorkgroupBuffer);
     if (auto it = writes.find(&op); it != writes.end())
-      shared |= llvm::any_of(it->second, isWorkgroup);
+      shared |= llvm::any_of(it->second, isWorkgroupBuffer);
     if (!shared)
       continue;
     OpBuilder b(&op);
@@ -1304,8 +1286,8 @@ struct StagedTile {
 /// not change in the loops around the product (Q in the key loop) is
 /// copied once, before them. `budget` is what is left of the workgroup
 /// memory, in bytes.
-static void stageOperands(Contraction &c, scf::ForallOp tile,
-                          int64_t &budget, SmallVector<StagedTile> &staged) {
+static void stageOperands(Contraction &c, scf::ForallOp tile, int64_t &budget,
+                          SmallVector<StagedTile> &staged) {
   linalg::GenericOp op = c.op;
   Block *body = op.getBody();
   for (OpOperand *in : op.getDpsInputOperands()) {
@@ -1318,8 +1300,8 @@ static void stageOperands(Contraction &c, scf::ForallOp tile,
                                                          Value(arg));
                              });
     auto type = dyn_cast<MemRefType>(v.getType());
-    if (!used || !type || !isa<BlockArgument>(rootOf(v)) || isWorkgroup(v) ||
-        type.getElementTypeBitWidth() % 8 != 0)
+    if (!used || !type || !isa<BlockArgument>(rootOf(v)) ||
+        isWorkgroupBuffer(v) || type.getElementTypeBitWidth() % 8 != 0)
       continue;
     // Outside the loops of the point it does not change in.
     Operation *at = op;
@@ -1367,8 +1349,8 @@ static void stageOperands(Contraction &c, scf::ForallOp tile,
     Value buffer;
     if (reuse) {
       start.setInsertionPointAfter(reuse->alloc.getDefiningOp());
-      buffer = viewWorkgroup(start, loc, reuse->alloc, shape,
-                             type.getElementType());
+      buffer =
+          viewWorkgroup(start, loc, reuse->alloc, shape, type.getElementType());
       reuse->reader = at;
     } else {
       budget -= bytes;
@@ -1440,7 +1422,8 @@ struct GPUMatrixOpsPass
     llvm::MapVector<Operation *, SmallVector<linalg::GenericOp>> candidates;
     getOperation().walk([&](linalg::GenericOp op) {
       for (Operation *p = op->getParentOp(); p; p = p->getParentOp())
-        if (auto forall = dyn_cast<scf::ForallOp>(p); forall && isTileLoop(forall)) {
+        if (auto forall = dyn_cast<scf::ForallOp>(p);
+            forall && isGPUTileLoop(forall)) {
           candidates[forall].push_back(op);
           return;
         }

@@ -172,15 +172,17 @@ void buildGPUPipeline(OpPassManager &pm, const GPUPipelineOptions &options) {
       "max-rank-of-allocated-memref=4}),"
       "convert-bufferization-to-memref,"
       "einfuse-expand-copies,cse,canonicalize,"
-      "func.func(einfuse-gpu-matrix-ops{target=" + options.target.getValue() +
-      " lanes=" + std::to_string(config.lanes) + " columns=" +
-      std::to_string(config.matrixTile) + "}),"
+      "func.func(einfuse-gpu-matrix-ops{target=" +
+      options.target.getValue() + " lanes=" + std::to_string(config.lanes) +
+      " columns=" + std::to_string(config.matrixTile) +
+      "}),"
       // Whole tiles at constant sizes: a thread's state in registers.
       "func.func(einfuse-gpu-specialize-tiles),canonicalize,cse,"
       "func.func(einfuse-gpu-map-tiles{threads=" +
-      std::to_string(config.threads) + " lanes=" +
-      std::to_string(config.lanes) + " subgroup=" +
-      std::to_string(info->getSubgroupSize()) + "}),"
+      std::to_string(config.threads) +
+      " lanes=" + std::to_string(config.lanes) +
+      " subgroup=" + std::to_string(info->getSubgroupSize()) +
+      "}),"
       "func.func(convert-linalg-to-loops),"
       "affine-expand-index-ops,lower-affine,canonicalize,cse,"
       "gpu-launch-sink-index-computations,gpu-kernel-outlining,"

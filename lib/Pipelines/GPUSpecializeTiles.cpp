@@ -1,4 +1,5 @@
-//===- GPUSpecializeTiles.cpp - Whole tiles at constant sizes --------------===//
+//===- GPUSpecializeTiles.cpp - Whole tiles at constant sizes
+//--------------===//
 //
 // `--einfuse-gpu-specialize-tiles`, between einfuse-gpu-matrix-ops and
 // einfuse-gpu-map-tiles: inside a tile loop of convert-ein-to-gpu, a size
@@ -24,11 +25,11 @@
 #include "einfuse/Pipelines.h"
 
 #include "einfuse/Conversion/Bounds.h"
+#include "einfuse/Conversion/GPUTiles.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
@@ -47,25 +48,11 @@ namespace {
 /// each a version (4 copies of a key tile's body).
 constexpr int kMaxVersions = 2;
 
-/// Whether `forall` is a tile loop of convert-ein-to-gpu (every dim mapped
-/// to GPU threads).
-static bool isTileLoop(scf::ForallOp forall) {
-  std::optional<ArrayAttr> mapping = forall.getMapping();
-  return mapping && !mapping->empty() &&
-         llvm::all_of(*mapping, [](Attribute a) {
-           return isa<mlir::gpu::GPUThreadMappingAttr>(a);
-         });
-}
-
 /// Whether `op` is a workgroup buffer (shared by the block's lanes: it
 /// stays outside the versions).
 static bool isWorkgroupAlloc(Operation *op) {
   auto alloc = dyn_cast<memref::AllocOp>(op);
-  if (!alloc)
-    return false;
-  auto space = dyn_cast_or_null<mlir::gpu::AddressSpaceAttr>(
-      alloc.getType().getMemorySpace());
-  return space && space.getValue() == mlir::gpu::AddressSpace::Workgroup;
+  return alloc && einfuse::isWorkgroupBuffer(alloc.getResult());
 }
 
 /// The size `op` computes and its constant bound, when it is a minimum
@@ -97,7 +84,8 @@ static void version(Value size, int64_t bound) {
   if (range.empty())
     return;
   // Workgroup buffers move before the versions, which both use them.
-  for (Operation *op = def->getNextNode(); op && op != block->getTerminator();) {
+  for (Operation *op = def->getNextNode();
+       op && op != block->getTerminator();) {
     Operation *next = op->getNextNode();
     if (isWorkgroupAlloc(op))
       op->moveBefore(def);
@@ -115,8 +103,8 @@ static void version(Value size, int64_t bound) {
   Location loc = def->getLoc();
   OpBuilder b(range.front());
   Value constant = arith::ConstantIndexOp::create(b, loc, bound);
-  Value whole = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, size,
-                                      constant);
+  Value whole =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, size, constant);
   auto ifOp = scf::IfOp::create(b, loc, ValueRange(escaping).getTypes(), whole,
                                 /*withElseRegion=*/true);
   // The whole tile: a copy at the constant size.
@@ -158,7 +146,7 @@ struct GPUSpecializeTilesPass
   void runOnOperation() override {
     SmallVector<scf::ForallOp> tiles;
     getOperation()->walk([&](scf::ForallOp forall) {
-      if (isTileLoop(forall))
+      if (einfuse::isGPUTileLoop(forall))
         tiles.push_back(forall);
     });
     for (scf::ForallOp tile : tiles) {
@@ -173,7 +161,8 @@ struct GPUSpecializeTilesPass
           if (std::optional<int64_t> bound = boundedSize(&op);
               bound && !op.getResult(0).use_empty())
             sizes.push_back({op.getResult(0), *bound});
-          if (auto loop = dyn_cast<scf::ForOp>(op); loop && &block == tile.getBody())
+          if (auto loop = dyn_cast<scf::ForOp>(op);
+              loop && &block == tile.getBody())
             for (Operation &inner : *loop.getBody())
               if (std::optional<int64_t> bound = boundedSize(&inner);
                   bound && !inner.getResult(0).use_empty() &&

@@ -14,6 +14,7 @@
 #include "einfuse/Conversion/Passes.h"
 
 #include "einfuse/Conversion/Bounds.h"
+#include "einfuse/Conversion/GPUTiles.h"
 
 #include "Ein/IR/EinDialect.h"
 
@@ -1020,8 +1021,8 @@ static bool exclusive(memref::AllocOp a, memref::AllocOp b) {
 /// Unrolls fully, innermost first, the loops of `launch` with a constant
 /// trip count of at most 16 whose induction variable indexes a thread's
 /// private buffers (the rows of a point's state), while the copies stay
-/// within a few thousand ops: every access to such a buffer then has constant indices,
-/// so that LLVM keeps its elements in registers. A loop at run-time
+/// within a few thousand ops: every access to such a buffer then has constant
+/// indices, so that LLVM keeps its elements in registers. A loop at run-time
 /// indices keeps the buffer in local memory (LLVM's own full unrolling
 /// stops at bodies this size).
 static void unrollPrivateLoops(gpu::LaunchOp launch) {
@@ -1062,9 +1063,8 @@ static void unrollPrivateLoops(gpu::LaunchOp launch) {
         continue;
       for (Operation *user : v.getUsers())
         if (isa<affine::AffineApplyOp, arith::AddIOp, arith::SubIOp,
-                arith::MulIOp, arith::DivUIOp, arith::RemUIOp,
-                arith::MinUIOp, arith::MinSIOp, arith::IndexCastOp,
-                arith::IndexCastUIOp>(user))
+                arith::MulIOp, arith::DivUIOp, arith::RemUIOp, arith::MinUIOp,
+                arith::MinSIOp, arith::IndexCastOp, arith::IndexCastUIOp>(user))
           work.push_back(user->getResult(0));
     }
     int64_t ops = 0;
@@ -1098,16 +1098,6 @@ static void unrollPrivateLoops(gpu::LaunchOp launch) {
         arith::ConstantIndexOp::create(b, loop.getLoc(), *step));
     (void)loopUnrollFull(loop);
   }
-}
-
-/// Whether `forall` is a tile loop of convert-ein-to-gpu: every dim mapped
-/// to GPU threads.
-static bool isTileLoop(scf::ForallOp forall) {
-  std::optional<ArrayAttr> mapping = forall.getMapping();
-  return mapping && !mapping->empty() &&
-         llvm::all_of(*mapping, [](Attribute a) {
-           return isa<gpu::GPUThreadMappingAttr>(a);
-         });
 }
 
 struct GPUMapTilesPass
@@ -1217,9 +1207,7 @@ struct GPUMapTilesPass
     // attributions (gpu-kernel-outlining makes them the kernel's).
     SmallVector<memref::AllocOp> workgroup;
     launch.getBody().walk([&](memref::AllocOp alloc) {
-      if (auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(
-              alloc.getType().getMemorySpace());
-          space && space.getValue() == gpu::AddressSpace::Workgroup)
+      if (isWorkgroupBuffer(alloc.getResult()))
         workgroup.push_back(alloc);
     });
     // Buffers of the two sides of a conditional (the versions of
@@ -1352,7 +1340,8 @@ struct GPUMapTilesPass
       serial.clear();
     };
     for (Operation *op : ops) {
-      if (auto forall = dyn_cast<scf::ForallOp>(op); forall && isTileLoop(forall)) {
+      if (auto forall = dyn_cast<scf::ForallOp>(op);
+          forall && isGPUTileLoop(forall)) {
         flush();
         if (failed(mapForall(forall)))
           return signalPassFailure();

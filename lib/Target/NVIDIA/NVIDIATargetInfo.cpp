@@ -90,8 +90,8 @@ public:
   }
   void loadDialects(MLIRContext *ctx) const override { prepareContext(ctx); }
   void getDependentDialects(DialectRegistry &registry) const override {
-    registry.insert<LLVM::LLVMDialect, NVVM::NVVMDialect,
-                    nvgpu::NVGPUDialect, vector::VectorDialect>();
+    registry.insert<LLVM::LLVMDialect, NVVM::NVVMDialect, nvgpu::NVGPUDialect,
+                    vector::VectorDialect>();
   }
   Attribute getTargetAttr(MLIRContext *ctx) const override {
     // PTX 8.0 is the first with sm_90a; ptxas of CUDA 12 and later reads it.
@@ -174,41 +174,40 @@ public:
     // transposed), which are register j of the mma fragment: A's matrix j
     // covers rows 8 (j % 2), cols 8 (j / 2); B's, k from 8 (j % 2) and n
     // from 8 (j / 2).
-    mma.loadFragments = [type](OpBuilder &b, Location loc, Value lane,
-                               Value buffer, bool isA, bool kContiguous,
-                               int64_t fragments,
-                               function_ref<SmallVector<Value>(Value, Value)>
-                                   at) {
-      int64_t matrices = isA ? 4 : 2 * fragments;
-      auto index = [&](int64_t v) -> Value {
-        return arith::ConstantIndexOp::create(b, loc, v);
-      };
-      Value j = arith::DivUIOp::create(b, loc, lane, index(8));
-      if (matrices == 2)
-        j = arith::RemUIOp::create(b, loc, j, index(2));
-      Value r = arith::RemUIOp::create(b, loc, lane, index(8));
-      Value low = arith::MulIOp::create(
-          b, loc, arith::RemUIOp::create(b, loc, j, index(2)), index(8));
-      Value high = arith::MulIOp::create(
-          b, loc, arith::DivUIOp::create(b, loc, j, index(2)), index(8));
-      // A (m, k): matrix j at m = low, k = high; B (k, n): at k = low,
-      // n = high. The lane's row r is along the dim that is not stored
-      // contiguously: m or n when k is, else k.
-      Value row = low, col = high;
-      bool alongRow = isA == kContiguous;
-      Value &moved = alongRow ? row : col;
-      moved = arith::AddIOp::create(b, loc, moved, r);
-      bool transpose = !kContiguous;
-      Value frag = nvgpu::LdMatrixOp::create(
-          b, loc, VectorType::get({matrices, 2}, type), buffer, at(row, col),
-          transpose, matrices);
-      SmallVector<Value> elements;
-      for (int64_t m = 0; m < matrices; ++m)
-        for (int64_t h = 0; h < 2; ++h)
-          elements.push_back(
-              vector::ExtractOp::create(b, loc, frag, ArrayRef<int64_t>{m, h}));
-      return elements;
-    };
+    mma.loadFragments =
+        [type](OpBuilder &b, Location loc, Value lane, Value buffer, bool isA,
+               bool kContiguous, int64_t fragments,
+               function_ref<SmallVector<Value>(Value, Value)> at) {
+          int64_t matrices = isA ? 4 : 2 * fragments;
+          auto index = [&](int64_t v) -> Value {
+            return arith::ConstantIndexOp::create(b, loc, v);
+          };
+          Value j = arith::DivUIOp::create(b, loc, lane, index(8));
+          if (matrices == 2)
+            j = arith::RemUIOp::create(b, loc, j, index(2));
+          Value r = arith::RemUIOp::create(b, loc, lane, index(8));
+          Value low = arith::MulIOp::create(
+              b, loc, arith::RemUIOp::create(b, loc, j, index(2)), index(8));
+          Value high = arith::MulIOp::create(
+              b, loc, arith::DivUIOp::create(b, loc, j, index(2)), index(8));
+          // A (m, k): matrix j at m = low, k = high; B (k, n): at k = low,
+          // n = high. The lane's row r is along the dim that is not stored
+          // contiguously: m or n when k is, else k.
+          Value row = low, col = high;
+          bool alongRow = isA == kContiguous;
+          Value &moved = alongRow ? row : col;
+          moved = arith::AddIOp::create(b, loc, moved, r);
+          bool transpose = !kContiguous;
+          Value frag = nvgpu::LdMatrixOp::create(
+              b, loc, VectorType::get({matrices, 2}, type), buffer,
+              at(row, col), transpose, matrices);
+          SmallVector<Value> elements;
+          for (int64_t m = 0; m < matrices; ++m)
+            for (int64_t h = 0; h < 2; ++h)
+              elements.push_back(vector::ExtractOp::create(
+                  b, loc, frag, ArrayRef<int64_t>{m, h}));
+          return elements;
+        };
     return mma;
   }
   void addLowering(OpPassManager &kernels) const override {
