@@ -4,8 +4,8 @@
 // lowering get their target through its GPUTargetInfo: the gpu.module's
 // target attribute, the target's math instructions, LLVM intrinsics for
 // what every GPU has, upstream polynomial approximations for the rest, and
-// subgroup reductions as shuffle butterflies. No kernel calls a vendor math
-// library.
+// subgroup reductions as shuffle butterflies; workgroup buffers aligned to
+// 16 bytes. No kernel calls a vendor math library.
 //
 //===----------------------------------------------------------------------===//
 #include "einfuse/Pipelines.h"
@@ -285,6 +285,16 @@ struct GPUTargetHooksPass
     Attribute targetAttr = t.getTargetAttr(ctx);
     for (auto module : getOperation().getOps<mlir::gpu::GPUModuleOp>()) {
       module.setTargetsAttr(ArrayAttr::get(ctx, {targetAttr}));
+      // Every workgroup buffer starts 16-byte aligned: a lane's vector
+      // chunk of a staged tile and a fragment load (ldmatrix's rows) need
+      // it, and the lowering aligns a buffer to its element otherwise.
+      for (auto kernel : module.getOps<mlir::gpu::GPUFuncOp>())
+        for (unsigned i = 0; i < kernel.getNumWorkgroupAttributions(); ++i)
+          if (!kernel.getWorkgroupAttributionAttr(
+                  i, LLVM::LLVMDialect::getAlignAttrName()))
+            kernel.setWorkgroupAttributionAttr(
+                i, LLVM::LLVMDialect::getAlignAttrName(),
+                IntegerAttr::get(IntegerType::get(ctx, 64), 16));
       hoistReciprocals(module);
       if (failed(applyPatternsGreedily(module, frozen)))
         return signalPassFailure();

@@ -69,7 +69,7 @@ func.func @short_rows(%x: tensor<?x64xf32>) -> tensor<?xf32> {
 // PIPE-LABEL: gpu.module @qmatmul_kernel
 // PIPE-NOT:     nvvm.mma.sync
 // PIPE-LABEL: gpu.module @qmatmul_kernel_0
-// PIPE:         llvm.mlir.global internal @__wg_qmatmul_kernel_0() {addr_space = 3 : i32} : !llvm.array<1024 x f32>
+// PIPE:         llvm.mlir.global internal @__wg_qmatmul_kernel_0() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<1024 x f32>
 // PIPE:         nvvm.mma.sync
 // PIPE:         nvvm.barrier0
 // small-m=0: the matrix kernel alone.

@@ -21,7 +21,8 @@
 // two per trip) where the row is aligned for it, checked at run time, else
 // every 256th element; the row's max and sum are combined across the
 // lanes with shuffles, then across the block's 8 warps through a workgroup
-// buffer between barriers; exp is ex2.approx on x * log2(e); the division
+// buffer (16-byte aligned, as every workgroup buffer) between barriers;
+// exp is ex2.approx on x * log2(e); the division
 // by the row's sum is a product with its reciprocal, computed once; no
 // math op is left for a vendor library.
 // HOOKS-LABEL: func.func @softmax(
@@ -29,7 +30,7 @@
 // HOOKS:         %[[ROWS:.*]] = memref.dim %[[X]], %c0
 // HOOKS:         gpu.launch_func @softmax_kernel::@softmax_kernel blocks in (%[[ROWS]], %c1, %c1) threads in (%c256, %c1, %c1) args(%[[X]] : memref<?x?xf32>, %[[Y]] : memref<?x?xf32>)
 // HOOKS:       gpu.module @softmax_kernel [#nvvm.target<O = 3, chip = "sm_90a", features = "+ptx80">]
-// HOOKS:         gpu.func @softmax_kernel({{.*}}) workgroup(%[[WG:.*]] : memref<8xf32, #gpu.address_space<workgroup>>)
+// HOOKS:         gpu.func @softmax_kernel({{.*}}) workgroup(%[[WG:.*]] : memref<8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // HOOKS-SAME:      known_block_size = array<i32: 256, 1, 1>
 // HOOKS:           arith.constant 1.44269502 : f32
 // HOOKS:           %[[LANE:.*]] = arith.remui %{{.*}}, %c256

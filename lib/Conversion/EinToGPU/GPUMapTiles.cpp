@@ -1213,22 +1213,29 @@ struct GPUMapTilesPass
     // Buffers of the two sides of a conditional (the versions of
     // einfuse-gpu-specialize-tiles) are never live together: one of a
     // type serves both.
-    SmallVector<memref::AllocOp> kept;
-    for (memref::AllocOp alloc : llvm::make_early_inc_range(workgroup)) {
-      memref::AllocOp same;
-      for (memref::AllocOp other : kept)
-        if (other.getType() == alloc.getType() && exclusive(other, alloc)) {
-          same = other;
-          break;
-        }
-      if (!same) {
-        kept.push_back(alloc);
-        continue;
-      }
-      alloc.replaceAllUsesWith(same.getResult());
-      alloc.erase();
+    // (A buffer joins a group only when it excludes every member: two of
+    // one side may be live together.)
+    SmallVector<SmallVector<memref::AllocOp, 2>> groups;
+    for (memref::AllocOp alloc : workgroup) {
+      auto group = llvm::find_if(groups, [&](auto &members) {
+        return members.front().getType() == alloc.getType() &&
+               llvm::all_of(members, [&](memref::AllocOp other) {
+                 return exclusive(other, alloc);
+               });
+      });
+      if (group == groups.end())
+        groups.push_back({alloc});
+      else
+        group->push_back(alloc);
     }
-    workgroup = std::move(kept);
+    workgroup.clear();
+    for (auto &members : groups) {
+      for (memref::AllocOp other : llvm::drop_begin(members)) {
+        other.replaceAllUsesWith(members.front().getResult());
+        other.erase();
+      }
+      workgroup.push_back(members.front());
+    }
     for (memref::AllocOp alloc : workgroup) {
       if (!alloc.getType().hasStaticShape())
         return alloc.emitOpError("internal error: a workgroup buffer of "

@@ -18,7 +18,7 @@
 // RUN: FileCheck %s --check-prefix=ISA < %t/90a/row-cascade.s
 
 // PTX-LABEL: .visible .entry softmax_bf16_kernel(
-// PTX:       .shared .align 4 .b8 __wg_softmax_bf16_kernel_0[32];
+// PTX:       .shared .align 16 .b8 __wg_softmax_bf16_kernel_0[32];
 // PTX-DAG:   ld.global.v4.b32
 // PTX-DAG:   bar.sync 	0;
 // PTX-DAG:   ex2.approx.f32
