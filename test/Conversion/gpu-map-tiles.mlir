@@ -137,3 +137,46 @@ func.func @row_sums(%x: memref<?x?xf32>, %y: memref<?x?xf32>) {
   } {mapping = [#gpu.thread<linear_dim_0>]}
   return
 }
+
+// -----
+
+// Workgroup buffers of the two sides of a conditional (the versions of
+// einfuse-gpu-specialize-tiles) are never live together: the else side's
+// buffer takes the then side's first one of its type; the then side's
+// second, live with its first, keeps its own. Every use reads a launch
+// attribution. (The block size is the tile loop's ein.gpu_block_threads.)
+
+// CHECK-LABEL: func.func @versions
+// CHECK:         gpu.launch
+// CHECK-SAME:      threads(%{{.*}}, %{{.*}}, %{{.*}}) in (%{{.*}} = %c32
+// CHECK-SAME:      workgroup(%[[A:.*]] : memref<32xf32, #gpu.address_space<workgroup>>, %[[B:.*]] : memref<32xf32, #gpu.address_space<workgroup>>)
+// CHECK-NOT:     memref.alloc()
+// CHECK:           scf.if
+// CHECK:             memref.store %{{.*}}, %[[A]]
+// CHECK:             memref.store %{{.*}}, %[[B]]
+// CHECK:           } else {
+// CHECK:             memref.store %{{.*}}, %[[A]]
+// LANES-LABEL: func.func @versions
+func.func @versions(%y: memref<?xf32>, %flag: i1) {
+  %c0 = arith.constant 0 : index
+  %one = arith.constant 1.0 : f32
+  %n = memref.dim %y, %c0 : memref<?xf32>
+  scf.forall (%i) in (%n) {
+    scf.if %flag {
+      %a = memref.alloc() : memref<32xf32, #gpu.address_space<workgroup>>
+      %b = memref.alloc() : memref<32xf32, #gpu.address_space<workgroup>>
+      memref.store %one, %a[%c0] : memref<32xf32, #gpu.address_space<workgroup>>
+      memref.store %one, %b[%c0] : memref<32xf32, #gpu.address_space<workgroup>>
+      %v = memref.load %a[%c0] : memref<32xf32, #gpu.address_space<workgroup>>
+      %w = memref.load %b[%c0] : memref<32xf32, #gpu.address_space<workgroup>>
+      %s = arith.addf %v, %w : f32
+      memref.store %s, %y[%i] : memref<?xf32>
+    } else {
+      %c = memref.alloc() : memref<32xf32, #gpu.address_space<workgroup>>
+      memref.store %one, %c[%c0] : memref<32xf32, #gpu.address_space<workgroup>>
+      %v = memref.load %c[%c0] : memref<32xf32, #gpu.address_space<workgroup>>
+      memref.store %v, %y[%i] : memref<?xf32>
+    }
+  } {ein.gpu_block_threads = 32 : index, mapping = [#gpu.thread<linear_dim_0>]}
+  return
+}
