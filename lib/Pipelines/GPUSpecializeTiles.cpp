@@ -154,23 +154,18 @@ struct GPUSpecializeTilesPass
       // key loop), outermost first; the innermost are versioned first, so
       // that an outer version copies the inner ones.
       SmallVector<std::pair<Value, int64_t>> sizes;
-      auto collect = [&](Block &block) {
-        for (Operation &op : block) {
-          if (int64_t(sizes.size()) >= kMaxVersions)
-            return;
-          if (std::optional<int64_t> bound = boundedSize(&op);
-              bound && !op.getResult(0).use_empty())
-            sizes.push_back({op.getResult(0), *bound});
-          if (auto loop = dyn_cast<scf::ForOp>(op);
-              loop && &block == tile.getBody())
-            for (Operation &inner : *loop.getBody())
-              if (std::optional<int64_t> bound = boundedSize(&inner);
-                  bound && !inner.getResult(0).use_empty() &&
-                  int64_t(sizes.size()) < kMaxVersions)
-                sizes.push_back({inner.getResult(0), *bound});
-        }
+      auto add = [&](Operation &op) {
+        std::optional<int64_t> bound = boundedSize(&op);
+        if (bound && !op.getResult(0).use_empty() &&
+            int64_t(sizes.size()) < kMaxVersions)
+          sizes.push_back({op.getResult(0), *bound});
       };
-      collect(*tile.getBody());
+      for (Operation &op : *tile.getBody()) {
+        add(op);
+        if (auto loop = dyn_cast<scf::ForOp>(op))
+          for (Operation &inner : *loop.getBody())
+            add(inner);
+      }
       for (auto [size, bound] : llvm::reverse(sizes))
         version(size, bound);
     }
