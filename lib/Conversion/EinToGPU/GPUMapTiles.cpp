@@ -1080,9 +1080,7 @@ static void unrollPrivateLoops(gpu::LaunchOp launch) {
         buffer = store.getMemRef();
         indices = store.getIndices();
       }
-      if (buffer && isPrivate(buffer, launch) &&
-          !isa_and_nonnull<gpu::AddressSpaceAttr>(
-              cast<MemRefType>(buffer.getType()).getMemorySpace()) &&
+      if (buffer && isPrivate(buffer, launch) && !isWorkgroupBuffer(buffer) &&
           llvm::any_of(indices, [&](Value i) { return derived.contains(i); }))
         indexesPrivate = true;
     });
