@@ -39,10 +39,12 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Utils/GPUUtils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -335,10 +337,14 @@ static LogicalResult hoistOperands(Operation *op, Operation *before,
 /// point buffer that stands in the way (the product's, when ops other than
 /// elementwise maps read it whole: attention's scores; an epilogue's, the
 /// running state it updates) is added to `promote` instead of failing the
-/// match: in workgroup memory, the lanes' elements of it meet.
-static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
-                                    const einfuse::gpu::GPUTargetInfo &target,
-                                    SmallVectorImpl<Value> *promote = nullptr) {
+/// match: in workgroup memory, the lanes' elements of it meet. A product
+/// whose buffer is in `registers` keeps its C in the lanes' registers
+/// (FragmentTile): its readers are rewritten with it.
+static FailureOr<Contraction>
+match(linalg::GenericOp op, Operation *tile,
+      const einfuse::gpu::GPUTargetInfo &target,
+      SmallVectorImpl<Value> *promote = nullptr,
+      const llvm::DenseSet<Value> *registers = nullptr) {
   Contraction c;
   c.op = op;
   if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
@@ -436,8 +442,9 @@ static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
       c.fill = fill;
       continue;
     }
-    // Workgroup memory: any op may read it, after a barrier.
-    if (shared)
+    // Workgroup memory: any op may read it, after a barrier. Registers:
+    // its readers take the lanes' elements (planRegisters).
+    if (shared || (registers && registers->contains(c.acc)))
       continue;
     auto reader = dyn_cast<linalg::GenericOp>(user);
     bool elementwise =
@@ -549,6 +556,433 @@ static FailureOr<Contraction> match(linalg::GenericOp op, Operation *tile,
   return c;
 }
 
+static std::optional<SmallVector<int64_t>> boundedShape(Value root);
+
+/// How a lane's elements of one instruction tile of C fall in rows (from
+/// the target's layout, `MatrixInstruction::c`): elements of one row share
+/// a slot; the lanes holding a row differ only in the bits `bits` (xor
+/// masks); `source[r]` is a lane and slot that hold row r.
+struct RowLayout {
+  SmallVector<unsigned> slotOf;
+  unsigned slots = 0;
+  SmallVector<int64_t> bits;
+  SmallVector<std::pair<int64_t, unsigned>> source;
+};
+
+/// The RowLayout of `mi`'s C on a subgroup of `subgroup` lanes; nullopt
+/// when its rows are not shared that way.
+static std::optional<RowLayout>
+rowLayout(const einfuse::gpu::MatrixInstruction &mi, int64_t subgroup) {
+  if (subgroup < 1 || !llvm::isPowerOf2_64(subgroup) || mi.c.empty())
+    return std::nullopt;
+  auto row = [&](size_t e, int64_t lane) {
+    return mi.c[e].compose(ArrayRef<int64_t>{lane})[0];
+  };
+  RowLayout l;
+  SmallVector<size_t> first;
+  for (size_t e = 0; e < mi.c.size(); ++e) {
+    unsigned slot = first.size();
+    for (auto [s, f] : llvm::enumerate(first)) {
+      bool same = true;
+      for (int64_t lane = 0; lane < subgroup && same; ++lane)
+        same = row(e, lane) == row(f, lane);
+      if (same) {
+        slot = s;
+        break;
+      }
+    }
+    if (slot == first.size())
+      first.push_back(e);
+    l.slotOf.push_back(slot);
+  }
+  l.slots = first.size();
+  int64_t mask = 0;
+  for (int64_t bit = 1; bit < subgroup; bit <<= 1) {
+    bool invariant = true;
+    for (int64_t lane = 0; lane < subgroup && invariant; ++lane)
+      for (size_t e = 0; e < mi.c.size() && invariant; ++e)
+        invariant = row(e, lane) == row(e, lane ^ bit);
+    if (invariant) {
+      l.bits.push_back(bit);
+      mask |= bit;
+    }
+  }
+  // Each row is held in one slot by exactly the lanes of one coset of the
+  // bits: the xor shuffles over them combine the whole row.
+  for (int64_t r = 0; r < mi.m; ++r) {
+    std::optional<std::pair<int64_t, unsigned>> src;
+    int64_t holders = 0;
+    for (int64_t lane = 0; lane < subgroup; ++lane)
+      for (unsigned s = 0; s < l.slots; ++s) {
+        if (row(first[s], lane) != r)
+          continue;
+        if (!src)
+          src = {lane, s};
+        else if (src->second != s || ((lane ^ src->first) & ~mask))
+          return std::nullopt;
+        ++holders;
+      }
+    if (!src || holders != (int64_t(1) << l.bits.size()))
+      return std::nullopt;
+    l.source.push_back(*src);
+  }
+  return l;
+}
+
+/// For each element of an A tile of `a` (m x k): the C tile (h, of the k /
+/// n tiles of `c` side by side along k) and the element of `c` that the
+/// same lane holds at the same (row, col). A's tile is then C's registers
+/// (P from the scores, on NVIDIA's mma.sync); nullopt when it is not (the
+/// lanes would have to exchange elements: MFMA's A runs across C's).
+static std::optional<SmallVector<std::pair<int64_t, size_t>>>
+operandFromAccumulator(const einfuse::gpu::MatrixInstruction &a,
+                       const einfuse::gpu::MatrixInstruction &c,
+                       int64_t subgroup) {
+  if (a.m != c.m || c.n < 1 || a.k % c.n != 0)
+    return std::nullopt;
+  SmallVector<std::pair<int64_t, size_t>> where;
+  for (AffineMap am : a.a) {
+    std::optional<std::pair<int64_t, size_t>> found;
+    for (int64_t h = 0; h < a.k / c.n && !found; ++h)
+      for (size_t e = 0; e < c.c.size() && !found; ++e) {
+        bool all = true;
+        for (int64_t lane = 0; lane < subgroup && all; ++lane) {
+          SmallVector<int64_t> ra = am.compose(ArrayRef<int64_t>{lane});
+          SmallVector<int64_t> rc = c.c[e].compose(ArrayRef<int64_t>{lane});
+          all = ra[0] == rc[0] && ra[1] == rc[1] + c.n * h;
+        }
+        if (all)
+          found = {h, e};
+      }
+    if (!found)
+      return std::nullopt;
+    where.push_back(*found);
+  }
+  return where;
+}
+
+/// A product's C tile kept in its lanes' registers: `buffer`, private to
+/// each lane, holds [tile][element] of the (rows / m) x (cols / n)
+/// instruction tiles, row-major, at constant indices once the loops are
+/// unrolled. Its readers (a row's reduction, a product reading it as A)
+/// read the lane's own elements: no workgroup memory, no barrier, and the
+/// elementwise maps of the readers of one element (exp(s - max) of the row
+/// sum and of P V) are the same values, computed once.
+struct FragmentTile {
+  Value acc;    ///< the point buffer the product had
+  Value buffer; ///< memref<tiles x elements x f32>
+  einfuse::gpu::MatrixInstruction instruction;
+  RowLayout layout;
+  int64_t rows = 0, cols = 0;
+  unsigned rowPos = 0, colPos = 0; ///< the row and col indices of `acc`
+  /// The row reductions reading it: each with its (row, col) loop dims.
+  SmallVector<std::pair<linalg::GenericOp, std::pair<unsigned, unsigned>>>
+      reductions;
+};
+
+/// The dims of `op` when it reduces the point buffer `acc` over its
+/// `colPos` index into another point buffer by its `rowPos` index (a row
+/// max, a row sum of scores): {row dim, col dim}; nullopt otherwise.
+static std::optional<std::pair<unsigned, unsigned>>
+rowReduction(linalg::GenericOp op, Value acc, unsigned rowPos,
+             unsigned colPos, Operation *tile) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 1 || !einfuse::matchCombiner(op) ||
+      llvm::is_contained(op.getDpsInits(), acc))
+    return std::nullopt;
+  Value out = op.getDpsInits().front();
+  if (!isPointMemory(out, tile) || llvm::is_contained(op.getDpsInputs(), out))
+    return std::nullopt;
+  OpOperand *read = nullptr;
+  for (OpOperand *in : op.getDpsInputOperands())
+    if (in->get() == acc) {
+      if (read)
+        return std::nullopt;
+      read = in;
+    }
+  if (!read)
+    return std::nullopt;
+  AffineMap map = op.getMatchingIndexingMap(read);
+  auto dimAt = [&](unsigned pos) -> std::optional<unsigned> {
+    if (pos >= map.getNumResults())
+      return std::nullopt;
+    if (auto d = dyn_cast<AffineDimExpr>(map.getResult(pos)))
+      return d.getPosition();
+    return std::nullopt;
+  };
+  std::optional<unsigned> row = dimAt(rowPos), col = dimAt(colPos);
+  SmallVector<utils::IteratorType> kinds = op.getIteratorTypesArray();
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  if (!row || !col || *row == *col ||
+      kinds[*col] != utils::IteratorType::reduction ||
+      kinds[*row] != utils::IteratorType::parallel)
+    return std::nullopt;
+  for (unsigned d = 0; d < op.getNumLoops(); ++d)
+    if (d != *row && d != *col && ranges[d] != 1)
+      return std::nullopt;
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (!outMap.isProjectedPermutation() || !outMap.isFunctionOfDim(*row))
+    return std::nullopt;
+  return std::make_pair(*row, *col);
+}
+
+/// Whether the product `c` may keep its C in registers (FragmentTile): a
+/// point buffer of bounded shape (whole instruction tiles, at most 128
+/// elements per lane) that, after the product, only row reductions and
+/// products reading it as their A (at their m and k) read; nullopt
+/// otherwise. The reductions are recorded; `registers` is the set of the
+/// buffers already planned, to which the products' matching defers.
+static std::optional<FragmentTile>
+planRegisters(Contraction &c, Operation *tile,
+              const einfuse::gpu::GPUTargetInfo &target,
+              const llvm::DenseSet<Value> &registers) {
+  int64_t subgroup = target.getSubgroupSize();
+  linalg::GenericOp op = c.op;
+  if (!isPointMemory(c.acc, tile) || rootOf(c.acc) != c.acc || !c.fill ||
+      !c.epilogue.empty())
+    return std::nullopt;
+  AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  std::optional<unsigned> rowPos =
+      outMap.getResultPosition(getAffineDimExpr(c.m, op.getContext()));
+  std::optional<unsigned> colPos =
+      outMap.getResultPosition(getAffineDimExpr(c.n, op.getContext()));
+  std::optional<SmallVector<int64_t>> shape = boundedShape(c.acc);
+  const einfuse::gpu::MatrixInstruction &mi = c.instruction;
+  if (!rowPos || !colPos || !shape)
+    return std::nullopt;
+  for (auto [d, n] : llvm::enumerate(*shape))
+    if (d != *rowPos && d != *colPos && n != 1)
+      return std::nullopt;
+  FragmentTile t;
+  t.acc = c.acc;
+  t.rows = (*shape)[*rowPos];
+  t.cols = (*shape)[*colPos];
+  t.rowPos = *rowPos;
+  t.colPos = *colPos;
+  if (t.rows % mi.m || t.cols % mi.n ||
+      (t.rows / mi.m) * (t.cols / mi.n) * int64_t(mi.c.size()) > 128)
+    return std::nullopt;
+  std::optional<RowLayout> layout = rowLayout(mi, subgroup);
+  if (!layout)
+    return std::nullopt;
+  t.layout = *layout;
+  t.instruction = mi;
+  llvm::DenseSet<Value> with(registers);
+  with.insert(c.acc);
+  bool products = false;
+  for (Operation *user : c.acc.getUsers()) {
+    if (user == op.getOperation() || user == c.fill.getOperation())
+      continue;
+    auto reader = dyn_cast<linalg::GenericOp>(user);
+    if (!reader || reader->getBlock() != op->getBlock() ||
+        !op->isBeforeInBlock(reader))
+      return std::nullopt;
+    if (std::optional<std::pair<unsigned, unsigned>> dims =
+            rowReduction(reader, c.acc, t.rowPos, t.colPos, tile)) {
+      t.reductions.push_back({reader, *dims});
+      continue;
+    }
+    // A product reading it as A, at its m and k.
+    SmallVector<Value> scratch;
+    FailureOr<Contraction> p = match(reader, tile, target, &scratch, &with);
+    if (failed(p) || p->acc == c.acc)
+      return std::nullopt;
+    OpOperand *read = nullptr;
+    for (OpOperand *in : reader.getDpsInputOperands())
+      if (in->get() == c.acc) {
+        if (read)
+          return std::nullopt;
+        read = in;
+      }
+    if (!read)
+      return std::nullopt;
+    BlockArgument arg = reader.getBody()->getArgument(read->getOperandNumber());
+    auto readsArg = [&](Operation *s) {
+      return llvm::is_contained(s->getOperands(), Value(arg));
+    };
+    if (p->y == arg || llvm::any_of(p->ySlice, readsArg) ||
+        (p->x != arg && llvm::none_of(p->xSlice, readsArg)))
+      return std::nullopt;
+    AffineMap map = reader.getMatchingIndexingMap(read);
+    SmallVector<int64_t> ranges = reader.getStaticLoopRanges();
+    for (auto [pos, e] : llvm::enumerate(map.getResults())) {
+      auto d = dyn_cast<AffineDimExpr>(e);
+      if (!d)
+        return std::nullopt;
+      unsigned want = pos == t.rowPos   ? p->m
+                      : pos == t.colPos ? p->k
+                                        : ~0u;
+      if (want == ~0u ? ranges[d.getPosition()] != 1
+                      : d.getPosition() != want)
+        return std::nullopt;
+    }
+    if (!operandFromAccumulator(p->instruction, mi, subgroup))
+      return std::nullopt;
+    products = true;
+  }
+  if (!products && t.reductions.empty())
+    return std::nullopt;
+  return t;
+}
+
+/// The constant `v` as an index value.
+static Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// Rewrites the row reduction `op` of the FragmentTile `t` (its `row` and
+/// `col` loop dims) in place: each lane reduces its own elements of each
+/// row it holds (a slot), the lanes holding a row combine theirs (xor
+/// shuffles), and every lane then takes each row's result from a lane
+/// holding it, so that each lane's copy of the row buffer is whole, as
+/// einfuse-gpu-map-tiles keeps private buffers. A partial tile (the run-time
+/// sizes below the bounds) masks the elements outside it.
+static void rewriteRowReduction(linalg::GenericOp op, const FragmentTile &t,
+                                unsigned rowDim, unsigned colDim,
+                                int64_t subgroup) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto combiner = *einfuse::matchCombiner(op);
+  vector::CombiningKind kind = mlir::gpu::convertReductionKind(combiner.first);
+  const einfuse::gpu::MatrixInstruction &mi = t.instruction;
+  SmallVector<Value> sizes;
+  for (Range r : cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc))
+    sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, r.size));
+  Value zero = indexConstant(b, loc, 0), one = indexConstant(b, loc, 1);
+  Value lane = mlir::gpu::LaneIdOp::create(b, loc, /*upper_bound=*/nullptr);
+  Type i32 = b.getI32Type();
+  Value width = arith::ConstantIntOp::create(b, loc, i32, subgroup);
+  Value lastRow = arith::SubIOp::create(b, loc, sizes[rowDim], one);
+  Value lastCol = arith::SubIOp::create(b, loc, sizes[colDim], one);
+  Block *body = op.getBody();
+  OpOperand *outOperand = op.getDpsInitOperand(0);
+  Value out = outOperand->get();
+  AffineMap outMap = op.getMatchingIndexingMap(outOperand);
+  auto apply = [&](AffineMap map, ArrayRef<Value> point) {
+    SmallVector<Value> indices;
+    for (unsigned r = 0; r < map.getNumResults(); ++r)
+      indices.push_back(affine::AffineApplyOp::create(b, loc, map.getSubMap({r}),
+                                                      point));
+    return indices;
+  };
+  int64_t tilesPerRow = t.cols / mi.n;
+  auto emit = [&](bool masked) {
+    Value neutral = arith::ConstantOp::create(b, loc, combiner.second);
+    SmallVector<SmallVector<Value>> partial(
+        t.rows / mi.m, SmallVector<Value>(t.layout.slots, neutral));
+    for (int64_t mt = 0; mt < t.rows / mi.m; ++mt)
+      for (int64_t nt = 0; nt < tilesPerRow; ++nt)
+        for (auto [e, map] : llvm::enumerate(mi.c)) {
+          Value r = arith::AddIOp::create(
+              b, loc,
+              affine::AffineApplyOp::create(b, loc, map.getSubMap({0}),
+                                            ValueRange{lane}),
+              indexConstant(b, loc, mt * mi.m));
+          Value col = arith::AddIOp::create(
+              b, loc,
+              affine::AffineApplyOp::create(b, loc, map.getSubMap({1}),
+                                            ValueRange{lane}),
+              indexConstant(b, loc, nt * mi.n));
+          SmallVector<Value> point(op.getNumLoops(), zero);
+          point[rowDim] = masked ? Value(arith::MinUIOp::create(b, loc, r, lastRow)) : r;
+          point[colDim] = masked ? Value(arith::MinUIOp::create(b, loc, col, lastCol)) : col;
+          Value value = memref::LoadOp::create(
+              b, loc, t.buffer,
+              ValueRange{indexConstant(b, loc, mt * tilesPerRow + nt),
+                         indexConstant(b, loc, e)});
+          Value &acc = partial[mt][t.layout.slotOf[e]];
+          IRMapping mapping;
+          for (OpOperand &operand : op->getOpOperands()) {
+            BlockArgument arg = body->getArgument(operand.getOperandNumber());
+            if (arg.use_empty())
+              continue;
+            if (&operand == outOperand)
+              mapping.map(arg, acc);
+            else if (operand.get() == t.acc)
+              mapping.map(arg, value);
+            else
+              mapping.map(arg, memref::LoadOp::create(
+                                   b, loc, operand.get(),
+                                   apply(op.getMatchingIndexingMap(&operand),
+                                         point)));
+          }
+          for (Operation &s : body->without_terminator()) {
+            if (auto idx = dyn_cast<linalg::IndexOp>(&s)) {
+              mapping.map(idx.getResult(), point[idx.getDim()]);
+              continue;
+            }
+            b.clone(s, mapping);
+          }
+          Value next = mapping.lookupOrDefault(
+              body->getTerminator()->getOperand(0));
+          if (masked) {
+            Value inside = arith::AndIOp::create(
+                b, loc,
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, r,
+                                      sizes[rowDim]),
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col,
+                                      sizes[colDim]));
+            next = arith::SelectOp::create(b, loc, inside, next, acc);
+          }
+          acc = next;
+        }
+    // The lanes holding a row combine their parts, then every lane takes
+    // each row's from one of them.
+    for (SmallVector<Value> &slots : partial)
+      for (Value &v : slots)
+        for (int64_t bit : t.layout.bits) {
+          Value other =
+              mlir::gpu::ShuffleOp::create(
+                  b, loc, v, arith::ConstantIntOp::create(b, loc, i32, bit),
+                  width, mlir::gpu::ShuffleMode::XOR)
+                  .getShuffleResult();
+          v = vector::makeArithReduction(b, loc, kind, v, other);
+        }
+    for (int64_t r = 0; r < t.rows; ++r) {
+      auto [src, slot] = t.layout.source[r % mi.m];
+      Value v = mlir::gpu::ShuffleOp::create(
+                    b, loc, partial[r / mi.m][slot],
+                    arith::ConstantIntOp::create(b, loc, i32, src), width,
+                    mlir::gpu::ShuffleMode::IDX)
+                    .getShuffleResult();
+      SmallVector<Value> point(op.getNumLoops(), zero);
+      point[rowDim] = indexConstant(b, loc, r);
+      OpBuilder::InsertionGuard guard(b);
+      if (masked) {
+        Value inside = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::ult, point[rowDim], sizes[rowDim]);
+        auto guarded = scf::IfOp::create(b, loc, inside, false);
+        b.setInsertionPointToStart(guarded.thenBlock());
+      }
+      SmallVector<Value> at = apply(outMap, point);
+      Value old = memref::LoadOp::create(b, loc, out, at);
+      memref::StoreOp::create(
+          b, loc, vector::makeArithReduction(b, loc, kind, old, v), out, at);
+    }
+  };
+  // A whole tile (the run-time sizes at the bounds) needs no masks.
+  Value full;
+  for (auto [d, bound] : {std::make_pair(rowDim, t.rows),
+                          std::make_pair(colDim, t.cols)}) {
+    if (getConstantIntValue(sizes[d]) == bound)
+      continue;
+    Value at = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                     sizes[d], indexConstant(b, loc, bound));
+    full = full ? arith::AndIOp::create(b, loc, full, at) : at;
+  }
+  if (!full) {
+    emit(/*masked=*/false);
+  } else {
+    auto version = scf::IfOp::create(b, loc, full, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(version.thenBlock());
+    emit(/*masked=*/false);
+    b.setInsertionPointToStart(version.elseBlock());
+    emit(/*masked=*/true);
+  }
+  op.erase();
+}
+
 /// A factor of a contraction that is an element of a workgroup buffer as
 /// it is stored (widened at most: extf), of the instruction's operand
 /// type, at indices that are the loop dims themselves, its innermost dim
@@ -612,10 +1046,26 @@ directOperand(linalg::GenericOp op, Value factor, ArrayRef<Operation *> slice,
 /// an exp) and the K loop is unrolled, so that the compiler keeps the
 /// fragments in registers and hoists loads that do not change from tile
 /// to tile (Q's).
-static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
-                    int64_t subgroup, bool whole) {
+/// With `out`, C stays in the lanes' registers (its FragmentTile's
+/// buffer); a factor read from a buffer of `registers` reads the lane's
+/// own elements of it.
+static void
+rewrite(Contraction &c, int64_t columns, int64_t kSplit, int64_t subgroup,
+        bool whole, FragmentTile *out = nullptr,
+        const llvm::DenseMap<Value, FragmentTile *> *registers = nullptr) {
   linalg::GenericOp op = c.op;
   const einfuse::gpu::MatrixInstruction &mi = c.instruction;
+  // A (the only factor planRegisters lets read one) from a FragmentTile.
+  FragmentTile *fromTile = nullptr;
+  BlockArgument fromArg;
+  SmallVector<std::pair<int64_t, size_t>> fromC;
+  if (registers)
+    for (OpOperand *in : op.getDpsInputOperands())
+      if (FragmentTile *t = registers->lookup(in->get())) {
+        fromTile = t;
+        fromArg = op.getBody()->getArgument(in->getOperandNumber());
+        fromC = *operandFromAccumulator(mi, t->instruction, subgroup);
+      }
   for (linalg::GenericOp e : c.epilogue)
     (void)hoistOperands(e, op, /*apply=*/true);
   OpBuilder b(op);
@@ -705,16 +1155,20 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
     return arith::MinUIOp::create(b, loc, x, last);
   };
   // The body's factor `v` (its slice cloned) at the iteration `point`.
+  // `given`: block arguments whose values are known (registers).
   auto evaluate = [&](Value v, ArrayRef<Operation *> slice,
-                      ArrayRef<Value> point) -> Value {
+                      ArrayRef<Value> point,
+                      ArrayRef<std::pair<Value, Value>> given = {}) -> Value {
     IRMapping map;
     Block *body = op.getBody();
+    for (auto [arg, value] : given)
+      map.map(arg, value);
     for (OpOperand *in : op.getDpsInputOperands()) {
       BlockArgument arg = body->getArgument(in->getOperandNumber());
       bool used = arg == v || llvm::any_of(slice, [&](Operation *s) {
                     return llvm::is_contained(s->getOperands(), Value(arg));
                   });
-      if (!used)
+      if (!used || map.contains(arg))
         continue;
       SmallVector<Value> indices;
       AffineMap m = op.getMatchingIndexingMap(in);
@@ -791,16 +1245,17 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
   // A factor at (free index `free` of dim `freeDim`, K index `kk`): read at
   // clamped indices (always in bounds), 0 outside the tile.
   auto operand = [&](Value factor, ArrayRef<Operation *> slice,
-                     unsigned freeDim, Value free, Value last, Value kk) {
+                     unsigned freeDim, Value free, Value last, Value kk,
+                     ArrayRef<std::pair<Value, Value>> given = {}) {
     SmallVector<Value> point(ivs);
     point[freeDim] = clamp(free, last);
     point[c.k] = clamp(kk, lastK);
     if (!masked) {
       point[freeDim] = free;
       point[c.k] = kk;
-      return evaluate(factor, slice, point);
+      return evaluate(factor, slice, point, given);
     }
-    Value v = evaluate(factor, slice, point);
+    Value v = evaluate(factor, slice, point, given);
     Value inside = both(less(free, sizes[freeDim]), less(kk, sizes[c.k]));
     return Value(arith::SelectOp::create(b, loc, inside, v, zeroT));
   };
@@ -827,11 +1282,29 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
     return mi.loadFragments(b, loc, lane, d->buffer, isA, d->kContiguous, count,
                             at);
   };
+  // The instruction tile of a FragmentTile's buffer at (row r0, col c0).
+  auto tileOf = [&](const FragmentTile &t, Value r0, Value c0) -> Value {
+    const einfuse::gpu::MatrixInstruction &ti = t.instruction;
+    Value row = arith::DivUIOp::create(b, loc, r0, index(ti.m));
+    Value col = arith::DivUIOp::create(b, loc, c0, index(ti.n));
+    return add(arith::MulIOp::create(b, loc, row, index(t.cols / ti.n)),
+               col);
+  };
   SmallVector<Value> a = fragmentLoad(c.x, c.xSlice, c.m, true, m0, 1);
   if (a.empty())
-    for (auto [row, col] : aAt)
-      a.push_back(
-          operand(c.x, c.xSlice, c.m, add(m0, row), lastM, add(k0, col)));
+    for (auto [i, at] : llvm::enumerate(aAt)) {
+      SmallVector<std::pair<Value, Value>> given;
+      if (fromTile) {
+        // The lane's own element of C at A's (row, col).
+        auto [h, e] = fromC[i];
+        Value t = add(tileOf(*fromTile, m0, k0), index(h));
+        given.push_back({fromArg, memref::LoadOp::create(
+                                      b, loc, fromTile->buffer,
+                                      ValueRange{t, index(e)})});
+      }
+      a.push_back(operand(c.x, c.xSlice, c.m, add(m0, at.first), lastM,
+                          add(k0, at.second), given));
+    }
   SmallVector<Value> results, pair;
   for (int64_t f = 0; f < fragments; ++f) {
     // B's fragments two at a time where they can be.
@@ -885,7 +1358,16 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
         sums[e] = arith::AddFOp::create(b, loc, sums[e], v);
       }
   }
-  for (int64_t f = 0; f < fragments; ++f)
+  // C in registers: each lane's elements, whatever the tile's sizes (a
+  // reader masks what is outside).
+  if (out)
+    for (int64_t f = 0; f < fragments; ++f) {
+      Value t = add(tileOf(*out, m0, n0), index(f));
+      for (size_t e = 0; e < cAt.size(); ++e)
+        memref::StoreOp::create(b, loc, sums[f * mi.c.size() + e],
+                                out->buffer, ValueRange{t, index(e)});
+    }
+  for (int64_t f = 0; f < fragments && !out; ++f)
     for (auto [e, at] : llvm::enumerate(cAt)) {
       Value mm = add(m0, at.first);
       Value nn = add(add(n0, index(f * mi.n)), at.second);
@@ -969,6 +1451,19 @@ static void rewrite(Contraction &c, int64_t columns, int64_t kSplit,
         (void)loopUnrollByFactor(kLoop, trips);
     }
   }
+  // With registers, the loops over the tiles too: their indices become
+  // constants.
+  if (out || fromTile)
+    for (scf::ForOp loop : {nLoop, mLoop}) {
+      std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+      std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+      std::optional<int64_t> st = getConstantIntValue(loop.getStep());
+      if (!lb || !ub || !st || *st < 1)
+        continue;
+      int64_t trips = llvm::divideCeil(*ub - *lb, *st);
+      if (trips > 1 && trips <= 16)
+        (void)loopUnrollByFactor(loop, trips);
+    }
   };
   if (!nonEmpty) {
     emit(sizes, /*masked=*/true);
@@ -1440,55 +1935,93 @@ struct GPUMatrixOpsPass
   void runOnTile(scf::ForallOp tile, ArrayRef<linalg::GenericOp> ops,
                  const einfuse::gpu::GPUTargetInfo &target, int64_t pointLanes,
                  int64_t matrixColumns, int64_t kSplit) {
+    // Products whose C stays in the lanes' registers (their readers take
+    // the lanes' own elements), in order: each plan may count on the
+    // earlier ones.
+    SmallVector<FragmentTile, 1> plans;
+    llvm::DenseSet<Value> inRegisters;
+    for (linalg::GenericOp op : ops) {
+      SmallVector<Value> scratch;
+      FailureOr<Contraction> c =
+          match(op, tile, target, &scratch, &inRegisters);
+      if (failed(c))
+        continue;
+      if (std::optional<FragmentTile> t =
+              planRegisters(*c, tile, target, inRegisters)) {
+        inRegisters.insert(c->acc);
+        plans.push_back(std::move(*t));
+      }
+    }
     // Which point buffers the products need in workgroup memory.
     SmallVector<Value> promote;
-    for (linalg::GenericOp op : ops)
-      (void)match(op, tile, target, &promote);
-    llvm::SetVector<Value> roots;
-    for (Value v : promote)
-      roots.insert(rootOf(v));
     SmallVector<std::pair<Value, SmallVector<int64_t>>> moves;
     int64_t bytes = 0;
-    for (Value root : roots) {
-      std::optional<SmallVector<int64_t>> shape = boundedShape(root);
-      if (!shape || !mayMoveToWorkgroup(root)) {
-        moves.clear();
-        break;
+    bool promoted = false;
+    auto choose = [&] {
+      promote.clear();
+      moves.clear();
+      bytes = 0;
+      for (linalg::GenericOp op : ops)
+        (void)match(op, tile, target, &promote, &inRegisters);
+      llvm::SetVector<Value> roots;
+      for (Value v : promote)
+        roots.insert(rootOf(v));
+      for (Value root : roots) {
+        std::optional<SmallVector<int64_t>> shape = boundedShape(root);
+        if (!shape || !mayMoveToWorkgroup(root)) {
+          moves.clear();
+          break;
+        }
+        bytes += workgroupBytes(
+            *shape, cast<MemRefType>(root.getType()).getElementType());
+        moves.push_back({root, *shape});
       }
-      bytes += workgroupBytes(
-          *shape, cast<MemRefType>(root.getType()).getElementType());
-      moves.push_back({root, *shape});
+      // Within the 48 KiB of static workgroup memory every target has.
+      promoted = !moves.empty() && bytes <= 48 * 1024;
+    };
+    choose();
+    // The readers of registers need the rest of their point promoted (P V
+    // its output state): otherwise no registers.
+    if (!plans.empty() && !promote.empty() && !promoted) {
+      plans.clear();
+      inRegisters.clear();
+      choose();
     }
-    // Within the 48 KiB of static workgroup memory every target has.
-    bool promoted = !moves.empty() && bytes <= 48 * 1024;
+    // A point of whole-tile products: one subgroup per block, loops to the
+    // tiles' bounds.
+    bool whole = promoted || !plans.empty();
     if (promoted) {
       for (auto &[root, shape] : moves)
         moveToWorkgroup(root, tile, shape);
+    }
+    if (whole)
       tile->setAttr(kGPUBlockThreadsAttr,
                     IntegerAttr::get(IndexType::get(&getContext()), pointLanes));
-    }
     // The products' operand tiles, in workgroup memory too.
-    if (promoted) {
+    if (whole) {
       int64_t budget = 48 * 1024 - bytes;
       SmallVector<StagedTile> staged;
       for (linalg::GenericOp op : ops)
-        if (FailureOr<Contraction> c = match(op, tile, target); succeeded(c))
+        if (FailureOr<Contraction> c =
+                match(op, tile, target, nullptr, &inRegisters);
+            succeeded(c))
           stageOperands(*c, tile, budget, staged);
     }
     // A rewrite erases its epilogue, which may be a later candidate.
     llvm::DenseSet<Operation *> erased;
     SmallVector<Contraction, 2> matched;
+    llvm::DenseMap<Value, FragmentTile *> registers;
     for (linalg::GenericOp op : ops) {
       if (erased.contains(op.getOperation()))
         continue;
-      FailureOr<Contraction> c = match(op, tile, target);
+      FailureOr<Contraction> c = match(op, tile, target, nullptr, &inRegisters);
       if (failed(c))
         continue;
       for (linalg::GenericOp e : c->epilogue)
         erased.insert(e.getOperation());
       matched.push_back(std::move(*c));
     }
-    if (promoted) {
+    if (whole) {
       DenseMap<Operation *, SmallVector<Value>> writes;
       for (Contraction &c : matched)
         for (linalg::GenericOp e : c.epilogue)
@@ -1501,7 +2034,7 @@ struct GPUMatrixOpsPass
       // K is split over several subgroups only where the tile point is this
       // product alone: every other op of a point is the lanes' of one
       // subgroup.
-      int64_t split = promoted ? 1 : kSplit;
+      int64_t split = whole ? 1 : kSplit;
       if (split > 1) {
         auto forall = cast<scf::ForallOp>(tile);
         WalkResult other = forall.getBody()->walk([&](Operation *inner) {
@@ -1527,9 +2060,39 @@ struct GPUMatrixOpsPass
                           IntegerAttr::get(IndexType::get(&getContext()),
                                            split * pointLanes));
       }
-      rewrite(*c, matrixColumns, split, pointLanes, promoted);
+      FragmentTile *out = nullptr;
+      for (FragmentTile &t : plans)
+        if (t.acc == c->acc)
+          out = &t;
+      if (out) {
+        // The lane's elements of C: a private buffer, whose constant
+        // indices keep it in registers.
+        OpBuilder b = OpBuilder::atBlockBegin(tile.getBody());
+        const einfuse::gpu::MatrixInstruction &mi = out->instruction;
+        int64_t tiles = (out->rows / mi.m) * (out->cols / mi.n);
+        out->buffer = memref::AllocaOp::create(
+            b, c->op.getLoc(),
+            MemRefType::get({tiles, int64_t(mi.c.size())}, b.getF32Type()));
+      }
+      rewrite(*c, matrixColumns, split, pointLanes, whole, out, &registers);
+      if (out) {
+        registers[out->acc] = out;
+        for (auto &[reduction, dims] : out->reductions)
+          rewriteRowReduction(reduction, *out, dims.first, dims.second,
+                              pointLanes);
+      }
     }
-    if (promoted)
+    // The buffers now in registers, with their fills.
+    for (FragmentTile &t : plans)
+      if (Operation *def = t.acc.getDefiningOp();
+          def && t.buffer && llvm::all_of(t.acc.getUsers(), [](Operation *u) {
+            return isa<linalg::FillOp>(u);
+          })) {
+        for (Operation *u : llvm::make_early_inc_range(t.acc.getUsers()))
+          u->erase();
+        def->erase();
+      }
+    if (whole)
       dropRepeatedBarriers(tile);
   }
 };

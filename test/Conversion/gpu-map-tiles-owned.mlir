@@ -112,3 +112,40 @@ func.func @rows(%s: memref<?x16x128xf32>, %y: memref<?x16xf32>) {
   } {mapping = [#gpu.thread<linear_dim_0>]}
   return
 }
+
+// -----
+
+// A point's state read at a run-time index (a lane's row of a matrix tile,
+// lane / 4, as einfuse-gpu-matrix-ops's operand code reads it): the load
+// becomes a choice among the 16 elements at constant indices (a tree of
+// selects on the index's bits), so that no access keeps the state out of
+// registers.
+
+// CHECK-LABEL: func.func @lane_row
+// CHECK:         %[[STATE:.*]] = memref.alloca() : memref<16xf32>
+// CHECK:         %[[LANE:.*]] = gpu.lane_id
+// CHECK-NOT:     memref.load %[[STATE]][%{{[0-9]+}}]
+// CHECK:         memref.load %[[STATE]][%c0] : memref<16xf32>
+// CHECK:         memref.load %[[STATE]][%c15] : memref<16xf32>
+// CHECK-COUNT-15: arith.select
+// CHECK-NOT:     memref.load %[[STATE]][%{{[0-9]+}}]
+// CHECK:         memref.store
+func.func @lane_row(%s: memref<?x16xf32>, %y: memref<?x32xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c16 = arith.constant 16 : index
+  %n = memref.dim %s, %c0 : memref<?x16xf32>
+  scf.forall (%i) in (%n) {
+    %state = memref.alloca() : memref<16xf32>
+    scf.for %r = %c0 to %c16 step %c1 {
+      %v = memref.load %s[%i, %r] : memref<?x16xf32>
+      memref.store %v, %state[%r] : memref<16xf32>
+    }
+    %lane = gpu.lane_id
+    %row = arith.divui %lane, %c4 : index
+    %x = memref.load %state[%row] : memref<16xf32>
+    memref.store %x, %y[%i, %lane] : memref<?x32xf32>
+  } {mapping = [#gpu.thread<linear_dim_0>]}
+  return
+}

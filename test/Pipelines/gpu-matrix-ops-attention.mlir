@@ -4,10 +4,15 @@
 // Attention's key tile, 16 query rows per point (convert-ein-to-gpu with
 // matrix_tile 16; the IR as the GPU pipeline hands it to this pass, f16,
 // D = 32). Both products of a tile go to the matrix instruction:
-// - the scores S = Q K^T are read whole by the row max, the row sum and
-//   P V, so they move to workgroup memory (rows padded by 16 bytes against
-//   bank conflicts), as does the output state that P V's epilogue (the
-//   online rescale) updates in place: a block is one point (32 threads);
+// - the scores S = Q K^T stay in the lanes' registers (a private buffer of
+//   8 tiles of 16 x 8 x 4 elements per lane, at constant indices): the row
+//   max and the row sum reduce each lane's own elements, then the 4 lanes
+//   of a row (xor shuffles over lane bits 1 and 2), and each lane takes
+//   every row's result (idx shuffles); P V reads its A fragments from the
+//   same registers (on mma.sync a lane's A elements are its C elements);
+// - the output state that P V's epilogue (the online rescale) updates in
+//   place moves to workgroup memory (rows padded by 16 bytes against bank
+//   conflicts): a block is one point (32 threads);
 // - the kernel-argument tiles the products read (Q, K, V) are copied into
 //   workgroup memory by the lanes together (one contiguous row each, which
 //   einfuse-gpu-map-tiles splits into vector chunks); Q, which the key loop
@@ -16,17 +21,19 @@
 //   ldmatrix (the target's fragment load);
 // - a barrier separates every write of workgroup memory from what other
 //   lanes read before and after it;
-// - a whole tile (16 rows, 64 keys) takes the products at constant sizes
-//   without edge masks, a partial one the masked products.
+// - a whole tile (16 rows, 64 keys) takes the products and reductions at
+//   constant sizes without edge masks, a partial one the masked ones.
 
 // CHECK-LABEL: func.func @attention
 // CHECK:       scf.forall {{.*}} step (1, 1, 16) {
+// CHECK-DAG:     %[[S:.*]] = memref.alloca() : memref<8x4xf32>
 // CHECK-DAG:     memref.alloc() : memref<1x1x64x32xf16, #gpu.address_space<workgroup>>
 // CHECK-DAG:     memref.alloc() : memref<1x1x16x32xf16, #gpu.address_space<workgroup>>
 // CHECK-DAG:     %[[O:.*]] = memref.alloc() : memref<1x1x16x36xf32, #gpu.address_space<workgroup>>
-// CHECK-DAG:     %[[S:.*]] = memref.alloc() : memref<1x1x16x68xf32, #gpu.address_space<workgroup>>
-// K's tile and V's share one buffer (V's copy comes after Q K^T).
+// K's tile and V's share one buffer (V's copy comes after Q K^T); the
+// scores have none.
 // CHECK-NOT:     memref.alloc() : memref<1x1x64x32xf16
+// CHECK-NOT:     memref<1x1x16x68xf32
 // The output state starts at 0 (written by the lanes, then a barrier).
 // CHECK:         gpu.barrier
 // CHECK-NEXT:    linalg.map outs(%{{.*}} : memref<1x1x?x32xf32, strided<[576, 576, 36, 1]>, #gpu.address_space<workgroup>>)
@@ -35,12 +42,12 @@
 // CHECK:         linalg.copy ins(%{{.*}} : memref<?xf16, strided<[1], offset: ?>>) outs(%{{.*}} : memref<?xf16, strided<[1]>, #gpu.address_space<workgroup>>)
 // CHECK-NEXT:    gpu.barrier
 // CHECK:         scf.for
-// K's tile (the barrier before it, where the scores' initial fill was).
+// K's tile.
 // CHECK:           gpu.barrier
 // CHECK:           linalg.copy ins(%{{.*}} : memref<?xf16, strided<[1], offset: ?>>) outs(%{{.*}} : memref<?xf16, strided<[1]>, #gpu.address_space<workgroup>>)
 // CHECK-NEXT:      gpu.barrier
 // S = Q K^T: a whole tile without masks, 4 column fragments of 8 keys x
-// 2 steps of 16 of D, stored to workgroup memory.
+// 2 steps of 16 of D, into the registers.
 // CHECK:           scf.if %{{.*}} {
 // Q's and K's fragments come from workgroup memory by ldmatrix (x4: A, or
 // two B fragments; K's rows run along D, so it is not transposed).
@@ -48,19 +55,33 @@
 // CHECK:             nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false} : memref<1x1x?x32xf16, strided<[2048, 2048, 32, 1]>, #gpu.address_space<workgroup>> -> vector<4x2xf16>
 // CHECK-COUNT-8:     nvvm.mma.sync
 // CHECK-NOT:         arith.select
-// CHECK:             memref.store %{{.*}}, %{{.*}} : memref<1x1x?x?xf32, strided<[1088, 1088, 68, 1]>, #gpu.address_space<workgroup>>
+// CHECK-COUNT-32:    memref.store %{{.*}}, %[[S]][%{{.*}}, %{{.*}}] : memref<8x4xf32>
 // CHECK:           } else {
 // CHECK:             arith.select
 // CHECK:             nvvm.mma.sync
-// CHECK:           gpu.barrier
-// The row max and sum read the scores from workgroup memory.
-// CHECK:           linalg.generic {{.*}} ins(%{{.*}} : memref<1x1x?x?xf32, strided<[1088, 1088, 68, 1]>, #gpu.address_space<workgroup>>)
-// CHECK:           linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}} : memref<1x1x?x?xf32, strided<[1088, 1088, 68, 1]>, #gpu.address_space<workgroup>>
-// V's tile, then P V with the rescale of the output state as its epilogue.
+// CHECK:             memref.store %{{.*}}, %[[S]]
+// CHECK:           }
+// The row max, over each lane's 32 elements (constant indices), then the
+// row's 4 lanes, then every row from a lane holding it.
+// CHECK-NOT:       gpu.barrier
+// CHECK:           scf.if %{{.*}} {
+// CHECK-COUNT-32:    memref.load %[[S]][%c{{[0-9_]+}}, %c{{[0-9_]+}}] : memref<8x4xf32>
+// CHECK:             gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
+// CHECK:             gpu.shuffle  xor %{{.*}}, %c2_i32, %c32_i32 : f32
+// CHECK-COUNT-16:    gpu.shuffle  idx
+// CHECK:           } else {
+// The row sum, the same way.
+// CHECK:           scf.if %{{.*}} {
+// CHECK:             math.exp
+// CHECK:             gpu.shuffle  xor
+// CHECK:           } else {
+// V's tile, then P V with the rescale of the output state as its epilogue:
+// A from the registers.
 // CHECK:           gpu.barrier
 // CHECK:           linalg.copy
 // CHECK-NEXT:      gpu.barrier
 // CHECK:           scf.if %{{.*}} {
+// CHECK:             memref.load %[[S]]
 // CHECK:             math.exp
 // V's rows run along the output's columns: ldmatrix .trans.
 // CHECK:             nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = true}
@@ -72,10 +93,15 @@
 // CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : memref<1x1x?x32xf32, strided<[576, 576, 36, 1]>, #gpu.address_space<workgroup>>, memref<1x1x?xf32>)
 // CHECK:       } {ein.gpu_block_threads = 32 : index
 
-// The same on AMD's MFMA, a block of one 64-lane wave.
+// The same on AMD's MFMA, a block of one 64-lane wave. A lane's A
+// elements of MFMA are not its C elements: the scores go to workgroup
+// memory, where the row reductions and P V read them.
 // AMD-LABEL: func.func @attention
+// AMD-NOT:     memref.alloca() : memref<{{.*}}x4xf32>
+// AMD:         memref.alloc() : memref<1x1x16x68xf32, #gpu.address_space<workgroup>>
 // AMD-NOT:     nvgpu.ldmatrix
 // AMD:         amdgpu.mfma
+// AMD-NOT:     gpu.shuffle
 // AMD:       } {ein.gpu_block_threads = 64 : index
 func.func @attention(%arg0: memref<?x2x?x32xf16>, %arg1: memref<?x2x?x32xf16>, %arg2: memref<?x2x?x32xf16>, %arg3: memref<?x2x?x32xf16>) attributes {ein.gpu_config = #ein.gpu_config<threads = 128, lanes = 32, tile_size = 64, matrix_tile = 16>, llvm.emit_c_interface} {
   %cst = arith.constant 0.176776692 : f32

@@ -2,14 +2,18 @@
 //
 // Shared by einfuse-gpu-matrix-ops, einfuse-gpu-specialize-tiles and
 // einfuse-gpu-map-tiles: which loops are convert-ein-to-gpu's tile loops,
-// and which buffers are workgroup memory.
+// which buffers are workgroup memory, and how a reduction's lanes combine.
 //
 //===----------------------------------------------------------------------===//
 #ifndef EINFUSE_CONVERSION_GPUTILES_H
 #define EINFUSE_CONVERSION_GPUTILES_H
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <optional>
+#include <utility>
 
 namespace einfuse {
 /// Whether `forall` is a tile loop of convert-ein-to-gpu: every dim mapped
@@ -30,6 +34,12 @@ inline bool isWorkgroupBuffer(mlir::Value buffer) {
                     : nullptr;
   return space && space.getValue() == mlir::gpu::AddressSpace::Workgroup;
 }
+
+/// The combiner of a single-result reduction's body (`out = op(out, x)`,
+/// out read once) as a subgroup reduction, with its neutral element;
+/// nullopt otherwise (GPUMapTiles.cpp).
+std::optional<std::pair<mlir::gpu::AllReduceOperation, mlir::TypedAttr>>
+matchCombiner(mlir::linalg::LinalgOp op);
 } // namespace einfuse
 
 #endif

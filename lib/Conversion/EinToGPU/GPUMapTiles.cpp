@@ -574,10 +574,10 @@ static scf::ForOp vectorizeLaneLoop(RewriterBase &rewriter, Operation *kernel,
   return chunks;
 }
 
-/// The combiner of a single-result reduction's body (`out = op(out, x)`)
-/// as a subgroup reduction, with its neutral element; nullopt otherwise.
-static std::optional<std::pair<gpu::AllReduceOperation, TypedAttr>>
-matchCombiner(linalg::LinalgOp op) {
+} // namespace
+
+std::optional<std::pair<gpu::AllReduceOperation, TypedAttr>>
+einfuse::matchCombiner(linalg::LinalgOp op) {
   if (op.getNumDpsInits() != 1 || op->getNumRegions() != 1)
     return std::nullopt;
   Block &body = op->getRegion(0).front();
@@ -626,6 +626,8 @@ matchCombiner(linalg::LinalgOp op) {
   }
   return std::nullopt;
 }
+
+namespace {
 
 /// A loop dim of `op` to spread over the lanes, among those `pick` allows:
 /// the last with a run-time extent, else the last with the largest static
@@ -1098,6 +1100,96 @@ static void unrollPrivateLoops(gpu::LaunchOp launch) {
   }
 }
 
+/// Loads from a small private buffer (at most 32 elements: a point's row
+/// state) at run-time indices (a lane's row of a matrix tile, lane / 4 on
+/// NVIDIA, read by einfuse-gpu-matrix-ops's operand and epilogue code),
+/// rewritten as a choice among the buffer's elements at constant indices:
+/// a tree of selects on the bits of the linear index. With every access at
+/// constant indices LLVM keeps the buffer in registers, where a single
+/// load at a run-time index would put all of it in local memory (and keep
+/// the loads' users, an exp of the row's maximum, from being shared).
+static void gatherPrivateLoads(gpu::LaunchOp launch) {
+  SmallVector<memref::LoadOp> loads;
+  launch.getBody().walk([&](memref::LoadOp load) {
+    if (!llvm::all_of(load.getIndices(), [](Value i) {
+          return getConstantIntValue(i).has_value();
+        }))
+      loads.push_back(load);
+  });
+  for (memref::LoadOp load : loads) {
+    Value view = load.getMemRef();
+    while (auto cast = view.getDefiningOp<memref::CastOp>())
+      view = cast.getSource();
+    auto type = cast<MemRefType>(view.getType());
+    OpBuilder b(load);
+    Location loc = load.getLoc();
+    // The view's offset and strides in its root's elements.
+    SmallVector<OpFoldResult> strides;
+    OpFoldResult offset = b.getIndexAttr(0);
+    Value root = view;
+    if (auto rc = view.getDefiningOp<memref::ReinterpretCastOp>()) {
+      strides = rc.getMixedStrides();
+      offset = rc.getMixedOffsets().front();
+      root = rc.getSource();
+      while (auto cast = root.getDefiningOp<memref::CastOp>())
+        root = cast.getSource();
+    } else {
+      if (!type.getLayout().isIdentity() || !type.hasStaticShape())
+        continue;
+      int64_t stride = 1;
+      strides.assign(type.getRank(), b.getIndexAttr(1));
+      for (int64_t d = type.getRank() - 1; d >= 0; --d) {
+        strides[d] = b.getIndexAttr(stride);
+        stride *= type.getDimSize(d);
+      }
+    }
+    auto alloca = root.getDefiningOp<memref::AllocaOp>();
+    if (!alloca || !launch->isAncestor(alloca))
+      continue;
+    MemRefType rootType = alloca.getType();
+    if (!rootType.hasStaticShape() || !rootType.getLayout().isIdentity() ||
+        rootType.getMemorySpace() || rootType.getNumElements() > 32 ||
+        strides.size() != load.getIndices().size())
+      continue;
+    Value linear = getValueOrCreateConstantIndexOp(b, loc, offset);
+    for (auto [i, stride] : llvm::zip(load.getIndices(), strides))
+      linear = arith::AddIOp::create(
+          b, loc, linear,
+          arith::MulIOp::create(
+              b, loc, i, getValueOrCreateConstantIndexOp(b, loc, stride)));
+    SmallVector<Value> leaves;
+    for (int64_t e = 0; e < rootType.getNumElements(); ++e) {
+      SmallVector<Value> at;
+      int64_t rest = e;
+      for (int64_t d = rootType.getRank() - 1; d >= 0; --d) {
+        at.push_back(
+            arith::ConstantIndexOp::create(b, loc, rest % rootType.getDimSize(d)));
+        rest /= rootType.getDimSize(d);
+      }
+      std::reverse(at.begin(), at.end());
+      leaves.push_back(memref::LoadOp::create(b, loc, root, at));
+    }
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    for (int64_t bit = 1; leaves.size() > 1; bit <<= 1) {
+      Value set = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::ne,
+          arith::AndIOp::create(b, loc, linear,
+                                arith::ConstantIndexOp::create(b, loc, bit)),
+          zero);
+      SmallVector<Value> next;
+      for (size_t j = 0; j < leaves.size(); j += 2)
+        next.push_back(j + 1 < leaves.size()
+                           ? Value(arith::SelectOp::create(b, loc, set,
+                                                           leaves[j + 1],
+                                                           leaves[j]))
+                           : leaves[j]);
+      leaves = std::move(next);
+    }
+    load.replaceAllUsesWith(leaves.front());
+    load.erase();
+  }
+}
+
 struct GPUMapTilesPass
     : public einfuse::impl::EinfuseGPUMapTilesBase<GPUMapTilesPass> {
   using Base::Base;
@@ -1377,7 +1469,10 @@ struct GPUMapTilesPass
       if (failed(distributeOverLanes(rewriter, launch, launch.getBody(), lane,
                                      perPoint, subgroupSize, vectorBytes)))
         return signalPassFailure();
-    fn.walk([&](gpu::LaunchOp launch) { unrollPrivateLoops(launch); });
+    fn.walk([&](gpu::LaunchOp launch) {
+      unrollPrivateLoops(launch);
+      gatherPrivateLoads(launch);
+    });
     // A thread's buffers (static allocas: its iteration state and tiles)
     // move to the kernel's entry block. Back ends that cannot allocate
     // stack at run time (AMDGPU) need that, and LLVM promotes entry-block
