@@ -245,3 +245,44 @@ func.func @w4_dot(%x: memref<?x?xbf16>, %w: memref<?x?xi8>, %s: memref<?x?xbf16>
   } {mapping = [#gpu.thread<linear_dim_0>]}
   return
 }
+
+// -----
+
+// Two tiles copied in turn into one workgroup buffer (K's then V's key
+// tile, as einfuse-gpu-matrix-ops stages them, a barrier around each
+// copy): each copy takes 16-byte chunks, although two ops write the
+// buffer: the lanes meet in it through the barriers, not through which
+// lane wrote which element.
+
+// CHECK-LABEL: func.func @staged_twice
+// CHECK:         gpu.launch
+// CHECK-SAME:      workgroup(%[[WG:.*]] : memref<1024xbf16, #gpu.address_space<workgroup>>)
+// CHECK:           vector.load %{{.*}} {alignment = 16 : i64} : memref<1024xbf16, strided<[1]>>, vector<8xbf16>
+// CHECK:           vector.store %{{.*}}, %[[WG]][%{{.*}}] {alignment = 16 : i64} : memref<1024xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
+// CHECK:           gpu.barrier
+// CHECK:           vector.load %{{.*}} {alignment = 16 : i64} : memref<1024xbf16, strided<[1]>>, vector<8xbf16>
+// CHECK:           vector.store %{{.*}}, %[[WG]][%{{.*}}] {alignment = 16 : i64} : memref<1024xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
+// SCALAR-LABEL: func.func @staged_twice
+// SCALAR-NOT:    vector.
+func.func @staged_twice(%k: memref<?xbf16>, %v: memref<?xbf16>, %y: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c5 = arith.constant 5 : index
+  %n = memref.dim %y, %c0 : memref<?xf32>
+  scf.forall (%i) in (%n) {
+    %tile = memref.alloc() : memref<1024xbf16, #gpu.address_space<workgroup>>
+    %ks = memref.subview %k[0] [1024] [1] : memref<?xbf16> to memref<1024xbf16, strided<[1]>>
+    %vs = memref.subview %v[0] [1024] [1] : memref<?xbf16> to memref<1024xbf16, strided<[1]>>
+    gpu.barrier
+    linalg.copy ins(%ks : memref<1024xbf16, strided<[1]>>) outs(%tile : memref<1024xbf16, #gpu.address_space<workgroup>>)
+    gpu.barrier
+    %a = memref.load %tile[%c5] : memref<1024xbf16, #gpu.address_space<workgroup>>
+    gpu.barrier
+    linalg.copy ins(%vs : memref<1024xbf16, strided<[1]>>) outs(%tile : memref<1024xbf16, #gpu.address_space<workgroup>>)
+    gpu.barrier
+    %b = memref.load %tile[%c5] : memref<1024xbf16, #gpu.address_space<workgroup>>
+    %s = arith.addf %a, %b : bf16
+    %f = arith.extf %s : bf16 to f32
+    memref.store %f, %y[%i] : memref<?xf32>
+  } {mapping = [#gpu.thread<linear_dim_0>]}
+  return
+}

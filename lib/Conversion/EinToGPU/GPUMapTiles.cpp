@@ -983,8 +983,13 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
         !laneLoop.getBody()
              ->walk([](scf::ForOp) { return WalkResult::interrupt(); })
              .wasInterrupted()) {
+      // (A workgroup buffer is shared by its ops through barriers, never
+      // by which lane wrote which element: einfuse-gpu-matrix-ops puts a
+      // barrier around every op writing one, as K's and V's copies into
+      // one staged buffer.)
       bool ownOutputs = llvm::all_of(op.getDpsInits(), [&](Value v) {
-        return isPrivate(v, kernel) || argumentOps.lookup(rootOf(v)) <= 1;
+        return isPrivate(v, kernel) || isWorkgroupBuffer(v) ||
+               argumentOps.lookup(rootOf(v)) <= 1;
       });
       scf::ForOp chunks;
       // (Owned elements stay lane-cyclic: the broadcast reads them so.)
