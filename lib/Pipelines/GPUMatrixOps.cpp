@@ -2082,16 +2082,23 @@ struct GPUMatrixOpsPass
                               pointLanes);
       }
     }
-    // The buffers now in registers, with their fills.
-    for (FragmentTile &t : plans)
-      if (Operation *def = t.acc.getDefiningOp();
-          def && t.buffer && llvm::all_of(t.acc.getUsers(), [](Operation *u) {
-            return isa<linalg::FillOp>(u);
-          })) {
-        for (Operation *u : llvm::make_early_inc_range(t.acc.getUsers()))
+    // The buffers now in registers, with their fills. A reader left over
+    // would read what no one wrote: refused, not miscompiled.
+    for (FragmentTile &t : plans) {
+      Operation *def = t.acc.getDefiningOp();
+      if (!def || !t.buffer)
+        continue;
+      for (Operation *u : llvm::make_early_inc_range(t.acc.getUsers()))
+        if (isa<linalg::FillOp>(u))
           u->erase();
-        def->erase();
+      if (!t.acc.use_empty()) {
+        (*t.acc.getUsers().begin())->emitOpError(
+            "internal error: einfuse-gpu-matrix-ops kept this product's "
+            "operand in registers but could not rewrite this reader");
+        return signalPassFailure();
       }
+      def->erase();
+    }
     if (whole)
       dropRepeatedBarriers(tile);
   }

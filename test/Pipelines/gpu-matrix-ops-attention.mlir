@@ -7,7 +7,7 @@
 // - the scores S = Q K^T stay in the lanes' registers (a private buffer of
 //   8 tiles of 16 x 8 x 4 elements per lane, at constant indices): the row
 //   max and the row sum reduce each lane's own elements, then the 4 lanes
-//   of a row (xor shuffles over lane bits 1 and 2), and each lane takes
+//   of a row (xor shuffles, masks 1 and 2), and each lane takes
 //   every row's result (idx shuffles); P V reads its A fragments from the
 //   same registers (on mma.sync a lane's A elements are its C elements);
 // - the output state that P V's epilogue (the online rescale) updates in
