@@ -825,9 +825,46 @@ planRegisters(Contraction &c, Operation *tile,
   return t;
 }
 
-/// The constant `v` as an index value.
-static Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
+/// The indices `map` gives at the iteration `point`.
+static SmallVector<Value> indicesAt(OpBuilder &b, Location loc, AffineMap map,
+                                    ArrayRef<Value> point) {
+  SmallVector<Value> indices;
+  for (unsigned r = 0; r < map.getNumResults(); ++r)
+    indices.push_back(
+        affine::AffineApplyOp::create(b, loc, map.getSubMap({r}), point));
+  return indices;
+}
+
+/// The body of `op` (but its yield) cloned at the iteration `point`: an
+/// operand's block argument takes `given(operand)` when that is not null,
+/// else the operand's element at `point` (a load); linalg.index is the
+/// point. Returns the mapping, through which the yield's values are found.
+static IRMapping cloneBodyAt(OpBuilder &b, Location loc, linalg::GenericOp op,
+                             ArrayRef<Value> point,
+                             function_ref<Value(OpOperand &)> given) {
+  IRMapping map;
+  Block *body = op.getBody();
+  for (OpOperand &operand : op->getOpOperands()) {
+    BlockArgument arg = body->getArgument(operand.getOperandNumber());
+    if (arg.use_empty())
+      continue;
+    if (Value v = given(operand)) {
+      map.map(arg, v);
+      continue;
+    }
+    map.map(arg, memref::LoadOp::create(
+                     b, loc, operand.get(),
+                     indicesAt(b, loc, op.getMatchingIndexingMap(&operand),
+                               point)));
+  }
+  for (Operation &s : body->without_terminator()) {
+    if (auto idx = dyn_cast<linalg::IndexOp>(&s)) {
+      map.map(idx.getResult(), point[idx.getDim()]);
+      continue;
+    }
+    b.clone(s, map);
+  }
+  return map;
 }
 
 /// Rewrites the row reduction `op` of the FragmentTile `t` (its `row` and
@@ -848,23 +885,16 @@ static void rewriteRowReduction(linalg::GenericOp op, const FragmentTile &t,
   SmallVector<Value> sizes;
   for (Range r : cast<linalg::LinalgOp>(op.getOperation()).createLoopRanges(b, loc))
     sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, r.size));
-  Value zero = indexConstant(b, loc, 0), one = indexConstant(b, loc, 1);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
   Value lane = mlir::gpu::LaneIdOp::create(b, loc, /*upper_bound=*/nullptr);
   Type i32 = b.getI32Type();
   Value width = arith::ConstantIntOp::create(b, loc, i32, subgroup);
   Value lastRow = arith::SubIOp::create(b, loc, sizes[rowDim], one);
   Value lastCol = arith::SubIOp::create(b, loc, sizes[colDim], one);
-  Block *body = op.getBody();
   OpOperand *outOperand = op.getDpsInitOperand(0);
   Value out = outOperand->get();
   AffineMap outMap = op.getMatchingIndexingMap(outOperand);
-  auto apply = [&](AffineMap map, ArrayRef<Value> point) {
-    SmallVector<Value> indices;
-    for (unsigned r = 0; r < map.getNumResults(); ++r)
-      indices.push_back(affine::AffineApplyOp::create(b, loc, map.getSubMap({r}),
-                                                      point));
-    return indices;
-  };
   int64_t tilesPerRow = t.cols / mi.n;
   auto emit = [&](bool masked) {
     Value neutral = arith::ConstantOp::create(b, loc, combiner.second);
@@ -877,44 +907,28 @@ static void rewriteRowReduction(linalg::GenericOp op, const FragmentTile &t,
               b, loc,
               affine::AffineApplyOp::create(b, loc, map.getSubMap({0}),
                                             ValueRange{lane}),
-              indexConstant(b, loc, mt * mi.m));
+              arith::ConstantIndexOp::create(b, loc, mt * mi.m));
           Value col = arith::AddIOp::create(
               b, loc,
               affine::AffineApplyOp::create(b, loc, map.getSubMap({1}),
                                             ValueRange{lane}),
-              indexConstant(b, loc, nt * mi.n));
+              arith::ConstantIndexOp::create(b, loc, nt * mi.n));
           SmallVector<Value> point(op.getNumLoops(), zero);
           point[rowDim] = masked ? Value(arith::MinUIOp::create(b, loc, r, lastRow)) : r;
           point[colDim] = masked ? Value(arith::MinUIOp::create(b, loc, col, lastCol)) : col;
           Value value = memref::LoadOp::create(
               b, loc, t.buffer,
-              ValueRange{indexConstant(b, loc, mt * tilesPerRow + nt),
-                         indexConstant(b, loc, e)});
+              ValueRange{arith::ConstantIndexOp::create(b, loc, mt * tilesPerRow + nt),
+                         arith::ConstantIndexOp::create(b, loc, e)});
           Value &acc = partial[mt][t.layout.slotOf[e]];
-          IRMapping mapping;
-          for (OpOperand &operand : op->getOpOperands()) {
-            BlockArgument arg = body->getArgument(operand.getOperandNumber());
-            if (arg.use_empty())
-              continue;
-            if (&operand == outOperand)
-              mapping.map(arg, acc);
-            else if (operand.get() == t.acc)
-              mapping.map(arg, value);
-            else
-              mapping.map(arg, memref::LoadOp::create(
-                                   b, loc, operand.get(),
-                                   apply(op.getMatchingIndexingMap(&operand),
-                                         point)));
-          }
-          for (Operation &s : body->without_terminator()) {
-            if (auto idx = dyn_cast<linalg::IndexOp>(&s)) {
-              mapping.map(idx.getResult(), point[idx.getDim()]);
-              continue;
-            }
-            b.clone(s, mapping);
-          }
+          IRMapping mapping =
+              cloneBodyAt(b, loc, op, point, [&](OpOperand &operand) {
+                return &operand == outOperand     ? acc
+                       : operand.get() == t.acc ? value
+                                                : Value();
+              });
           Value next = mapping.lookupOrDefault(
-              body->getTerminator()->getOperand(0));
+              op.getBody()->getTerminator()->getOperand(0));
           if (masked) {
             Value inside = arith::AndIOp::create(
                 b, loc,
@@ -946,7 +960,7 @@ static void rewriteRowReduction(linalg::GenericOp op, const FragmentTile &t,
                     mlir::gpu::ShuffleMode::IDX)
                     .getShuffleResult();
       SmallVector<Value> point(op.getNumLoops(), zero);
-      point[rowDim] = indexConstant(b, loc, r);
+      point[rowDim] = arith::ConstantIndexOp::create(b, loc, r);
       OpBuilder::InsertionGuard guard(b);
       if (masked) {
         Value inside = arith::CmpIOp::create(
@@ -954,7 +968,7 @@ static void rewriteRowReduction(linalg::GenericOp op, const FragmentTile &t,
         auto guarded = scf::IfOp::create(b, loc, inside, false);
         b.setInsertionPointToStart(guarded.thenBlock());
       }
-      SmallVector<Value> at = apply(outMap, point);
+      SmallVector<Value> at = indicesAt(b, loc, outMap, point);
       Value old = memref::LoadOp::create(b, loc, out, at);
       memref::StoreOp::create(
           b, loc, vector::makeArithReduction(b, loc, kind, old, v), out, at);
@@ -967,7 +981,7 @@ static void rewriteRowReduction(linalg::GenericOp op, const FragmentTile &t,
     if (getConstantIntValue(sizes[d]) == bound)
       continue;
     Value at = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                     sizes[d], indexConstant(b, loc, bound));
+                                     sizes[d], arith::ConstantIndexOp::create(b, loc, bound));
     full = full ? arith::AndIOp::create(b, loc, full, at) : at;
   }
   if (!full) {
@@ -1170,12 +1184,9 @@ rewrite(Contraction &c, int64_t columns, int64_t kSplit, int64_t subgroup,
                   });
       if (!used || map.contains(arg))
         continue;
-      SmallVector<Value> indices;
-      AffineMap m = op.getMatchingIndexingMap(in);
-      for (unsigned r = 0; r < m.getNumResults(); ++r)
-        indices.push_back(affine::AffineApplyOp::create(
-            b, loc, m.getSubMap({r}), point));
-      map.map(arg, memref::LoadOp::create(b, loc, in->get(), indices));
+      map.map(arg, memref::LoadOp::create(
+                       b, loc, in->get(),
+                       indicesAt(b, loc, op.getMatchingIndexingMap(in), point)));
     }
     for (Operation *s : slice) {
       if (auto idx = dyn_cast<linalg::IndexOp>(s)) {
@@ -1200,11 +1211,7 @@ rewrite(Contraction &c, int64_t columns, int64_t kSplit, int64_t subgroup,
   });
   AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   auto outIndices = [&](ArrayRef<Value> point) {
-    SmallVector<Value> indices;
-    for (unsigned r = 0; r < outMap.getNumResults(); ++r)
-      indices.push_back(
-          affine::AffineApplyOp::create(b, loc, outMap.getSubMap({r}), point));
-    return indices;
+    return indicesAt(b, loc, outMap, point);
   };
 
   // With K split over the subgroups of the point (a block): this
@@ -1273,11 +1280,7 @@ rewrite(Contraction &c, int64_t columns, int64_t kSplit, int64_t subgroup,
       SmallVector<Value> point(ivs);
       point[freeDim] = add(free0, isA ? row : col);
       point[c.k] = add(k0, isA ? col : row);
-      SmallVector<Value> indices;
-      for (unsigned r = 0; r < d->map.getNumResults(); ++r)
-        indices.push_back(affine::AffineApplyOp::create(
-            b, loc, d->map.getSubMap({r}), point));
-      return indices;
+      return indicesAt(b, loc, d->map, point);
     };
     return mi.loadFragments(b, loc, lane, d->buffer, isA, d->kContiguous, count,
                             at);
@@ -1397,40 +1400,15 @@ rewrite(Contraction &c, int64_t columns, int64_t kSplit, int64_t subgroup,
           epPoint[cast<AffineDimExpr>(expr).getPosition()] = readAt[r];
           epAt[cast<AffineDimExpr>(expr).getPosition()] = where[r];
         }
-        IRMapping map;
-        Block *body = ep.getBody();
-        for (OpOperand &operand : ep->getOpOperands()) {
-          BlockArgument arg = body->getArgument(operand.getOperandNumber());
-          if (arg.use_empty())
-            continue;
-          if (operand.get() == c.acc) {
-            map.map(arg, value);
-            continue;
-          }
-          AffineMap m = ep.getMatchingIndexingMap(&operand);
-          SmallVector<Value> indices;
-          for (unsigned r = 0; r < m.getNumResults(); ++r)
-            indices.push_back(affine::AffineApplyOp::create(
-                b, loc, m.getSubMap({r}), epPoint));
-          map.map(arg, memref::LoadOp::create(b, loc, operand.get(), indices));
-        }
-        for (Operation &s : body->without_terminator()) {
-          if (auto idx = dyn_cast<linalg::IndexOp>(&s)) {
-            map.map(idx.getResult(), epPoint[idx.getDim()]);
-            continue;
-          }
-          b.clone(s, map);
-        }
-        auto yield = cast<linalg::YieldOp>(body->getTerminator());
+        IRMapping map = cloneBodyAt(b, loc, ep, epPoint, [&](OpOperand &o) {
+          return o.get() == c.acc ? value : Value();
+        });
+        auto yield = cast<linalg::YieldOp>(ep.getBody()->getTerminator());
         for (auto [v, init] : llvm::zip(yield.getOperands(),
-                                        ep.getDpsInitsMutable())) {
-          AffineMap m = ep.getMatchingIndexingMap(&init);
-          SmallVector<Value> indices;
-          for (unsigned r = 0; r < m.getNumResults(); ++r)
-            indices.push_back(affine::AffineApplyOp::create(
-                b, loc, m.getSubMap({r}), epAt));
-          stores.push_back({map.lookupOrDefault(v), init.get(), indices});
-        }
+                                        ep.getDpsInitsMutable()))
+          stores.push_back(
+              {map.lookupOrDefault(v), init.get(),
+               indicesAt(b, loc, ep.getMatchingIndexingMap(&init), epAt)});
       }
       OpBuilder::InsertionGuard guard(b);
       if (masked) {
