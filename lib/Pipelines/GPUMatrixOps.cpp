@@ -479,6 +479,9 @@ match(linalg::GenericOp op, Operation *tile,
     }
     for (Value init : reader.getDpsInits()) {
       if (isPointMemory(init, tile)) {
+        // An output state in the lanes' registers (FragmentState).
+        if (registers && registers->contains(rootOf(init)))
+          continue;
         if (!mayPromote)
           return failure();
         promoteInits.push_back(init);
@@ -867,6 +870,680 @@ static IRMapping cloneBodyAt(OpBuilder &b, Location loc, linalg::GenericOp op,
   return map;
 }
 
+/// A point's row state held by the lanes that hold its rows. A private
+/// point buffer with one dim of the FragmentTiles' rows (a row max, a row
+/// sum, the rescale factor of the online update) would be kept whole by
+/// every lane (einfuse-gpu-map-tiles runs a point's private ops on each
+/// lane alike), and read at the lane's rows by the code of the C
+/// fragments. Instead, lane l keeps `slots`: [rows / m][layout.slots], the
+/// slot s of instruction tile t being row t * m + row(l, s) (the C layout
+/// of the target's matrix instruction, RowLayout). Then:
+///   - a row reduction of a FragmentTile ends with the lanes' combined
+///     partials, which are exactly the slots (no shuffle to every lane);
+///   - an elementwise op over such buffers (m_new = max(m, rowmax), the
+///     rescaled sum) runs on a lane's slots only;
+///   - a product's epilogue or a row reduction reads a row's value from
+///     the slot of the C element it computes (no select among rows);
+///   - any other reader (the final normalisation, which the lanes spread
+///     by output element) gets the whole buffer rebuilt just before it,
+///     each row from a lane holding it (one shuffle per row).
+/// Upstream's vector distribution does this for vector values; these are
+/// bufferized point buffers read by the linalg ops of a tile point, hence
+/// this.
+struct RowSlots {
+  int64_t rows = 0, m = 0;
+  RowLayout layout;
+  struct Buffer {
+    Value slots;     ///< memref<(rows / m) x slots x T>, private
+    unsigned rowPos; ///< the dim of the original buffer that is the row
+  };
+  llvm::DenseMap<Value, Buffer> buffers; ///< by the original's root
+  /// Operands whose row a lane reads at the row of a C element it holds.
+  llvm::DenseSet<OpOperand *> slotReads;
+  /// Ops that become element-by-element code over the slots.
+  SmallVector<linalg::LinalgOp> elementwise;
+  /// Ops before which the whole buffers they read are rebuilt.
+  llvm::MapVector<Operation *, llvm::SetVector<Value>> rebuild;
+
+  const Buffer *lookup(Value buffer) const {
+    auto it = buffers.find(rootOf(buffer));
+    return it == buffers.end() ? nullptr : &it->second;
+  }
+  /// The lane's value of `operand` at slot `slot` of the instruction tile
+  /// `tile` (an index); null when the operand is not read from its slots.
+  Value load(OpBuilder &b, Location loc, OpOperand &operand, Value tile,
+             unsigned slot) const {
+    const Buffer *s = slotReads.contains(&operand) ? lookup(operand.get())
+                                                   : nullptr;
+    if (!s)
+      return Value();
+    return memref::LoadOp::create(
+        b, loc, s->slots,
+        ValueRange{tile, arith::ConstantIndexOp::create(b, loc, slot)});
+  }
+};
+
+/// The ops that use `root`, through casts; nullopt when another view of it
+/// is taken.
+static std::optional<SmallVector<Operation *>> usersThroughCasts(Value root) {
+  SmallVector<Operation *> users;
+  SmallVector<Value> work{root};
+  while (!work.empty()) {
+    Value v = work.pop_back_val();
+    for (Operation *u : v.getUsers()) {
+      if (auto cast = dyn_cast<memref::CastOp>(u)) {
+        work.push_back(cast.getResult());
+        continue;
+      }
+      if (isa<ViewLikeOpInterface>(u))
+        return std::nullopt;
+      users.push_back(u);
+    }
+  }
+  return users;
+}
+
+/// Whether the result of `map` at `pos` is the dim `dim`.
+static bool isDimAt(AffineMap map, unsigned pos, unsigned dim) {
+  if (pos >= map.getNumResults())
+    return false;
+  auto d = dyn_cast<AffineDimExpr>(map.getResult(pos));
+  return d && d.getPosition() == dim;
+}
+
+/// Chooses the point buffers of `tile` that RowSlots holds: after the
+/// plans (the FragmentTiles, whose reductions write row buffers) and the
+/// products `matched` (whose epilogues read them) are known, before any is
+/// rewritten. Every op that writes such a buffer must be one of its row
+/// reductions or an elementwise op over such buffers; the rest read.
+static void planRowSlots(scf::ForallOp tile, ArrayRef<FragmentTile> plans,
+                         MutableArrayRef<Contraction> matched,
+                         int64_t subgroup,
+                         const llvm::DenseMap<Operation *, unsigned> &readerRow,
+                         RowSlots &s) {
+  if (plans.empty())
+    return;
+  const FragmentTile &first = plans.front();
+  for (const FragmentTile &t : plans)
+    if (t.rows != first.rows || t.instruction.m != first.instruction.m ||
+        t.layout.slotOf != first.layout.slotOf ||
+        t.layout.source != first.layout.source)
+      return;
+  s.rows = first.rows;
+  s.m = first.instruction.m;
+  s.layout = first.layout;
+  // The row reductions, by op: {row dim, col dim}.
+  llvm::DenseMap<Operation *, unsigned> reductionRow;
+  for (const FragmentTile &t : plans)
+    for (auto [op, dims] : t.reductions)
+      reductionRow[op.getOperation()] = dims.first;
+  // The epilogues of products whose C rows are the slots' (the same
+  // layout, at most `rows` rows): the epilogue's dim of C's row.
+  llvm::DenseMap<Operation *, std::pair<Contraction *, unsigned>>
+      epilogueRow;
+  for (Contraction &c : matched) {
+    std::optional<RowLayout> l = rowLayout(c.instruction, subgroup);
+    if (!l || c.instruction.m != s.m || l->slotOf != s.layout.slotOf ||
+        l->source != s.layout.source)
+      continue;
+    AffineMap outMap = c.op.getMatchingIndexingMap(c.op.getDpsInitOperand(0));
+    std::optional<unsigned> rowPos =
+        outMap.getResultPosition(getAffineDimExpr(c.m, c.op.getContext()));
+    std::optional<SmallVector<int64_t>> shape = boundedShape(rootOf(c.acc));
+    if (!rowPos || !shape || (*shape)[*rowPos] > s.rows)
+      continue;
+    for (linalg::GenericOp ep : c.epilogue)
+      for (OpOperand *in : ep.getDpsInputOperands())
+        if (in->get() == c.acc)
+          if (auto d = dyn_cast<AffineDimExpr>(
+                  ep.getMatchingIndexingMap(in).getResult(*rowPos)))
+            epilogueRow[ep.getOperation()] = {&c, d.getPosition()};
+  }
+  // Products whose A is a FragmentTile's C (P V): their A elements are C
+  // elements of the plans' layout, so what A's computation reads of a row
+  // (the row max of exp(s - max)) comes from the slot of that element.
+  llvm::DenseMap<Operation *, Contraction *> fromRegisters;
+  for (Contraction &c : matched)
+    for (const FragmentTile &t : plans)
+      if (llvm::is_contained(c.op.getDpsInputs(), t.acc))
+        fromRegisters[c.op.getOperation()] = &c;
+  // Candidates: private buffers of one dim of `rows` (the others 1) of a
+  // type a shuffle moves.
+  llvm::MapVector<Value, std::pair<unsigned, SmallVector<Operation *>>> cand;
+  tile.getBody()->walk([&](Operation *op) {
+    if (!isa<memref::AllocOp, memref::AllocaOp>(op))
+      return;
+    Value root = op->getResult(0);
+    Type element = cast<MemRefType>(root.getType()).getElementType();
+    if (!isPointMemory(root, tile) || !(element.isF32() || element.isF64() ||
+                                        element.isInteger(32) ||
+                                        element.isInteger(64)))
+      return;
+    std::optional<SmallVector<int64_t>> shape = boundedShape(root);
+    if (!shape)
+      return;
+    std::optional<unsigned> rowPos;
+    for (auto [d, n] : llvm::enumerate(*shape)) {
+      if (n == 1)
+        continue;
+      if (n != s.rows || rowPos)
+        return;
+      rowPos = d;
+    }
+    std::optional<SmallVector<Operation *>> users = usersThroughCasts(root);
+    if (rowPos && users)
+      cand[root] = {*rowPos, std::move(*users)};
+  });
+  auto rowPosOf = [&](Value buffer) -> std::optional<unsigned> {
+    auto it = cand.find(rootOf(buffer));
+    if (it == cand.end())
+      return std::nullopt;
+    return it->second.first;
+  };
+  // An op over candidates only, element by element along their rows.
+  auto elementwise = [&](Operation *op) {
+    auto l = dyn_cast<linalg::LinalgOp>(op);
+    if (!l || !l.hasPureBufferSemantics() || l.getNumDpsInits() == 0 ||
+        l.getNumParallelLoops() != l.getNumLoops() ||
+        !l.getBlock()->getOps<linalg::IndexOp>().empty() ||
+        llvm::any_of(l.getBlock()->without_terminator(),
+                     [](Operation &b) { return !isMemoryEffectFree(&b); }))
+      return false;
+    std::optional<unsigned> dim;
+    for (OpOperand &o : op->getOpOperands()) {
+      if (!isa<MemRefType>(o.get().getType()))
+        continue;
+      std::optional<unsigned> pos = rowPosOf(o.get());
+      AffineMap map = l.getMatchingIndexingMap(&o);
+      if (!pos || *pos >= map.getNumResults())
+        return false;
+      auto d = dyn_cast<AffineDimExpr>(map.getResult(*pos));
+      if (!d || (dim && *dim != d.getPosition()))
+        return false;
+      dim = d.getPosition();
+      for (AffineExpr e : map.getResults())
+        if (!isa<AffineDimExpr, AffineConstantExpr>(e))
+          return false;
+    }
+    return dim.has_value();
+  };
+  // Whether `op` may write the candidate `root`.
+  auto writerFits = [&](Operation *op, Value root) {
+    auto it = reductionRow.find(op);
+    if (it != reductionRow.end()) {
+      auto g = cast<linalg::GenericOp>(op);
+      OpOperand *init = g.getDpsInitOperand(0);
+      return rootOf(init->get()) == root &&
+             isDimAt(g.getMatchingIndexingMap(init), cand[root].first,
+                     it->second);
+    }
+    return elementwise(op);
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (auto it = cand.begin(); it != cand.end(); ++it) {
+      Value root = it->first;
+      bool fits = true;
+      for (Operation *u : it->second.second) {
+        if (isa<memref::DimOp, memref::DeallocOp>(u))
+          continue;
+        std::optional<SmallVector<Value>> written = writtenRoots(u);
+        if (!written || (llvm::is_contained(*written, root) &&
+                         !writerFits(u, root))) {
+          fits = false;
+          break;
+        }
+      }
+      if (!fits) {
+        cand.erase(it);
+        changed = true;
+        break;
+      }
+    }
+  }
+  if (cand.empty())
+    return;
+  // The slots, and how each user takes them.
+  OpBuilder b = OpBuilder::atBlockBegin(tile.getBody());
+  for (auto &[root, entry] : cand) {
+    Type element = cast<MemRefType>(root.getType()).getElementType();
+    s.buffers[root] = {
+        memref::AllocaOp::create(
+            b, root.getLoc(),
+            MemRefType::get({s.rows / s.m, int64_t(s.layout.slots)}, element)),
+        entry.first};
+  }
+  llvm::SetVector<Operation *> users;
+  for (auto &[root, entry] : cand)
+    users.insert(entry.second.begin(), entry.second.end());
+  for (Operation *u : users) {
+    if (isa<memref::DimOp, memref::DeallocOp>(u))
+      continue;
+    if (elementwise(u)) {
+      s.elementwise.push_back(cast<linalg::LinalgOp>(u));
+      continue;
+    }
+    // A reader: from the slots where it reads at the row of a C element,
+    // else from the buffer rebuilt before it (before the product, for an
+    // epilogue).
+    Operation *at = u;
+    std::optional<unsigned> row;
+    if (auto it = reductionRow.find(u); it != reductionRow.end())
+      row = it->second;
+    if (auto it = readerRow.find(u); it != readerRow.end())
+      row = it->second;
+    if (auto it = epilogueRow.find(u); it != epilogueRow.end()) {
+      row = it->second.second;
+      at = it->second.first->op;
+    }
+    Contraction *product = fromRegisters.lookup(u);
+    if (product)
+      row = product->m;
+    auto l = dyn_cast<linalg::LinalgOp>(u);
+    for (OpOperand &o : u->getOpOperands()) {
+      std::optional<unsigned> pos = rowPosOf(o.get());
+      if (!pos)
+        continue;
+      // A product reads it in A's computation only.
+      bool inA = true;
+      if (product) {
+        BlockArgument arg = product->op.getMatchingBlockArgument(&o);
+        for (Operation *user : arg.getUsers())
+          inA &= llvm::is_contained(product->xSlice, user);
+      }
+      if (l && row && inA && !l.isDpsInit(&o) &&
+          isDimAt(l.getMatchingIndexingMap(&o), *pos, *row)) {
+        s.slotReads.insert(&o);
+        continue;
+      }
+      if (!l || !l.isDpsInit(&o))
+        s.rebuild[at].insert(rootOf(o.get()));
+    }
+  }
+}
+
+/// The ops RowSlots turns element-by-element over the slots, and the whole
+/// buffers rebuilt before their other readers (before the products and
+/// reductions are rewritten: those read and write the slots themselves,
+/// and a rebuild before one stays before its code).
+static void emitRowSlots(RowSlots &s, int64_t subgroup) {
+  for (linalg::LinalgOp op : s.elementwise) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Block *body = op.getBlock();
+    auto yield = cast<linalg::YieldOp>(body->getTerminator());
+    for (int64_t t = 0; t < s.rows / s.m; ++t)
+      for (unsigned slot = 0; slot < s.layout.slots; ++slot) {
+        Value tIndex = arith::ConstantIndexOp::create(b, loc, t);
+        Value sIndex = arith::ConstantIndexOp::create(b, loc, slot);
+        IRMapping map;
+        for (OpOperand &o : op->getOpOperands()) {
+          BlockArgument arg = op.getMatchingBlockArgument(&o);
+          if (!arg || arg.use_empty())
+            continue;
+          if (const RowSlots::Buffer *slots = s.lookup(o.get()))
+            map.map(arg, memref::LoadOp::create(b, loc, slots->slots,
+                                                ValueRange{tIndex, sIndex}));
+          else
+            map.map(arg, o.get());
+        }
+        for (Operation &inner : body->without_terminator())
+          b.clone(inner, map);
+        for (auto [v, init] :
+             llvm::zip(yield.getOperands(), op.getDpsInitsMutable()))
+          memref::StoreOp::create(b, loc, map.lookupOrDefault(v),
+                                  s.lookup(init.get())->slots,
+                                  ValueRange{tIndex, sIndex});
+      }
+    op->erase();
+  }
+  s.elementwise.clear();
+  for (auto &[at, roots] : s.rebuild) {
+    OpBuilder b(at);
+    Location loc = at->getLoc();
+    Type i32 = b.getI32Type();
+    Value width = arith::ConstantIntOp::create(b, loc, i32, subgroup);
+    for (Value root : roots) {
+      const RowSlots::Buffer &slots = s.buffers.find(root)->second;
+      auto type = cast<MemRefType>(root.getType());
+      Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+      Value extent;
+      if (type.isDynamicDim(slots.rowPos))
+        extent = memref::DimOp::create(b, loc, root, slots.rowPos);
+      for (int64_t r = 0; r < s.rows; ++r) {
+        auto [lane, slot] = s.layout.source[r % s.m];
+        Value own = memref::LoadOp::create(
+            b, loc, slots.slots,
+            ValueRange{arith::ConstantIndexOp::create(b, loc, r / s.m),
+                       arith::ConstantIndexOp::create(b, loc, slot)});
+        Value v = mlir::gpu::ShuffleOp::create(
+                      b, loc, own,
+                      arith::ConstantIntOp::create(b, loc, i32, lane), width,
+                      mlir::gpu::ShuffleMode::IDX)
+                      .getShuffleResult();
+        SmallVector<Value> indices(type.getRank(), zero);
+        indices[slots.rowPos] = arith::ConstantIndexOp::create(b, loc, r);
+        OpBuilder::InsertionGuard guard(b);
+        if (extent) {
+          auto inside = scf::IfOp::create(
+              b, loc,
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                    indices[slots.rowPos], extent),
+              false);
+          b.setInsertionPointToStart(inside.thenBlock());
+        }
+        memref::StoreOp::create(b, loc, v, root, indices);
+      }
+    }
+  }
+}
+
+/// Erases the buffers RowSlots replaced that nothing reads whole any more
+/// (after the products and reductions were rewritten).
+static void eraseDeadView(Operation *op) {
+  for (Operation *u : llvm::make_early_inc_range(op->getUsers()))
+    if (isa<memref::CastOp, memref::DeallocOp>(u))
+      eraseDeadView(u);
+  if (op->use_empty())
+    op->erase();
+}
+
+static void finishRowSlots(const RowSlots &s) {
+  for (auto &[root, slots] : s.buffers) {
+    std::optional<SmallVector<Operation *>> users = usersThroughCasts(root);
+    if (users && llvm::all_of(*users, [](Operation *u) {
+          return isa<memref::DeallocOp>(u);
+        }))
+      eraseDeadView(root.getDefiningOp());
+  }
+}
+/// A point buffer of [rows][cols] (the others 1) that lives in the lanes'
+/// registers across the key loop, in the C layout of the products that
+/// update it: attention's output state, which P V's epilogue rescales and
+/// accumulates (O = O * alpha + P V) element by element. Without this it
+/// goes to workgroup memory (every lane's elements meet there for the
+/// normalisation), with a load, a store and two barriers per key tile.
+/// Here a lane keeps its elements ([tile][element], as FragmentTile), the
+/// fills before the loop write them, the epilogue reads and writes them,
+/// and each elementwise op reading the state afterwards (the
+/// normalisation into the kernel's output) runs on the lane's elements,
+/// masked at the run-time sizes.
+struct FragmentState {
+  Value root;
+  Value buffer; ///< memref<tiles x elements x f32>
+  unsigned rowPos = 0, colPos = 0;
+  int64_t rows = 0, cols = 0;
+  einfuse::gpu::MatrixInstruction instruction;
+  SmallVector<linalg::LinalgOp> fills;
+  /// Elementwise readers after the loop, with their {row dim, col dim}.
+  SmallVector<std::pair<linalg::LinalgOp, std::pair<unsigned, unsigned>>>
+      readers;
+};
+
+/// Whether `a` and `b` place C's elements alike (lane by lane).
+static bool sameLayout(const einfuse::gpu::MatrixInstruction &a,
+                       const einfuse::gpu::MatrixInstruction &b) {
+  return a.m == b.m && a.n == b.n && a.c == b.c;
+}
+
+/// The dims of `map` at `rowPos` and `colPos`; nullopt unless both are
+/// dims.
+static std::optional<std::pair<unsigned, unsigned>>
+dimsAt(AffineMap map, unsigned rowPos, unsigned colPos) {
+  if (rowPos >= map.getNumResults() || colPos >= map.getNumResults())
+    return std::nullopt;
+  auto r = dyn_cast<AffineDimExpr>(map.getResult(rowPos));
+  auto c = dyn_cast<AffineDimExpr>(map.getResult(colPos));
+  if (!r || !c)
+    return std::nullopt;
+  return std::make_pair(r.getPosition(), c.getPosition());
+}
+
+/// An elementwise LinalgOp: all loops parallel, no linalg.index, a pure
+/// body.
+static bool isElementwiseLinalg(linalg::LinalgOp l) {
+  return l && l.hasPureBufferSemantics() && l.getNumDpsInits() > 0 &&
+         l.getNumParallelLoops() == l.getNumLoops() &&
+         l.getBlock()->getOps<linalg::IndexOp>().empty() &&
+         llvm::all_of(l.getBlock()->without_terminator(),
+                      [](Operation &b) { return isMemoryEffectFree(&b); });
+}
+
+/// The output states of `tile` that stay in registers (FragmentState),
+/// where the FragmentTiles `plans` give the layout (the scores are in
+/// registers: P V's A). Their roots join `inRegisters`, so that matching
+/// no longer promotes them to workgroup memory.
+static SmallVector<FragmentState, 1>
+planStates(scf::ForallOp tile, ArrayRef<linalg::GenericOp> ops,
+           ArrayRef<FragmentTile> plans,
+           const einfuse::gpu::GPUTargetInfo &target,
+           llvm::DenseSet<Value> &inRegisters) {
+  SmallVector<FragmentState, 1> states;
+  if (plans.empty())
+    return states;
+  const einfuse::gpu::MatrixInstruction &mi = plans.front().instruction;
+  int64_t rows = plans.front().rows;
+  for (linalg::GenericOp op : ops) {
+    SmallVector<Value> scratch;
+    FailureOr<Contraction> c = match(op, tile, target, &scratch, &inRegisters);
+    if (failed(c) || !sameLayout(c->instruction, mi))
+      continue;
+    AffineMap outMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+    std::optional<unsigned> accRow =
+        outMap.getResultPosition(getAffineDimExpr(c->m, op.getContext()));
+    std::optional<unsigned> accCol =
+        outMap.getResultPosition(getAffineDimExpr(c->n, op.getContext()));
+    if (!accRow || !accCol)
+      continue;
+    for (linalg::GenericOp ep : c->epilogue) {
+      AffineMap accMap;
+      for (OpOperand *in : ep.getDpsInputOperands())
+        if (in->get() == c->acc)
+          accMap = ep.getMatchingIndexingMap(in);
+      std::optional<std::pair<unsigned, unsigned>> epDims =
+          accMap ? dimsAt(accMap, *accRow, *accCol) : std::nullopt;
+      if (!epDims)
+        continue;
+      for (OpOperand &init : ep.getDpsInitsMutable()) {
+        Value root = rootOf(init.get());
+        std::optional<SmallVector<int64_t>> shape =
+            isPointMemory(root, tile) ? boundedShape(root) : std::nullopt;
+        if (!shape || !cast<MemRefType>(root.getType()).getElementType().isF32())
+          continue;
+        FragmentState s;
+        s.root = root;
+        s.instruction = mi;
+        s.rows = rows;
+        std::optional<unsigned> rowPos, colPos;
+        bool ok = true;
+        for (auto [d, n] : llvm::enumerate(*shape)) {
+          if (n == 1)
+            continue;
+          if (!rowPos && n == rows)
+            rowPos = d;
+          else if (!colPos)
+            colPos = d;
+          else
+            ok = false;
+        }
+        if (!ok || !rowPos || !colPos)
+          continue;
+        s.rowPos = *rowPos;
+        s.colPos = *colPos;
+        s.cols = (*shape)[*colPos];
+        if (s.cols % mi.n ||
+            (rows / mi.m) * (s.cols / mi.n) * int64_t(mi.c.size()) > 64)
+          continue;
+        // The epilogue writes and reads it at C's element.
+        if (dimsAt(ep.getMatchingIndexingMap(&init), s.rowPos, s.colPos) !=
+            epDims)
+          continue;
+        std::optional<SmallVector<Operation *>> users = usersThroughCasts(root);
+        if (!users)
+          continue;
+        for (Operation *u : *users) {
+          if (u == ep.getOperation()) {
+            for (OpOperand *in : ep.getDpsInputOperands())
+              if (rootOf(in->get()) == root &&
+                  dimsAt(ep.getMatchingIndexingMap(in), s.rowPos, s.colPos) !=
+                      epDims)
+                ok = false;
+            continue;
+          }
+          auto l = dyn_cast<linalg::LinalgOp>(u);
+          if (!isElementwiseLinalg(l) ||
+              (!isa<linalg::GenericOp>(u) &&
+               !llvm::any_of(l.getDpsInits(),
+                             [&](Value v) { return rootOf(v) == root; }))) {
+            ok = false;
+            break;
+          }
+          bool writes = llvm::any_of(l.getDpsInits(), [&](Value v) {
+            return rootOf(v) == root;
+          });
+          if (writes) {
+            // A fill: nothing read, only this written.
+            if (l.getNumDpsInputs() != 0 || l.getNumDpsInits() != 1)
+              ok = false;
+            else
+              s.fills.push_back(l);
+            continue;
+          }
+          // A reader into the kernel's buffers (not the point's).
+          std::optional<std::pair<unsigned, unsigned>> dims;
+          for (OpOperand &o : u->getOpOperands()) {
+            if (!isa<MemRefType>(o.get().getType()))
+              continue;
+            if (l.isDpsInit(&o) &&
+                (isPointMemory(o.get(), tile) || isWorkgroupBuffer(o.get())))
+              ok = false;
+            if (rootOf(o.get()) != root)
+              continue;
+            auto d = dimsAt(l.getMatchingIndexingMap(&o), s.rowPos, s.colPos);
+            if (!d || (dims && dims != d))
+              ok = false;
+            dims = d;
+          }
+          if (!ok || !dims)
+            break;
+          s.readers.push_back({l, *dims});
+        }
+        if (!ok || s.fills.empty() ||
+            llvm::any_of(states, [&](const FragmentState &o) {
+              return o.root == root;
+            }))
+          continue;
+        inRegisters.insert(root);
+        states.push_back(std::move(s));
+      }
+    }
+  }
+  return states;
+}
+
+/// The FragmentState of `buffer`'s root, if any.
+static const FragmentState *stateOf(ArrayRef<FragmentState> states,
+                                    Value buffer) {
+  Value root = rootOf(buffer);
+  for (const FragmentState &s : states)
+    if (s.root == root)
+      return &s;
+  return nullptr;
+}
+
+/// The fills of the states, each lane's elements; then (after the row
+/// state's plan, whose slots the readers read) their readers, element by
+/// element of each lane, masked at the run-time sizes.
+static void emitStateFills(ArrayRef<FragmentState> states) {
+  for (const FragmentState &s : states)
+    for (linalg::LinalgOp fill : s.fills) {
+      OpBuilder b(fill);
+      Location loc = fill.getLoc();
+      auto yield = cast<linalg::YieldOp>(fill.getBlock()->getTerminator());
+      int64_t tiles = (s.rows / s.instruction.m) * (s.cols / s.instruction.n);
+      for (int64_t t = 0; t < tiles; ++t)
+        for (size_t e = 0; e < s.instruction.c.size(); ++e) {
+          IRMapping map;
+          for (Operation &inner : fill.getBlock()->without_terminator())
+            b.clone(inner, map);
+          memref::StoreOp::create(
+              b, loc, map.lookupOrDefault(yield.getOperand(0)), s.buffer,
+              ValueRange{arith::ConstantIndexOp::create(b, loc, t),
+                         arith::ConstantIndexOp::create(b, loc, e)});
+        }
+      fill->erase();
+    }
+}
+
+static void emitStateReaders(ArrayRef<FragmentState> states,
+                             const RowSlots &slots) {
+  for (const FragmentState &s : states)
+    for (auto [reader, dims] : s.readers) {
+      OpBuilder b(reader);
+      Location loc = reader.getLoc();
+      const einfuse::gpu::MatrixInstruction &mi = s.instruction;
+      SmallVector<Value> sizes;
+      for (Range r : reader.createLoopRanges(b, loc))
+        sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, r.size));
+      Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+      Value lane = mlir::gpu::LaneIdOp::create(b, loc, nullptr);
+      auto yield = cast<linalg::YieldOp>(reader.getBlock()->getTerminator());
+      int64_t perRow = s.cols / mi.n;
+      for (int64_t mt = 0; mt < s.rows / mi.m; ++mt)
+        for (int64_t nt = 0; nt < perRow; ++nt)
+          for (auto [e, cmap] : llvm::enumerate(mi.c)) {
+            Value r = arith::AddIOp::create(
+                b, loc,
+                affine::AffineApplyOp::create(b, loc, cmap.getSubMap({0}),
+                                              ValueRange{lane}),
+                arith::ConstantIndexOp::create(b, loc, mt * mi.m));
+            Value col = arith::AddIOp::create(
+                b, loc,
+                affine::AffineApplyOp::create(b, loc, cmap.getSubMap({1}),
+                                              ValueRange{lane}),
+                arith::ConstantIndexOp::create(b, loc, nt * mi.n));
+            Value inside = arith::AndIOp::create(
+                b, loc,
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, r,
+                                      sizes[dims.first]),
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, col,
+                                      sizes[dims.second]));
+            OpBuilder::InsertionGuard guard(b);
+            auto guarded = scf::IfOp::create(b, loc, inside, false);
+            b.setInsertionPointToStart(guarded.thenBlock());
+            SmallVector<Value> point(reader.getNumLoops(), zero);
+            point[dims.first] = r;
+            point[dims.second] = col;
+            Value tIndex =
+                arith::ConstantIndexOp::create(b, loc, mt * perRow + nt);
+            unsigned slot = slots.layout.slotOf.empty()
+                                ? 0
+                                : slots.layout.slotOf[e];
+            Value mtIndex = arith::ConstantIndexOp::create(b, loc, mt);
+            size_t element = e;
+            IRMapping map = cloneBodyAt(
+                b, loc, cast<linalg::GenericOp>(reader.getOperation()), point,
+                [&](OpOperand &o) -> Value {
+                  if (stateOf(states, o.get()) == &s)
+                    return memref::LoadOp::create(
+                        b, loc, s.buffer,
+                        ValueRange{tIndex, arith::ConstantIndexOp::create(
+                                               b, loc, element)});
+                  if (!slots.layout.slotOf.empty())
+                    return slots.load(b, loc, o, mtIndex, slot);
+                  return Value();
+                });
+            for (auto [v, init] :
+                 llvm::zip(yield.getOperands(), reader.getDpsInitsMutable()))
+              memref::StoreOp::create(
+                  b, loc, map.lookupOrDefault(v), init.get(),
+                  indicesAt(b, loc, reader.getMatchingIndexingMap(&init),
+                            point));
+          }
+      reader->erase();
+    }
+}
+
 /// Rewrites the row reduction `op` of the FragmentTile `t` (its `row` and
 /// `col` loop dims) in place: each lane reduces its own elements of each
 /// row it holds (a slot), the lanes holding a row combine theirs (xor
@@ -876,7 +1553,7 @@ static IRMapping cloneBodyAt(OpBuilder &b, Location loc, linalg::GenericOp op,
 /// sizes below the bounds) masks the elements outside it.
 static void rewriteRowReduction(linalg::GenericOp op, const FragmentTile &t,
                                 unsigned rowDim, unsigned colDim,
-                                int64_t subgroup) {
+                                int64_t subgroup, const RowSlots &slots) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   auto combiner = *einfuse::matchCombiner(op);
@@ -921,11 +1598,15 @@ static void rewriteRowReduction(linalg::GenericOp op, const FragmentTile &t,
               ValueRange{arith::ConstantIndexOp::create(b, loc, mt * tilesPerRow + nt),
                          arith::ConstantIndexOp::create(b, loc, e)});
           Value &acc = partial[mt][t.layout.slotOf[e]];
+          Value tileIndex = arith::ConstantIndexOp::create(b, loc, mt);
+          unsigned slot = t.layout.slotOf[e];
           IRMapping mapping =
               cloneBodyAt(b, loc, op, point, [&](OpOperand &operand) {
-                return &operand == outOperand     ? acc
-                       : operand.get() == t.acc ? value
-                                                : Value();
+                if (&operand == outOperand)
+                  return acc;
+                if (operand.get() == t.acc)
+                  return value;
+                return slots.load(b, loc, operand, tileIndex, slot);
               });
           Value next = mapping.lookupOrDefault(
               op.getBody()->getTerminator()->getOperand(0));
@@ -952,6 +1633,19 @@ static void rewriteRowReduction(linalg::GenericOp op, const FragmentTile &t,
                   .getShuffleResult();
           v = vector::makeArithReduction(b, loc, kind, v, other);
         }
+    // Row state in slots: the lanes' combined parts are its slots.
+    if (const RowSlots::Buffer *own = slots.lookup(out)) {
+      for (auto [mt, parts] : llvm::enumerate(partial))
+        for (auto [slot, v] : llvm::enumerate(parts)) {
+          SmallVector<Value> at{arith::ConstantIndexOp::create(b, loc, mt),
+                                arith::ConstantIndexOp::create(b, loc, slot)};
+          Value old = memref::LoadOp::create(b, loc, own->slots, at);
+          memref::StoreOp::create(
+              b, loc, vector::makeArithReduction(b, loc, kind, old, v),
+              own->slots, at);
+        }
+      return;
+    }
     for (int64_t r = 0; r < t.rows; ++r) {
       auto [src, slot] = t.layout.source[r % mi.m];
       Value v = mlir::gpu::ShuffleOp::create(
@@ -1066,7 +1760,9 @@ directOperand(linalg::GenericOp op, Value factor, ArrayRef<Operation *> slice,
 static void
 rewrite(Contraction &c, int64_t columns, int64_t kSplit, int64_t subgroup,
         bool whole, FragmentTile *out = nullptr,
-        const llvm::DenseMap<Value, FragmentTile *> *registers = nullptr) {
+        const llvm::DenseMap<Value, FragmentTile *> *registers = nullptr,
+        const RowSlots *slots = nullptr,
+        ArrayRef<FragmentState> states = {}) {
   linalg::GenericOp op = c.op;
   const einfuse::gpu::MatrixInstruction &mi = c.instruction;
   // A (the only factor planRegisters lets read one) from a FragmentTile.
@@ -1304,6 +2000,14 @@ rewrite(Contraction &c, int64_t columns, int64_t kSplit, int64_t subgroup,
         given.push_back({fromArg, memref::LoadOp::create(
                                       b, loc, fromTile->buffer,
                                       ValueRange{t, index(e)})});
+        // Row state in slots: the slot of that C element's row.
+        for (OpOperand *in : op.getDpsInputOperands())
+          if (slots && slots->slotReads.contains(in))
+            given.push_back(
+                {op.getMatchingBlockArgument(in),
+                 slots->load(b, loc, *in,
+                             arith::DivUIOp::create(b, loc, m0, index(mi.m)),
+                             slots->layout.slotOf[e])});
       }
       a.push_back(operand(c.x, c.xSlice, c.m, add(m0, at.first), lastM,
                           add(k0, at.second), given));
@@ -1386,6 +2090,7 @@ rewrite(Contraction &c, int64_t columns, int64_t kSplit, int64_t subgroup,
       SmallVector<Value> where = outIndices(point);
       SmallVector<Value> readAt = outIndices(clamped);
       Value value = sums[f * mi.c.size() + e];
+      size_t element = e;
       SmallVector<std::tuple<Value, Value, SmallVector<Value>>> stores;
       if (c.epilogue.empty())
         stores.push_back({value, c.acc, where});
@@ -1400,15 +2105,45 @@ rewrite(Contraction &c, int64_t columns, int64_t kSplit, int64_t subgroup,
           epPoint[cast<AffineDimExpr>(expr).getPosition()] = readAt[r];
           epAt[cast<AffineDimExpr>(expr).getPosition()] = where[r];
         }
+        // An output state in registers: this lane's element of it.
+        auto stateAt = [&](Value buffer) -> Value {
+          const FragmentState *s = stateOf(states, buffer);
+          if (!s)
+            return Value();
+          Value row = arith::DivUIOp::create(b, loc, m0, index(mi.m));
+          Value col = arith::DivUIOp::create(
+              b, loc, add(n0, index(f * mi.n)), index(mi.n));
+          return add(arith::MulIOp::create(b, loc, row,
+                                           index(s->cols / mi.n)),
+                     col);
+        };
         IRMapping map = cloneBodyAt(b, loc, ep, epPoint, [&](OpOperand &o) {
-          return o.get() == c.acc ? value : Value();
+          if (o.get() == c.acc)
+            return value;
+          if (Value t = stateAt(o.get()))
+            return Value(memref::LoadOp::create(
+                b, loc, stateOf(states, o.get())->buffer,
+                ValueRange{t, index(element)}));
+          // Row state in slots: the slot of this C element's row.
+          if (slots && slots->slotReads.contains(&o))
+            return slots->load(
+                b, loc, o, arith::DivUIOp::create(b, loc, m0, index(mi.m)),
+                slots->layout.slotOf[element]);
+          return Value();
         });
         auto yield = cast<linalg::YieldOp>(ep.getBody()->getTerminator());
         for (auto [v, init] : llvm::zip(yield.getOperands(),
-                                        ep.getDpsInitsMutable()))
+                                        ep.getDpsInitsMutable())) {
+          if (Value t = stateAt(init.get())) {
+            stores.push_back({map.lookupOrDefault(v),
+                              stateOf(states, init.get())->buffer,
+                              SmallVector<Value>{t, index(element)}});
+            continue;
+          }
           stores.push_back(
               {map.lookupOrDefault(v), init.get(),
                indicesAt(b, loc, ep.getMatchingIndexingMap(&init), epAt)});
+        }
       }
       OpBuilder::InsertionGuard guard(b);
       if (masked) {
@@ -1930,6 +2665,9 @@ struct GPUMatrixOpsPass
         plans.push_back(std::move(*t));
       }
     }
+    // Output states that stay in registers too.
+    SmallVector<FragmentState, 1> states =
+        planStates(tile, ops, plans, target, inRegisters);
     // Which point buffers the products need in workgroup memory.
     SmallVector<Value> promote;
     SmallVector<std::pair<Value, SmallVector<int64_t>>> moves;
@@ -1962,6 +2700,7 @@ struct GPUMatrixOpsPass
     // its output state): otherwise no registers.
     if (!plans.empty() && !promote.empty() && !promoted) {
       plans.clear();
+      states.clear();
       inRegisters.clear();
       choose();
     }
@@ -2007,6 +2746,27 @@ struct GPUMatrixOpsPass
             writes[c.op].push_back(init);
       insertBarriers(*tile.getBody(), writes, erased);
     }
+    // The output states' elements, filled; the row state in the lanes that
+    // hold its rows; the states' readers.
+    llvm::DenseMap<Operation *, unsigned> readerRow;
+    for (FragmentState &s : states) {
+      OpBuilder b = OpBuilder::atBlockBegin(tile.getBody());
+      const einfuse::gpu::MatrixInstruction &mi = s.instruction;
+      s.buffer = memref::AllocaOp::create(
+          b, s.root.getLoc(),
+          MemRefType::get({(s.rows / mi.m) * (s.cols / mi.n),
+                           int64_t(mi.c.size())},
+                          b.getF32Type()));
+      for (auto [reader, dims] : s.readers)
+        readerRow[reader.getOperation()] = dims.first;
+    }
+    emitStateFills(states);
+    RowSlots slots;
+    if (whole) {
+      planRowSlots(tile, plans, matched, pointLanes, readerRow, slots);
+      emitRowSlots(slots, pointLanes);
+    }
+    emitStateReaders(states, slots);
     for (Contraction &match : matched) {
       Contraction *c = &match;
       // K is split over several subgroups only where the tile point is this
@@ -2052,13 +2812,26 @@ struct GPUMatrixOpsPass
             b, c->op.getLoc(),
             MemRefType::get({tiles, int64_t(mi.c.size())}, b.getF32Type()));
       }
-      rewrite(*c, matrixColumns, split, pointLanes, whole, out, &registers);
+      rewrite(*c, matrixColumns, split, pointLanes, whole, out, &registers,
+              &slots, states);
       if (out) {
         registers[out->acc] = out;
         for (auto &[reduction, dims] : out->reductions)
           rewriteRowReduction(reduction, *out, dims.first, dims.second,
-                              pointLanes);
+                              pointLanes, slots);
       }
+    }
+    finishRowSlots(slots);
+    for (FragmentState &s : states) {
+      std::optional<SmallVector<Operation *>> users = usersThroughCasts(s.root);
+      if (!users || !users->empty()) {
+        (users && !users->empty() ? users->front() : s.root.getDefiningOp())
+            ->emitOpError("internal error: einfuse-gpu-matrix-ops kept this "
+                          "output state in registers but could not rewrite "
+                          "this user");
+        return signalPassFailure();
+      }
+      eraseDeadView(s.root.getDefiningOp());
     }
     // The buffers now in registers, with their fills. A reader left over
     // would read what no one wrote: refused, not miscompiled.

@@ -7,12 +7,21 @@
 // - the scores S = Q K^T stay in the lanes' registers (a private buffer of
 //   8 tiles of 16 x 8 x 4 elements per lane, at constant indices): the row
 //   max and the row sum reduce each lane's own elements, then the 4 lanes
-//   of a row (xor shuffles, masks 1 and 2), and each lane takes
-//   every row's result (idx shuffles); P V reads its A fragments from the
-//   same registers (on mma.sync a lane's A elements are its C elements);
+//   of a row (xor shuffles, masks 1 and 2); P V reads its A fragments from
+//   the same registers (on mma.sync a lane's A elements are its C elements);
+// - the row state (the running max and sum, the tile's row max and sum,
+//   the new max) is kept by the lanes that hold its rows: 2 slots per
+//   lane, rows lane / 4 and lane / 4 + 8 of the C layout. The row
+//   reductions end in the slots, the online update runs on them, and the
+//   exponentials, the rescale and the normalisation read the slot of their
+//   C element: no idx shuffle;
 // - the output state that P V's epilogue (the online rescale) updates in
-//   place moves to workgroup memory (rows padded by 16 bytes against bank
-//   conflicts): a block is one point (32 threads);
+//   place stays in the lanes' registers too, in P V's C layout (4 tiles of
+//   16 x 8, 4 elements a lane): the fill before the key loop writes them,
+//   the epilogue reads and writes them, and the normalisation after the
+//   loop runs on each lane's elements, masked at the run-time sizes,
+//   storing into the output;
+// - a block is one point (32 threads);
 // - the kernel-argument tiles the products read (Q, K, V) are copied into
 //   workgroup memory by the lanes together (one contiguous row each, which
 //   einfuse-gpu-map-tiles splits into vector chunks); Q, which the key loop
@@ -26,18 +35,17 @@
 
 // CHECK-LABEL: func.func @attention
 // CHECK:       scf.forall {{.*}} step (1, 1, 16) {
-// CHECK-DAG:     %[[S:.*]] = memref.alloca() : memref<8x4xf32>
+// CHECK:         %[[S:.*]] = memref.alloca() : memref<8x4xf32>
+// CHECK-COUNT-5: memref.alloca() : memref<1x2xf32>
+// CHECK:         %[[O:.*]] = memref.alloca() : memref<4x4xf32>
 // CHECK-DAG:     memref.alloc() : memref<1x1x64x32xf16, #gpu.address_space<workgroup>>
 // CHECK-DAG:     memref.alloc() : memref<1x1x16x32xf16, #gpu.address_space<workgroup>>
-// CHECK-DAG:     %[[O:.*]] = memref.alloc() : memref<1x1x16x36xf32, #gpu.address_space<workgroup>>
 // K's tile and V's share one buffer (V's copy comes after Q K^T); the
-// scores have none.
+// scores and the output state have none.
 // CHECK-NOT:     memref.alloc() : memref<1x1x64x32xf16
-// CHECK-NOT:     memref<1x1x16x68xf32
-// The output state starts at 0 (written by the lanes, then a barrier).
-// CHECK:         gpu.barrier
-// CHECK-NEXT:    linalg.map outs(%{{.*}} : memref<1x1x?x32xf32, strided<[576, 576, 36, 1]>, #gpu.address_space<workgroup>>)
-// CHECK:         gpu.barrier
+// CHECK-NOT:     xf32, #gpu.address_space<workgroup>>
+// The output state starts at 0: each lane's 16 elements.
+// CHECK-COUNT-16: memref.store %cst{{.*}}, %[[O]][%{{.*}}, %{{.*}}] : memref<4x4xf32>
 // Q, once.
 // CHECK:         linalg.copy ins(%{{.*}} : memref<?xf16, strided<[1], offset: ?>>) outs(%{{.*}} : memref<?xf16, strided<[1]>, #gpu.address_space<workgroup>>)
 // CHECK-NEXT:    gpu.barrier
@@ -62,14 +70,21 @@
 // CHECK:             memref.store %{{.*}}, %[[S]]
 // CHECK:           }
 // The row max, over each lane's 32 elements (constant indices), then the
-// row's 4 lanes, then every row from a lane holding it.
+// row's 4 lanes, into the lane's 2 slots.
 // CHECK-NOT:       gpu.barrier
 // CHECK:           scf.if %{{.*}} {
 // CHECK-COUNT-32:    memref.load %[[S]][%c{{[0-9_]+}}, %c{{[0-9_]+}}] : memref<8x4xf32>
-// CHECK:             gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32 : f32
-// CHECK:             gpu.shuffle  xor %{{.*}}, %c2_i32, %c32_i32 : f32
-// CHECK-COUNT-16:    gpu.shuffle  idx
+// CHECK:             gpu.shuffle  xor %{{.*}}, %c1_i32, %c32_i32{{.*}} : f32
+// CHECK:             gpu.shuffle  xor %{{.*}}, %c2_i32, %c32_i32{{.*}} : f32
+// CHECK-NOT:         gpu.shuffle  idx
+// CHECK:             memref.store %{{.*}}, %[[MAX:.*]][%{{.*}}, %{{.*}}] : memref<1x2xf32>
+// CHECK:             memref.load %[[MAX]]
+// CHECK:             memref.store %{{.*}}, %[[MAX]][%{{.*}}, %{{.*}}] : memref<1x2xf32>
 // CHECK:           } else {
+// The new max, slot by slot.
+// CHECK:           memref.load %[[MAX]]
+// CHECK:           arith.maximumf
+// CHECK:           memref.store %{{.*}} : memref<1x2xf32>
 // The row sum, the same way.
 // CHECK:           scf.if %{{.*}} {
 // CHECK:             math.exp
@@ -86,11 +101,26 @@
 // V's rows run along the output's columns: ldmatrix .trans.
 // CHECK:             nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = true}
 // CHECK:             nvvm.mma.sync
-// CHECK:             memref.store %{{.*}}, %{{.*}} : memref<1x1x?x32xf32, strided<[576, 576, 36, 1]>, #gpu.address_space<workgroup>>
-// CHECK:           gpu.barrier
+// The epilogue: O = O * exp(m - m_new) + P V, in the lane's registers.
+// CHECK:             memref.load %[[O]]
+// CHECK:             arith.mulf
+// CHECK:             arith.addf
+// CHECK:             memref.store %{{.*}}, %[[O]]
+// CHECK-NOT:         gpu.shuffle  idx
+// CHECK-NOT:       gpu.barrier
 // CHECK:         }
-// The normalised output, read from workgroup memory.
-// CHECK:         linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : memref<1x1x?x32xf32, strided<[576, 576, 36, 1]>, #gpu.address_space<workgroup>>, memref<1x1x?xf32>)
+// The normalised output from each lane's elements (row and column from
+// the C layout, inside the run-time sizes), the row sum from their slots.
+// CHECK-NOT:     gpu.shuffle
+// CHECK:         %[[LANE:.*]] = gpu.lane_id
+// CHECK:         scf.if %{{.*}} {
+// CHECK:           memref.load %[[O]]
+// CHECK:           memref.load %{{.*}} : memref<1x2xf32>
+// CHECK:           arith.divf
+// CHECK:           arith.truncf
+// CHECK:           memref.store %{{.*}} : memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>>
+// CHECK-COUNT-15: scf.if
+// CHECK-NOT:     linalg.generic
 // CHECK:       } {ein.gpu_block_threads = 32 : index
 
 // The same on AMD's MFMA, a block of one 64-lane wave. A lane's A
