@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "einfuse/Pipelines.h"
 
+#include "einfuse/Conversion/GPUTiles.h"
 #include "einfuse/Target/GPU.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -21,6 +22,7 @@
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -200,6 +202,90 @@ struct MinMaxToLLVM : OpRewritePattern<Op> {
   }
 };
 
+/// The staging copies' chunks (a vector load from a kernel argument whose
+/// only use is a vector store into workgroup memory, what
+/// einfuse-gpu-map-tiles makes of a staging copy) become the target's
+/// asynchronous copies where it has them (`buildAsyncCopy`: cp.async), so
+/// that all of a lane's chunks are in flight at once instead of one
+/// register round trip each; before the first op after them that may read
+/// workgroup memory (the barrier after the copy), the lane waits for them
+/// (`buildAsyncWait`).
+static void asyncStagingCopies(Operation *root,
+                               const einfuse::gpu::GPUTargetInfo &t) {
+  llvm::DenseSet<Operation *> async;
+  SmallVector<vector::StoreOp> stores;
+  root->walk([&](vector::StoreOp st) { stores.push_back(st); });
+  for (vector::StoreOp st : stores) {
+    auto ld = st.getValueToStore().getDefiningOp<vector::LoadOp>();
+    if (!ld || !ld->hasOneUse() || ld->getBlock() != st->getBlock() ||
+        !isWorkgroupBuffer(st.getBase()) || isWorkgroupBuffer(ld.getBase()) ||
+        ld.getVectorType().getRank() != 1 ||
+        ld.getVectorType() != st.getVectorType())
+      continue;
+    OpBuilder b(st);
+    Operation *before = st->getPrevNode();
+    if (!t.buildAsyncCopy(b, st.getLoc(), ld.getBase(), ld.getIndices(),
+                          st.getBase(), st.getIndices(),
+                          ld.getVectorType().getNumElements()))
+      return;
+    for (Operation *op = before ? before->getNextNode()
+                                : &st->getBlock()->front();
+         op != st.getOperation(); op = op->getNextNode())
+      async.insert(op);
+    st->erase();
+    ld->erase();
+  }
+  if (async.empty())
+    return;
+  // What may run between a copy and the wait: pure ops, reads of other
+  // memory, other copies.
+  auto safe = [&](Operation *op) {
+    return !op->walk([&](Operation *inner) {
+                if (async.contains(inner) || isMemoryEffectFree(inner) ||
+                    inner->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+                  return WalkResult::advance();
+                if (auto l = dyn_cast<vector::LoadOp>(inner))
+                  return isWorkgroupBuffer(l.getBase()) ? WalkResult::interrupt()
+                                                       : WalkResult::advance();
+                if (auto l = dyn_cast<memref::LoadOp>(inner))
+                  return isWorkgroupBuffer(l.getMemRef())
+                             ? WalkResult::interrupt()
+                             : WalkResult::advance();
+                return WalkResult::interrupt();
+              }).wasInterrupted();
+  };
+  // The first op after `copy` that is not safe, through the end of its
+  // blocks (a loop's next iteration runs its body's start again).
+  auto waitPoint = [&](Operation *copy) -> Operation * {
+    Operation *op = copy;
+    while (true) {
+      for (Operation *n = op->getNextNode(); n; n = n->getNextNode())
+        if (!safe(n))
+          return n;
+      Block *block = op->getBlock();
+      Operation *parent = block->getParentOp();
+      if (isa<scf::ForOp>(parent))
+        for (Operation &n : *block) {
+          if (&n == op)
+            break;
+          if (!safe(&n))
+            return block->getTerminator();
+        }
+      if (!isa<scf::ForOp, scf::IfOp>(parent))
+        return block->getTerminator();
+      op = parent;
+    }
+  };
+  llvm::SetVector<Operation *> points;
+  for (Operation *op : async)
+    if (!op->getBlock()->getParentOp() || op->getNumRegions() == 0)
+      points.insert(waitPoint(op));
+  for (Operation *at : points) {
+    OpBuilder b(at);
+    t.buildAsyncWait(b, at->getLoc());
+  }
+}
+
 struct GPUTargetHooksPass
     : public einfuse::impl::EinfuseGPUTargetHooksBase<GPUTargetHooksPass> {
   using Base::Base;
@@ -296,6 +382,7 @@ struct GPUTargetHooksPass
                 i, LLVM::LLVMDialect::getAlignAttrName(),
                 IntegerAttr::get(IntegerType::get(ctx, 64), 16));
       hoistReciprocals(module);
+      asyncStagingCopies(module, t);
       if (failed(applyPatternsGreedily(module, frozen)))
         return signalPassFailure();
     }

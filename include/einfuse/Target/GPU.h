@@ -240,6 +240,21 @@ public:
   virtual std::optional<MatrixInstruction>
   getMatrixInstruction(mlir::MLIRContext *ctx,
                        mlir::Type operandType) const = 0;
+  /// Optional (false: the target has none): a lane's copy of `elements`
+  /// elements (4, 8 or 16 bytes, aligned) from `src` (a kernel argument,
+  /// global memory) at `srcIndices` to the workgroup buffer `dst` at
+  /// `dstIndices`, issued without waiting for it and without passing
+  /// through registers (cp.async on NVIDIA). The shared lowering turns a
+  /// staging copy's chunks into these and calls `buildAsyncWait` before
+  /// anything may read what they wrote (the barrier after the copy).
+  virtual bool buildAsyncCopy(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value src, mlir::ValueRange srcIndices,
+                              mlir::Value dst, mlir::ValueRange dstIndices,
+                              int64_t elements) const {
+    return false;
+  }
+  /// Waits for every asynchronous copy the lane issued.
+  virtual void buildAsyncWait(mlir::OpBuilder &b, mlir::Location loc) const {}
   /// The passes (nested on a gpu.module) from gpu/scf/memref/vector and the
   /// vendor dialects to the LLVM dialect with NVVM/ROCDL intrinsics.
   virtual void addLowering(mlir::OpPassManager &kernels) const = 0;

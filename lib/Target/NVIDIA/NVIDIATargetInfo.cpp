@@ -89,6 +89,25 @@ public:
     return {128, 64, 32, 16, 4, 256, 8};
   }
   void loadDialects(MLIRContext *ctx) const override { prepareContext(ctx); }
+  // cp.async (sm_80 and later): 16-byte copies bypass L1 (.cg), as
+  // FlashAttention's and CUTLASS's tile loads do.
+  bool buildAsyncCopy(OpBuilder &b, Location loc, Value src,
+                      ValueRange srcIndices, Value dst, ValueRange dstIndices,
+                      int64_t elements) const override {
+    Type element = cast<MemRefType>(dst.getType()).getElementType();
+    int64_t bits = elements * element.getIntOrFloatBitWidth();
+    if (bits != 32 && bits != 64 && bits != 128)
+      return false;
+    nvgpu::DeviceAsyncCopyOp::create(
+        b, loc, dst, dstIndices, src, srcIndices,
+        b.getIndexAttr(elements), /*srcElements=*/Value(),
+        bits == 128 ? b.getUnitAttr() : UnitAttr());
+    return true;
+  }
+  void buildAsyncWait(OpBuilder &b, Location loc) const override {
+    NVVM::CpAsyncCommitGroupOp::create(b, loc);
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+  }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<LLVM::LLVMDialect, NVVM::NVVMDialect, nvgpu::NVGPUDialect,
                     vector::VectorDialect>();
