@@ -9,6 +9,7 @@
 #include "einfuse/Pipelines.h"
 
 #include "Ein/IR/EinDialect.h"
+#include "einfuse/Conversion/GPUTiles.h"
 #include "einfuse/Target/GPU.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -51,35 +52,61 @@ static bool hasContraction(func::FuncOp fn) {
 /// whose result a reduction reads (scores feeding a row max). Its key
 /// tiles then run on the matrix instruction, 16 query rows per subgroup
 /// (einfuse-gpu-matrix-ops), where a tile's fixed costs (barriers, the row
-/// reductions' shuffles, the copies) favour long key tiles.
-static bool hasMatrixKeyTiles(func::FuncOp fn) {
+/// reductions' shuffles, the copies) favour long key tiles. Returns the
+/// bytes of one key of the key operand (the head dim's elements; 0 when
+/// its extent is dynamic), nullopt when not attention-shaped.
+static std::optional<int64_t> matrixKeyBytes(func::FuncOp fn) {
   auto half = [](Value v) {
     Type t = getElementTypeOrSelf(v.getType());
     return t.isF16() || t.isBF16();
   };
-  bool found = false;
+  std::optional<int64_t> found;
+  // The static extent of `map`'s rank `r` in `v`, times its element size.
+  auto bytesAt = [](Value v, AffineMap map, unsigned r) -> int64_t {
+    auto type = dyn_cast<ShapedType>(v.getType());
+    if (!type || !type.hasRank())
+      return 0;
+    for (auto [p, expr] : llvm::enumerate(map.getResults()))
+      if (auto d = dyn_cast<AffineDimExpr>(expr);
+          d && d.getPosition() == r && p < unsigned(type.getRank()) &&
+          !type.isDynamicDim(p))
+        return type.getDimSize(p) * 2;
+    return 0;
+  };
   fn.walk([&](Operation *op) {
     if (auto a = dyn_cast<ein::AttentionOp>(op)) {
-      found |= llvm::all_of(a->getOperands().take_front(2), half);
+      if (!llvm::all_of(a->getOperands().take_front(2), half))
+        return;
+      auto k = cast<ShapedType>(a->getOperand(1).getType());
+      found = k.hasRank() && !k.isDynamicDim(k.getRank() - 1)
+                  ? k.getDimSize(k.getRank() - 1) * 2
+                  : 0;
       return;
     }
     auto e = dyn_cast<ein::EinsumOp>(op);
     if (!e || e.getInputs().size() != 2 || !llvm::any_of(e.getInputs(), half))
       return;
-    bool contracts = llvm::any_of(e.getReducedRankPositions(), [&](unsigned r) {
-      return e.getInputMap(0).isFunctionOfDim(r) &&
-             e.getInputMap(1).isFunctionOfDim(r);
-    });
+    std::optional<unsigned> contracted;
+    for (unsigned r : e.getReducedRankPositions())
+      if (e.getInputMap(0).isFunctionOfDim(r) &&
+          e.getInputMap(1).isFunctionOfDim(r))
+        contracted = r;
     SmallVector<Value> work{e.getResult()};
-    for (int depth = 0; contracts && !work.empty() && depth < 16; ++depth) {
+    for (int depth = 0; contracted && !work.empty() && depth < 16; ++depth) {
       Value v = work.pop_back_val();
       for (Operation *user : v.getUsers())
         if (auto r = dyn_cast<ein::EinsumOp>(user)) {
           if (!r.getReducedRankPositions().empty() &&
-              r.getInputs().size() == 1)
-            found = true;
-          else if (r.getReducedRankPositions().empty())
+              r.getInputs().size() == 1) {
+            int64_t bytes = 0;
+            for (unsigned i = 0; i < 2 && !bytes; ++i)
+              if (half(e.getInputs()[i]))
+                bytes = bytesAt(e.getInputs()[i], e.getInputMap(i),
+                                *contracted);
+            found = bytes;
+          } else if (r.getReducedRankPositions().empty()) {
             work.push_back(r.getResult());
+          }
         }
     }
   });
@@ -184,9 +211,19 @@ struct GPUConfigPass : public impl::EinfuseGPUConfigBase<GPUConfigPass> {
       if (hasContraction(fn)) {
         config.tileSize = tileSize ? int64_t(tileSize) : base.tileSize;
         // Key tiles of 128 on the matrix instruction: 1.2-1.6x over 64 on
-        // the H200, and 64 over 32 as much (docs/performance.md).
-        if (!tileSize && config.matrixTile > 1 && hasMatrixKeyTiles(fn))
-          config.tileSize = std::max<int64_t>(config.tileSize, 128);
+        // the H200, and 64 over 32 as much (docs/performance.md); but a
+        // key tile whose keys einfuse-gpu-matrix-ops can stage in
+        // workgroup memory (at most kMaxStagedTileBytes: 64 keys of head
+        // dim 128) beats a longer one read from global memory, 1.3x at
+        // head dim 128.
+        if (std::optional<int64_t> keyBytes = matrixKeyBytes(fn);
+            !tileSize && config.matrixTile > 1 && keyBytes) {
+          int64_t tile = 128;
+          if (*keyBytes > 0 && 128 * *keyBytes > kMaxStagedTileBytes &&
+              64 * *keyBytes <= kMaxStagedTileBytes)
+            tile = 64;
+          config.tileSize = std::max<int64_t>(config.tileSize, tile);
+        }
       } else {
         // A row-wise cascade keeps no tile of values: long tiles amortise
         // the lanes' combines. A block takes a row (of the target's

@@ -2540,7 +2540,7 @@ static void stageOperands(Contraction &c, scf::ForallOp tile, int64_t &budget,
     if (!bounded)
       continue;
     int64_t bytes = workgroupBytes(shape, type.getElementType());
-    if (bytes > 16 * 1024)
+    if (bytes > einfuse::kMaxStagedTileBytes)
       continue;
     // A tile that only an earlier product of this block reads (K's, when
     // this is V's: the barrier before this copy separates its reads from

@@ -131,13 +131,40 @@ func.func @attention_bf16(%q: tensor<?x4x?x64xbf16>, %k: tensor<?x4x?x64xbf16>, 
   return %o : tensor<?x4x?x64xbf16>
 }
 
+// Head dim 128: 128 keys of K (32 KB) would not fit the 16 KB that
+// einfuse-gpu-matrix-ops stages in workgroup memory, 64 do: key tiles of
+// 64. Head dim 256 fits neither: 128.
+// NV-LABEL:   func.func @attention_bf16_d128(
+// NV-SAME:      tile_size = 64, matrix_tile = 16
+// NV-LABEL:   func.func @attention_bf16_d256(
+// NV-SAME:      tile_size = 128, matrix_tile = 16
+func.func @attention_bf16_d128(%q: tensor<?x4x?x128xbf16>, %k: tensor<?x4x?x128xbf16>, %v: tensor<?x4x?x128xbf16>) -> tensor<?x4x?x128xbf16> {
+  %o = ein.attention %q, %k, %v : tensor<?x4x?x128xbf16>, tensor<?x4x?x128xbf16>, tensor<?x4x?x128xbf16> -> tensor<?x4x?x128xbf16>
+  return %o : tensor<?x4x?x128xbf16>
+}
+func.func @attention_bf16_d256(%q: tensor<?x4x?x256xbf16>, %k: tensor<?x4x?x256xbf16>, %v: tensor<?x4x?x256xbf16>) -> tensor<?x4x?x256xbf16> {
+  %o = ein.attention %q, %k, %v : tensor<?x4x?x256xbf16>, tensor<?x4x?x256xbf16>, tensor<?x4x?x256xbf16> -> tensor<?x4x?x256xbf16>
+  return %o : tensor<?x4x?x256xbf16>
+}
+
 // The same shape written as a cascade: a contraction of f16 tensors whose
-// scores a reduction (the row max) reads.
+// scores a reduction (the row max) reads; with a contracted extent of 128,
+// key tiles of 64 as for attention.
 // NV-LABEL:   func.func @scores_cascade(
 // NV-SAME:      tile_size = 128
 func.func @scores_cascade(%q: tensor<?x?x16xf16>, %k: tensor<?x?x16xf16>) -> tensor<?x?xf16> {
   %r = ein.cascade [b, p, m, e] -> (tensor<?x?xf16>) {
     %s = ein.einsum mul(%q[b, p, e], %k[b, m, e]) -> [b, p, m] sum[e] : (tensor<?x?x16xf16>, tensor<?x?x16xf16>) -> tensor<?x?x?xf16>
+    %x = ein.einsum copy(%s[b, p, m]) -> [b, p] max[m] : (tensor<?x?x?xf16>) -> tensor<?x?xf16>
+    ein.yield %x : tensor<?x?xf16>
+  }
+  return %r : tensor<?x?xf16>
+}
+// NV-LABEL:   func.func @scores_cascade_d128(
+// NV-SAME:      tile_size = 64
+func.func @scores_cascade_d128(%q: tensor<?x?x128xf16>, %k: tensor<?x?x128xf16>) -> tensor<?x?xf16> {
+  %r = ein.cascade [b, p, m, e] -> (tensor<?x?xf16>) {
+    %s = ein.einsum mul(%q[b, p, e], %k[b, m, e]) -> [b, p, m] sum[e] : (tensor<?x?x128xf16>, tensor<?x?x128xf16>) -> tensor<?x?x?xf16>
     %x = ein.einsum copy(%s[b, p, m]) -> [b, p] max[m] : (tensor<?x?x?xf16>) -> tensor<?x?xf16>
     ein.yield %x : tensor<?x?xf16>
   }

@@ -26,6 +26,10 @@ inline bool isGPUTileLoop(mlir::scf::ForallOp forall) {
          });
 }
 
+/// The largest operand tile einfuse-gpu-matrix-ops stages in workgroup
+/// memory (a key or value tile); einfuse-gpu-config sizes key tiles by it.
+constexpr int64_t kMaxStagedTileBytes = 16 * 1024;
+
 /// Whether `buffer` is a memref in workgroup memory.
 inline bool isWorkgroupBuffer(mlir::Value buffer) {
   auto type = llvm::dyn_cast<mlir::MemRefType>(buffer.getType());
