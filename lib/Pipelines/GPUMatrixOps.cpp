@@ -981,6 +981,12 @@ static void planRowSlots(scf::ForallOp tile, ArrayRef<FragmentTile> plans,
   // layout, at most `rows` rows): the epilogue's dim of C's row.
   llvm::DenseMap<Operation *, std::pair<Contraction *, unsigned>>
       epilogueRow;
+  // Every epilogue's code is emitted at its product: a rebuild for it goes
+  // there.
+  llvm::DenseMap<Operation *, Operation *> productOf;
+  for (Contraction &c : matched)
+    for (linalg::GenericOp ep : c.epilogue)
+      productOf[ep.getOperation()] = c.op.getOperation();
   for (Contraction &c : matched) {
     std::optional<RowLayout> l = rowLayout(c.instruction, subgroup);
     if (!l || c.instruction.m != s.m || l->slotOf != s.layout.slotOf ||
@@ -1126,7 +1132,7 @@ static void planRowSlots(scf::ForallOp tile, ArrayRef<FragmentTile> plans,
     // A reader: from the slots where it reads at the row of a C element,
     // else from the buffer rebuilt before it (before the product, for an
     // epilogue).
-    Operation *at = u;
+    Operation *at = productOf.lookup(u) ? productOf.lookup(u) : u;
     std::optional<unsigned> row;
     if (auto it = reductionRow.find(u); it != reductionRow.end())
       row = it->second;
