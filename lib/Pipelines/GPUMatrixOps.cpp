@@ -870,6 +870,21 @@ static IRMapping cloneBodyAt(OpBuilder &b, Location loc, linalg::GenericOp op,
   return map;
 }
 
+/// The (row, col) of the element `map` (one of MatrixInstruction::c) that
+/// `lane` holds in the instruction tile at (row0, col0).
+static std::pair<Value, Value> elementAt(OpBuilder &b, Location loc,
+                                         AffineMap map, Value lane,
+                                         int64_t row0, int64_t col0) {
+  auto at = [&](unsigned i, int64_t base) -> Value {
+    return arith::AddIOp::create(
+        b, loc,
+        affine::AffineApplyOp::create(b, loc, map.getSubMap({i}),
+                                      ValueRange{lane}),
+        arith::ConstantIndexOp::create(b, loc, base));
+  };
+  return {at(0, row0), at(1, col0)};
+}
+
 /// A point's row state held by the lanes that hold its rows. A private
 /// point buffer with one dim of the FragmentTiles' rows (a row max, a row
 /// sum, the rescale factor of the online update) would be kept whole by
@@ -1498,16 +1513,8 @@ static void emitStateReaders(ArrayRef<FragmentState> states,
       for (int64_t mt = 0; mt < s.rows / mi.m; ++mt)
         for (int64_t nt = 0; nt < perRow; ++nt)
           for (auto [e, cmap] : llvm::enumerate(mi.c)) {
-            Value r = arith::AddIOp::create(
-                b, loc,
-                affine::AffineApplyOp::create(b, loc, cmap.getSubMap({0}),
-                                              ValueRange{lane}),
-                arith::ConstantIndexOp::create(b, loc, mt * mi.m));
-            Value col = arith::AddIOp::create(
-                b, loc,
-                affine::AffineApplyOp::create(b, loc, cmap.getSubMap({1}),
-                                              ValueRange{lane}),
-                arith::ConstantIndexOp::create(b, loc, nt * mi.n));
+            auto [r, col] =
+                elementAt(b, loc, cmap, lane, mt * mi.m, nt * mi.n);
             Value inside = arith::AndIOp::create(
                 b, loc,
                 arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, r,
@@ -1586,16 +1593,7 @@ static void rewriteRowReduction(linalg::GenericOp op, const FragmentTile &t,
     for (int64_t mt = 0; mt < t.rows / mi.m; ++mt)
       for (int64_t nt = 0; nt < tilesPerRow; ++nt)
         for (auto [e, map] : llvm::enumerate(mi.c)) {
-          Value r = arith::AddIOp::create(
-              b, loc,
-              affine::AffineApplyOp::create(b, loc, map.getSubMap({0}),
-                                            ValueRange{lane}),
-              arith::ConstantIndexOp::create(b, loc, mt * mi.m));
-          Value col = arith::AddIOp::create(
-              b, loc,
-              affine::AffineApplyOp::create(b, loc, map.getSubMap({1}),
-                                            ValueRange{lane}),
-              arith::ConstantIndexOp::create(b, loc, nt * mi.n));
+          auto [r, col] = elementAt(b, loc, map, lane, mt * mi.m, nt * mi.n);
           SmallVector<Value> point(op.getNumLoops(), zero);
           point[rowDim] = masked ? Value(arith::MinUIOp::create(b, loc, r, lastRow)) : r;
           point[colDim] = masked ? Value(arith::MinUIOp::create(b, loc, col, lastCol)) : col;
