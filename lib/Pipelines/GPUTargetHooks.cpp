@@ -210,6 +210,19 @@ struct MinMaxToLLVM : OpRewritePattern<Op> {
 /// register round trip each; before the first op after them that may read
 /// workgroup memory (the barrier after the copy), the lane waits for them
 /// (`buildAsyncWait`).
+/// Whether `buffer` views an argument of its kernel (global memory), not a
+/// private or workgroup buffer.
+static bool isKernelArgument(Value buffer) {
+  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
+    buffer = view.getViewSource();
+  auto arg = dyn_cast<BlockArgument>(buffer);
+  auto kernel = arg ? dyn_cast<mlir::gpu::GPUFuncOp>(
+                          arg.getOwner()->getParentOp())
+                    : nullptr;
+  return kernel && arg.getOwner()->isEntryBlock() &&
+         arg.getArgNumber() < kernel.getNumArguments();
+}
+
 static void asyncStagingCopies(Operation *root,
                                const einfuse::gpu::GPUTargetInfo &t) {
   llvm::DenseSet<Operation *> async;
@@ -218,7 +231,7 @@ static void asyncStagingCopies(Operation *root,
   for (vector::StoreOp st : stores) {
     auto ld = st.getValueToStore().getDefiningOp<vector::LoadOp>();
     if (!ld || !ld->hasOneUse() || ld->getBlock() != st->getBlock() ||
-        !isWorkgroupBuffer(st.getBase()) || isWorkgroupBuffer(ld.getBase()) ||
+        !isWorkgroupBuffer(st.getBase()) || !isKernelArgument(ld.getBase()) ||
         ld.getVectorType().getRank() != 1 ||
         ld.getVectorType() != st.getVectorType())
       continue;
@@ -227,7 +240,7 @@ static void asyncStagingCopies(Operation *root,
     if (!t.buildAsyncCopy(b, st.getLoc(), ld.getBase(), ld.getIndices(),
                           st.getBase(), st.getIndices(),
                           ld.getVectorType().getNumElements()))
-      return;
+      continue; // No such copy of this size (or none at all): as it was.
     for (Operation *op = before ? before->getNextNode()
                                 : &st->getBlock()->front();
          op != st.getOperation(); op = op->getNextNode())
@@ -278,8 +291,7 @@ static void asyncStagingCopies(Operation *root,
   };
   llvm::SetVector<Operation *> points;
   for (Operation *op : async)
-    if (!op->getBlock()->getParentOp() || op->getNumRegions() == 0)
-      points.insert(waitPoint(op));
+    points.insert(waitPoint(op));
   for (Operation *at : points) {
     OpBuilder b(at);
     t.buildAsyncWait(b, at->getLoc());

@@ -9,7 +9,10 @@
 // loop (@stage), or the end of the loop's body when the body reads
 // workgroup memory before its copy (@reads_first: the next iteration's
 // read must see this one's copy). A chunk whose value has another use
-// (@used_twice) stays a load and a store. AMD has no such copy: its chunks
+// (@used_twice), one from the lane's private memory (@from_private: the
+// copy reads global memory only) and one of a size the copy lacks (2
+// bytes, @odd_size: the 16-byte chunk beside it still becomes a copy and
+// is waited for) stay loads and stores. AMD has no such copy: its chunks
 // stay vector loads and stores.
 
 // CHECK-LABEL: gpu.func @stage
@@ -32,6 +35,18 @@
 // CHECK-NOT:     nvgpu.device_async_copy
 // CHECK:         vector.store
 // CHECK-NOT:     nvvm.cp.async
+// CHECK-LABEL: gpu.func @from_private
+// CHECK-NOT:     nvgpu.device_async_copy
+// CHECK:         vector.store
+// CHECK-NOT:     nvvm.cp.async
+// CHECK-LABEL: gpu.func @odd_size
+// CHECK:         nvgpu.device_async_copy {{.*}}, 8 {bypassL1}
+// CHECK-NEXT:    vector.load %{{.*}} : memref<?xbf16>, vector<1xbf16>
+// The wait comes before the next op that touches workgroup memory.
+// CHECK-NEXT:    nvvm.cp.async.commit.group
+// CHECK-NEXT:    nvvm.cp.async.wait.group 0
+// CHECK-NEXT:    vector.store %{{.*}} : memref<1024xbf16, #gpu.address_space<workgroup>>, vector<1xbf16>
+// CHECK-NEXT:    gpu.barrier
 
 // AMD-LABEL: gpu.func @stage
 // AMD:         vector.load
@@ -72,6 +87,24 @@ module attributes {gpu.container_module} {
       %v = vector.load %x[%c0] : memref<?xbf16>, vector<8xbf16>
       vector.store %v, %wg[%c0] : memref<1024xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
       vector.store %v, %y[%c0] : memref<?xbf16>, vector<8xbf16>
+      gpu.return
+    }
+    gpu.func @from_private(%y: memref<?xbf16>) workgroup(%wg: memref<1024xbf16, #gpu.address_space<workgroup>>) kernel {
+      %c0 = arith.constant 0 : index
+      %p = memref.alloca() : memref<16xbf16>
+      %v = vector.load %p[%c0] : memref<16xbf16>, vector<8xbf16>
+      vector.store %v, %wg[%c0] : memref<1024xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
+      gpu.barrier
+      gpu.return
+    }
+    gpu.func @odd_size(%x: memref<?xbf16>) workgroup(%wg: memref<1024xbf16, #gpu.address_space<workgroup>>) kernel {
+      %c0 = arith.constant 0 : index
+      %c8 = arith.constant 8 : index
+      %v = vector.load %x[%c0] : memref<?xbf16>, vector<8xbf16>
+      vector.store %v, %wg[%c0] : memref<1024xbf16, #gpu.address_space<workgroup>>, vector<8xbf16>
+      %w = vector.load %x[%c8] : memref<?xbf16>, vector<1xbf16>
+      vector.store %w, %wg[%c8] : memref<1024xbf16, #gpu.address_space<workgroup>>, vector<1xbf16>
+      gpu.barrier
       gpu.return
     }
   }
