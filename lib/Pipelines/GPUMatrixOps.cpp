@@ -31,6 +31,7 @@
 
 #include "einfuse/Conversion/Bounds.h"
 #include "einfuse/Conversion/GPUTiles.h"
+#include "GPUShareTiles.h"
 #include "einfuse/Target/GPU.h"
 
 #include "Ein/IR/EinDialect.h"
@@ -1705,6 +1706,127 @@ struct DirectOperand {
   AffineMap map;
   bool kContiguous;
 };
+/// Whether the offset of the view `v` (in elements) is a multiple of
+/// `align` whatever its run-time offsets: a static one that is, or a
+/// subview of such a view whose offsets each fall on a dim of a stride
+/// `align` divides (a point's own buffer of several, GPUShareTiles.cpp) or
+/// are constants that keep it.
+static bool offsetAligned(Value v, int64_t align) {
+  auto type = cast<MemRefType>(v.getType());
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  if (!ShapedType::isDynamic(offset))
+    return offset % align == 0;
+  if (auto cast = v.getDefiningOp<memref::CastOp>())
+    return offsetAligned(cast.getSource(), align);
+  auto sub = v.getDefiningOp<memref::SubViewOp>();
+  SmallVector<int64_t> sourceStrides;
+  int64_t sourceOffset;
+  if (!sub || failed(sub.getSourceType().getStridesAndOffset(sourceStrides,
+                                                             sourceOffset)) ||
+      !offsetAligned(sub.getSource(), align))
+    return false;
+  for (auto [at, stride] :
+       llvm::zip(sub.getMixedOffsets(), sourceStrides)) {
+    if (ShapedType::isDynamic(stride))
+      return false;
+    std::optional<int64_t> c = getConstantIntValue(at);
+    if (c ? (*c * stride) % align != 0 : stride % align != 0)
+      return false;
+  }
+  return true;
+}
+
+/// A staging copy into a padded workgroup buffer (its rows no longer one
+/// contiguous run, so einfuse-gpu-map-tiles would spread it over one row at
+/// a time: 2 elements a lane at a head dim of 64) as 16-byte chunks over
+/// the whole tile: chunk f of the rows x (row / chunk) is row f / cpr's
+/// (f mod cpr)-th, and `lanes` threads (the point's lanes, or the block's
+/// threads for a copy its points share: `block`) take f = j, j + lanes, ...
+/// Each chunk is a vector load and store (an asynchronous copy after
+/// einfuse-gpu-target-hooks). The source's rows must start 16-byte
+/// aligned, which only its run-time addresses show: otherwise the copy
+/// stays as it was.
+static void chunkStagedCopy(linalg::CopyOp copy, int64_t lanes, bool block) {
+  Value src = copy.getInputs()[0], dst = copy.getOutputs()[0];
+  auto from = dyn_cast<MemRefType>(src.getType());
+  auto to = dyn_cast<MemRefType>(dst.getType());
+  if (!from || !to || from.getRank() < 2 || to.getRank() != from.getRank() ||
+      !isWorkgroupBuffer(dst) || !from.getElementType().isIntOrFloat())
+    return;
+  int64_t rank = from.getRank();
+  unsigned bits = from.getElementType().getIntOrFloatBitWidth();
+  if (bits % 8 != 0 || 16 % (bits / 8) != 0)
+    return;
+  int64_t bytes = bits / 8, width = 16 / bytes;
+  int64_t row = from.getDimSize(rank - 1);
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (ShapedType::isDynamic(row) || row % width != 0 ||
+      to.getDimSize(rank - 1) != row ||
+      failed(to.getStridesAndOffset(strides, offset)) || strides.back() != 1 ||
+      !offsetAligned(dst, width))
+    return;
+  for (int64_t d = 0; d + 1 < rank; ++d)
+    if (ShapedType::isDynamic(strides[d]) || strides[d] % width != 0)
+      return;
+  OpBuilder b(copy);
+  Location loc = copy.getLoc();
+  auto cst = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(b, loc, v).getResult();
+  };
+  // The source's rows start 16-byte aligned and its row is contiguous.
+  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, src);
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, src);
+  Value start = arith::AddIOp::create(
+      b, loc, base, arith::MulIOp::create(b, loc, meta.getOffset(), cst(bytes)));
+  auto isZero = [&](Value v) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, v, cst(0))
+        .getResult();
+  };
+  Value aligned = isZero(arith::RemUIOp::create(b, loc, start, cst(16)));
+  aligned = arith::AndIOp::create(
+      b, loc, aligned,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                            meta.getStrides().back(), cst(1)));
+  for (int64_t d = 0; d + 1 < rank; ++d)
+    aligned = arith::AndIOp::create(
+        b, loc, aligned,
+        isZero(arith::RemUIOp::create(
+            b, loc,
+            arith::MulIOp::create(b, loc, meta.getStrides()[d], cst(bytes)),
+            cst(16))));
+  auto version = scf::IfOp::create(b, loc, aligned, /*withElseRegion=*/true);
+  copy->moveBefore(version.elseBlock()->getTerminator());
+  b.setInsertionPoint(version.thenBlock()->getTerminator());
+  Value lane = block ? mlir::gpu::ThreadIdOp::create(b, loc,
+                                                     mlir::gpu::Dimension::x)
+                           .getResult()
+                     : mlir::gpu::LaneIdOp::create(b, loc, nullptr).getResult();
+  SmallVector<Value> basis;
+  Value total = cst(row / width);
+  for (int64_t d = 0; d + 1 < rank; ++d) {
+    Value size = memref::DimOp::create(b, loc, src, d);
+    basis.push_back(size);
+    total = arith::MulIOp::create(b, loc, total, size);
+  }
+  basis.push_back(cst(row / width));
+  auto loop = scf::ForOp::create(b, loc, lane, total, cst(lanes));
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  auto at = affine::AffineDelinearizeIndexOp::create(
+      b, loc, loop.getInductionVar(), basis, /*hasOuterBound=*/true);
+  SmallVector<Value> indices(at.getResults().begin(), at.getResults().end());
+  indices.back() = arith::MulIOp::create(b, loc, indices.back(), cst(width));
+  auto type = VectorType::get({width}, from.getElementType());
+  Value chunk = vector::LoadOp::create(b, loc, type, src, indices,
+                                       /*nontemporal=*/false,
+                                       llvm::MaybeAlign(16));
+  vector::StoreOp::create(b, loc, chunk, dst, indices, /*nontemporal=*/false,
+                          llvm::MaybeAlign(16));
+}
+
 static std::optional<DirectOperand>
 directOperand(linalg::GenericOp op, Value factor, ArrayRef<Operation *> slice,
               Type type, unsigned k, unsigned free) {
@@ -1724,7 +1846,7 @@ directOperand(linalg::GenericOp op, Value factor, ArrayRef<Operation *> slice,
   int64_t offset;
   if (memref.getRank() < 2 ||
       failed(memref.getStridesAndOffset(strides, offset)) ||
-      ShapedType::isDynamic(offset) || offset % 8 != 0)
+      !offsetAligned(in.get(), 8))
     return std::nullopt;
   AffineMap map = op.getMatchingIndexingMap(&in);
   int64_t last = memref.getRank() - 1;
@@ -2296,16 +2418,20 @@ static void retarget(Value from, Value to) {
 static SmallVector<int64_t> paddedShape(ArrayRef<int64_t> shape,
                                         Type element) {
   SmallVector<int64_t> padded(shape);
-  // Only 32-bit buffers (the scores, the output state): a padded tile of
-  // 16-bit keys or values is no longer one contiguous row, and its copy
-  // row by row (two elements per lane) cost more on the H200 than its bank
-  // conflicts (docs/performance.md).
-  if (element.getIntOrFloatBitWidth() != 32)
-    return padded;
+  // (A padded tile of 16-bit keys or values is no longer one contiguous
+  // row: its copy goes chunk by chunk over the rows, chunkStagedCopy.)
   int64_t bytes = element.getIntOrFloatBitWidth() / 8;
   if (!padded.empty() && padded.back() >= 16 && bytes > 0 && 16 % bytes == 0)
     padded.back() += 16 / bytes;
   return padded;
+}
+
+/// The bytes of `shape` elements of `element`, unpadded.
+static int64_t rawBytes(ArrayRef<int64_t> shape, Type element) {
+  int64_t n = element.getIntOrFloatBitWidth() / 8;
+  for (int64_t e : shape)
+    n *= e;
+  return n;
 }
 
 /// The bytes of a workgroup buffer of `shape` (padded).
@@ -2487,6 +2613,8 @@ struct StagedTile {
   Value alloc;
   int64_t bytes;
   Operation *reader;
+  /// One buffer per point of the block (never another operand's).
+  bool perPoint = false;
 };
 
 /// Stages the kernel-argument operands of the contraction `c` (a tile of
@@ -2498,8 +2626,17 @@ struct StagedTile {
 /// not change in the loops around the product (Q in the key loop) is
 /// copied once, before them. `budget` is what is left of the workgroup
 /// memory, in bytes.
-static void stageOperands(Contraction &c, scf::ForallOp tile, int64_t &budget,
-                          SmallVector<StagedTile> &staged) {
+/// With `slot` (several points to a block, GPUShareTiles.cpp): an operand
+/// that depends on the point's rows (Q) takes one of `slot->groups`
+/// buffers, the point's; one that does not (a key tile) is shared, its copy
+/// added to `shared`. With `probe`, nothing changes: returns whether an
+/// operand would be shared.
+static bool stageOperands(Contraction &c, scf::ForallOp tile, int64_t &budget,
+                          SmallVector<StagedTile> &staged,
+                          einfuse::BlockSlot *slot = nullptr,
+                          SmallVector<Operation *> *shared = nullptr,
+                          bool probe = false,
+                          SmallVector<Operation *> *copies = nullptr) {
   linalg::GenericOp op = c.op;
   Block *body = op.getBody();
   for (OpOperand *in : op.getDpsInputOperands()) {
@@ -2514,6 +2651,9 @@ static void stageOperands(Contraction &c, scf::ForallOp tile, int64_t &budget,
     auto type = dyn_cast<MemRefType>(v.getType());
     if (!used || !type || !isa<BlockArgument>(rootOf(v)) ||
         isWorkgroupBuffer(v) || type.getElementTypeBitWidth() % 8 != 0)
+      continue;
+    bool perPoint = slot && slot->dependsOnRows(v);
+    if (probe && perPoint)
       continue;
     // Outside the loops of the point it does not change in.
     Operation *at = op;
@@ -2541,18 +2681,36 @@ static void stageOperands(Contraction &c, scf::ForallOp tile, int64_t &budget,
         sizes.push_back(dim);
       }
     }
+    if (probe) {
+      for (OpFoldResult size : sizes)
+        if (auto dim = dyn_cast<Value>(size))
+          dim.getDefiningOp()->erase();
+      if (bounded && rawBytes(shape, type.getElementType()) <=
+                         einfuse::kMaxStagedTileBytes)
+        return true;
+      continue;
+    }
     if (!bounded)
       continue;
-    int64_t bytes = workgroupBytes(shape, type.getElementType());
-    if (bytes > einfuse::kMaxStagedTileBytes)
+    // (The cap is on the tile's own bytes; the budget counts the padding.)
+    if (rawBytes(shape, type.getElementType()) > einfuse::kMaxStagedTileBytes)
       continue;
+    int64_t bytes = workgroupBytes(shape, type.getElementType());
+    // A point's own operand: one buffer per point of the block, side by
+    // side along the first dim.
+    int64_t first = shape.front();
+    if (perPoint) {
+      shape.front() *= slot->groups;
+      bytes = workgroupBytes(shape, type.getElementType());
+    }
     // A tile that only an earlier product of this block reads (K's, when
     // this is V's: the barrier before this copy separates its reads from
     // this copy's writes, the one before the next K copy this product's
     // reads from them) holds this one: one buffer for both.
     StagedTile *reuse = nullptr;
     for (StagedTile &t : staged)
-      if (t.bytes >= bytes && t.reader->getBlock() == at->getBlock() &&
+      if (!perPoint && !t.perPoint && t.bytes >= bytes &&
+          t.reader->getBlock() == at->getBlock() &&
           t.reader->isBeforeInBlock(at))
         reuse = &t;
     if (!reuse && bytes > budget)
@@ -2567,10 +2725,17 @@ static void stageOperands(Contraction &c, scf::ForallOp tile, int64_t &budget,
     } else {
       budget -= bytes;
       buffer = allocateWorkgroup(start, loc, shape, type.getElementType());
-      staged.push_back({rootOf(buffer), bytes, at});
+      staged.push_back({rootOf(buffer), bytes, at, perPoint});
     }
     SmallVector<OpFoldResult> zeros(type.getRank(), b.getIndexAttr(0)),
         ones(type.getRank(), b.getIndexAttr(1));
+    if (perPoint) {
+      zeros.front() = arith::MulIOp::create(
+                          b, loc, slot->slot,
+                          arith::ConstantIndexOp::create(b, loc, first))
+                          .getResult();
+      shape.front() = first;
+    }
     Value view = memref::SubViewOp::create(b, loc, buffer, zeros, sizes, ones);
     // One row of contiguous elements when both are (a padded buffer's
     // rows are not: the copy then goes row by row).
@@ -2580,9 +2745,14 @@ static void stageOperands(Contraction &c, scf::ForallOp tile, int64_t &budget,
       from = v;
       to = view;
     }
-    linalg::CopyOp::create(b, loc, from, to);
+    auto copy = linalg::CopyOp::create(b, loc, from, to);
+    if (slot && !perPoint && shared)
+      shared->push_back(copy);
+    if (copies)
+      copies->push_back(copy);
     in->set(view);
   }
+  return false;
 }
 
 /// Drops a barrier that follows another with nothing but pure ops between.
@@ -2620,11 +2790,13 @@ struct GPUMatrixOpsPass
       return signalPassFailure();
     }
     // The kernel's own configuration, when it has one, over the options.
-    int64_t pointLanes = lanes, matrixColumns = columns, kSplit = 1;
+    int64_t pointLanes = lanes, matrixColumns = columns, kSplit = 1,
+            groups = 1;
     if (auto config = ein::GPUConfigAttr::lookup(getOperation())) {
       pointLanes = config.getLanes();
       matrixColumns = config.getMatrixTile();
       kSplit = config.getKSplit();
+      groups = config.getThreads() / std::max<int64_t>(pointLanes, 1);
     }
     // The instruction needs the whole subgroup on one point; a matrix tile
     // of 1 asks for none.
@@ -2642,7 +2814,7 @@ struct GPUMatrixOpsPass
     });
     for (auto &[tile, ops] : candidates)
       runOnTile(cast<scf::ForallOp>(tile), ops, *info, pointLanes,
-                matrixColumns, kSplit);
+                matrixColumns, kSplit, groups);
   }
 
   /// The contractions `ops` of `tile`: point buffers that other ops read
@@ -2651,7 +2823,7 @@ struct GPUMatrixOpsPass
   /// subgroup's matrix instructions.
   void runOnTile(scf::ForallOp tile, ArrayRef<linalg::GenericOp> ops,
                  const einfuse::gpu::GPUTargetInfo &target, int64_t pointLanes,
-                 int64_t matrixColumns, int64_t kSplit) {
+                 int64_t matrixColumns, int64_t kSplit, int64_t groups) {
     // Products whose C stays in the lanes' registers (their readers take
     // the lanes' own elements), in order: each plan may count on the
     // earlier ones.
@@ -2718,7 +2890,32 @@ struct GPUMatrixOpsPass
     if (whole)
       tile->setAttr(kGPUBlockThreadsAttr,
                     IntegerAttr::get(IndexType::get(&getContext()), pointLanes));
-    // The products' operand tiles, in workgroup memory too.
+    // The products' operand tiles, in workgroup memory too. Where the
+    // point keeps nothing else there (its C in registers), the block's
+    // subgroups take several points that share their key tiles.
+    std::optional<einfuse::BlockSlot> slot;
+    SmallVector<Operation *> sharedCopies, stagingCopies;
+    if (whole && !promoted && !plans.empty() && groups > 1) {
+      int64_t probeBudget = 48 * 1024;
+      SmallVector<StagedTile> probeStaged;
+      bool any = false;
+      std::optional<einfuse::BlockSlot> probe =
+          einfuse::makeBlockSlot(tile, groups);
+      for (linalg::GenericOp op : ops)
+        if (FailureOr<Contraction> c =
+                match(op, tile, target, nullptr, &inRegisters);
+            probe && succeeded(c))
+          any |= stageOperands(*c, tile, probeBudget, probeStaged, &*probe,
+                               nullptr, /*probe=*/true);
+      if (probe) {
+        Operation *index = probe->slot.getDefiningOp()->getOperand(0)
+                               .getDefiningOp();
+        probe->slot.getDefiningOp()->erase();
+        index->erase();
+      }
+      if (any)
+        slot = einfuse::makeBlockSlot(tile, groups);
+    }
     if (whole) {
       int64_t budget = 48 * 1024 - bytes;
       SmallVector<StagedTile> staged;
@@ -2726,7 +2923,8 @@ struct GPUMatrixOpsPass
         if (FailureOr<Contraction> c =
                 match(op, tile, target, nullptr, &inRegisters);
             succeeded(c))
-          stageOperands(*c, tile, budget, staged);
+          stageOperands(*c, tile, budget, staged, slot ? &*slot : nullptr,
+                        &sharedCopies, /*probe=*/false, &stagingCopies);
     }
     // A rewrite erases its epilogue, which may be a later candidate.
     llvm::DenseSet<Operation *> erased;
@@ -2856,6 +3054,20 @@ struct GPUMatrixOpsPass
     }
     if (whole)
       dropRepeatedBarriers(tile);
+    // Several points to a block, sharing the staged key tiles; when their
+    // structure does not allow it, a block stays one point (each point's
+    // own buffers are then used by one point of the block).
+    if (slot && !sharedCopies.empty())
+      (void)einfuse::shareStagedTiles(tile, *slot, sharedCopies, pointLanes);
+    // The copies into padded buffers, chunk by chunk over the rows.
+    auto blockThreads = tile->getAttrOfType<IntegerAttr>(kGPUBlockThreadsAttr);
+    for (Operation *copy : stagingCopies) {
+      bool block = copy->hasAttr(einfuse::kGPUBlockCopyAttr);
+      chunkStagedCopy(cast<linalg::CopyOp>(copy),
+                      block && blockThreads ? blockThreads.getInt()
+                                            : pointLanes,
+                      block);
+    }
   }
 };
 } // namespace

@@ -26,6 +26,7 @@
 
 #include "einfuse/Conversion/Bounds.h"
 #include "einfuse/Conversion/GPUTiles.h"
+#include "einfuse/Conversion/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -58,6 +59,19 @@ static bool isWorkgroupAlloc(Operation *op) {
 /// The size `op` computes and its constant bound, when it is a minimum
 /// with a constant that is not itself constant.
 static std::optional<int64_t> boundedSize(Operation *op) {
+  // (A size that differs between the points of a block sharing workgroup
+  // tiles is not versioned: both versions hold barriers, which every point
+  // of the block must reach alike. Such a tile's uniform size is a select,
+  // below.)
+  if (op->hasAttr(einfuse::kGPUDivergentSizeAttr))
+    return std::nullopt;
+  if (auto select = dyn_cast<arith::SelectOp>(op)) {
+    std::optional<int64_t> whole = getConstantIntValue(select.getTrueValue());
+    if (!select.getType().isIndex() || !whole || *whole < 1 ||
+        einfuse::constantUpperBound(select.getResult()) != whole)
+      return std::nullopt;
+    return whole;
+  }
   if (!isa<affine::AffineMinOp, arith::MinSIOp, arith::MinUIOp>(op) ||
       op->getNumResults() != 1 || !op->getResult(0).getType().isIndex())
     return std::nullopt;
@@ -103,8 +117,14 @@ static void version(Value size, int64_t bound) {
   Location loc = def->getLoc();
   OpBuilder b(range.front());
   Value constant = arith::ConstantIndexOp::create(b, loc, bound);
-  Value whole =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, size, constant);
+  // select(c, bound, x): c says the size is the bound (a uniform condition
+  // of the points of a block).
+  Value whole;
+  if (auto select = size.getDefiningOp<arith::SelectOp>())
+    whole = select.getCondition();
+  else
+    whole = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, size,
+                                  constant);
   auto ifOp = scf::IfOp::create(b, loc, ValueRange(escaping).getTypes(), whole,
                                 /*withElseRegion=*/true);
   // The whole tile: a copy at the constant size.

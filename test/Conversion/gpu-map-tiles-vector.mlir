@@ -286,3 +286,4 @@ func.func @staged_twice(%k: memref<?xbf16>, %v: memref<?xbf16>, %y: memref<?xf32
   } {mapping = [#gpu.thread<linear_dim_0>]}
   return
 }
+

@@ -21,10 +21,20 @@
 //   the epilogue reads and writes them, and the normalisation after the
 //   loop runs on each lane's elements, masked at the run-time sizes,
 //   storing into the output;
-// - a block is one point (32 threads);
+// - a block is four points (128 threads: the configuration's threads over
+//   its lanes), the 64 query rows of the same heads, which share the staged
+//   key and value tiles (GPUShareTiles.cpp): the rows' extent is padded to
+//   whole blocks (a point past the end does nothing), the block runs the
+//   union of its points' key tiles, each point works on its own (under
+//   scf.if) and every thread reaches every copy and barrier; a point's rows
+//   are 16 where the whole block is inside the extent (a condition the
+//   block shares, for einfuse-gpu-specialize-tiles), its own otherwise;
 // - the kernel-argument tiles the products read (Q, K, V) are copied into
-//   workgroup memory by the lanes together (one contiguous row each, which
-//   einfuse-gpu-map-tiles splits into vector chunks); Q, which the key loop
+//   workgroup memory, in rows padded by 16 bytes (against ldmatrix's bank
+//   conflicts), 16-byte chunks over the whole tile (lane j takes chunks j,
+//   j + 32, ...; K's and V's, which the block's points share, thread j of
+//   the block j, j + 128, ...) where the source's rows are 16-byte aligned,
+//   the copy as it was otherwise; Q, which the key loop
 //   does not change, once before it; V into K's buffer, which only Q K^T
 //   reads; on NVIDIA the whole tiles' fragments load from there with
 //   ldmatrix (the target's fragment load);
@@ -34,33 +44,62 @@
 //   constant sizes without edge masks, a partial one the masked ones.
 
 // CHECK-LABEL: func.func @attention
-// CHECK:       scf.forall {{.*}} step (1, 1, 16) {
+// CHECK:       %[[BLOCKS:.*]] = arith.ceildivui %[[SQ:.*]], %c64
+// CHECK:       %[[PADDED:.*]] = arith.muli %[[BLOCKS]], %c64
+// CHECK:       scf.forall ({{.*}}, %[[ROW:.*]]) = (0, 0, 0) to (%{{.*}}, 2, %[[PADDED]]) step (1, 1, 16) {
 // CHECK:         %[[S:.*]] = memref.alloca() : memref<8x4xf32>
 // CHECK-COUNT-5: memref.alloca() : memref<1x2xf32>
 // CHECK:         %[[O:.*]] = memref.alloca() : memref<4x4xf32>
-// CHECK-DAG:     memref.alloc() : memref<1x1x64x32xf16, #gpu.address_space<workgroup>>
-// CHECK-DAG:     memref.alloc() : memref<1x1x16x32xf16, #gpu.address_space<workgroup>>
+// CHECK-DAG:     memref.alloc() : memref<1x1x64x40xf16, #gpu.address_space<workgroup>>
+// CHECK-DAG:     memref.alloc() : memref<4x1x16x40xf16, #gpu.address_space<workgroup>>
 // K's tile and V's share one buffer (V's copy comes after Q K^T); the
 // scores and the output state have none.
-// CHECK-NOT:     memref.alloc() : memref<1x1x64x32xf16
+// CHECK-NOT:     memref.alloc() : memref<1x1x64x40xf16
 // CHECK-NOT:     xf32, #gpu.address_space<workgroup>>
+// The point's place in its block, whether it is inside the extent, whether
+// the whole block is, and its rows.
+// CHECK:         %[[INDEX:.*]] = arith.divui %[[ROW]], %c16
+// CHECK:         %[[SLOT:.*]] = arith.remui %[[INDEX]], %c4
+// CHECK:         %[[ACTIVE:.*]] = arith.cmpi ult, %[[ROW]], %[[SQ]]
+// CHECK:         %[[WHOLE:.*]] = arith.cmpi ule, %{{.*}}, %[[SQ]]
+// CHECK:         %[[OWN:.*]] = affine.min #{{.*}}(%[[ROW]])[%[[SQ]]] {ein.gpu_divergent_size}
+// CHECK:         %[[CLAMPED:.*]] = arith.maxsi %[[OWN]], %c0
+// CHECK:         %[[ROWS:.*]] = arith.select %[[WHOLE]], %c16{{.*}}, %[[CLAMPED]]
+// CHECK:         memref.subview %arg0[%{{.*}}, %{{.*}}, %[[ROW]], 0] [1, 1, %[[ROWS]], 32]
 // The output state starts at 0: each lane's 16 elements.
 // CHECK-COUNT-16: memref.store %cst{{.*}}, %[[O]][%{{.*}}, %{{.*}}] : memref<4x4xf32>
-// Q, once.
-// CHECK:         linalg.copy ins(%{{.*}} : memref<?xf16, strided<[1], offset: ?>>) outs(%{{.*}} : memref<?xf16, strided<[1]>, #gpu.address_space<workgroup>>)
-// CHECK-NEXT:    gpu.barrier
-// CHECK:         scf.for
-// K's tile.
+// Q, once, into the point's own buffer, by an active point.
+// CHECK:         gpu.barrier
+// CHECK-NEXT:    scf.if %[[ACTIVE]] {
+// CHECK:           scf.if %{{.*}} {
+// CHECK-NEXT:        %[[LANE0:.*]] = gpu.lane_id
+// CHECK:             scf.for %{{.*}} = %[[LANE0]] to %{{.*}} step %c32
+// CHECK:               %[[QC:.*]] = vector.load %{{.*}} {alignment = 16 : i64} : memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>>, vector<8xf16>
+// CHECK-NEXT:          vector.store %[[QC]], %{{.*}} {alignment = 16 : i64} : memref<1x1x?x32xf16, strided<[640, 640, 40, 1], offset: ?>, #gpu.address_space<workgroup>>, vector<8xf16>
+// CHECK:           } else {
+// CHECK-NEXT:        linalg.copy ins(%{{.*}} : memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>>) outs(%{{.*}} : memref<1x1x?x32xf16, strided<[640, 640, 40, 1], offset: ?>, #gpu.address_space<workgroup>>)
+// CHECK:         gpu.barrier
+// CHECK:         scf.for %[[KEY:.*]] = %{{.*}} to %{{.*}} step %c1 {
+// CHECK:           %[[MINE:.*]] = arith.andi %[[ACTIVE]], %{{.*}} : i1
+// K's tile, by the block's threads together.
 // CHECK:           gpu.barrier
-// CHECK:           linalg.copy ins(%{{.*}} : memref<?xf16, strided<[1], offset: ?>>) outs(%{{.*}} : memref<?xf16, strided<[1]>, #gpu.address_space<workgroup>>)
+// CHECK:           scf.if %{{.*}} {
+// CHECK-NEXT:        %[[TID:.*]] = gpu.thread_id x
+// CHECK:             scf.for %{{.*}} = %[[TID]] to %{{.*}} step %c128
+// CHECK:               vector.load %{{.*}} : memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>>, vector<8xf16>
+// CHECK-NEXT:          vector.store %{{.*}} : memref<1x1x?x32xf16, strided<[2560, 2560, 40, 1]>, #gpu.address_space<workgroup>>, vector<8xf16>
+// CHECK:           } else {
+// CHECK-NEXT:        linalg.copy {ein.gpu_block_copy}
+// CHECK-NEXT:      }
 // CHECK-NEXT:      gpu.barrier
+// CHECK:           scf.if %[[MINE]] {
 // S = Q K^T: a whole tile without masks, 4 column fragments of 8 keys x
 // 2 steps of 16 of D, into the registers.
 // CHECK:           scf.if %{{.*}} {
 // Q's and K's fragments come from workgroup memory by ldmatrix (x4: A, or
 // two B fragments; K's rows run along D, so it is not transposed).
-// CHECK:             nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false} : memref<1x1x?x32xf16, strided<[512, 512, 32, 1]>, #gpu.address_space<workgroup>> -> vector<4x2xf16>
-// CHECK:             nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false} : memref<1x1x?x32xf16, strided<[2048, 2048, 32, 1]>, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+// CHECK:             nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false} : memref<1x1x?x32xf16, strided<[640, 640, 40, 1], offset: ?>, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+// CHECK:             nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false} : memref<1x1x?x32xf16, strided<[2560, 2560, 40, 1]>, #gpu.address_space<workgroup>> -> vector<4x2xf16>
 // CHECK-COUNT-8:     nvvm.mma.sync
 // CHECK-NOT:         arith.select
 // CHECK-COUNT-32:    memref.store %{{.*}}, %[[S]][%{{.*}}, %{{.*}}] : memref<8x4xf32>
@@ -93,8 +132,11 @@
 // V's tile, then P V with the rescale of the output state as its epilogue:
 // A from the registers.
 // CHECK:           gpu.barrier
-// CHECK:           linalg.copy
+// CHECK:           gpu.thread_id x
+// CHECK:           linalg.copy {ein.gpu_block_copy}
+// CHECK-NEXT:      }
 // CHECK-NEXT:      gpu.barrier
+// CHECK-NEXT:      scf.if %[[MINE]] {
 // CHECK:           scf.if %{{.*}} {
 // CHECK:             memref.load %[[S]]
 // CHECK:             math.exp
@@ -112,6 +154,7 @@
 // The normalised output from each lane's elements (row and column from
 // the C layout, inside the run-time sizes), the row sum from their slots.
 // CHECK-NOT:     gpu.shuffle
+// CHECK:         scf.if %[[ACTIVE]] {
 // CHECK:         %[[LANE:.*]] = gpu.lane_id
 // CHECK:         scf.if %{{.*}} {
 // CHECK:           memref.load %[[O]]
@@ -121,7 +164,7 @@
 // CHECK:           memref.store %{{.*}} : memref<1x1x?x32xf16, strided<[?, ?, 32, 1], offset: ?>>
 // CHECK-COUNT-15: scf.if
 // CHECK-NOT:     linalg.generic
-// CHECK:       } {ein.gpu_block_threads = 32 : index
+// CHECK:       } {ein.gpu_block_threads = 128 : index
 
 // The same on AMD's MFMA, a block of one 64-lane wave. A lane's A
 // elements of MFMA are not its C elements: the scores go to workgroup

@@ -6,14 +6,20 @@
 // (8 instruction tiles of 16 x 8, 4 elements a lane), each lane reduces
 // its own elements of its two rows, the four lanes of a row combine theirs
 // (xor shuffles, masks 1 and 2), then every lane takes each of the
-// 16 rows from a lane holding it. No workgroup memory is needed for C:
-// the point is a block of one subgroup for the operands' staging only.
+// 16 rows from a lane holding it. No workgroup memory is needed for C;
+// the operands are staged there (rows padded by 16 bytes), and four
+// points (64 rows) of a block share W's tile, copied by the block's
+// threads, each point with its own buffer of X's rows.
 // On AMD, where 16 lanes of a wave hold each of MFMA's rows, the same
 // reduction takes four xor shuffles (masks 1, 2, 4 and 8) per slot.
 
 // CHECK-LABEL: func.func @row_max
 // CHECK:       scf.forall
 // CHECK:         %[[C:.*]] = memref.alloca() : memref<8x4xf32>
+// CHECK-DAG:     memref.alloc() : memref<64x40xf16, #gpu.address_space<workgroup>>
+// CHECK-DAG:     memref.alloc() : memref<64x40xf16, #gpu.address_space<workgroup>>
+// CHECK:         gpu.thread_id x
+// CHECK:         linalg.copy {ein.gpu_block_copy} ins(%{{.*}} : memref<64x32xf16>)
 // CHECK-NOT:     memref<1x1x16x68xf32
 // CHECK:         nvvm.mma.sync
 // CHECK:         memref.store %{{.*}}, %[[C]]
@@ -23,7 +29,7 @@
 // CHECK:         gpu.shuffle  xor %{{.*}}, %c2_i32, %c32_i32 : f32
 // CHECK-COUNT-16: gpu.shuffle  idx
 // CHECK-NOT:     linalg.generic {{.*}}reduction
-// CHECK:       } {ein.gpu_block_threads = 32 : index
+// CHECK:       } {ein.gpu_block_threads = 128 : index
 // AMD-LABEL: func.func @row_max
 // AMD:         memref.alloca() : memref<{{[0-9]+}}x4xf32>
 // AMD:         amdgpu.mfma

@@ -96,3 +96,41 @@ func.func @untouched(%y: memref<?xf32>) {
   } {mapping = [#gpu.thread<linear_dim_0>]}
   return
 }
+
+// -----
+
+// Points of a block sharing workgroup tiles (einfuse-gpu-matrix-ops,
+// GPUShareTiles.cpp): a point's own rows (min(16, rows left)) differ
+// between the points of a block, so they are never versioned (marked
+// ein.gpu_divergent_size); the size the points use is a select of 16 on a
+// condition the block shares (the whole block is inside the rows), on
+// which the version is made: every point of a block takes the same one.
+
+// CHECK-LABEL: func.func @shared_rows
+// CHECK:       scf.forall
+// CHECK:         %[[OWN:.*]] = affine.min {{.*}} {ein.gpu_divergent_size}
+// CHECK-NOT:     arith.cmpi eq, %[[OWN]]
+// CHECK:         scf.if %[[WHOLE:.*]] {
+// CHECK-NEXT:      %[[OUT:.*]] = memref.subview %{{.*}}[%{{.*}}] [16] [1]
+// CHECK-NEXT:      linalg.fill ins(%{{.*}} : f32) outs(%[[OUT]] : memref<16xf32, strided<[1], offset: ?>>)
+// CHECK-NEXT:    } else {
+// CHECK:         }
+func.func @shared_rows(%y: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c16 = arith.constant 16 : index
+  %c64 = arith.constant 64 : index
+  %zero = arith.constant 0.0 : f32
+  %rows = memref.dim %y, %c0 : memref<?xf32>
+  scf.forall (%i) = (0) to (%rows) step (16) {
+    %first = arith.remui %i, %c64 : index
+    %start = arith.subi %i, %first : index
+    %end = arith.addi %start, %c64 : index
+    %whole = arith.cmpi ule, %end, %rows : index
+    %own = affine.min affine_map<(d0)[s0] -> (-d0 + s0, 16)>(%i)[%rows] {ein.gpu_divergent_size}
+    %clamped = arith.maxsi %own, %c0 : index
+    %n = arith.select %whole, %c16, %clamped : index
+    %out = memref.subview %y[%i] [%n] [1] : memref<?xf32> to memref<?xf32, strided<[1], offset: ?>>
+    linalg.fill ins(%zero : f32) outs(%out : memref<?xf32, strided<[1], offset: ?>>)
+  } {mapping = [#gpu.thread<linear_dim_0>]}
+  return
+}

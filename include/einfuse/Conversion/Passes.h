@@ -23,6 +23,19 @@ inline constexpr llvm::StringLiteral kGPUPointLanesAttr = "ein.gpu_point_lanes";
 inline constexpr llvm::StringLiteral kGPUBlockThreadsAttr =
     "ein.gpu_block_threads";
 
+/// The attribute einfuse-gpu-matrix-ops puts on a copy into workgroup
+/// memory that the points of a block share (a key or value tile several
+/// points read, GPUShareTiles.cpp): einfuse-gpu-map-tiles spreads it over
+/// the block's threads, not the point's lanes.
+inline constexpr llvm::StringLiteral kGPUBlockCopyAttr = "ein.gpu_block_copy";
+
+/// The attribute einfuse-gpu-matrix-ops puts on a size that differs between
+/// the points of a block that share workgroup tiles (a point's rows):
+/// einfuse-gpu-specialize-tiles never versions on it, since a version's
+/// barriers must be reached by every point of the block alike.
+inline constexpr llvm::StringLiteral kGPUDivergentSizeAttr =
+    "ein.gpu_divergent_size";
+
 namespace ein {
 class CascadeOp;
 } // namespace ein

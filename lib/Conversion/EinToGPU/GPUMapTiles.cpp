@@ -73,6 +73,15 @@ std::optional<int64_t> einfuse::constantUpperBound(Value v, int depth) {
       return *a * *b;
     return std::max(*a, *b);
   }
+  if (auto select = dyn_cast<arith::SelectOp>(op)) {
+    std::optional<int64_t> a =
+        constantUpperBound(select.getTrueValue(), depth + 1);
+    std::optional<int64_t> b =
+        constantUpperBound(select.getFalseValue(), depth + 1);
+    if (!a || !b)
+      return std::nullopt;
+    return std::max(*a, *b);
+  }
   // The size of a tile of a tensor (a slice of a key tile).
   if (auto dim = dyn_cast<tensor::DimOp>(op)) {
     std::optional<int64_t> index = dim.getConstantIndex();
@@ -794,8 +803,24 @@ static LogicalResult distributeOverLanes(RewriterBase &rewriter,
     for (Value r : roots)
       ++argumentOps[r];
   }
+  // A copy the points of a block share (einfuse-gpu-matrix-ops: a staged
+  // key or value tile) is spread over the block's threads.
+  Value blockLane = kernel.getThreadIds().x;
+  std::optional<int64_t> blockThreads =
+      getConstantIntValue(kernel.getBlockSizeX());
+  Value pointLane = lane;
+  int64_t pointLanes = lanes;
   for (linalg::LinalgOp op : ops) {
     Location loc = op.getLoc();
+    lane = pointLane;
+    lanes = pointLanes;
+    if (op->hasAttr(einfuse::kGPUBlockCopyAttr)) {
+      if (!blockThreads || !isa<linalg::CopyOp>(op.getOperation()))
+        return op.emitOpError("internal error: a copy shared by a block "
+                              "without a static block size");
+      lane = blockLane;
+      lanes = *blockThreads;
+    }
     bool toOutputs = llvm::any_of(op.getDpsInits(), [&](Value v) {
       return !isPrivate(v, kernel);
     });
