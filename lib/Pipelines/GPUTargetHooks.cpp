@@ -325,41 +325,10 @@ struct GPUTargetHooksPass
     patterns.add<ToTarget<math::Exp2Op>>(ctx, unary([&](OpBuilder &b, Location l, Value x) {
       return t.buildExp2(b, l, x);
     }));
-    // exp(x) = 2^(x log2 e). Where x = a * k - m with a constant k (a
-    // scaled score less its row's maximum), 2^(a * (k log2 e) - m log2 e):
-    // one fma per element instead of a product, a difference and a
-    // product (m log2 e is the same for a row: computed once). The
-    // roundings are of the same size as before: k log2 e's and m log2 e's
-    // (relative 2^-24 of |a k| and |m|) in place of a * k's and the
-    // difference's. A plain difference (softmax's x - max) keeps its
-    // exact cancellation and is not rewritten.
     patterns.add<ToTarget<math::ExpOp>>(
-        ctx, [&t, log2e](OpBuilder &b, Location l, ValueRange xs) -> Value {
-          Value x = xs[0];
-          auto cst = [&](double v) {
-            return arith::ConstantOp::create(b, l, b.getF32FloatAttr(v))
-                .getResult();
-          };
-          auto sub = x.getDefiningOp<arith::SubFOp>();
-          auto mul = sub ? sub.getLhs().getDefiningOp<arith::MulFOp>()
-                         : arith::MulFOp();
-          if (mul)
-            for (unsigned i = 0; i < 2; ++i) {
-              FloatAttr k;
-              if (!matchPattern(mul->getOperand(1 - i), m_Constant(&k)))
-                continue;
-              Value scale = cst(k.getValueAsDouble() * log2e);
-              Value shift = arith::MulFOp::create(b, l, sub.getRhs(),
-                                                  cst(-log2e));
-              Value y = LLVM::CallIntrinsicOp::create(
-                            b, l, b.getF32Type(),
-                            b.getStringAttr("llvm.fma.f32"),
-                            ValueRange{mul->getOperand(i), scale, shift})
-                            .getResult(0);
-              return t.buildExp2(b, l, y);
-            }
-          return t.buildExp2(b, l, arith::MulFOp::create(b, l, x, cst(log2e)));
-        });
+        ctx, scaled(log2e, [&](OpBuilder &b, Location l, Value x, Value c) {
+          return t.buildExp2(b, l, arith::MulFOp::create(b, l, x, c));
+        }));
     patterns.add<ToTarget<math::Log2Op>>(ctx, unary([&](OpBuilder &b, Location l, Value x) {
       return t.buildLog2(b, l, x);
     }));

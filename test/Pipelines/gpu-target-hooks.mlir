@@ -51,35 +51,4 @@ module attributes {gpu.container_module} {
       gpu.return
     }
   }
-  gpu.module @k2 {
-    gpu.func @scaled(%s: f32, %m: f32, %out: memref<2xf32>) kernel {
-      %c0 = arith.constant 0 : index
-      %c1 = arith.constant 1 : index
-      %k = arith.constant 0.125 : f32
-      %p = arith.mulf %s, %k : f32
-      %x = arith.subf %p, %m : f32
-      %e = math.exp %x : f32
-      memref.store %e, %out[%c0] : memref<2xf32>
-      %d = arith.subf %s, %m : f32
-      %f = math.exp %d : f32
-      memref.store %f, %out[%c1] : memref<2xf32>
-      gpu.return
-    }
-  }
 }
-
-// exp(s * k - m) with a constant k (attention's scaled score less its
-// row's maximum) is 2^(s * (k log2 e) - m log2 e): one fma into ex2; a
-// plain difference (softmax's x - max) keeps its subtraction, then the
-// product by log2 e.
-
-// CHECK-LABEL: gpu.func @scaled
-// CHECK-SAME:    (%[[S:.*]]: f32, %[[M:.*]]: f32, %[[OUT:.*]]: memref<2xf32>)
-// CHECK-DAG:     %[[K:.*]] = arith.constant 0.180336878 : f32
-// CHECK-DAG:     %[[NLOG2E:.*]] = arith.constant -1.44269502 : f32
-// CHECK:         %[[SHIFT:.*]] = arith.mulf %[[M]], %[[NLOG2E]] : f32
-// CHECK:         %[[Y:.*]] = llvm.call_intrinsic "llvm.fma.f32"(%[[S]], %[[K]], %[[SHIFT]])
-// CHECK:         llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"(%[[Y]])
-// CHECK:         %[[D:.*]] = arith.subf %[[S]], %[[M]] : f32
-// CHECK:         %[[X:.*]] = arith.mulf %[[D]], %{{.*}} : f32
-// CHECK:         llvm.call_intrinsic "llvm.nvvm.ex2.approx.f32"(%[[X]])
