@@ -2738,7 +2738,7 @@ static bool stageOperands(Contraction &c, scf::ForallOp tile, int64_t &budget,
     }
     Value view = memref::SubViewOp::create(b, loc, buffer, zeros, sizes, ones);
     // One row of contiguous elements when both are (a padded buffer's
-    // rows are not: the copy then goes row by row).
+    // rows are not: chunkStagedCopy then copies it chunk by chunk).
     Value from = flatten(b, loc, v), to = flatten(b, loc, view);
     if (cast<MemRefType>(from.getType()).getRank() !=
         cast<MemRefType>(to.getType()).getRank()) {
@@ -3057,8 +3057,10 @@ struct GPUMatrixOpsPass
     // Several points to a block, sharing the staged key tiles; when their
     // structure does not allow it, a block stays one point (each point's
     // own buffers are then used by one point of the block).
-    if (slot && !sharedCopies.empty())
-      (void)einfuse::shareStagedTiles(tile, *slot, sharedCopies, pointLanes);
+    if (slot && !sharedCopies.empty() &&
+        failed(einfuse::shareStagedTiles(tile, *slot, sharedCopies,
+                                         pointLanes)))
+      return signalPassFailure();
     // The copies into padded buffers, chunk by chunk over the rows.
     auto blockThreads = tile->getAttrOfType<IntegerAttr>(kGPUBlockThreadsAttr);
     for (Operation *copy : stagingCopies) {

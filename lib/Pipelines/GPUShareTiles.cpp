@@ -213,11 +213,11 @@ bool isRowsSize(Operation *op, BlockSlot &slot, int64_t step) {
 
 } // namespace
 
-LogicalResult shareStagedTiles(scf::ForallOp tile, BlockSlot &slot,
-                               ArrayRef<Operation *> copies,
-                               int64_t pointLanes) {
+FailureOr<bool> shareStagedTiles(scf::ForallOp tile, BlockSlot &slot,
+                                 ArrayRef<Operation *> copies,
+                                 int64_t pointLanes) {
   if (copies.empty() || slot.groups < 2)
-    return failure();
+    return false;
   unsigned last = tile.getRank() - 1;
   int64_t step = *getConstantIntValue(tile.getMixedStep()[last]);
   int64_t groups = slot.groups;
@@ -235,7 +235,7 @@ LogicalResult shareStagedTiles(scf::ForallOp tile, BlockSlot &slot,
           getConstantIntValue(loop.getStep()) != int64_t(1) ||
           !canEvaluate(loop.getLowerBound(), slot) ||
           !canEvaluate(loop.getUpperBound(), slot))
-        return failure();
+        return false;
       chain.push_back(loop);
     }
     for (scf::ForOp loop : llvm::reverse(chain))
@@ -250,10 +250,10 @@ LogicalResult shareStagedTiles(scf::ForallOp tile, BlockSlot &slot,
       sizes.push_back(&op);
   // The runs of every block involved, planned before anything changes.
   if (failed(planRuns(*tile.getBody(), keep)))
-    return failure();
+    return false;
   for (scf::ForOp loop : loops)
     if (failed(planRuns(*loop.getBody(), keep)))
-      return failure();
+      return false;
 
   // The extent padded to whole blocks: a block's points are then the same
   // heads' (the last dim varies fastest within a block).
@@ -379,7 +379,7 @@ LogicalResult shareStagedTiles(scf::ForallOp tile, BlockSlot &slot,
   tile->setAttr(kGPUBlockThreadsAttr,
                 IntegerAttr::get(IndexType::get(tile.getContext()),
                                  groups * pointLanes));
-  return success();
+  return true;
 }
 
 } // namespace einfuse

@@ -49,12 +49,13 @@ std::optional<BlockSlot> makeBlockSlot(mlir::scf::ForallOp tile,
 ///   - the copies are marked for einfuse-gpu-map-tiles to spread over the
 ///     block, and the loop gets `ein.gpu_block_threads` =
 ///     groups * `pointLanes`.
-/// Fails without changing anything when the structure is not this (a copy
-/// under a conditional, a loop bound computed by ops with effects): the
-/// block is then one point, as without sharing.
-mlir::LogicalResult shareStagedTiles(mlir::scf::ForallOp tile, BlockSlot &slot,
-                                     llvm::ArrayRef<mlir::Operation *> copies,
-                                     int64_t pointLanes);
+/// Returns false without changing anything when the structure is not this
+/// (a copy under a conditional, a loop bound computed by ops with effects):
+/// the block is then one point, as without sharing. Fails (with an internal
+/// error) only when the rewrite it planned could not be completed.
+mlir::FailureOr<bool>
+shareStagedTiles(mlir::scf::ForallOp tile, BlockSlot &slot,
+                 llvm::ArrayRef<mlir::Operation *> copies, int64_t pointLanes);
 
 } // namespace einfuse
 
